@@ -1,0 +1,1 @@
+"""The four domain services. None imports another; only their ``contracts`` are shared."""

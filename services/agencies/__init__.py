@@ -1,0 +1,1 @@
+"""Agencies: IP service agencies under filing (备案) and supervision."""

@@ -1,0 +1,3 @@
+"""Zhichan's shared kernel: what every service and the gateway stand on."""
+
+SERVICES = ("targets", "enforcement", "financing", "agencies")

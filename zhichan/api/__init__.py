@@ -1,0 +1,1 @@
+"""HTTP conventions shared by every process: problems, pagination, idempotency, ETags."""

@@ -1,0 +1,129 @@
+"""The frame every service app shares: lifespan (settings, engine, migrations, relay), errors,
+health, metrics, logs, the AsyncAPI document of what the service publishes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from zhichan import migrate
+from zhichan.api.idempotency import IdempotencyMiddleware
+from zhichan.api.problems import install_problem_handlers, problem_response
+from zhichan.auth import TokenVerifier
+from zhichan.db import make_engine, make_session_factory
+from zhichan.events.broker import broker_reachable
+from zhichan.events.relay import OutboxRelay
+from zhichan.observability import Metrics, RequestContextMiddleware, configure_logging
+from zhichan.settings import PlatformSettings, ProcessSettings, platform_settings, process_settings
+
+Hook = Callable[[FastAPI], Awaitable[None]]
+
+
+def create_service_app(
+    name: str,
+    *,
+    package_dir: Path,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    contracts: ModuleType | None = None,
+    enum_labels: dict[str, dict[str, str]] | None = None,
+    settings: ProcessSettings | None = None,
+    platform: PlatformSettings | None = None,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        plat = platform or platform_settings()
+        proc = settings or process_settings(name)
+        configure_logging(plat.log_level)
+        url = proc.resolved_database_url(plat)
+        if proc.migrate_on_start:
+            await asyncio.to_thread(migrate.upgrade, package_dir, url)
+        engine = make_engine(url)
+        relay_holder: dict[str, OutboxRelay] = {}
+        session_factory = make_session_factory(engine, on_commit=lambda: relay_holder["relay"].wake())
+        relay = OutboxRelay(name, session_factory, plat, on_published=app.state.metrics.events_published.inc)
+        relay_holder["relay"] = relay
+        app.state.platform = plat
+        app.state.settings = proc
+        app.state.engine = engine
+        app.state.session_factory = session_factory
+        app.state.relay = relay
+        app.state.token_verifier = TokenVerifier(plat)
+        if proc.relay_enabled:
+            await relay.start()
+        for hook in on_startup:
+            await hook(app)
+        try:
+            yield
+        finally:
+            for hook in on_shutdown:
+                await hook(app)
+            await relay.stop()
+            await engine.dispose()
+
+    app = FastAPI(
+        title=title, description=description, version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    app.state.metrics = Metrics(name)
+    app.state.service_name = name
+    install_problem_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.include_router(health_router(name))
+    if enum_labels is not None:
+
+        @app.get("/meta/enums", tags=["meta"], summary="Chinese labels of every enum code")
+        async def enums() -> dict[str, dict[str, str]]:
+            return enum_labels
+
+    if contracts is not None:
+        from zhichan.events.asyncapi import asyncapi_document
+
+        document = asyncapi_document(name, contracts)
+
+        @app.get("/asyncapi.json", tags=["meta"], summary="AsyncAPI document of the events this service publishes")
+        async def asyncapi() -> dict:
+            return document
+
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def health_router(name: str) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "process": name}
+
+    @router.get("/readyz", summary="Database and broker reachable")
+    async def readyz(request: Request):
+        checks: dict[str, str] = {}
+        try:
+            async with request.app.state.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        bootstrap = request.app.state.platform.kafka_bootstrap
+        checks["broker"] = "ok" if await broker_reachable(bootstrap) else "unreachable"
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "process": name, "checks": checks})
+        return problem_response(503, "Not ready", "not-ready", "a dependency is unreachable", checks=checks)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics(request: Request):
+        return request.app.state.metrics.render()
+
+    return router

@@ -1,0 +1,201 @@
+"""Consuming events at-least-once, applying each exactly once.
+
+Offsets are committed after the projection's transaction; the inbox (event id) makes a
+redelivered event a no-op. A message that cannot be parsed goes to ``<topic>.dlq`` with the
+reason, and consumption goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
+from sqlalchemy import Column
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from zhichan.clock import utcnow
+from zhichan.db import SessionFactory, UTCDateTime
+from zhichan.events.broker import make_producer
+from zhichan.events.envelope import Envelope
+from zhichan.settings import PlatformSettings
+
+log = logging.getLogger("zhichan.consumer")
+
+Apply = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+
+class InboxEvent(SQLModel, table=True):
+    """Event ids already applied: a redelivery changes nothing."""
+
+    __tablename__ = "inbox"
+
+    event_id: str = Field(primary_key=True, max_length=36)
+    topic: str = Field(max_length=100)
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ConsumerPosition(SQLModel, table=True):
+    """The last event applied per topic partition: what freshness is computed from."""
+
+    __tablename__ = "consumer_position"
+
+    topic: str = Field(primary_key=True, max_length=100)
+    partition: int = Field(primary_key=True)
+    offset: int
+    event_id: str = Field(max_length=36)
+    event_type: str = Field(max_length=200)
+    event_time: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    applied_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        platform: PlatformSettings,
+        topics: tuple[str, ...],
+        group_id: str,
+        session_factory: SessionFactory,
+        apply: Apply,
+        *,
+        on_applied: Callable[[int], None] | None = None,
+    ) -> None:
+        self.platform = platform
+        self.topics = topics
+        self.group_id = group_id
+        self.session_factory = session_factory
+        self.apply = apply
+        self.on_applied = on_applied
+        self._consumer: AIOKafkaConsumer | None = None
+        self._dlq_producer = None
+        self._task: asyncio.Task | None = None
+        self.assigned = False
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.group_id}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                await self._consumer.stop()
+        if self._dlq_producer is not None:
+            with contextlib.suppress(Exception):
+                await self._dlq_producer.stop()
+
+    def highwaters(self) -> dict[tuple[str, int], int]:
+        if self._consumer is None:
+            return {}
+        marks = {}
+        for tp in self._consumer.assignment():
+            mark = self._consumer.highwater(tp)
+            if mark is not None:
+                marks[(tp.topic, tp.partition)] = mark
+        return marks
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                if self._consumer is None:
+                    consumer = AIOKafkaConsumer(
+                        *self.topics,
+                        bootstrap_servers=self.platform.kafka_bootstrap,
+                        group_id=self.group_id,
+                        enable_auto_commit=False,  # commit only after the projection commits
+                        auto_offset_reset="earliest",
+                        max_poll_records=1000,
+                        session_timeout_ms=10_000,
+                        heartbeat_interval_ms=1_000,
+                    )
+                    await consumer.start()
+                    self._consumer = consumer
+                batches = await self._consumer.getmany(timeout_ms=200, max_records=1000)
+                self.assigned = bool(self._consumer.assignment())
+                for tp, messages in batches.items():
+                    await self._apply_batch(tp, messages)
+                    await self._consumer.commit({tp: messages[-1].offset + 1})
+                backoff = 0.2
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer %s failed, retrying in %.1fs: %s", self.group_id, backoff, exc)
+                if self._consumer is not None:
+                    with contextlib.suppress(Exception):
+                        await self._consumer.stop()
+                    self._consumer = None
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def _apply_batch(self, tp: TopicPartition, messages) -> None:
+        parsed: list[tuple[object, Envelope]] = []
+        for message in messages:
+            try:
+                parsed.append((message, Envelope.from_json(message.value)))
+            except (ValidationError, ValueError, UnicodeDecodeError) as exc:
+                await self._dead_letter(tp.topic, message, f"unparseable: {exc}")
+        if not parsed:
+            return
+        try:
+            async with self.session_factory() as session:
+                for message, envelope in parsed:
+                    await self._apply_one(session, tp, message, envelope)
+                await session.commit()
+            applied = len(parsed)
+        except Exception:
+            # One event in the batch cannot be applied: apply one by one, dead-letter the culprit.
+            applied = 0
+            for message, envelope in parsed:
+                try:
+                    async with self.session_factory() as session:
+                        await self._apply_one(session, tp, message, envelope)
+                        await session.commit()
+                    applied += 1
+                except Exception as exc:
+                    log.exception("event %s could not be applied", envelope.id)
+                    await self._dead_letter(tp.topic, message, f"not applicable: {exc}")
+        if self.on_applied:
+            self.on_applied(applied)
+
+    async def _apply_one(self, session: AsyncSession, tp: TopicPartition, message, envelope: Envelope) -> None:
+        if await session.get(InboxEvent, envelope.id) is None:
+            session.add(InboxEvent(event_id=envelope.id, topic=tp.topic, received_at=utcnow()))
+            await self.apply(session, envelope)
+        position = await session.get(ConsumerPosition, (tp.topic, tp.partition))
+        if position is None:
+            position = ConsumerPosition(
+                topic=tp.topic,
+                partition=tp.partition,
+                offset=message.offset,
+                event_id=envelope.id,
+                event_type=envelope.type,
+                event_time=envelope.time,
+                applied_at=utcnow(),
+            )
+            session.add(position)
+        else:
+            position.offset = message.offset
+            position.event_id = envelope.id
+            position.event_type = envelope.type
+            position.event_time = envelope.time
+            position.applied_at = utcnow()
+
+    async def _dead_letter(self, topic: str, message, reason: str) -> None:
+        log.warning("dead-lettering a message of %s: %s", topic, reason)
+        if self._dlq_producer is None:
+            self._dlq_producer = make_producer(self.platform)
+            await self._dlq_producer.start()
+        await self._dlq_producer.send_and_wait(
+            f"{topic}.dlq",
+            message.value,
+            key=message.key,
+            headers=[("dlq-reason", reason[:1000].encode()), ("dlq-offset", str(message.offset).encode())],
+        )

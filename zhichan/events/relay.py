@@ -1,0 +1,187 @@
+"""The outbox relay: publishes a service's unsent outbox rows in order, marks them sent.
+
+Woken by every commit that wrote to the outbox (no sleeping between polls), with a slow poll
+as a safety net for rows written by another process. At-least-once: a crash between send and
+mark re-sends, and consumers dedupe. A broker outage only delays: the relay retries with
+backoff and the rows wait. One relay per service at a time, through a lease row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from zhichan.clock import utcnow
+from zhichan.db import SessionFactory
+from zhichan.events.broker import make_producer
+from zhichan.events.outbox import OutboxEvent, RelayLease
+from zhichan.settings import PlatformSettings
+
+log = logging.getLogger("zhichan.relay")
+
+LEASE_SECONDS = 15.0
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        service: str,
+        session_factory: SessionFactory,
+        platform: PlatformSettings,
+        *,
+        batch_size: int = 500,
+        on_published=None,
+    ) -> None:
+        self.service = service
+        self.session_factory = session_factory
+        self.platform = platform
+        self.batch_size = batch_size
+        self.on_published = on_published
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._producer = None
+        self._lease_until = 0.0
+        self.published = 0
+        self.healthy = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"relay-{self.service}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._close_producer()
+        await self._release_lease()
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                if not await self._hold_lease():
+                    await self._sleep_until_woken(LEASE_SECONDS / 3)
+                    continue
+                if self._producer is None:
+                    producer = make_producer(self.platform)
+                    await producer.start()
+                    self._producer = producer
+                sent = await self.publish_pending()
+                self.healthy = True
+                backoff = 0.2
+                if sent < self.batch_size:
+                    await self._sleep_until_woken(self.platform.relay_poll_seconds)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker down, database busy: wait and try again, never drop
+                self.healthy = False
+                log.warning("relay of %s failed, retrying in %.1fs: %s", self.service, backoff, exc)
+                await self._close_producer()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def _sleep_until_woken(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """Sends one batch of unsent rows in id order; returns how many were sent."""
+        async with self.session_factory() as session:
+            rows = (
+                await session.execute(
+                    select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.key, OutboxEvent.envelope)
+                    .where(OutboxEvent.sent_at.is_(None))
+                    .order_by(OutboxEvent.id)
+                    .limit(self.batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        # Queue the whole batch, then wait: the accumulator keeps each partition's order.
+        futures = []
+        for row in rows:
+            futures.append(await self._producer.send(row.topic, row.envelope.encode(), key=row.key.encode()))
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        sent_ids: list[int] = []
+        first_error: BaseException | None = None
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, BaseException):
+                first_error = first_error or result
+                break  # keep order: what follows a failure is sent again after it
+            sent_ids.append(row.id)
+        if sent_ids:
+            async with self.session_factory() as session:
+                await session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(sent_ids)).values(sent_at=utcnow()))
+                await session.commit()
+            self.published += len(sent_ids)
+            if self.on_published:
+                self.on_published(len(sent_ids))
+        if first_error is not None:
+            async with self.session_factory() as session:
+                failed_id = rows[len(sent_ids)].id
+                await session.execute(
+                    update(OutboxEvent)
+                    .where(OutboxEvent.id == failed_id)
+                    .values(attempts=OutboxEvent.attempts + 1, last_error=str(first_error)[:500])
+                )
+                await session.commit()
+            raise first_error
+        return len(sent_ids)
+
+    async def _hold_lease(self) -> bool:
+        now = time.time()
+        if self._lease_until - now > LEASE_SECONDS / 2:
+            return True
+        name = f"relay:{self.service}"
+        try:
+            async with self.session_factory() as session:
+                # One conditional UPDATE: two relays racing for a lapsed lease cannot both win.
+                taken = await session.execute(
+                    update(RelayLease)
+                    .where(RelayLease.name == name)
+                    .where(or_(RelayLease.holder == self.holder, RelayLease.expires_at < now))
+                    .values(holder=self.holder, expires_at=now + LEASE_SECONDS)
+                )
+                if taken.rowcount == 0:
+                    if await session.get(RelayLease, name) is not None:
+                        return False
+                    session.add(RelayLease(name=name, holder=self.holder, expires_at=now + LEASE_SECONDS))
+                await session.commit()
+        except IntegrityError:
+            return False
+        self._lease_until = now + LEASE_SECONDS
+        return True
+
+    async def _release_lease(self) -> None:
+        with contextlib.suppress(Exception):
+            async with self.session_factory() as session:
+                lease = await session.get(RelayLease, f"relay:{self.service}")
+                if lease is not None and lease.holder == self.holder:
+                    await session.delete(lease)
+                    await session.commit()
+
+    async def _close_producer(self) -> None:
+        if self._producer is not None:
+            with contextlib.suppress(Exception):
+                await self._producer.stop()
+            self._producer = None
+
+
+async def mark_all_unsent(session_factory: SessionFactory) -> int:
+    """For ``zhichan republish``: the relay sends the service's whole history again, in order."""
+    async with session_factory() as session:
+        result = await session.execute(update(OutboxEvent).values(sent_at=None))
+        await session.commit()
+        return result.rowcount or 0

@@ -1,0 +1,68 @@
+"""Money as exact decimals in 元, and the 元 / 万元 / 亿元 conversions plans speak in."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import BeforeValidator, PlainSerializer
+
+FEN = Decimal("0.01")
+MONEY_UNITS: dict[str, Decimal] = {"元": Decimal(1), "万元": Decimal(10_000), "亿元": Decimal(100_000_000)}
+
+
+class MoneyError(ValueError):
+    pass
+
+
+def parse_yuan(value: object) -> Decimal:
+    """A money amount in 元: a decimal string or integer with at most two decimals. Never a float."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise MoneyError('amounts are decimal strings such as "1234.56", not floats')
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise MoneyError(f"not a decimal amount: {value!r}") from exc
+    if not amount.is_finite():
+        raise MoneyError("amount must be finite")
+    if amount != amount.quantize(FEN):
+        raise MoneyError("amount has more than two decimals (fen is the smallest unit)")
+    return amount.quantize(FEN)
+
+
+def convert(amount: Decimal, from_unit: str, to_unit: str) -> Decimal:
+    """Exact conversion between 元, 万元 and 亿元."""
+    if from_unit not in MONEY_UNITS or to_unit not in MONEY_UNITS:
+        raise MoneyError(f"cannot convert {from_unit} to {to_unit}")
+    return Decimal(amount) * MONEY_UNITS[from_unit] / MONEY_UNITS[to_unit]
+
+
+def in_all_units(amount_yuan: Decimal) -> dict[str, str]:
+    """The same amount in 元, 万元 and 亿元, as strings (no trailing noise)."""
+    return {
+        "yuan": str(amount_yuan.quantize(FEN)),
+        "wan_yuan": _plain(convert(amount_yuan, "元", "万元")),
+        "yi_yuan": _plain(convert(amount_yuan, "元", "亿元")),
+    }
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+def to_fen(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_exact())
+
+
+def from_fen(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(FEN)
+
+
+# A pydantic field type: accepts "1234.56" or 1234, refuses floats and a third decimal,
+# and serialises as a string so JSON never carries a binary float.
+Yuan = Annotated[
+    Decimal,
+    BeforeValidator(parse_yuan),
+    PlainSerializer(lambda d: str(d), return_type=str, when_used="json"),
+]

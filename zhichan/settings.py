@@ -1,0 +1,91 @@
+"""Settings, read from the environment (pydantic-settings).
+
+Everything that is the same for the whole platform has the prefix ``ZHICHAN_``; what a process
+owns has its own prefix (``AGENCIES_DATABASE_URL``, ``GATEWAY_PORT`` …). Settings are built in
+the app's lifespan or the CLI, never at import time.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Signs development tokens only; refused unless dev mode is on.
+DEV_JWT_SECRET = "zhichan-development-secret-do-not-deploy-0123456789"
+
+DEFAULT_PORTS = {"gateway": 8000, "targets": 8001, "enforcement": 8002, "financing": 8003, "agencies": 8004}
+
+
+class PlatformSettings(BaseSettings):
+    """What all processes share: the bus, the token keys, dev mode."""
+
+    model_config = SettingsConfigDict(env_prefix="ZHICHAN_", extra="ignore")
+
+    dev_mode: bool = Field(False, description="Development mode: allows the development JWT secret.")
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers (host:port,…).")
+    kafka_idempotent_producer: bool = Field(
+        False, description="Idempotent producer; on for Apache Kafka, off for the embedded Tansu."
+    )
+    topic_partitions: int = Field(3, description="Partitions per topic when the platform creates them.")
+    jwt_secret: str | None = Field(None, description="HS256 secret for tokens (development).")
+    jwt_public_key: str | None = Field(None, description="PEM public key verifying RS256 tokens.")
+    jwt_audience: str | None = Field(None, description="Expected `aud` claim, if any.")
+    var_dir: Path = Field(Path("var"), description="Where SQLite files and logs go by default.")
+    log_level: str = Field("INFO", description="Log level of the JSON logs.")
+    relay_poll_seconds: float = Field(
+        1.0, description="Outbox relay: longest wait between polls when no commit wakes it."
+    )
+
+    @model_validator(mode="after")
+    def refuse_dev_secret_outside_dev(self) -> PlatformSettings:
+        if not self.dev_mode and self.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError("ZHICHAN_JWT_SECRET is the development secret; set a real one or dev mode")
+        if not self.dev_mode and not (self.jwt_secret or self.jwt_public_key):
+            raise ValueError("set ZHICHAN_JWT_SECRET or ZHICHAN_JWT_PUBLIC_KEY (or ZHICHAN_DEV_MODE=1)")
+        return self
+
+    @property
+    def token_secret(self) -> str | None:
+        return self.jwt_secret or (DEV_JWT_SECRET if self.dev_mode else None)
+
+
+class ProcessSettings(BaseSettings):
+    """What one process owns. Built per process with :func:`process_settings`, which reads
+    variables prefixed with the process's upper-case name (``AGENCIES_PORT`` …)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    name: str
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds.")
+    port: int | None = Field(None, description="HTTP port (default: 8000 gateway, 8001–8004 services).")
+    database_url: str | None = Field(None, description="SQLAlchemy async URL; default SQLite under var/.")
+    migrate_on_start: bool = Field(True, description="Run Alembic migrations when the process starts.")
+    relay_enabled: bool = Field(True, description="Publish the outbox from this process.")
+
+    @property
+    def http_port(self) -> int:
+        return self.port or DEFAULT_PORTS.get(self.name, 8000)
+
+    def resolved_database_url(self, platform: PlatformSettings) -> str:
+        if self.database_url:
+            return self.database_url
+        platform.var_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(platform.var_dir / f'{self.name}.db').resolve()}"
+
+
+def process_settings(name: str, base: type[ProcessSettings] = ProcessSettings, **overrides) -> ProcessSettings:
+    """Settings of one process; the environment wins over defaults, ``overrides`` over both."""
+    cls = type(
+        f"{name.title()}Settings",
+        (base,),
+        {"model_config": SettingsConfigDict(env_prefix=f"{name.upper()}_", extra="ignore")},
+    )
+    return cls(name=name, **overrides)
+
+
+@lru_cache
+def platform_settings() -> PlatformSettings:
+    return PlatformSettings()
