@@ -19,10 +19,12 @@ from zhichan.settings import DEV_JWT_SECRET, PlatformSettings, process_settings
 POSTGRES_ENV = "ZHICHAN_TEST_POSTGRES"
 
 
-def token(role: str = "officer", regions: list[str] | None = None, department: str | None = None,
-          sub: str | None = None) -> str:
-    return issue_token(DEV_JWT_SECRET, sub=sub or f"test-{role}", roles=[role], regions=regions or [],
-                       department=department)
+def token(
+    role: str = "officer", regions: list[str] | None = None, department: str | None = None, sub: str | None = None
+) -> str:
+    return issue_token(
+        DEV_JWT_SECRET, sub=sub or f"test-{role}", roles=[role], regions=regions or [], department=department
+    )
 
 
 def auth(role: str = "officer", regions: list[str] | None = None, **kwargs) -> dict[str, str]:
@@ -61,8 +63,9 @@ async def database_url(tmp_path: Path, name: str) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def running_app(create_app: Callable[..., Any], name: str, tmp_path: Path, *, bootstrap: str = "127.0.0.1:1",
-                      relay: bool = False) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
+async def running_app(
+    create_app: Callable[..., Any], name: str, tmp_path: Path, *, bootstrap: str = "127.0.0.1:1", relay: bool = False
+) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
     """The app with its lifespan run, on a fresh database, driven through httpx's ASGI transport."""
     async with database_url(tmp_path, name) as url:
         app = create_app(
@@ -75,8 +78,9 @@ async def running_app(create_app: Callable[..., Any], name: str, tmp_path: Path,
                 yield app, client
 
 
-async def wait_for(check: Callable[[], Awaitable[Any]], *, timeout: float = 10.0, interval: float = 0.05,
-                   what: str = "condition") -> Any:
+async def wait_for(
+    check: Callable[[], Awaitable[Any]], *, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"
+) -> Any:
     """Polls ``check`` until it returns something truthy; fails after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     last: Any = None

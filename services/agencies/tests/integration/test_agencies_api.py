@@ -74,9 +74,16 @@ async def test_duplicate_uscc_among_live_agencies_is_409(app_client, officer):
 async def test_state_machine_through_the_api(client, officer):
     agency = (await client.post("/agencies", json=agency_body(), headers=officer)).json()
     aid = agency["id"]
-    steps = [("approve", 200, "active"), ("approve", 409, None), ("suspend", 200, "suspended"),
-             ("suspend", 409, None), ("reinstate", 200, "active"), ("deregister", 200, "deregistered"),
-             ("reinstate", 409, None), ("approve", 409, None)]
+    steps = [
+        ("approve", 200, "active"),
+        ("approve", 409, None),
+        ("suspend", 200, "suspended"),
+        ("suspend", 409, None),
+        ("reinstate", 200, "active"),
+        ("deregister", 200, "deregistered"),
+        ("reinstate", 409, None),
+        ("approve", 409, None),
+    ]
     for action, status, expected in steps:
         resp = await client.post(f"/agencies/{aid}/{action}", headers=officer)
         assert resp.status_code == status, (action, resp.text)
@@ -104,8 +111,13 @@ async def test_list_filters_and_cursor_pagination(client):
     admin = auth("admin")
     for n in range(1, 8):
         region = "320311" if n <= 5 else "320302"
-        body = agency_body(n, region=region, offline=n % 2 == 1, in_cluster=n == 3,
-                           service_types=["legal"] if n == 4 else ["patent_agency"])
+        body = agency_body(
+            n,
+            region=region,
+            offline=n % 2 == 1,
+            in_cluster=n == 3,
+            service_types=["legal"] if n == 4 else ["patent_agency"],
+        )
         created = (await client.post("/agencies", json=body, headers=admin)).json()
         if n <= 3:
             await client.post(f"/agencies/{created['id']}/approve", headers=admin)
@@ -115,8 +127,9 @@ async def test_list_filters_and_cursor_pagination(client):
     seen = [a["id"] for a in page1["items"]]
     cursor = page1["next_cursor"]
     while cursor:
-        page = (await client.get("/agencies", params={"region": "320300", "limit": 3, "cursor": cursor},
-                                 headers=admin)).json()
+        page = (
+            await client.get("/agencies", params={"region": "320300", "limit": 3, "cursor": cursor}, headers=admin)
+        ).json()
         seen += [a["id"] for a in page["items"]]
         cursor = page["next_cursor"]
     assert len(seen) == 7 and seen == sorted(seen)
@@ -196,15 +209,17 @@ async def test_patch_needs_a_fresh_if_match(app_client, officer):
     created = await client.post("/agencies", json=agency_body(), headers=officer)
     aid, etag = created.json()["id"], created.headers["etag"]
     assert (await client.patch(f"/agencies/{aid}", json={"name": "新名"}, headers=officer)).status_code == 428
-    ok = await client.patch(f"/agencies/{aid}", json={"name": "新名", "in_cluster": True},
-                            headers={**officer, "If-Match": etag})
+    ok = await client.patch(
+        f"/agencies/{aid}", json={"name": "新名", "in_cluster": True}, headers={**officer, "If-Match": etag}
+    )
     assert ok.status_code == 200 and ok.json()["name"] == "新名" and ok.json()["version"] == 2
     stale = await client.patch(f"/agencies/{aid}", json={"name": "又一个"}, headers={**officer, "If-Match": etag})
     assert stale.status_code == 412 and stale.headers["content-type"] == "application/problem+json"
     assert (await client.get(f"/agencies/{aid}", headers=officer)).json()["name"] == "新名"
     assert [r.type.split(".")[3] for r in await outbox_rows(app)] == ["filed", "updated"]
-    bad = await client.patch(f"/agencies/{aid}", json={"service_types": ["nope"]},
-                             headers={**officer, "If-Match": ok.headers["etag"]})
+    bad = await client.patch(
+        f"/agencies/{aid}", json={"service_types": ["nope"]}, headers={**officer, "If-Match": ok.headers["etag"]}
+    )
     assert bad.status_code == 422
 
 

@@ -1,0 +1,1 @@
+"""Enforcement: Administrative IP enforcement: cases with legal deadlines, campaigns, repeat infringers."""

@@ -1,0 +1,1 @@
+"""Financing: Pledges, transactions, insurance and matchmaking: the uses of IP plans count."""

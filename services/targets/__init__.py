@@ -1,0 +1,1 @@
+"""Targets: Plans, indicators, milestones, tasks and progress reports of an IP office."""
