@@ -4,11 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
-from services.agencies.domain import SERVICE_TYPES
+from services.agencies.domain import (
+    COMPLAINT_CHANNELS,
+    COMPLAINT_OUTCOMES,
+    CREDIT_KINDS,
+    INSPECTION_FINDINGS,
+    MANUAL_CREDIT_KINDS,
+    PRACTITIONER_TYPES,
+    SERVICE_TYPES,
+    CertificateError,
+    normalise_certificate,
+)
+from zhichan.money import Yuan
 from zhichan.regions import registry
 from zhichan.uscc import validate_uscc
 
@@ -112,3 +132,468 @@ class AgencyPublic(BaseModel):
 class AgencyList(BaseModel):
     items: list[AgencyPublic]
     next_cursor: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Practitioners
+
+PractitionerType = Literal["patent_attorney", "trademark_agent"]
+PractitionerStatus = Literal["active", "left"]
+assert set(PractitionerType.__args__) == set(PRACTITIONER_TYPES)
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+PastYear = Annotated[int, Field(ge=1980, le=2100, examples=[2025])]
+
+
+class PractitionerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    type: PractitionerType
+    certificate_number: str = Field(
+        max_length=20,
+        description="Patent attorney: 7 digits (province code + serial); trademark agent: TM + province + 6 digits",
+        examples=["3200123"],
+    )
+    joined_on: date | None = Field(None, description="Starts practising at the agency on; default today")
+
+    @field_validator("certificate_number")
+    @classmethod
+    def _well_formed(cls, value: str, info: ValidationInfo) -> str:
+        practitioner_type = info.data.get("type")
+        if practitioner_type is None:  # the type itself is wrong; that error is reported
+            return value
+        try:
+            return normalise_certificate(value, practitioner_type)
+        except CertificateError as exc:
+            raise ValueError(str(exc)) from None
+
+
+class PractitionerLeave(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    left_on: date | None = Field(None, description="Last day at the agency's service ends; default today")
+    reason: Reason | None = None
+
+
+class PractitionerPublic(BaseModel):
+    id: str
+    agency_id: str
+    region: str
+    name: str
+    certificate_number: str
+    type: PractitionerType
+    status: PractitionerStatus
+    joined_on: date
+    left_on: date | None
+    leave_reason: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class PractitionerList(BaseModel):
+    items: list[PractitionerPublic]
+    next_cursor: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Annual reports
+
+
+MAX_REVENUE = Decimal("9999999999999.99")  # 15 significant digits: exact on every database
+
+
+class AnnualReportCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: PastYear
+    staff: int = Field(ge=0, description="从业人员")
+    practitioners: int = Field(ge=0, description="执业人员 among the staff")
+    service_revenue: Yuan = Field(
+        description="服务收入 in 元, a decimal string", le=MAX_REVENUE, examples=["1234567.89"]
+    )
+    filings_handled: int = Field(ge=0, description="Filings (applications) handled in the year")
+    supersede_reason: Reason | None = Field(
+        None, description="To correct the year's current report: why. The earlier report stops counting."
+    )
+
+    @field_validator("service_revenue")
+    @classmethod
+    def _not_negative(cls, value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError("revenue is never negative")
+        return value
+
+    @field_validator("practitioners")
+    @classmethod
+    def _among_staff(cls, value: int, info: ValidationInfo) -> int:
+        staff = info.data.get("staff")
+        if staff is not None and value > staff:
+            raise ValueError(f"{value} practitioners cannot exceed {staff} staff")
+        return value
+
+
+class AnnualReportPublic(BaseModel):
+    id: str
+    agency_id: str
+    region: str
+    year: int
+    staff: int
+    practitioners: int
+    service_revenue: Yuan
+    filings_handled: int
+    status: Literal["current", "superseded"]
+    submitted_on: date
+    supersedes: str | None
+    superseded_by: str | None
+    supersede_reason: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AnnualReportList(BaseModel):
+    items: list[AnnualReportPublic]
+    next_cursor: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Complaints
+
+Channel = Literal["hotline", "online", "letter"]
+Outcome = Literal["upheld", "rejected", "mediated"]
+assert set(Channel.__args__) == set(COMPLAINT_CHANNELS) and set(Outcome.__args__) == set(COMPLAINT_OUTCOMES)
+
+
+class ComplaintCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agency_id: str = Field(max_length=26)
+    channel: Channel
+    received_on: date | None = Field(None, description="Date received; default today")
+    content: Text
+    complainant_contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = Field(
+        None, description="Kept private: shown to officers on the single complaint only"
+    )
+
+
+class ComplaintResolve(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Outcome
+    findings: Text
+    resolved_on: date | None = Field(None, description="Date resolved; default today")
+
+
+class ComplaintPublic(BaseModel):
+    id: str
+    agency_id: str
+    region: str
+    channel: Channel
+    received_on: date
+    content: str
+    handling_working_days: int
+    deadline: date = Field(description="The handling_working_days-th working day after received_on")
+    deadline_provisional: bool = Field(description="Counted partly past the published holiday arrangements")
+    status: Literal["open", "resolved"]
+    outcome: Outcome | None
+    findings: str | None
+    resolved_on: date | None
+    resolved_on_time: bool | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ComplaintDetail(ComplaintPublic):
+    complainant_contact: str | None = Field(None, description="Only for officers; null for other roles")
+
+
+class ComplaintList(BaseModel):
+    items: list[ComplaintPublic]
+    next_cursor: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Credit archive and grade
+
+ManualCreditKind = Literal["commendation", "penalty", "abnormal_filings"]
+CreditKind = Literal[
+    "commendation", "complaint_upheld", "inspection_rectification", "inspection_penalty", "penalty", "abnormal_filings"
+]
+Grade = Literal["A", "B", "C", "D"]
+assert set(ManualCreditKind.__args__) == MANUAL_CREDIT_KINDS and set(CreditKind.__args__) == set(CREDIT_KINDS)
+
+
+class CreditEntryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ManualCreditKind
+    occurred_on: date = Field(description="Date of the decision or event")
+    description: Reason
+    reference: Reference | None = Field(None, description="Decision reference (文号)")
+    points: int | None = Field(None, ge=1, le=100, description="Weight; default the kind's (see /meta/enums)")
+
+
+class CreditEntryPublic(BaseModel):
+    id: str
+    agency_id: str
+    region: str
+    kind: CreditKind
+    polarity: Literal["commendation", "violation"]
+    points: int
+    occurred_on: date
+    description: str
+    reference: str | None
+    source: Literal["manual", "complaint", "inspection"]
+    source_id: str | None
+    version: int
+    created_at: datetime
+
+
+class CountedEntryPublic(BaseModel):
+    id: str
+    kind: CreditKind
+    occurred_on: date
+    effect: int = Field(description="Points added (commendation) or taken off (violation, negative)")
+
+
+class CreditPublic(BaseModel):
+    agency_id: str
+    as_of: date
+    grade: Grade
+    score: int
+    window_from: date = Field(description="Entries dated after this day count (three years)")
+    counted: list[CountedEntryPublic]
+    caps: list[str]
+    explanation: list[str]
+    rule: str
+
+
+class CreditEntryList(BaseModel):
+    items: list[CreditEntryPublic]
+    next_cursor: str | None = None
+
+
+class CreditDisclosure(BaseModel):
+    agency_id: str
+    name: str
+    uscc: str
+    region: str
+    status: Status
+    brand_level: BrandLevel
+    grade: Grade
+    as_of: date
+
+
+class CreditDisclosureList(BaseModel):
+    items: list[CreditDisclosure]
+    next_cursor: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Random inspections
+
+Finding = Literal["compliant", "rectification_ordered", "penalised"]
+assert set(Finding.__args__) == set(INSPECTION_FINDINGS)
+MAX_SEED = 2**63 - 1
+
+
+class InspectorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class GradeWeights(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    A: int = Field(ge=1, le=1000)
+    B: int = Field(ge=1, le=1000)
+    C: int = Field(ge=1, le=1000)
+    D: int = Field(ge=1, le=1000)
+
+
+class DrawCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region: RegionCode = Field(description="Active agencies of this region (descendants included) are eligible")
+    agency_count: int = Field(ge=1, le=1000)
+    inspector_count: int = Field(ge=2, le=1000, description="Inspectors to draw from the pool; even: they go in pairs")
+    inspector_pool: list[InspectorIn] = Field(min_length=2, max_length=5000, description="执法检查人员名录")
+    seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Default: a fresh random seed, recorded")
+    grade_weights: GradeWeights | None = Field(None, description="Draw weight per credit grade; default configured")
+
+    @field_validator("inspector_count")
+    @classmethod
+    def _even(cls, value: int) -> int:
+        if value % 2:
+            raise ValueError("inspectors go in pairs: an even number")
+        return value
+
+    @field_validator("inspector_pool")
+    @classmethod
+    def _distinct(cls, value: list[InspectorIn]) -> list[InspectorIn]:
+        ids = [i.id for i in value]
+        if len(set(ids)) != len(ids):
+            raise ValueError("inspector ids repeat")
+        return value
+
+
+class InspectorPublic(BaseModel):
+    id: str
+    name: str
+
+
+class EligibleAgencyPublic(BaseModel):
+    agency_id: str
+    name: str
+    grade: Grade
+    weight: int
+
+
+class DrawAssignmentPublic(BaseModel):
+    inspection_id: str
+    agency_id: str
+    inspectors: list[InspectorPublic]
+
+
+class DrawPublic(BaseModel):
+    id: str
+    region: str
+    drawn_on: date
+    seed: int
+    algorithm: str
+    agency_count: int
+    inspector_count: int
+    grade_weights: dict[str, int]
+    eligible_agencies: list[EligibleAgencyPublic]
+    inspector_pool: list[InspectorPublic]
+    drawn_agencies: list[str]
+    drawn_inspectors: list[str]
+    assignments: list[DrawAssignmentPublic]
+    version: int
+    created_at: datetime
+
+
+class DrawList(BaseModel):
+    items: list[DrawPublic]
+    next_cursor: str | None = None
+
+
+class DrawOutcome(BaseModel):
+    agencies: list[str]
+    inspectors: list[str]
+
+
+class DrawVerification(BaseModel):
+    draw_id: str
+    seed: int
+    algorithm: str
+    matches: bool = Field(description="Whether running the draw again gives the recorded result")
+    recorded: DrawOutcome
+    recomputed: DrawOutcome
+
+
+class FindingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    finding: Finding
+    notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = None
+    decision_reference: Reference | None = Field(
+        None, validate_default=True, description="Penalty decision (处罚决定书文号); needed if penalised"
+    )
+    concluded_on: date | None = Field(None, description="Default today")
+
+    @field_validator("decision_reference")
+    @classmethod
+    def _penalty_has_a_decision(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("finding") == "penalised" and not value:
+            raise ValueError("a penalty needs its decision reference")
+        return value
+
+
+class InspectionPublic(BaseModel):
+    id: str
+    draw_id: str
+    agency_id: str
+    region: str
+    inspectors: list[InspectorPublic]
+    drawn_on: date
+    status: Literal["pending", "concluded"]
+    finding: Finding | None
+    notes: str | None
+    decision_reference: str | None
+    concluded_on: date | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class InspectionList(BaseModel):
+    items: list[InspectionPublic]
+    next_cursor: str | None = None
+
+
+class InspectionDisclosure(BaseModel):
+    inspection_id: str
+    draw_id: str
+    seed: int
+    drawn_on: date
+    agency_id: str
+    agency_name: str
+    uscc: str
+    region: str
+    inspectors: list[str] = Field(description="Inspectors' names")
+    status: Literal["pending", "concluded"]
+    finding: Finding | None
+    decision_reference: str | None
+    concluded_on: date | None
+
+
+class InspectionDisclosureList(BaseModel):
+    items: list[InspectionDisclosure]
+    next_cursor: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluations and brand level
+
+
+class EvaluationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    year: PastYear
+    score: Decimal = Field(ge=0, le=100, max_digits=5, decimal_places=2, examples=["92.5"])
+    evaluator: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    evaluated_on: date | None = Field(None, description="Default today")
+    notes: Reason | None = None
+
+
+class EvaluationPublic(BaseModel):
+    id: str
+    agency_id: str
+    region: str
+    year: int
+    score: Decimal
+    evaluator: str
+    evaluated_on: date
+    notes: str | None
+    version: int
+    created_at: datetime
+
+
+class EvaluationList(BaseModel):
+    items: list[EvaluationPublic]
+    next_cursor: str | None = None
+
+
+class BrandLevelChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    brand_level: BrandLevel
+    decision_reference: Reference = Field(description="The decision naming the brand agency (认定文件文号)")
+    decided_on: date | None = Field(None, description="Date of the decision; default today")
