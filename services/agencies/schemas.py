@@ -110,6 +110,15 @@ class StatusChangePublic(BaseModel):
     reason: str | None = None
 
 
+class BrandDecisionPublic(BaseModel):
+    brand_level: BrandLevel
+    previous_level: BrandLevel
+    decided_on: date
+    decision_reference: str
+    at: datetime
+    actor: str | None = None
+
+
 class AgencyPublic(BaseModel):
     id: str
     name: str
@@ -124,6 +133,7 @@ class AgencyPublic(BaseModel):
     status: Status
     filed_on: date
     status_history: list[StatusChangePublic]
+    brand_history: list[BrandDecisionPublic] = []
     version: int
     created_at: datetime
     updated_at: datetime
@@ -334,7 +344,9 @@ class CreditEntryCreate(BaseModel):
     occurred_on: date = Field(description="Date of the decision or event")
     description: Reason
     reference: Reference | None = Field(None, description="Decision reference (文号)")
-    points: int | None = Field(None, ge=1, le=100, description="Weight; default the kind's (see /meta/enums)")
+    points: int | None = Field(
+        None, ge=1, le=100, description="Weight; default the kind's (see the rule in /agencies/{id}/credit)"
+    )
 
 
 class CreditEntryPublic(BaseModel):
