@@ -166,7 +166,9 @@ class PractitionerCreate(BaseModel):
         description="Patent attorney: 7 digits (province code + serial); trademark agent: TM + province + 6 digits",
         examples=["3200123"],
     )
-    joined_on: date | None = Field(None, description="Starts practising at the agency on; default today")
+    joined_on: date | None = Field(
+        None, description="Starts practising at the agency on (not before leaving the previous one); default today"
+    )
 
     @field_validator("certificate_number")
     @classmethod
@@ -183,7 +185,7 @@ class PractitionerCreate(BaseModel):
 class PractitionerLeave(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    left_on: date | None = Field(None, description="Last day at the agency's service ends; default today")
+    left_on: date | None = Field(None, description="Date of leaving; default today")
     reason: Reason | None = None
 
 

@@ -330,19 +330,22 @@ async def join_practitioner(
     require_write_access(user, agency.region)
     if agency.status == "deregistered":
         raise Conflict(f"agency {agency.id} is deregistered", current_status=agency.status)
-    joined_on = _business_date(data.joined_on, "joined_on", not_before=agency.filed_on, what="joining date")
-    practising = (
-        await session.execute(
-            select(Practitioner).where(
-                Practitioner.certificate_number == data.certificate_number, Practitioner.status == "active"
+    spells = list(
+        (
+            await session.execute(
+                select(Practitioner).where(Practitioner.certificate_number == data.certificate_number)
             )
-        )
-    ).scalar_one_or_none()
+        ).scalars()
+    )
+    practising = next((p for p in spells if p.status == "active"), None)
     if practising is not None:
         raise Conflict(
             f"certificate {data.certificate_number} practises at agency {practising.agency_id}; it must leave first",
             practitioner_id=practising.id if user.sees(practising.region) else None,
         )
+    # A new spell starts on or after the filing and after the certificate's earlier spells ended.
+    not_before = max([agency.filed_on, *(p.left_on for p in spells if p.left_on)])
+    joined_on = _business_date(data.joined_on, "joined_on", not_before=not_before, what="joining date")
     now = utcnow()
     practitioner = Practitioner(
         id=new_id(),
