@@ -1,17 +1,46 @@
 import json
+import os
+import shutil
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+import services.agencies as agencies_package
 from services.agencies.app import create_app
+from services.agencies.settings import AgenciesRules
+from zhichan import migrate
 from zhichan.events.outbox import OutboxEvent
-from zhichan.testing import auth, running_app
+from zhichan.testing import POSTGRES_ENV, auth, running_app
 from zhichan.uscc import build_uscc
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory) -> Path | None:
+    """An SQLite database migrated once per run; each test starts from a copy of it, which saves
+    running the whole history per test. On PostgreSQL every test migrates a fresh database."""
+    if os.environ.get(POSTGRES_ENV):
+        return None
+    path = tmp_path_factory.mktemp("template") / "agencies.db"
+    migrate.upgrade(Path(agencies_package.__file__).parent, f"sqlite+aiosqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-async def app_client(tmp_path):
-    async with running_app(create_app, "agencies", tmp_path) as pair:
+def start_app(tmp_path, migrated_template):
+    """Starts the app on a fresh database, with the given supervision rules (default: configured)."""
+
+    def start(rules: AgenciesRules | None = None):
+        if migrated_template is not None:
+            shutil.copy(migrated_template, tmp_path / "agencies.db")
+        return running_app(lambda **kwargs: create_app(rules=rules, **kwargs), "agencies", tmp_path)
+
+    return start
+
+
+@pytest.fixture
+async def app_client(start_app):
+    async with start_app() as pair:
         yield pair
 
 
@@ -89,3 +118,19 @@ async def collect_pages(client, path: str, headers: dict | None = None, **params
         cursor = page["next_cursor"]
         if not cursor:
             return items
+
+
+async def assert_each_refused(app, send, cases, model=None, status: int = 422) -> None:
+    """Sends each bad request in turn: each must answer a problem naming its field and leave no
+    row of ``model`` and no event behind."""
+    events = await outbox_types(app)
+    rows = await count_rows(app, model) if model is not None else None
+    for payload, field in cases:
+        resp = await send(payload)
+        try:
+            assert_problem(resp, status, field)
+        except AssertionError as exc:
+            raise AssertionError(f"{payload!r} → {exc}") from None
+        assert await outbox_types(app) == events, f"{payload!r} left an event"
+        if model is not None:
+            assert await count_rows(app, model) == rows, f"{payload!r} left a row"
