@@ -28,7 +28,7 @@ from services.agencies.domain import (
     CertificateError,
     normalise_certificate,
 )
-from zhichan.money import Yuan
+from zhichan.money import FEN, Yuan
 from zhichan.regions import registry
 from zhichan.uscc import validate_uscc
 
@@ -585,6 +585,11 @@ class EvaluationCreate(BaseModel):
     evaluator: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     evaluated_on: date | None = Field(None, description="Default today")
     notes: Reason | None = None
+
+    @field_validator("score")
+    @classmethod
+    def _to_hundredths(cls, value: Decimal) -> Decimal:
+        return value.quantize(FEN)
 
 
 class EvaluationPublic(BaseModel):
