@@ -837,15 +837,23 @@ def _run(seed: int, eligible: list[dict], pool: list[dict], agency_count: int, i
     )
 
 
-async def _draw_inspections(session: AsyncSession, draw_id: str) -> list[Inspection]:
-    rows = await session.execute(select(Inspection).where(Inspection.draw_id == draw_id))
-    order = {agency_id: n for n, agency_id in enumerate((await session.get(InspectionDraw, draw_id)).drawn_agencies)}
-    return sorted(rows.scalars(), key=lambda i: order[i.agency_id])
+async def _with_inspections(
+    session: AsyncSession, draws: list[InspectionDraw]
+) -> list[tuple[InspectionDraw, list[Inspection]]]:
+    """Each draw with its inspections, in the order the agencies were drawn."""
+    rows = await session.execute(select(Inspection).where(Inspection.draw_id.in_([d.id for d in draws])))
+    by_draw: dict[str, list[Inspection]] = {d.id: [] for d in draws}
+    for inspection in rows.scalars():
+        by_draw[inspection.draw_id].append(inspection)
+    return [
+        (draw, sorted(by_draw[draw.id], key=lambda i, order=draw.drawn_agencies: order.index(i.agency_id)))
+        for draw in draws
+    ]
 
 
 async def get_draw(session: AsyncSession, draw_id: str, user: User) -> tuple[InspectionDraw, list[Inspection]]:
     draw = await _get_in_scope(session, InspectionDraw, draw_id, user, "draw")
-    return draw, await _draw_inspections(session, draw.id)
+    return (await _with_inspections(session, [draw]))[0]
 
 
 async def list_draws(
@@ -854,7 +862,7 @@ async def list_draws(
     rows, next_cursor = await _page(
         session, _scoped(select(InspectionDraw), InspectionDraw, user, region), page, InspectionDraw
     )
-    return [(draw, await _draw_inspections(session, draw.id)) for draw in rows], next_cursor
+    return await _with_inspections(session, rows), next_cursor
 
 
 async def verify_draw(session: AsyncSession, draw_id: str) -> tuple[InspectionDraw, domain.DrawResult]:

@@ -129,6 +129,19 @@ async def test_brand_level_changes_by_decision_with_its_reference(app_client, of
 
 
 async def test_every_event_type_is_documented_and_every_enum_labelled(client):
+    openapi = (await client.get("/openapi.json")).json()
+    assert {
+        "/agencies/{agency_id}/practitioners",
+        "/practitioners/{practitioner_id}/leave",
+        "/annual-reports",
+        "/complaints/overdue",
+        "/agencies/{agency_id}/credit",
+        "/inspections/draws/{draw_id}/verify",
+        "/disclosure/credit",
+        "/disclosure/inspections",
+        "/evaluations",
+        "/agencies/{agency_id}/brand-level",
+    } <= set(openapi["paths"])
     asyncapi = (await client.get("/asyncapi.json")).json()
     assert set(asyncapi["components"]["messages"]) == set(contracts.EVENTS)
     enums = (await client.get("/meta/enums")).json()
