@@ -23,6 +23,7 @@ from zhichan.clock import utcnow
 from zhichan.db import SessionFactory, UTCDateTime
 from zhichan.events.broker import ensure_topics, make_producer
 from zhichan.events.envelope import Envelope
+from zhichan.observability import traceparent_var
 from zhichan.settings import PlatformSettings
 
 log = logging.getLogger("zhichan.consumer")
@@ -180,6 +181,7 @@ class EventConsumer:
             self.on_applied(applied)
 
     async def _apply_one(self, session: AsyncSession, tp: TopicPartition, message, envelope: Envelope) -> None:
+        traceparent_var.set(envelope.traceparent)  # logs of the projection carry the writer's trace
         if await session.get(InboxEvent, envelope.id) is None:
             session.add(InboxEvent(event_id=envelope.id, topic=tp.topic, received_at=utcnow()))
             await self.apply(session, envelope)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -105,7 +106,14 @@ class OutboxRelay:
         async with self.session_factory() as session:
             rows = (
                 await session.execute(
-                    select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.key, OutboxEvent.envelope)
+                    select(
+                        OutboxEvent.id,
+                        OutboxEvent.event_id,
+                        OutboxEvent.type,
+                        OutboxEvent.topic,
+                        OutboxEvent.key,
+                        OutboxEvent.envelope,
+                    )
                     .where(OutboxEvent.sent_at.is_(None))
                     .order_by(OutboxEvent.id)
                     .limit(self.batch_size)
@@ -116,7 +124,11 @@ class OutboxRelay:
         # Queue the whole batch, then wait: the accumulator keeps each partition's order.
         futures = []
         for row in rows:
-            futures.append(await self._producer.send(row.topic, row.envelope.encode(), key=row.key.encode()))
+            futures.append(
+                await self._producer.send(
+                    row.topic, row.envelope.encode(), key=row.key.encode(), headers=_kafka_headers(row)
+                )
+            )
         results = await asyncio.gather(*futures, return_exceptions=True)
         sent_ids: list[int] = []
         first_error: BaseException | None = None
@@ -198,6 +210,16 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await self._producer.stop()
             self._producer = None
+
+
+def _kafka_headers(row) -> list[tuple[str, bytes]]:
+    """CloudEvents' Kafka binding names the type in a header, so routers need not parse the body;
+    the W3C traceparent of the request that made the change travels along."""
+    headers = [("ce_type", row.type.encode()), ("ce_id", row.event_id.encode())]
+    traceparent = json.loads(row.envelope).get("traceparent")
+    if traceparent:
+        headers.append(("traceparent", traceparent.encode()))
+    return headers
 
 
 async def mark_all_unsent(session_factory: SessionFactory) -> int:

@@ -109,6 +109,7 @@ async def test_relay_publishes_in_order_and_marks_sent(platform, outbox_db, brok
         messages = await read_topic(broker.bootstrap, "zhichan.agencies", 20, key="ordered-1")
         assert [json.loads(m["value"])["data"]["n"] for m in messages] == list(range(1, 21))
         assert woken, "the commit woke the relay"
+        assert messages[0]["headers"]["ce_type"] == b"zhichan.agencies.probe.changed.v1"
 
         async def all_sent():
             async with factory() as session:
