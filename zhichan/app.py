@@ -71,15 +71,8 @@ def create_service_app(
             await relay.stop()
             await engine.dispose()
 
-    app = FastAPI(
-        title=title, description=description, version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None
-    )
-    app.state.metrics = Metrics(name)
-    app.state.service_name = name
-    install_problem_handlers(app)
+    app = create_base_app(name, title=title, description=description, lifespan=lifespan)
     app.add_middleware(IdempotencyMiddleware)
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
-    app.include_router(health_router(name))
     if enum_labels is not None:
 
         @app.get("/meta/enums", tags=["meta"], summary="Chinese labels of every enum code")
@@ -97,6 +90,26 @@ def create_service_app(
 
     for router in routers:
         app.include_router(router)
+    return app
+
+
+def create_base_app(name: str, *, title: str, description: str, lifespan, **fastapi_options) -> FastAPI:
+    """What every process has, services and gateway alike: problems, request ids and logs,
+    metrics, health. ``/docs`` is served by the gateway from local assets, not from a CDN."""
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        **fastapi_options,
+    )
+    app.state.metrics = Metrics(name)
+    app.state.service_name = name
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    app.include_router(health_router(name))
     return app
 
 
@@ -118,6 +131,9 @@ def health_router(name: str) -> APIRouter:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         bootstrap = request.app.state.platform.kafka_bootstrap
         checks["broker"] = "ok" if await broker_reachable(bootstrap) else "unreachable"
+        consumer = getattr(request.app.state, "consumer", None)
+        if consumer is not None:  # a consumer is ready once the group gave it partitions
+            checks["consumer"] = "ok" if consumer.assigned else "waiting for partitions"
         if all(v == "ok" for v in checks.values()):
             return JSONResponse({"status": "ready", "process": name, "checks": checks})
         return problem_response(503, "Not ready", "not-ready", "a dependency is unreachable", checks=checks)

@@ -78,6 +78,8 @@ def issue_token(
 
 class TokenVerifier:
     def __init__(self, platform: PlatformSettings) -> None:
+        if not (platform.token_secret or platform.jwt_public_key):
+            raise RuntimeError("set ZHICHAN_JWT_SECRET or ZHICHAN_JWT_PUBLIC_KEY (or ZHICHAN_DEV_MODE=1)")
         self.secret = platform.token_secret
         self.public_key = platform.jwt_public_key
         self.audience = platform.jwt_audience

@@ -31,7 +31,7 @@ def auth(role: str = "officer", regions: list[str] | None = None, **kwargs) -> d
     return {"Authorization": f"Bearer {token(role, regions, **kwargs)}"}
 
 
-def test_platform(tmp_path: Path, bootstrap: str = "127.0.0.1:1") -> PlatformSettings:
+def platform_for_tests(tmp_path: Path, bootstrap: str = "127.0.0.1:1") -> PlatformSettings:
     return PlatformSettings(dev_mode=True, kafka_bootstrap=bootstrap, var_dir=tmp_path, relay_poll_seconds=0.2)
 
 
@@ -70,7 +70,7 @@ async def running_app(
     async with database_url(tmp_path, name) as url:
         app = create_app(
             settings=process_settings(name, database_url=url, relay_enabled=relay),
-            platform=test_platform(tmp_path, bootstrap),
+            platform=platform_for_tests(tmp_path, bootstrap),
         )
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)

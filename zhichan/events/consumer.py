@@ -21,8 +21,9 @@ from sqlmodel import Field, SQLModel
 
 from zhichan.clock import utcnow
 from zhichan.db import SessionFactory, UTCDateTime
-from zhichan.events.broker import make_producer
+from zhichan.events.broker import ensure_topics, make_producer
 from zhichan.events.envelope import Envelope
+from zhichan.observability import traceparent_var
 from zhichan.settings import PlatformSettings
 
 log = logging.getLogger("zhichan.consumer")
@@ -106,6 +107,7 @@ class EventConsumer:
         while True:
             try:
                 if self._consumer is None:
+                    await ensure_topics(self.platform, self.topics)
                     consumer = AIOKafkaConsumer(
                         *self.topics,
                         bootstrap_servers=self.platform.kafka_bootstrap,
@@ -115,11 +117,13 @@ class EventConsumer:
                         max_poll_records=1000,
                         session_timeout_ms=10_000,
                         heartbeat_interval_ms=1_000,
+                        metadata_max_age_ms=5_000,  # notice re-created topics soon after a broker restart
                     )
                     await consumer.start()
                     self._consumer = consumer
                 batches = await self._consumer.getmany(timeout_ms=200, max_records=1000)
                 self.assigned = bool(self._consumer.assignment())
+                await self._rewind_partitions_whose_log_was_lost()
                 for tp, messages in batches.items():
                     await self._apply_batch(tp, messages)
                     await self._consumer.commit({tp: messages[-1].offset + 1})
@@ -134,6 +138,17 @@ class EventConsumer:
                     self._consumer = None
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
+
+    async def _rewind_partitions_whose_log_was_lost(self) -> None:
+        """A position beyond the end of the log means the broker lost it (a memory-only restart):
+        read that partition again from its beginning; the inbox makes the replay harmless."""
+        for tp in self._consumer.assignment():
+            end = self._consumer.highwater(tp)
+            if end is not None and await self._consumer.position(tp) > end:
+                log.warning(
+                    "log of %s[%d] is shorter than our position; reading it from the start", tp.topic, tp.partition
+                )
+                await self._consumer.seek_to_beginning(tp)
 
     async def _apply_batch(self, tp: TopicPartition, messages) -> None:
         parsed: list[tuple[object, Envelope]] = []
@@ -166,6 +181,7 @@ class EventConsumer:
             self.on_applied(applied)
 
     async def _apply_one(self, session: AsyncSession, tp: TopicPartition, message, envelope: Envelope) -> None:
+        traceparent_var.set(envelope.traceparent)  # logs of the projection carry the writer's trace
         if await session.get(InboxEvent, envelope.id) is None:
             session.add(InboxEvent(event_id=envelope.id, topic=tp.topic, received_at=utcnow()))
             await self.apply(session, envelope)

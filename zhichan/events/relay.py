@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -20,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from zhichan.clock import utcnow
 from zhichan.db import SessionFactory
-from zhichan.events.broker import make_producer
+from zhichan.events.broker import ensure_topics, make_producer
+from zhichan.events.envelope import topic_of
 from zhichan.events.outbox import OutboxEvent, RelayLease
 from zhichan.settings import PlatformSettings
 
@@ -49,6 +51,7 @@ class OutboxRelay:
         self._task: asyncio.Task | None = None
         self._producer = None
         self._lease_until = 0.0
+        self._last_offsets: dict[tuple[str, int], int] = {}
         self.published = 0
         self.healthy = False
 
@@ -77,6 +80,8 @@ class OutboxRelay:
                     producer = make_producer(self.platform)
                     await producer.start()
                     self._producer = producer
+                    # A broker that lost its memory (the embedded one) has lost the topics too.
+                    await ensure_topics(self.platform, (topic_of(self.service),))
                 sent = await self.publish_pending()
                 self.healthy = True
                 backoff = 0.2
@@ -101,7 +106,14 @@ class OutboxRelay:
         async with self.session_factory() as session:
             rows = (
                 await session.execute(
-                    select(OutboxEvent.id, OutboxEvent.topic, OutboxEvent.key, OutboxEvent.envelope)
+                    select(
+                        OutboxEvent.id,
+                        OutboxEvent.event_id,
+                        OutboxEvent.type,
+                        OutboxEvent.topic,
+                        OutboxEvent.key,
+                        OutboxEvent.envelope,
+                    )
                     .where(OutboxEvent.sent_at.is_(None))
                     .order_by(OutboxEvent.id)
                     .limit(self.batch_size)
@@ -112,15 +124,24 @@ class OutboxRelay:
         # Queue the whole batch, then wait: the accumulator keeps each partition's order.
         futures = []
         for row in rows:
-            futures.append(await self._producer.send(row.topic, row.envelope.encode(), key=row.key.encode()))
+            futures.append(
+                await self._producer.send(
+                    row.topic, row.envelope.encode(), key=row.key.encode(), headers=_kafka_headers(row)
+                )
+            )
         results = await asyncio.gather(*futures, return_exceptions=True)
         sent_ids: list[int] = []
         first_error: BaseException | None = None
+        log_was_reset = False
         for row, result in zip(rows, results, strict=True):
             if isinstance(result, BaseException):
                 first_error = first_error or result
                 break  # keep order: what follows a failure is sent again after it
             sent_ids.append(row.id)
+            where = (result.topic, result.partition)
+            if result.offset <= self._last_offsets.get(where, -1):
+                log_was_reset = True  # offsets only grow: the broker lost its log (a memory-only restart)
+            self._last_offsets[where] = result.offset
         if sent_ids:
             async with self.session_factory() as session:
                 await session.execute(update(OutboxEvent).where(OutboxEvent.id.in_(sent_ids)).values(sent_at=utcnow()))
@@ -128,6 +149,9 @@ class OutboxRelay:
             self.published += len(sent_ids)
             if self.on_published:
                 self.on_published(len(sent_ids))
+        if log_was_reset:
+            await self._recover_from_lost_log()
+            return len(sent_ids)
         if first_error is not None:
             async with self.session_factory() as session:
                 failed_id = rows[len(sent_ids)].id
@@ -139,6 +163,15 @@ class OutboxRelay:
                 await session.commit()
             raise first_error
         return len(sent_ids)
+
+    async def _recover_from_lost_log(self) -> None:
+        """The broker came back empty (the embedded Tansu keeps messages in memory only): make sure
+        the topic exists as configured and send the service's whole history again, in order.
+        Consumers dedupe, so what they already applied changes nothing."""
+        log.warning("the broker lost the log of %s; publishing the outbox history again", self.service)
+        await ensure_topics(self.platform, (topic_of(self.service),))
+        self._last_offsets.clear()
+        await mark_all_unsent(self.session_factory)
 
     async def _hold_lease(self) -> bool:
         now = time.time()
@@ -177,6 +210,16 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await self._producer.stop()
             self._producer = None
+
+
+def _kafka_headers(row) -> list[tuple[str, bytes]]:
+    """CloudEvents' Kafka binding names the type in a header, so routers need not parse the body;
+    the W3C traceparent of the request that made the change travels along."""
+    headers = [("ce_type", row.type.encode()), ("ce_id", row.event_id.encode())]
+    traceparent = json.loads(row.envelope).get("traceparent")
+    if traceparent:
+        headers.append(("traceparent", traceparent.encode()))
+    return headers
 
 
 async def mark_all_unsent(session_factory: SessionFactory) -> int:

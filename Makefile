@@ -1,0 +1,35 @@
+# The project's entry points. Everything installs into .venv; nothing else is needed but Python 3.11.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test test-fast lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: install  ## broker + four services + gateway on embedded defaults, demo loaded
+	$(BIN)/zhichan run
+
+test: install  ## the whole suite: unit, integration, end-to-end
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-fast: install  ## without the end-to-end tests
+	$(BIN)/python -m pytest -q -m "not e2e"
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var artifacts

@@ -1,0 +1,73 @@
+"""The gateway's app: the read model's consumer, the progress API, the proxy, the merged docs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from gateway.api import router as progress_router
+from gateway.openapi import docs_router
+from gateway.projections import apply_event
+from gateway.proxy import proxy_router
+from gateway.settings import GatewaySettings
+from zhichan import migrate
+from zhichan.app import create_base_app
+from zhichan.auth import TokenVerifier
+from zhichan.db import make_engine, make_session_factory
+from zhichan.events.broker import ALL_TOPICS
+from zhichan.events.consumer import EventConsumer
+from zhichan.settings import PlatformSettings, platform_settings, process_settings
+
+
+def create_app(settings: GatewaySettings | None = None, platform: PlatformSettings | None = None) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        plat = platform or platform_settings()
+        proc = settings or process_settings("gateway", base=GatewaySettings)
+        url = proc.resolved_database_url(plat)
+        if proc.migrate_on_start:
+            await asyncio.to_thread(migrate.upgrade, Path(__file__).parent, url)
+        engine = make_engine(url)
+        session_factory = make_session_factory(engine)
+        consumer = EventConsumer(
+            plat,
+            ALL_TOPICS,
+            proc.consumer_group,
+            session_factory,
+            apply_event,
+            on_applied=app.state.metrics.events_consumed.labels("all").inc,
+        )
+        app.state.platform = plat
+        app.state.settings = proc
+        app.state.engine = engine
+        app.state.session_factory = session_factory
+        app.state.consumer = consumer
+        app.state.token_verifier = TokenVerifier(plat)
+        app.state.http = httpx.AsyncClient(timeout=proc.proxy_timeout_seconds)
+        if proc.relay_enabled:  # "relay" here means: take part in the bus (consume)
+            await consumer.start()
+        try:
+            yield
+        finally:
+            await consumer.stop()
+            await app.state.http.aclose()
+            await engine.dispose()
+
+    app = create_base_app(
+        "gateway",
+        title="知产 Zhichan",
+        description="One entry point to the targets, enforcement, financing and agencies services, and the "
+        "progress of every plan computed live from their events.",
+        lifespan=lifespan,
+        openapi_url=None,
+    )
+    app.state.consumer = None
+    app.include_router(progress_router)
+    app.include_router(docs_router(app))
+    app.include_router(proxy_router())  # last: it catches every other /api path
+    return app

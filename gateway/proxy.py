@@ -1,0 +1,120 @@
+"""One entry point: ``/api/<resource>…`` is forwarded to the service that owns the resource."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from zhichan import SERVICES
+from zhichan.api.problems import NotFound, ProblemError
+from zhichan.observability import request_id_var, traceparent_var
+
+log = logging.getLogger("zhichan.gateway.proxy")
+
+# First path segment under /api → the service that owns it.
+RESOURCE_OWNERS: dict[str, str] = {
+    "agencies": "agencies",
+    "practitioners": "agencies",
+    "complaints": "agencies",
+    "inspections": "agencies",
+    "plans": "targets",
+    "regions": "targets",
+    "cases": "enforcement",
+    "campaigns": "enforcement",
+    "watchlist": "enforcement",
+    "pledges": "financing",
+    "transactions": "financing",
+    "insurance-policies": "financing",
+    "matchmaking-events": "financing",
+    "financing": "financing",
+}
+# Public disclosures live under /api/disclosure/<resource> with their own owners.
+DISCLOSURE_OWNERS: dict[str, str] = {"cases": "enforcement", "inspections": "agencies", "credit": "agencies"}
+# Each service's own documents, reachable as /api/meta/<service>/<name>.
+SERVICE_DOCUMENTS: dict[str, dict[str, str]] = {
+    service: {"enums": "meta/enums", "asyncapi.json": "asyncapi.json"} for service in SERVICES
+}
+
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "host",
+    "content-length",
+    "content-encoding",
+    "proxy-authorization",
+    "proxy-authenticate",
+}
+
+
+class ServiceUnavailable(ProblemError):
+    status, title, slug = 503, "Service unavailable", "service-unavailable"
+
+
+def target_of(path: str) -> tuple[str, str] | None:
+    """(service, path on that service) for a path under /api, or None."""
+    parts = path.strip("/").split("/")
+    if not parts or not parts[0]:
+        return None
+    if parts[0] == "meta" and len(parts) == 3 and parts[1] in SERVICE_DOCUMENTS:
+        # /api/meta/<service>/enums and /api/meta/<service>/asyncapi.json
+        document = SERVICE_DOCUMENTS[parts[1]].get(parts[2])
+        return (parts[1], document) if document else None
+    owner = owner_of(parts)
+    return (owner, path) if owner else None
+
+
+def owner_of(parts: list[str]) -> str | None:
+    if parts[0] == "disclosure":
+        return DISCLOSURE_OWNERS.get(parts[1]) if len(parts) > 1 else None
+    return RESOURCE_OWNERS.get(parts[0])
+
+
+def _rewrite_location(value: str) -> str:
+    return "/api" + value if value.startswith("/") and not value.startswith("/api/") else value
+
+
+async def forward(request: Request, path: str) -> Response:
+    target = target_of(path)
+    if target is None:
+        raise NotFound(f"no resource /api/{path}")
+    service, path = target
+    settings = request.app.state.settings
+    client: httpx.AsyncClient = request.app.state.http
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
+    if rid := request_id_var.get():
+        headers["x-request-id"] = rid
+    if tp := traceparent_var.get():
+        headers["traceparent"] = tp
+    url = f"{settings.service_url(service)}/{path}"
+    try:
+        upstream = await client.request(
+            request.method,
+            url,
+            params=request.query_params.multi_items(),
+            content=await request.body(),
+            headers=headers,
+        )
+    except httpx.HTTPError as exc:
+        log.warning("forwarding to %s failed: %s", service, exc)
+        raise ServiceUnavailable(f"the {service} service did not answer", service=service) from None
+    out_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP}
+    if "location" in out_headers:
+        out_headers["location"] = _rewrite_location(out_headers["location"])
+    return Response(upstream.content, status_code=upstream.status_code, headers=out_headers)
+
+
+def proxy_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    async def to_service(path: str, request: Request) -> Response:
+        return await forward(request, path)
+
+    return router

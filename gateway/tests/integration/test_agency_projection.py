@@ -1,0 +1,139 @@
+"""Agency events fed to the projection, the metric read through the API."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from gateway.projections import apply_event
+from zhichan.events.envelope import Envelope, event_type
+from zhichan.testing import auth
+
+ADMIN = auth("admin")
+
+
+def agency_event(
+    agency_id: str,
+    version: int,
+    history: list[tuple[str, str]],
+    region: str = "320311",
+    verb: str = "updated",
+    **fields,
+) -> Envelope:
+    state = {
+        "id": agency_id,
+        "name": "知信",
+        "uscc": "91320311MA1R7J8H4T",
+        "region": region,
+        "address": None,
+        "service_types": fields.pop("service_types", ["patent_agency"]),
+        "licence_numbers": [],
+        "offline": fields.pop("offline", False),
+        "in_cluster": fields.pop("in_cluster", False),
+        "brand_level": fields.pop("brand_level", "none"),
+        "status": history[-1][0],
+        "filed_on": history[0][1],
+        "status_history": [{"status": s, "on": on, "at": f"{on}T0{i}:00:00Z"} for i, (s, on) in enumerate(history)],
+        "version": version,
+        "created_at": datetime(2025, 1, 1, tzinfo=UTC),
+        "updated_at": datetime.now(UTC),
+    }
+    return Envelope(
+        source="/zhichan/agencies",
+        type=event_type("agencies", "agency", verb),
+        subject=f"agency/{agency_id}",
+        region=region,
+        aggregateversion=version,
+        data={k: (v.isoformat() if isinstance(v, datetime | date) else v) for k, v in state.items()},
+    )
+
+
+async def feed(app, *envelopes: Envelope) -> None:
+    async with app.state.session_factory() as session:
+        for envelope in envelopes:
+            await apply_event(session, envelope)
+        await session.commit()
+
+
+async def value(client, region="320311", **params) -> int:
+    resp = await client.get(
+        "/api/progress/metrics/agencies.active_agencies", params={"region": region, **params}, headers=ADMIN
+    )
+    assert resp.status_code == 200, resp.text
+    return int(resp.json()["value"])
+
+
+FILED = [("filed", "2025-01-10")]
+ACTIVE = [*FILED, ("active", "2025-02-01")]
+SUSPENDED = [*ACTIVE, ("suspended", "2025-06-01")]
+DEREGISTERED = [*SUSPENDED, ("deregistered", "2025-08-01")]
+
+
+async def test_lifecycle_moves_the_count_and_the_past_stays_true(app_client):
+    app, client = app_client
+    await feed(app, agency_event("A", 1, FILED), agency_event("A", 2, ACTIVE))
+    assert await value(client, as_of="2025-01-31") == 0
+    assert await value(client, as_of="2025-02-01") == 1
+    await feed(app, agency_event("A", 3, SUSPENDED), agency_event("A", 4, DEREGISTERED))
+    assert await value(client, as_of="2025-03-01") == 1  # what was true then
+    assert await value(client, as_of="2025-06-01") == 0
+    assert await value(client, as_of="2025-12-31") == 0
+
+
+async def test_older_or_repeated_versions_change_nothing(app_client):
+    app, client = app_client
+    await feed(app, agency_event("A", 2, ACTIVE), agency_event("A", 1, FILED), agency_event("A", 2, ACTIVE))
+    assert await value(client, as_of="2025-03-01") == 1
+    await feed(app, agency_event("A", 3, SUSPENDED), agency_event("A", 2, ACTIVE))
+    assert await value(client, as_of="2025-07-01") == 0
+
+
+async def test_regions_include_descendants_and_filters_apply(app_client):
+    app, client = app_client
+    await feed(
+        app,
+        agency_event("A", 2, ACTIVE, region="320311", offline=True, service_types=["legal", "training"]),
+        agency_event("B", 2, ACTIVE, region="320302", in_cluster=True, brand_level="provincial"),
+        agency_event("C", 2, ACTIVE, region="350102"),
+    )
+    assert await value(client, region="320300", as_of="2025-03-01") == 2
+    assert await value(client, region="320000", as_of="2025-03-01") == 2
+    assert await value(client, region="350100", as_of="2025-03-01") == 1
+    assert await value(client, region="320300", as_of="2025-03-01", offline="true") == 1
+    assert await value(client, region="320300", as_of="2025-03-01", service_type="training,finance") == 1
+    assert await value(client, region="320300", as_of="2025-03-01", brand_level="provincial") == 1
+    assert await value(client, region="320300", as_of="2025-03-01", in_cluster="false") == 1
+
+
+async def test_metric_api_refusals(app_client):
+    _app, client = app_client
+    url = "/api/progress/metrics/agencies.active_agencies"
+    assert (await client.get(url, params={"region": "320311"})).status_code == 401
+    resp = await client.get(url, params={"region": "350102"}, headers=auth("officer", ["320311"]))
+    assert resp.status_code == 403 and resp.headers["content-type"] == "application/problem+json"
+    resp = await client.get(url, params={"region": "999999"}, headers=ADMIN)
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["region"]
+    resp = await client.get(url, params={"region": "320311", "colour": "red"}, headers=ADMIN)
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["colour"]
+    assert (await client.get("/api/progress/metrics/no.such", headers=ADMIN)).status_code == 404
+    catalogue = (await client.get("/api/progress/metrics")).json()["items"]
+    assert any(m["name"] == "agencies.active_agencies" and m["unit"] == "家" for m in catalogue)
+
+
+@pytest.mark.parametrize("region, officer_regions, expected", [("320311", ["320300"], 1), (None, ["350102"], 0)])
+async def test_an_officer_counts_only_within_their_regions(app_client, region, officer_regions, expected):
+    app, client = app_client
+    await feed(app, agency_event("A", 2, ACTIVE, region="320311"))
+    params = {"as_of": "2025-03-01", **({"region": region} if region else {})}
+    resp = await client.get(
+        "/api/progress/metrics/agencies.active_agencies", params=params, headers=auth("officer", officer_regions)
+    )
+    assert int(resp.json()["value"]) == expected
+
+
+async def test_unknown_resources_and_dead_services_are_problems(app_client):
+    _app, client = app_client
+    assert (await client.get("/api/nothing-here", headers=ADMIN)).status_code == 404
+    resp = await client.get("/api/agencies", headers=ADMIN)  # no agencies service in this test
+    assert resp.status_code == 503 and resp.json()["service"] == "agencies"

@@ -1,0 +1,173 @@
+"""The ``zhichan`` command: run, serve, migrate, token, republish, gateway rebuild, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import importlib.util
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from zhichan import SERVICES
+from zhichan.settings import DEV_JWT_SECRET, platform_settings, process_settings
+from zhichan.stack import PROCESSES, Stack
+
+
+def package_dir(process: str) -> Path:
+    """Where a process's package (and its migrations) lives, found without importing it."""
+    module = "gateway" if process == "gateway" else f"services.{process}"
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise SystemExit(f"no package {module}")
+    return Path(spec.origin).parent
+
+
+def app_factory(process: str) -> str:
+    return "gateway.app:create_app" if process == "gateway" else f"services.{process}.app:create_app"
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from zhichan.observability import configure_logging
+
+    platform = platform_settings()
+    configure_logging(platform.log_level)
+    settings = process_settings(args.process)
+    uvicorn.run(
+        app_factory(args.process),
+        factory=True,
+        host=settings.host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+    )
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from zhichan import migrate
+
+    platform = platform_settings()
+    unknown = set(args.processes) - set(PROCESSES)
+    if unknown:
+        raise SystemExit(f"unknown process(es): {', '.join(sorted(unknown))}")
+    for process in args.processes or PROCESSES:
+        url = process_settings(process).resolved_database_url(platform)
+        migrate.upgrade(package_dir(process), url)
+        print(f"{process}: migrated to head")
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    from zhichan.auth import ROLES, issue_token
+
+    if args.role not in ROLES:
+        raise SystemExit(f"role must be one of {', '.join(ROLES)}")
+    # Signs with ZHICHAN_JWT_SECRET when one is set, else with the development secret.
+    secret = os.environ.get("ZHICHAN_JWT_SECRET") or DEV_JWT_SECRET
+    regions = [r for chunk in args.region for r in chunk.split(",") if r]
+    print(
+        issue_token(
+            secret,
+            sub=args.sub or f"{args.role}-{'-'.join(regions) or 'all'}",
+            roles=[args.role],
+            regions=regions,
+            department=args.department,
+            hours=args.hours,
+        )
+    )
+
+
+def cmd_republish(args: argparse.Namespace) -> None:
+    from zhichan.db import make_engine, make_session_factory
+    from zhichan.events.relay import mark_all_unsent
+
+    async def run() -> int:
+        url = process_settings(args.service).resolved_database_url(platform_settings())
+        engine = make_engine(url)
+        try:
+            return await mark_all_unsent(make_session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    count = asyncio.run(run())
+    print(f"{args.service}: {count} events queued again; the service's relay publishes them in order")
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    stack = Stack(var_dir=Path(args.var_dir).resolve())
+    print("starting the broker (Tansu) and five processes …", flush=True)
+    stack.start()
+    stopping = {"now": False}
+
+    def stop(*_):
+        stopping["now"] = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    from zhichan.auth import issue_token
+
+    admin = issue_token(DEV_JWT_SECRET, sub="dev-admin", roles=["admin"], regions=[], hours=24)
+    print(
+        f"""
+知产 Zhichan is running.
+  Gateway     {stack.gateway_url}
+  Swagger UI  {stack.gateway_url}/docs
+  Broker      {stack.broker.bootstrap} (Tansu, memory only)
+  Logs        {stack.var_dir}/logs/
+Tokens: .venv/bin/zhichan token --role officer --region 320311
+An admin token for the next 24 hours:
+  {admin}
+Ctrl-C stops everything.""",
+        flush=True,
+    )
+    try:
+        while not stopping["now"]:
+            for name, proc in list(stack.processes.items()):
+                if proc.poll() is not None:
+                    print(f"{name} exited with {proc.returncode}; stopping (see {stack.var_dir}/logs/{name}.log)")
+                    stopping["now"] = True
+            time.sleep(0.5)
+    finally:
+        print("stopping …", flush=True)
+        stack.stop()
+        print("stopped.")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="zhichan", description="知产 Zhichan command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the broker, the four services and the gateway")
+    run.add_argument("--var-dir", default="var", help="where databases and logs go")
+    run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser("serve", help="serve one process (settings from the environment)")
+    serve.add_argument("process", choices=PROCESSES)
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="run every process's migrations to head (before starting them)")
+    mig.add_argument("processes", nargs="*", metavar="process", help=f"any of {', '.join(PROCESSES)}; default all")
+    mig.set_defaults(func=cmd_migrate)
+
+    tok = sub.add_parser("token", help="print a development JWT")
+    tok.add_argument("--role", default="officer")
+    tok.add_argument("--region", action="append", default=[], help="region code; repeat or comma-separate")
+    tok.add_argument("--department", help="the department claim (responsible unit)")
+    tok.add_argument("--sub", help="subject (user id)")
+    tok.add_argument("--hours", type=float, default=12)
+    tok.set_defaults(func=cmd_token)
+
+    rep = sub.add_parser("republish", help="send a service's whole event history again (after a broker loss)")
+    rep.add_argument("service", choices=SERVICES)
+    rep.set_defaults(func=cmd_republish)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

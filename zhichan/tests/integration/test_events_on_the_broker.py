@@ -1,0 +1,170 @@
+"""The outbox relay and the consumer against the real embedded broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import func, select
+
+from zhichan import migrate
+from zhichan.db import make_engine, make_session_factory
+from zhichan.events import record_event
+from zhichan.events.broker import EmbeddedBroker, ensure_topics
+from zhichan.events.consumer import EventConsumer, InboxEvent
+from zhichan.events.outbox import OutboxEvent
+from zhichan.events.relay import OutboxRelay
+from zhichan.testing import database_url, platform_for_tests, wait_for
+
+pytestmark = pytest.mark.e2e
+AGENCIES = Path(__file__).resolve().parents[3] / "services" / "agencies"
+GATEWAY = Path(__file__).resolve().parents[3] / "gateway"
+
+
+@pytest.fixture(scope="module")
+def broker():
+    broker = EmbeddedBroker()
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+async def platform(broker, tmp_path):
+    platform = platform_for_tests(tmp_path, broker.bootstrap)
+    await ensure_topics(platform)
+    return platform
+
+
+@pytest.fixture
+async def outbox_db(tmp_path):
+    """A service database (the agencies schema carries the kernel's outbox tables)."""
+    async with database_url(tmp_path, "svc") as url:
+        await asyncio.to_thread(migrate.upgrade, AGENCIES, url)
+        engine = make_engine(url)
+        yield engine
+        await engine.dispose()
+
+
+@pytest.fixture
+async def inbox_db(tmp_path):
+    async with database_url(tmp_path, "reader") as url:
+        await asyncio.to_thread(migrate.upgrade, GATEWAY, url)
+        engine = make_engine(url)
+        yield make_session_factory(engine)
+        await engine.dispose()
+
+
+async def write_events(factory, count: int, key: str = "agg-1", start: int = 1) -> None:
+    async with factory() as session:
+        for n in range(start, start + count):
+            record_event(
+                session,
+                service="agencies",
+                aggregate="probe",
+                verb="changed",
+                aggregate_id=key,
+                region="320311",
+                version=n,
+                data={"n": n},
+                actor="test",
+            )
+        await session.commit()
+
+
+async def read_topic(bootstrap: str, topic: str, count: int, key: str | None = None) -> list[dict]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
+    await consumer.start()
+    found: list[dict] = []
+    try:
+
+        async def enough():
+            batches = await consumer.getmany(timeout_ms=200)
+            for messages in batches.values():
+                for m in messages:
+                    if key is None or m.key == key.encode():
+                        found.append({"value": m.value, "headers": dict(m.headers)})
+            return len(found) >= count
+
+        await wait_for(enough, timeout=20, what=f"{count} messages on {topic}")
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_relay_publishes_in_order_and_marks_sent(platform, outbox_db, broker):
+    woken = []
+    relay_holder = {}
+    factory = make_session_factory(outbox_db, on_commit=lambda: (woken.append(1), relay_holder["r"].wake()))
+    relay = OutboxRelay("agencies", factory, platform)
+    relay_holder["r"] = relay
+    await relay.start()
+    try:
+        await write_events(factory, 20, key="ordered-1")
+        messages = await read_topic(broker.bootstrap, "zhichan.agencies", 20, key="ordered-1")
+        assert [json.loads(m["value"])["data"]["n"] for m in messages] == list(range(1, 21))
+        assert woken, "the commit woke the relay"
+        assert messages[0]["headers"]["ce_type"] == b"zhichan.agencies.probe.changed.v1"
+
+        async def all_sent():
+            async with factory() as session:
+                unsent = await session.execute(select(func.count()).where(OutboxEvent.sent_at.is_(None)))
+                return unsent.scalar_one() == 0
+
+        await wait_for(all_sent, what="rows marked sent")
+    finally:
+        await relay.stop()
+
+
+async def test_only_one_relay_of_a_service_publishes_at_a_time(platform, outbox_db):
+    factory = make_session_factory(outbox_db)
+    first, second = OutboxRelay("agencies", factory, platform), OutboxRelay("agencies", factory, platform)
+    assert await first._hold_lease()
+    assert not await second._hold_lease()
+    await first.stop()  # releases the lease
+    assert await second._hold_lease()
+    await second.stop()
+
+
+async def test_consumer_applies_once_and_dead_letters_garbage(platform, outbox_db, inbox_db, broker):
+    applied: list[int] = []
+
+    async def apply(session, envelope):
+        applied.append(envelope.data["n"])
+
+    factory = make_session_factory(outbox_db)
+    await write_events(factory, 3, key="dedupe-1", start=100)
+    async with factory() as session:
+        rows = (await session.execute(select(OutboxEvent).order_by(OutboxEvent.id))).scalars().all()
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+    await producer.start()
+    topic = "zhichan.financing"  # a topic of its own for this test
+    try:
+        for row in [*rows, rows[0], rows[1]]:  # two delivered twice
+            await producer.send_and_wait(topic, row.envelope.encode(), key=b"dedupe-1")
+        await producer.send_and_wait(topic, b"{not json", key=b"dedupe-1")
+        await producer.send_and_wait(topic, rows[2].envelope.encode(), key=b"dedupe-1")
+    finally:
+        await producer.stop()
+    consumer = EventConsumer(platform, (topic,), "test-dedupe", inbox_db, apply)
+    await consumer.start()
+    try:
+
+        async def consumed_everything():
+            async with inbox_db() as session:
+                return (await session.execute(select(func.count()).select_from(InboxEvent))).scalar_one() == 3 and len(
+                    applied
+                ) == 3
+
+        await wait_for(consumed_everything, timeout=20, what="three distinct events applied")
+        assert sorted(applied) == [100, 101, 102]
+        dead = await read_topic(broker.bootstrap, f"{topic}.dlq", 1)
+        assert dead[0]["value"] == b"{not json"
+        assert dead[0]["headers"]["dlq-reason"].startswith(b"unparseable")
+    finally:
+        await consumer.stop()
