@@ -214,10 +214,7 @@ async def list_agencies(
     offline: bool | None,
     in_cluster: bool | None,
 ) -> tuple[list[Agency], str | None]:
-    query = select(Agency).order_by(Agency.id).limit(page.limit + 1)
-    scope = user.scope(region)
-    if scope is not None:
-        query = query.where(Agency.region.in_(sorted(scope)))
+    query = _scoped(select(Agency).order_by(Agency.id).limit(page.limit + 1), Agency, user, region)
     if status:
         query = query.where(Agency.status == status)
     if service_type:

@@ -243,3 +243,8 @@ async def test_uscc_is_normalised_to_upper_case(client, officer):
     body = agency_body(uscc=build_uscc("320311", 42).lower())
     resp = await client.post("/agencies", json=body, headers=officer)
     assert resp.status_code == 201 and resp.json()["uscc"] == build_uscc("320311", 42)
+
+
+async def test_an_unknown_region_filter_is_a_problem(client):
+    resp = await client.get("/agencies", params={"region": "999999"}, headers=auth("admin"))
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["region"]
