@@ -110,11 +110,6 @@ def normalise_certificate(number: str, practitioner_type: str) -> str:
     return number
 
 
-def check_not_future(day: date, today: date, what: str) -> None:
-    if day > today:
-        raise BusinessDateError(f"the {what} lies in the future")
-
-
 # ---------------------------------------------------------------------------------------------
 # Annual reports (年度报告)
 
