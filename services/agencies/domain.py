@@ -218,7 +218,7 @@ def credit_grade(entries: list[CreditEntryFact], as_of: date) -> GradeReport:
         f"{len(counted)} entries dated {window_from.isoformat()} (exclusive) to {as_of.isoformat()} count",
         f"score {BASE_SCORE} {'+' if raw >= BASE_SCORE else '−'} {abs(raw - BASE_SCORE)} = {raw}"
         + (f", capped at {BASE_SCORE}" if raw > BASE_SCORE else ""),
-        f"score {score} gives grade {grade} (A ≥ 95, B ≥ 80, C ≥ 60, D below)",
+        f"score {score} gives grade {grade} ({', '.join(f'{g} ≥ {floor}' for g, floor in GRADE_FLOORS)}, D below)",
     ]
     caps = []
     recent_penalties = [c for c in counted if c.kind in PENALTY_KINDS and c.occurred_on > year_ago]
