@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from gateway.freshness import freshness
-from gateway.metrics import METRICS, MetricQuery, parse_filters
+from gateway.metrics import COMPUTED, MetricQuery, metric_value, parse_filters
 from zhichan.api.deps import SessionDep
 from zhichan.api.problems import PROBLEM_RESPONSES, Forbidden, Invalid, NotFound
 from zhichan.auth import CurrentUser
 from zhichan.clock import today
+from zhichan.metrics_catalogue import CATALOGUE, describe
 from zhichan.regions import registry
 
 router = APIRouter(prefix="/api/progress", tags=["progress"], responses=PROBLEM_RESPONSES)
@@ -30,13 +31,13 @@ class MetricValue(BaseModel):
     start: date | None = Field(None, alias="from")
     end: date | None = Field(None, alias="to")
     filters: dict[str, Any]
-    value: str = Field(description="Exact decimal, as a string")
+    value: str | None = Field(description="Exact decimal, as a string; null: a rate with nothing to divide by")
     freshness: dict[str, Any]
 
 
 @router.get("/metrics", summary="The metric catalogue")
 async def catalogue() -> dict[str, list[dict]]:
-    return {"items": [metric.describe() for metric in METRICS.values()]}
+    return {"items": describe()}
 
 
 @router.get(
@@ -45,7 +46,7 @@ async def catalogue() -> dict[str, list[dict]]:
     response_model_by_alias=True,
     summary="A metric's value for a region (descendants included)",
 )
-async def metric_value(
+async def read_metric(
     name: str,
     request: Request,
     session: SessionDep,
@@ -55,7 +56,7 @@ async def metric_value(
     start: Annotated[date | None, Query(alias="from", description="Window start (flow metrics)")] = None,
     end: Annotated[date | None, Query(alias="to", description="Window end (flow metrics)")] = None,
 ) -> dict[str, Any]:
-    metric = METRICS.get(name)
+    metric = CATALOGUE.get(name) if name in COMPUTED else None
     if metric is None:
         raise NotFound(f"no metric {name}; GET /api/progress/metrics lists them")
     if region is not None and region not in registry():
@@ -71,7 +72,7 @@ async def metric_value(
     filters = parse_filters(metric, raw_filters)
     as_of = as_of or end or today()
     query = MetricQuery(regions=user.scope(region), as_of=as_of, start=start, end=end, filters=filters)
-    value = await metric.value(session, query)
+    value = await metric_value(session, metric, query)
     return {
         "metric": metric.name,
         "unit": metric.unit,

@@ -1,39 +1,52 @@
 """The read model: what the gateway keeps from the events, shaped for the metrics it computes.
 
-Every view row keeps the aggregate ``version`` it was built from: an event not newer than that
-changes nothing (redelivery, or an older event arriving after a newer one).
+- ``aggregate_seen``: the newest version applied per aggregate; an event not newer changes
+  nothing (redelivery, or an older event arriving after a newer one).
+- ``fact``: each aggregate's current facts (see :mod:`gateway.facts`), so a change can take
+  the old ones away.
+- ``series_daily``: the facts summed per series, region, day and dimensions — what metrics
+  read, so a value over a million cases is a sum over a few thousand rows.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Index
+from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 
-class AgencyView(SQLModel, table=True):
-    __tablename__ = "agency_view"
-    __table_args__ = (Index("ix_agency_view_region", "region"),)
+class AggregateSeen(SQLModel, table=True):
+    __tablename__ = "aggregate_seen"
 
-    id: str = Field(primary_key=True, max_length=26)
-    region: str = Field(max_length=32)
-    status: str = Field(max_length=20)
-    service_types: str = Field(max_length=500)  # ",a,b," like the service stores it
-    offline: bool
-    in_cluster: bool
-    brand_level: str = Field(max_length=20)
-    filed_on: date
+    key: str = Field(primary_key=True, max_length=120)  # <service>/<aggregate>/<id>
     version: int
 
 
-class AgencyActiveSpan(SQLModel, table=True):
-    """A stretch of business dates during which an agency was active: [start_on, end_on)."""
-
-    __tablename__ = "agency_active_span"
-    __table_args__ = (Index("ix_agency_active_span_dates", "start_on", "end_on"),)
+class FactRow(SQLModel, table=True):
+    __tablename__ = "fact"
 
     id: int | None = Field(default=None, primary_key=True)
-    agency_id: str = Field(max_length=26, index=True)
-    start_on: date
-    end_on: date | None = None
+    key: str = Field(max_length=120, index=True)
+    series: str = Field(max_length=60)
+    region: str = Field(max_length=32)
+    day: date
+    dim1: str = Field(default="", max_length=200)
+    dim2: str = Field(default="", max_length=60)
+    dim3: str = Field(default="", max_length=60)
+    dim4: str = Field(default="", max_length=60)
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class SeriesDaily(SQLModel, table=True):
+    __tablename__ = "series_daily"
+    __table_args__ = (Index("ix_series_daily_lookup", "series", "region", "day"),)
+
+    series: str = Field(primary_key=True, max_length=60)
+    region: str = Field(primary_key=True, max_length=32)
+    day: date = Field(primary_key=True)
+    dim1: str = Field(default="", primary_key=True, max_length=200)
+    dim2: str = Field(default="", primary_key=True, max_length=60)
+    dim3: str = Field(default="", primary_key=True, max_length=60)
+    dim4: str = Field(default="", primary_key=True, max_length=60)
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -1,27 +1,24 @@
-"""Projections: each service's events applied to the read model, dispatched by event type.
+"""Projections: each service's events applied to the read model, dispatched by aggregate.
 
-A projection receives the envelope and the session of the consumer's transaction; it upserts by
-aggregate id and ignores anything not newer than the version it holds.
+Every event carries the aggregate's full state, so applying one means: if it is newer than
+what the read model holds, replace that aggregate's facts (and, for plans and reports, their
+rows). Events of aggregates the gateway does not count are acknowledged and skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.projections import agencies
+from gateway.facts import FACTS_OF
+from gateway.readmodel import claim_version, replace_facts
 from zhichan.events.envelope import Envelope
-
-Projection = Callable[[AsyncSession, Envelope], Awaitable[None]]
-
-# (service, aggregate) → projection. Events of other aggregates are acknowledged and skipped.
-PROJECTIONS: dict[tuple[str, str], Projection] = {
-    ("agencies", "agency"): agencies.apply_agency,
-}
 
 
 async def apply_event(session: AsyncSession, envelope: Envelope) -> None:
-    projection = PROJECTIONS.get((envelope.service, envelope.aggregate))
-    if projection is not None:
-        await projection(session, envelope)
+    to_facts = FACTS_OF.get((envelope.service, envelope.aggregate))
+    if to_facts is None:
+        return
+    key = f"{envelope.service}/{envelope.aggregate}/{envelope.aggregate_id}"
+    if not await claim_version(session, key, envelope.aggregateversion):
+        return
+    await replace_facts(session, key, to_facts(envelope.data))

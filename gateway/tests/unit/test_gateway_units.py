@@ -2,42 +2,107 @@ from datetime import date
 
 import pytest
 
-from gateway.metrics import METRICS, parse_filters
+from gateway.facts import agency_facts, case_facts, fact, pledge_facts
+from gateway.metrics import parse_filters
 from gateway.openapi import merge_openapi
-from gateway.projections.agencies import active_spans
 from gateway.proxy import target_of
 from zhichan.api.problems import Invalid
+from zhichan.metrics_catalogue import CATALOGUE
 
 
 def entry(status, on, at="2025-01-01T00:00:00"):
     return {"status": status, "on": on, "at": at}
 
 
-def test_active_spans_open_close_and_reopen():
+def agency(history):
+    return {
+        "region": "320311",
+        "service_types": ["legal"],
+        "offline": True,
+        "in_cluster": False,
+        "brand_level": "none",
+        "status_history": history,
+    }
+
+
+def steps(facts):
+    return [(f.day, f.amount) for f in facts]
+
+
+def test_an_agency_is_active_between_approval_and_suspension_and_again_after_reinstatement():
     history = [
         entry("filed", "2025-01-10"),
         entry("active", "2025-02-01"),
         entry("suspended", "2025-06-01"),
         entry("active", "2025-09-01"),
     ]
-    assert active_spans(history) == [(date(2025, 2, 1), date(2025, 6, 1)), (date(2025, 9, 1), None)]
+    assert steps(agency_facts(agency(history))) == [
+        (date(2025, 2, 1), 1),
+        (date(2025, 6, 1), -1),
+        (date(2025, 9, 1), 1),
+    ]
 
 
-def test_a_same_day_suspension_leaves_no_span():
+def test_a_same_day_suspension_leaves_no_step():
     history = [
         entry("filed", "2025-01-10"),
         entry("active", "2025-02-01", "2025-02-01T01:00:00"),
         entry("suspended", "2025-02-01", "2025-02-01T02:00:00"),
     ]
-    assert active_spans(history) == []
+    assert agency_facts(agency(history)) == []
 
 
 def test_never_approved_means_never_active():
-    assert active_spans([entry("filed", "2025-01-10"), entry("deregistered", "2025-03-01")]) == []
+    assert agency_facts(agency([entry("filed", "2025-01-10"), entry("deregistered", "2025-03-01")])) == []
+
+
+def test_agency_dimensions_are_encoded_for_filtering():
+    (first,) = agency_facts(agency([entry("active", "2025-02-01")]))
+    assert first.dims == (",legal,", "true", "false", "none")
+
+
+def test_a_closed_overdue_case_steps_in_and_out_of_the_overdue_stock():
+    case = {
+        "region": "321100",
+        "type": "counterfeit_patent",
+        "procedure": "administrative_penalty",
+        "origin": "complaint",
+        "filed_date": "2025-01-02",
+        "closed_date": "2025-05-10",
+        "closed_on_time": False,
+        "overdue_periods": [{"start": "2025-04-02", "end": "2025-05-09"}],
+    }
+    by_series = {}
+    for f in case_facts(case):
+        by_series.setdefault(f.series, []).append((f.day, f.amount))
+    assert by_series["enforcement.cases_filed"] == [(date(2025, 1, 2), 1)]
+    assert by_series["enforcement.cases_closed"] == [(date(2025, 5, 10), 1)]
+    assert "enforcement.cases_closed_on_time" not in by_series
+    assert by_series["enforcement.overdue_open_cases"] == [(date(2025, 4, 2), 1), (date(2025, 5, 10), -1)]
+    assert by_series["enforcement.open_cases"] == [(date(2025, 1, 2), 1), (date(2025, 5, 10), -1)]
+
+
+def test_pledge_amounts_are_exact_fen():
+    pledge = {
+        "region": "420500",
+        "registered_on": "2025-03-01",
+        "loan_amount": "12345678.91",
+        "asset_types": ["trademark", "patent"],
+        "kind": "mixed",
+        "patent_count": 3,
+    }
+    amount, count, patents = pledge_facts(pledge)
+    assert amount.amount == 1234567891 and amount.dims[:2] == (",patent,trademark,", "mixed")
+    assert (count.amount, patents.amount) == (1, 3)
+
+
+def test_unknown_dimensions_are_a_programming_error():
+    with pytest.raises(ValueError):
+        fact("financing.pledged_patents", "420500", date(2025, 1, 1), 1, kind="mixed")
 
 
 def test_filters_are_parsed_and_checked():
-    metric = METRICS["agencies.active_agencies"]
+    metric = CATALOGUE["agencies.active_agencies"]
     assert parse_filters(metric, {"offline": ["true"], "service_type": ["legal,finance"]}) == {
         "offline": True,
         "service_type": ["legal", "finance"],

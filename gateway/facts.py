@@ -1,0 +1,250 @@
+"""What each aggregate's state contributes to the metrics: pure functions, no I/O.
+
+A *fact* is an integer amount on a business date, for a series, in a region, with dimension
+values. Flows are summed over a window of dates; stocks are running sums of +1/−1 steps, so
+the level on a date is the sum of every step up to it. Money is counted in fen (exact).
+
+When an aggregate changes, the read model takes away its previous facts and adds the new ones
+(see :mod:`gateway.readmodel`), so a case that closes, a pledge released or an agency
+deregistered moves every series that counted it — and dates in the past keep their values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from zhichan.money import to_fen
+
+DAY = timedelta(days=1)
+
+# Dimensions of each series, in the order of the read model's dim1..dim4 columns. A dimension
+# listed in SET_DIMENSIONS holds several codes (",a,b,") and matches when any is asked for.
+SERIES_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "agencies.active_agencies": ("service_type", "offline", "in_cluster", "brand_level"),
+    "agencies.practitioners": ("type",),
+    "agencies.staff": (),
+    "agencies.revenue": (),
+    "agencies.complaints_received": (),
+    "agencies.complaints_resolved": (),
+    "agencies.complaints_resolved_on_time": (),
+    "agencies.complaints_overdue_open": (),
+    "agencies.complaints_open": (),
+    "agencies.inspections": ("finding",),
+    "enforcement.cases_filed": ("type", "procedure", "origin"),
+    "enforcement.cases_closed": ("type", "procedure", "origin"),
+    "enforcement.cases_closed_on_time": ("type", "procedure", "origin"),
+    "enforcement.overdue_open_cases": ("type", "procedure", "origin"),
+    "enforcement.open_cases": ("type", "procedure", "origin"),
+    "enforcement.campaigns": (),
+    "enforcement.repeat_infringers": (),
+    "financing.pledge_amount": ("ip_type", "kind"),
+    "financing.pledge_count": ("ip_type", "kind"),
+    "financing.pledged_patents": (),
+    "financing.transaction_count": ("type",),
+    "financing.transaction_amount": ("type",),
+    "financing.insured_ip_count": ("ip_type",),
+    "financing.matchmaking_events": (),
+}
+SET_DIMENSIONS = {
+    ("agencies.active_agencies", "service_type"),
+    ("financing.pledge_amount", "ip_type"),
+    ("financing.pledge_count", "ip_type"),
+}
+MONEY_SERIES = {"agencies.revenue", "financing.pledge_amount", "financing.transaction_amount"}
+
+
+@dataclass(frozen=True)
+class Fact:
+    series: str
+    region: str
+    day: date
+    amount: int
+    dims: tuple[str, str, str, str] = ("", "", "", "")
+
+
+def fact(series: str, region: str, day: date, amount: int, **dims: Any) -> Fact:
+    names = SERIES_DIMENSIONS[series]
+    unknown = set(dims) - set(names)
+    if unknown:
+        raise ValueError(f"{series} has no dimension {sorted(unknown)}")
+    values = [_dim_value(series, name, dims.get(name)) for name in names]
+    return Fact(series, region, day, amount, tuple(values + [""] * (4 - len(values))))  # type: ignore[arg-type]
+
+
+def _dim_value(series: str, name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if (series, name) in SET_DIMENSIONS:
+        return "," + ",".join(sorted(set(value))) + ","
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def span(series: str, region: str, start: date, end_exclusive: date | None, **dims: Any) -> list[Fact]:
+    """A stock that is 1 from ``start`` until the day before ``end_exclusive``."""
+    if end_exclusive is not None and end_exclusive <= start:
+        return []
+    facts = [fact(series, region, start, 1, **dims)]
+    if end_exclusive is not None:
+        facts.append(fact(series, region, end_exclusive, -1, **dims))
+    return facts
+
+
+def _d(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def _fen(value: Any) -> int:
+    return to_fen(Decimal(str(value)))
+
+
+# ---------------------------------------------------------------- agencies
+
+
+def agency_facts(state: dict) -> list[Fact]:
+    dims = {
+        "service_type": state["service_types"],
+        "offline": state["offline"],
+        "in_cluster": state["in_cluster"],
+        "brand_level": state["brand_level"],
+    }
+    facts: list[Fact] = []
+    start: date | None = None
+    for entry in sorted(state["status_history"], key=lambda e: (str(e["on"]), str(e["at"]))):
+        on = _d(entry["on"])
+        if entry["status"] == "active" and start is None:
+            start = on
+        elif entry["status"] != "active" and start is not None:
+            facts += span("agencies.active_agencies", state["region"], start, on, **dims)
+            start = None
+    if start is not None:
+        facts += span("agencies.active_agencies", state["region"], start, None, **dims)
+    return facts
+
+
+def practitioner_facts(state: dict) -> list[Fact]:
+    return span(
+        "agencies.practitioners", state["region"], _d(state["joined_on"]), _d(state.get("left_on")), type=state["type"]
+    )
+
+
+def annual_report_facts(state: dict) -> list[Fact]:
+    if state.get("status") != "current":
+        return []
+    year_end = date(int(state["year"]), 12, 31)
+    next_year_end = date(int(state["year"]) + 1, 12, 31)
+    region = state["region"]
+    # Staff is a level: this report's figure holds until the next year's report would replace it.
+    return [
+        fact("agencies.staff", region, year_end, int(state["staff"])),
+        fact("agencies.staff", region, next_year_end, -int(state["staff"])),
+        fact("agencies.revenue", region, year_end, _fen(state["service_revenue"])),
+    ]
+
+
+def complaint_facts(state: dict) -> list[Fact]:
+    region = state["region"]
+    received, deadline, resolved = _d(state["received_on"]), _d(state["deadline"]), _d(state.get("resolved_on"))
+    facts = [fact("agencies.complaints_received", region, received, 1)]
+    facts += span("agencies.complaints_open", region, received, resolved)
+    facts += span("agencies.complaints_overdue_open", region, deadline + DAY, resolved)
+    if resolved is not None:
+        facts.append(fact("agencies.complaints_resolved", region, resolved, 1))
+        if resolved <= deadline:
+            facts.append(fact("agencies.complaints_resolved_on_time", region, resolved, 1))
+    return facts
+
+
+def inspection_facts(state: dict) -> list[Fact]:
+    concluded = _d(state.get("concluded_on"))
+    if concluded is None or not state.get("finding"):
+        return []
+    return [fact("agencies.inspections", state["region"], concluded, 1, finding=state["finding"])]
+
+
+# ---------------------------------------------------------------- enforcement
+
+
+def case_facts(state: dict) -> list[Fact]:
+    region = state["region"]
+    dims = {"type": state["type"], "procedure": state["procedure"], "origin": state["origin"]}
+    filed, closed = _d(state["filed_date"]), _d(state.get("closed_date"))
+    facts = [fact("enforcement.cases_filed", region, filed, 1, **dims)]
+    facts += span("enforcement.open_cases", region, filed, closed, **dims)
+    if closed is not None:
+        facts.append(fact("enforcement.cases_closed", region, closed, 1, **dims))
+        if state.get("closed_on_time"):
+            facts.append(fact("enforcement.cases_closed_on_time", region, closed, 1, **dims))
+    for period in state.get("overdue_periods", []):
+        end = _d(period.get("end"))
+        facts += span("enforcement.overdue_open_cases", region, _d(period["start"]), end + DAY if end else None, **dims)
+    return facts
+
+
+def campaign_facts(state: dict) -> list[Fact]:
+    return [fact("enforcement.campaigns", state["region"], _d(state["start"]), 1)]
+
+
+def watchlist_entry_facts(state: dict) -> list[Fact]:
+    facts: list[Fact] = []
+    for period in state.get("listed_periods", []):
+        end = _d(period.get("end"))
+        facts += span("enforcement.repeat_infringers", state["region"], _d(period["start"]), end + DAY if end else None)
+    return facts
+
+
+# ---------------------------------------------------------------- financing
+
+
+def pledge_facts(state: dict) -> list[Fact]:
+    region, registered = state["region"], _d(state["registered_on"])
+    dims = {"ip_type": state["asset_types"], "kind": state["kind"]}
+    return [
+        fact("financing.pledge_amount", region, registered, _fen(state["loan_amount"]), **dims),
+        fact("financing.pledge_count", region, registered, 1, **dims),
+        fact("financing.pledged_patents", region, registered, int(state["patent_count"])),
+    ]
+
+
+def transaction_facts(state: dict) -> list[Fact]:
+    region, recorded = state["region"], _d(state["recorded_on"])
+    return [
+        fact("financing.transaction_count", region, recorded, 1, type=state["type"]),
+        fact("financing.transaction_amount", region, recorded, _fen(state["amount"]), type=state["type"]),
+    ]
+
+
+def insurance_policy_facts(state: dict) -> list[Fact]:
+    per_type: dict[str, int] = {}
+    for asset in state["assets"]:
+        per_type[asset["type"]] = per_type.get(asset["type"], 0) + 1
+    start = _d(state["period_start"])
+    return [fact("financing.insured_ip_count", state["region"], start, n, ip_type=t) for t, n in per_type.items()]
+
+
+def matchmaking_event_facts(state: dict) -> list[Fact]:
+    return [fact("financing.matchmaking_events", state["region"], _d(state["held_on"]), 1)]
+
+
+# (service, aggregate) → how its state becomes facts
+FACTS_OF: dict[tuple[str, str], Callable[[dict], list[Fact]]] = {
+    ("agencies", "agency"): agency_facts,
+    ("agencies", "practitioner"): practitioner_facts,
+    ("agencies", "annual_report"): annual_report_facts,
+    ("agencies", "complaint"): complaint_facts,
+    ("agencies", "inspection"): inspection_facts,
+    ("enforcement", "case"): case_facts,
+    ("enforcement", "campaign"): campaign_facts,
+    ("enforcement", "watchlist_entry"): watchlist_entry_facts,
+    ("financing", "pledge"): pledge_facts,
+    ("financing", "transaction"): transaction_facts,
+    ("financing", "insurance_policy"): insurance_policy_facts,
+    ("financing", "matchmaking_event"): matchmaking_event_facts,
+}
