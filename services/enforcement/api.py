@@ -159,17 +159,27 @@ def _step_route(action: str, body_model: type[StepIn], summary: str) -> None:
     if body_model is StepIn:
 
         async def route(
-            case_id: str, session: SessionDep, user: Writer, response: Response, body: StepIn | None = None
+            case_id: str,
+            session: SessionDep,
+            user: Writer,
+            response: Response,
+            body: StepIn | None = None,
+            if_match: IfMatch = None,
         ) -> CasePublic:
-            case = await service.transition(session, case_id, action, body or StepIn(), user)
+            case = await service.transition(session, case_id, action, body or StepIn(), user, if_match)
             return _case_answer(case, response)
 
     else:
 
         async def route(
-            case_id: str, body: body_model, session: SessionDep, user: Writer, response: Response
+            case_id: str,
+            body: body_model,
+            session: SessionDep,
+            user: Writer,
+            response: Response,
+            if_match: IfMatch = None,
         ) -> CasePublic:
-            return _case_answer(await service.transition(session, case_id, action, body, user), response)
+            return _case_answer(await service.transition(session, case_id, action, body, user, if_match), response)
 
     route.__name__ = f"{action}_case"
     cases_router.add_api_route(

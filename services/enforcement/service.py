@@ -567,9 +567,13 @@ def _money_text(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
 
-async def transition(session: AsyncSession, case_id: str, action: str, body: StepIn, user: User) -> Case:
+async def transition(
+    session: AsyncSession, case_id: str, action: str, body: StepIn, user: User, if_match: str | None = None
+) -> Case:
     case = await get_visible(session, case_id, user, for_update=True)
     require_write_access(user, case.region)
+    if if_match:  # optional: a step is refused anyway when the case moved on to another status
+        check_if_match(if_match, case.id, case.version)
     cf = case_file(case)
     on = body.date or today()
     details = {name: getattr(body, name) for name in STEP_FIELDS.get(action, ())}

@@ -1,5 +1,7 @@
 """Filing, reading and listing cases through the app, on a real database."""
 
+import asyncio
+
 from services.enforcement.tests.integration.conftest import (
     JINGKOU,
     RUNZHOU,
@@ -254,3 +256,9 @@ async def test_meta_enums_and_asyncapi(client):
     assert enums["status"]["transferred"] == "已移送" and enums["outcome"]["penalty_decision"] == "行政处罚决定"
     messages = (await client.get("/asyncapi.json")).json()["components"]["messages"]
     assert {"zhichan.enforcement.case.filed.v1", "zhichan.enforcement.watchlist_entry.entered.v1"} <= set(messages)
+
+
+async def test_the_same_number_filed_twice_at_once_is_stored_once(app, client, officer):
+    answers = await asyncio.gather(*(client.post("/cases", json=case_body(), headers=officer) for _ in range(2)))
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    assert await count_cases(app) == 1 and len(await outbox(app)) == 1

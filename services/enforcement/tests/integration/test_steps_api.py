@@ -1,6 +1,7 @@
 """A case's steps through the app: the lifecycle, every refusal, and what each step records."""
 
 from services.enforcement.tests.integration.conftest import file_case, outbox, run_steps, step
+from zhichan.api.etag import etag_for
 from zhichan.clock import today
 
 ACTIONS = ["investigate", "extend", "suspend", "resume", "decide", "close", "transfer", "withdraw"]
@@ -218,3 +219,19 @@ async def test_withdrawal_ends_the_case(client, officer):
     withdrawn = await step(client, case["id"], "withdraw", officer, date="2025-03-10", reason="立案错误")
     assert withdrawn["status"] == "withdrawn" and withdrawn["closed_date"] == "2025-03-10"
     assert withdrawn["timeline"][-1]["reason"] == "立案错误"
+
+
+async def test_if_match_on_a_step_refuses_a_stale_read(client, officer):
+    case = await file_case(client, officer)
+    stale = etag_for(case["id"], 1)
+    first = await client.post(
+        f"/cases/{case['id']}/investigate", json={"date": "2025-03-04"}, headers={**officer, "If-Match": stale}
+    )
+    assert first.status_code == 200 and first.headers["etag"] == etag_for(case["id"], 2)
+    again = await client.post(
+        f"/cases/{case['id']}/extend",
+        json={"date": "2025-03-05", "approver": "a", "reason": "b"},
+        headers={**officer, "If-Match": stale},
+    )
+    assert again.status_code == 412
+    assert (await client.get(f"/cases/{case['id']}", headers=officer)).json()["version"] == 2

@@ -1,5 +1,6 @@
 """The repeat-infringer watch list (重点监管): who enters it, for which region, for how long."""
 
+import asyncio
 from datetime import timedelta
 
 from services.enforcement.tests.integration.conftest import (
@@ -175,3 +176,17 @@ async def test_the_watch_list_is_scoped(client, officer):
     assert await listed(client, auth("officer", ["420500"]), as_of="2025-06-01") == []
     assert len(await listed(client, auth("auditor", [JINGKOU]), as_of="2025-06-01")) == 1
     assert (await client.get("/watchlist")).status_code == 401
+
+
+async def test_simultaneous_decisions_against_one_respondent_still_list_it(app, client, officer):
+    cases = []
+    for n, region in ((1, JINGKOU), (2, RUNZHOU)):
+        case = await file_case(client, officer, n=n, region=region, respondent=REPEAT, filed_date="2025-03-01")
+        await run_steps(client, case["id"], officer, ("investigate", "2025-03-01", {}))
+        cases.append(case)
+    decide = {"date": "2025-04-01", "outcome": "penalty_decision"}
+    answers = await asyncio.gather(
+        *(client.post(f"/cases/{c['id']}/decide", json=decide, headers=officer) for c in cases)
+    )
+    assert [a.status_code for a in answers] == [200, 200]
+    assert [e["region"] for e in await listed(client, officer, region=ZHENJIANG, as_of="2025-04-01")] == [ZHENJIANG]
