@@ -1,5 +1,4 @@
-"""The enforcement service's app. Its domain is built in its own issue; until then it is a real,
-empty service: health, readiness, metrics, migrations and an outbox relay."""
+"""The enforcement service's app."""
 
 from __future__ import annotations
 
@@ -7,7 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.enforcement import contracts
+from services.enforcement import contracts, domain
+from services.enforcement.api import campaigns_router, cases_router, disclosure_router, watchlist_router
 from zhichan.app import create_service_app
 
 
@@ -16,9 +16,20 @@ def create_app(**kwargs) -> FastAPI:
         "enforcement",
         package_dir=Path(__file__).parent,
         title="Zhichan enforcement",
-        description="Administrative IP enforcement: cases with legal deadlines, campaigns, repeat infringers.",
-        routers=[],
+        description="Administrative IP enforcement: cases with legal deadlines, campaigns, repeat infringers, "
+        "public disclosure.",
+        routers=[cases_router, campaigns_router, watchlist_router, disclosure_router],
         contracts=contracts,
-        enum_labels={},
+        enum_labels={
+            "type": domain.CASE_TYPES,
+            "procedure": domain.PROCEDURES,
+            "origin": domain.ORIGINS,
+            "status": domain.STATUSES,
+            "outcome": domain.OUTCOMES,
+            "transfer_to": domain.TRANSFER_TARGETS,
+            "party_kind": domain.PARTY_KINDS,
+            "period_unit": domain.PERIOD_UNITS,
+            "action": domain.ACTION_LABELS,
+        },
         **kwargs,
     )

@@ -5,6 +5,7 @@ A contracts module lists ``EVENTS``: a mapping of event type → (payload model,
 
 from __future__ import annotations
 
+from functools import cache
 from types import ModuleType
 
 from pydantic import BaseModel
@@ -12,10 +13,17 @@ from pydantic import BaseModel
 from zhichan.events.envelope import Envelope, topic_of
 
 
+@cache
+def _schema(model: type[BaseModel]) -> dict:
+    """A model's JSON Schema, built once per process: many event types share one payload model,
+    and building schemas dominated the creation of an app."""
+    return model.model_json_schema(mode="serialization")
+
+
 def event_schemas(contracts: ModuleType) -> dict[str, dict]:
     schemas = {}
     for type_, (model, _summary) in contracts.EVENTS.items():
-        schemas[type_] = model.model_json_schema(mode="serialization")
+        schemas[type_] = _schema(model)
     return schemas
 
 
@@ -30,8 +38,8 @@ def asyncapi_document(service: str, contracts: ModuleType) -> dict:
             "contentType": "application/cloudevents+json",
             "payload": {
                 "allOf": [
-                    Envelope.model_json_schema(mode="serialization"),
-                    {"properties": {"type": {"const": type_}, "data": model.model_json_schema(mode="serialization")}},
+                    _schema(Envelope),
+                    {"properties": {"type": {"const": type_}, "data": _schema(model)}},
                 ]
             },
         }

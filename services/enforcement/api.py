@@ -1,0 +1,287 @@
+"""Routes of the enforcement service: parse, authorise, call the use case, shape the answer.
+
+(No ``from __future__ import annotations`` here: the step routes are built in a loop and name
+their body model through a closure, which FastAPI can only see in evaluated annotations.)"""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from services.enforcement import service
+from services.enforcement.schemas import (
+    CampaignCreate,
+    CampaignList,
+    CampaignPublic,
+    CaseCreate,
+    CaseList,
+    CasePublic,
+    CaseStats,
+    CaseType,
+    DeadlineRulesPublic,
+    DeadlineRulesPut,
+    DecideIn,
+    DisclosureList,
+    ExtendIn,
+    Origin,
+    OverdueReport,
+    Procedure,
+    RegionCode,
+    Status,
+    StepIn,
+    SuspendIn,
+    TransferIn,
+    WatchlistPage,
+    WatchWindowPublic,
+    WatchWindowPut,
+)
+from zhichan.api.deps import PageDep, SessionDep
+from zhichan.api.etag import etag_for
+from zhichan.api.problems import PROBLEM_RESPONSES
+from zhichan.auth import User, require_roles
+from zhichan.clock import today
+
+cases_router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
+campaigns_router = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=PROBLEM_RESPONSES)
+watchlist_router = APIRouter(prefix="/watchlist", tags=["watch list"], responses=PROBLEM_RESPONSES)
+disclosure_router = APIRouter(prefix="/disclosure", tags=["public disclosure"], responses=PROBLEM_RESPONSES)
+
+Reader = Annotated[User, require_roles("officer", "auditor", "department")]
+Writer = Annotated[User, require_roles("officer")]
+RegionQuery = Annotated[RegionCode | None, Query(description="Region code; its descendants are included")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="Optional: refuse (412) if changed since")]
+
+
+def _case_answer(case, response: Response) -> CasePublic:
+    response.headers["ETag"] = etag_for(case.id, case.version)
+    return service.case_public(case)
+
+
+# ---------------------------------------------------------------- cases
+
+
+@cases_router.post("", status_code=201, response_model=CasePublic, summary="File a case (立案), deadline computed")
+async def file_case(body: CaseCreate, session: SessionDep, user: Writer, response: Response) -> CasePublic:
+    case = await service.file_case(session, body, user)
+    response.headers["Location"] = f"/cases/{case.id}"
+    return _case_answer(case, response)
+
+
+@cases_router.get("", response_model=CaseList, summary="List cases")
+async def list_cases(
+    session: SessionDep,
+    user: Reader,
+    page: PageDep,
+    region: RegionQuery = None,
+    type_: Annotated[CaseType | None, Query(alias="type")] = None,
+    procedure: Procedure | None = None,
+    origin: Origin | None = None,
+    status: Status | None = None,
+    handling_unit: str | None = None,
+    overdue: Annotated[bool | None, Query(description="Open and past its deadline today")] = None,
+    filed_from: date | None = None,
+    filed_to: date | None = None,
+    closed_from: date | None = None,
+    closed_to: date | None = None,
+    campaign: Annotated[str | None, Query(description="Campaign id")] = None,
+    respondent_uscc: str | None = None,
+) -> CaseList:
+    filters = {
+        "type": type_,
+        "procedure": procedure,
+        "origin": origin,
+        "status": status,
+        "handling_unit": handling_unit,
+        "overdue": overdue,
+        "filed_from": filed_from,
+        "filed_to": filed_to,
+        "closed_from": closed_from,
+        "closed_to": closed_to,
+        "campaign": campaign,
+        "respondent_uscc": respondent_uscc.strip().upper() if respondent_uscc else None,
+    }
+    rows, next_cursor = await service.list_cases(session, user, page, region=region, filters=filters)
+    return CaseList(items=[service.case_public(c) for c in rows], next_cursor=next_cursor)
+
+
+@cases_router.get("/stats", response_model=CaseStats, summary="Filed, closed, on time, overdue; 按期结案率")
+async def case_stats(
+    session: SessionDep,
+    user: Reader,
+    region: RegionQuery = None,
+    from_: Annotated[date | None, Query(alias="from", description="Default: 1 January of `to`'s year")] = None,
+    to: Annotated[date | None, Query(description="Default: today")] = None,
+) -> CaseStats:
+    end = to or today()
+    return await service.case_stats(session, user, region, from_ or date(end.year, 1, 1), end)
+
+
+@cases_router.get("/overdue", response_model=OverdueReport, summary="Overdue open cases per handling unit")
+async def overdue_cases(
+    session: SessionDep,
+    user: Reader,
+    region: RegionQuery = None,
+    as_of: Annotated[date | None, Query(description="Default: today")] = None,
+) -> OverdueReport:
+    return await service.overdue_report(session, user, region, as_of or today())
+
+
+@cases_router.get("/deadline-rules", response_model=DeadlineRulesPublic, summary="Deadline rules in force")
+async def get_deadline_rules(
+    session: SessionDep,
+    user: Reader,
+    response: Response,
+    region: Annotated[RegionCode | None, Query(description="Without it: the national defaults")] = None,
+    on: Annotated[date | None, Query(description="Default: today")] = None,
+) -> DeadlineRulesPublic:
+    rules, etag = await service.deadline_rules(session, user, region, on or today())
+    response.headers["ETag"] = etag
+    return rules
+
+
+@cases_router.put(
+    "/deadline-rules", response_model=DeadlineRulesPublic, summary="Override a region's rules for cases filed from now"
+)
+async def put_deadline_rules(
+    body: DeadlineRulesPut, session: SessionDep, user: Writer, response: Response, if_match: IfMatch = None
+) -> DeadlineRulesPublic:
+    rules, etag = await service.put_deadline_rules(session, body, if_match, user)
+    response.headers["ETag"] = etag
+    return rules
+
+
+@cases_router.get("/{case_id}", response_model=CasePublic, summary="One case with its full timeline")
+async def get_case(case_id: str, session: SessionDep, user: Reader, response: Response) -> CasePublic:
+    return _case_answer(await service.get_visible(session, case_id, user), response)
+
+
+def _step_route(action: str, body_model: type[StepIn], summary: str) -> None:
+    if body_model is StepIn:
+
+        async def route(
+            case_id: str,
+            session: SessionDep,
+            user: Writer,
+            response: Response,
+            body: StepIn | None = None,
+            if_match: IfMatch = None,
+        ) -> CasePublic:
+            case = await service.transition(session, case_id, action, body or StepIn(), user, if_match)
+            return _case_answer(case, response)
+
+    else:
+
+        async def route(
+            case_id: str,
+            body: body_model,
+            session: SessionDep,
+            user: Writer,
+            response: Response,
+            if_match: IfMatch = None,
+        ) -> CasePublic:
+            return _case_answer(await service.transition(session, case_id, action, body, user, if_match), response)
+
+    route.__name__ = f"{action}_case"
+    cases_router.add_api_route(
+        f"/{{case_id}}/{action}", route, methods=["POST"], response_model=CasePublic, summary=summary
+    )
+
+
+_step_route("investigate", StepIn, "Start investigating: filed → investigating")
+_step_route("extend", ExtendIn, "Extend the deadline once, with approval (before it passes)")
+_step_route("suspend", SuspendIn, "Suspend (中止): investigating → suspended; the clock stops")
+_step_route("resume", StepIn, "Resume: suspended → investigating; the clock runs again")
+_step_route("decide", DecideIn, "Decide: investigating → decided (outcome, fine, confiscation)")
+_step_route("close", StepIn, "Close (结案): decided → closed")
+_step_route("transfer", TransferIn, "Transfer (移送) to police or judiciary: closes the case for the office")
+_step_route("withdraw", StepIn, "Withdraw (撤销立案)")
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+@campaigns_router.post("", status_code=201, response_model=CampaignPublic, summary="Create a campaign (专项行动)")
+async def create_campaign(
+    body: CampaignCreate, session: SessionDep, user: Writer, response: Response
+) -> CampaignPublic:
+    campaign = await service.create_campaign(session, body, user)
+    response.headers["ETag"] = etag_for(campaign.id, campaign.version)
+    response.headers["Location"] = f"/campaigns/{campaign.id}"
+    return (await service.campaigns_public(session, user, [campaign]))[0]
+
+
+@campaigns_router.get("", response_model=CampaignList, summary="List campaigns with their case counts")
+async def list_campaigns(
+    session: SessionDep,
+    user: Reader,
+    page: PageDep,
+    region: RegionQuery = None,
+    active_on: Annotated[date | None, Query(description="Campaigns running on this date")] = None,
+) -> CampaignList:
+    rows, next_cursor = await service.list_campaigns(session, user, page, region=region, active_on=active_on)
+    return CampaignList(items=await service.campaigns_public(session, user, rows), next_cursor=next_cursor)
+
+
+@campaigns_router.get("/{campaign_id}", response_model=CampaignPublic, summary="One campaign with its case counts")
+async def get_campaign(campaign_id: str, session: SessionDep, user: Reader, response: Response) -> CampaignPublic:
+    campaign = await service.get_campaign(session, campaign_id, user)
+    response.headers["ETag"] = etag_for(campaign.id, campaign.version)
+    return (await service.campaigns_public(session, user, [campaign]))[0]
+
+
+# ---------------------------------------------------------------- watch list
+
+
+@watchlist_router.get("", response_model=WatchlistPage, summary="Repeat infringers under key supervision (重点监管)")
+async def get_watchlist(
+    session: SessionDep,
+    user: Reader,
+    page: PageDep,
+    region: Annotated[RegionCode | None, Query(description="The region's list (its descendants' cases count)")] = None,
+    as_of: Annotated[date | None, Query(description="Default: today")] = None,
+) -> WatchlistPage:
+    day = as_of or today()
+    items, next_cursor = await service.watchlist(session, user, page, region, day)
+    return WatchlistPage(as_of=day, items=items, next_cursor=next_cursor)
+
+
+@watchlist_router.get("/window", response_model=WatchWindowPublic, summary="The watch-list window in force")
+async def get_watch_window(
+    session: SessionDep,
+    user: Reader,
+    response: Response,
+    region: Annotated[RegionCode | None, Query(description="Without it: the national default")] = None,
+    on: Annotated[date | None, Query(description="Default: today")] = None,
+) -> WatchWindowPublic:
+    window, etag = await service.watch_window(session, user, region, on or today())
+    response.headers["ETag"] = etag
+    return window
+
+
+@watchlist_router.put("/window", response_model=WatchWindowPublic, summary="Set a region's watch-list window")
+async def put_watch_window(
+    body: WatchWindowPut, session: SessionDep, user: Writer, response: Response, if_match: IfMatch = None
+) -> WatchWindowPublic:
+    window, etag = await service.put_watch_window(session, body, if_match, user)
+    response.headers["ETag"] = etag
+    return window
+
+
+# ---------------------------------------------------------------- public disclosure
+
+
+@disclosure_router.get(
+    "/cases", response_model=DisclosureList, summary="Decided cases, public (行政执法信息公开); no token needed"
+)
+async def disclosed_cases(
+    session: SessionDep,
+    page: PageDep,
+    region: RegionQuery = None,
+    type_: Annotated[CaseType | None, Query(alias="type")] = None,
+    from_: Annotated[date | None, Query(alias="from", description="Decided on or after")] = None,
+    to: Annotated[date | None, Query(description="Decided on or before")] = None,
+) -> DisclosureList:
+    items, next_cursor = await service.disclosed_cases(
+        session, page, region=region, case_type=type_, decided_from=from_, decided_to=to
+    )
+    return DisclosureList(items=items, next_cursor=next_cursor)
