@@ -71,7 +71,7 @@ async def read_metric(
             raw_filters.setdefault(key, []).append(value)
     filters = parse_filters(metric, raw_filters)
     as_of = as_of or end or today()
-    query = MetricQuery(regions=user.scope(region), as_of=as_of, start=start, end=end, filters=filters)
+    query = MetricQuery(regions=user.scope(region), as_of=as_of, start=start, end=end, filters=filters, region=region)
     value = await metric_value(session, metric, query)
     return {
         "metric": metric.name,

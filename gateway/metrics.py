@@ -16,7 +16,11 @@ from gateway.models import SeriesDaily
 from zhichan.api.problems import Invalid
 from zhichan.metrics_catalogue import CATALOGUE, Metric
 from zhichan.money import from_fen
+from zhichan.regions import registry
 
+# Series whose records a region keeps for itself and its descendants together (the watch list
+# of a city lists the repeat infringers of its districts too): never summed over descendants.
+PER_REGION_SERIES = {"enforcement.repeat_infringers"}
 BOOL_VALUES = {"true": True, "false": False, "1": True, "0": False}
 HUNDRED = Decimal(100)
 
@@ -28,6 +32,7 @@ class MetricQuery:
     start: date | None = None  # flows: window start (None: since the beginning)
     end: date | None = None  # flows: window end (None: as_of)
     filters: dict[str, object] = field(default_factory=dict)
+    region: str | None = None  # the region asked for (``regions`` is it with its descendants)
 
     @property
     def window_end(self) -> date:
@@ -77,7 +82,13 @@ async def series_sum(session: AsyncSession, series: str, query: MetricQuery, *, 
         stmt = stmt.where(SeriesDaily.day <= query.window_end)
         if query.start is not None:
             stmt = stmt.where(SeriesDaily.day >= query.start)
-    if query.regions is not None:
+    if series in PER_REGION_SERIES:
+        # Each region keeps its own list, already counting its descendants: read that list only.
+        lists = [query.region] if query.region else _top_level_regions()
+        if query.regions is not None:
+            lists = [code for code in lists if code in query.regions]
+        stmt = stmt.where(SeriesDaily.region.in_(lists))
+    elif query.regions is not None:
         stmt = stmt.where(SeriesDaily.region.in_(sorted(query.regions)))
     columns = (SeriesDaily.dim1, SeriesDaily.dim2, SeriesDaily.dim3, SeriesDaily.dim4)
     dims = SERIES_DIMENSIONS[series]
@@ -94,6 +105,10 @@ async def series_sum(session: AsyncSession, series: str, query: MetricQuery, *, 
     return int((await session.execute(stmt)).scalar_one())
 
 
+def _top_level_regions() -> list[str]:
+    return [r.code for r in registry().all() if r.parent is None]
+
+
 def _as_unit(series: str, amount: int) -> Decimal:
     return from_fen(amount) if series in MONEY_SERIES else Decimal(amount)
 
@@ -102,7 +117,7 @@ async def _on_time_rate(session, query: MetricQuery, on_time: str, resolved: str
     """On time ÷ (closed in the window + overdue and still open at its end), in %."""
     closed_on_time = await series_sum(session, on_time, query, stock=False)
     closed = await series_sum(session, resolved, query, stock=False)
-    at_end = MetricQuery(query.regions, query.window_end, filters=query.filters)
+    at_end = MetricQuery(query.regions, query.window_end, filters=query.filters, region=query.region)
     overdue_open = await series_sum(session, overdue, at_end, stock=True)
     denominator = closed + overdue_open
     if denominator == 0:
