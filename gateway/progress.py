@@ -36,7 +36,8 @@ The rules per measure:
     has milestones (they are per year), otherwise over the plan window (:func:`actual_window`).
 
 Status, first that applies: ``not_started`` (as of before plan start), ``no_data`` (no actual),
-``achieved`` (the actual meets the final target), ``on_track`` (it meets the expected value),
+``achieved`` (the actual meets the final target; for a ceiling on flows — at_most cumulative or
+annual — only once the plan has ended, since the next case may still break it), ``on_track`` (it meets the expected value),
 ``at_risk`` (it misses the expected value by at most 10 % of the expected value's magnitude, bound
 included: for at_least ``actual >= expected - |expected|/10``, for at_most
 ``actual <= expected + |expected|/10``; so an at_most 0 tolerates nothing), ``behind``.
@@ -370,9 +371,11 @@ def _along_trajectory(points: list[TrajectoryPoint], on: date) -> Expected:
     )
 
 
-def status_of(direction: Direction, actual: Decimal, expected: Decimal, target: Decimal) -> Status:
+def status_of(
+    direction: Direction, actual: Decimal, expected: Decimal, target: Decimal, *, can_be_achieved: bool = True
+) -> Status:
     """achieved, on_track, at_risk or behind (the rules in the module's docstring)."""
-    if meets(direction, actual, target):
+    if can_be_achieved and meets(direction, actual, target):
         return Status.ACHIEVED
     if meets(direction, actual, expected):
         return Status.ON_TRACK
@@ -453,7 +456,13 @@ def evaluate(indicator: Indicator, period: Period, as_of: date, readings: Iterab
             "尚无实际值" + (f";期望值:{expected.explanation}" if expected is not None else ""),
         )
     else:
-        status = status_of(indicator.direction, actual.value, expected.value, indicator.target)
+        status = status_of(
+            indicator.direction,
+            actual.value,
+            expected.value,
+            indicator.target,
+            can_be_achieved=_ceiling_settled(indicator, period, as_of),
+        )
         explanation = expected.explanation
     if indicator.measure is Measure.ANNUAL_AVERAGE and latest is not None:
         explanation += (
@@ -478,6 +487,14 @@ def evaluate(indicator: Indicator, period: Period, as_of: date, readings: Iterab
         baseline_observed=observed and start_value is not None,
         explanation=explanation,
     )
+
+
+def _ceiling_settled(indicator: Indicator, period: Period, as_of: date) -> bool:
+    """A ceiling on flows that still run (at most N cases over the plan, or a year) is met only
+    once the period is over: until then the next case may break it, so meeting it is on track."""
+    if indicator.direction is Direction.AT_MOST and indicator.measure in (Measure.CUMULATIVE, Measure.ANNUAL):
+        return as_of >= period.end
+    return True
 
 
 def _fmt(value: Decimal) -> str:

@@ -187,8 +187,10 @@ def test_annual_figure_is_due_at_a_mid_year_plan_end():
         (PLEDGE_FINANCING, ZHENJIANG, d(2024, 7, 1), "1.5", Status.ON_TRACK),
         (PLEDGE_FINANCING, ZHENJIANG, d(2024, 7, 1), "0.9", Status.AT_RISK),
         (PLEDGE_FINANCING, ZHENJIANG, d(2024, 7, 1), "0.89", Status.BEHIND),
-        # at_most 0: no case meets the target; one case is behind (10 % of 0 tolerates nothing)
-        (MAJOR_GROUP_CASES, ZHENJIANG, d(2025, 4, 1), "0", Status.ACHIEVED),
+        # at_most 0: no case so far is on track (the next one may break it: achieved only at the
+        # plan end); one case is behind (10 % of 0 tolerates nothing)
+        (MAJOR_GROUP_CASES, ZHENJIANG, d(2025, 4, 1), "0", Status.ON_TRACK),
+        (MAJOR_GROUP_CASES, ZHENJIANG, d(2026, 12, 31), "0", Status.ACHIEVED),
         (MAJOR_GROUP_CASES, ZHENJIANG, d(2025, 4, 1), "1", Status.BEHIND),
         # a negative rate (growth ≥ −10%): the band is 10 % of |−10|, at risk down to −11
         (Indicator(Measure.RATE, Direction.AT_LEAST, D(-10), "%"), ZHENJIANG, d(2025, 4, 1), "-11", Status.AT_RISK),
@@ -238,8 +240,8 @@ def test_status(indicator, period, on, actual, status):
         # at_most annual ≤ 4 a year, at year end (expected 4 × 366/366): 4.4 at risk, 5 behind
         (Indicator(Measure.ANNUAL, Direction.AT_MOST, D(4), "件"), YICHANG, d(2024, 12, 31), "4.4", "at_risk"),
         (Indicator(Measure.ANNUAL, Direction.AT_MOST, D(4), "件"), YICHANG, d(2024, 12, 31), "5", "behind"),
-        # a ceiling met as of the date is achieved, even mid-year (final target met: 2 ≤ 4)
-        (Indicator(Measure.ANNUAL, Direction.AT_MOST, D(4), "件"), YICHANG, d(2024, 7, 1), "2", "achieved"),
+        # a ceiling on flows met mid-plan is on track, not achieved: expected 4 × 183/366 = 2, 2 ≤ 2
+        (Indicator(Measure.ANNUAL, Direction.AT_MOST, D(4), "件"), YICHANG, d(2024, 7, 1), "2", "on_track"),
         # at_most cumulative ≤ 10 over 2024, at year end (expected 10): 11 = 10 + 1 at risk
         (Indicator(Measure.CUMULATIVE, Direction.AT_MOST, D(10), "件"), YEAR_2024, d(2024, 12, 31), "11", "at_risk"),
         (Indicator(Measure.CUMULATIVE, Direction.AT_MOST, D(10), "件"), YEAR_2024, d(2024, 12, 31), "11.01", "behind"),
