@@ -1,18 +1,27 @@
-"""The gateway's own routes: progress computed from the read model."""
+"""The gateway's own routes: metrics and progress views computed from the read model."""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import views
+from gateway.export import progress_workbook
 from gateway.freshness import freshness
 from gateway.metrics import COMPUTED, MetricQuery, metric_value, parse_filters
+from gateway.models import PlanView
 from zhichan.api.deps import SessionDep
 from zhichan.api.problems import PROBLEM_RESPONSES, Forbidden, Invalid, NotFound
-from zhichan.auth import CurrentUser
+from zhichan.auth import CurrentUser, OptionalUser, User
 from zhichan.clock import today
 from zhichan.metrics_catalogue import CATALOGUE, describe
 from zhichan.regions import registry
@@ -20,42 +29,54 @@ from zhichan.regions import registry
 router = APIRouter(prefix="/api/progress", tags=["progress"], responses=PROBLEM_RESPONSES)
 
 RESERVED_PARAMS = {"region", "as_of", "from", "to"}
+PUBLISHED = ("active", "closed")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+AsOf = Annotated[date | None, Query(description="The date the view is computed for (default: today, Asia/Shanghai)")]
 
 
-class MetricValue(BaseModel):
-    metric: str
-    unit: str
-    kind: str
-    region: str | None
-    as_of: date
-    start: date | None = Field(None, alias="from")
-    end: date | None = Field(None, alias="to")
-    filters: dict[str, Any]
-    value: str | None = Field(description="Exact decimal, as a string; null: a rate with nothing to divide by")
-    freshness: dict[str, Any]
+async def answer(request: Request, session: AsyncSession, body: dict[str, Any]) -> Response:
+    """JSON with the read model's freshness, and an ETag so a poller gets 304 when nothing moved."""
+    body["freshness"] = await freshness(request, session)
+    payload = json.dumps(jsonable_encoder(body), ensure_ascii=False, separators=(",", ":")).encode()
+    etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(payload, media_type="application/json", headers={"ETag": etag, "Cache-Control": "no-cache"})
+
+
+def check_region(user: User, code: str) -> None:
+    if code not in registry():
+        raise NotFound(f"no region {code}")
+    if not user.sees(code):
+        raise Forbidden(f"region {code} is outside your regions")
+
+
+async def visible_plan(session: AsyncSession, key: str, user: User | None) -> PlanView:
+    plan = await session.get(PlanView, key)
+    # Published plans are public; a draft exists only for those who see its region.
+    if plan is None or (plan.status not in PUBLISHED and (user is None or not user.sees(plan.region))):
+        raise NotFound(f"no plan {key}")
+    return plan
 
 
 @router.get("/metrics", summary="The metric catalogue")
 async def catalogue() -> dict[str, list[dict]]:
-    return {"items": describe()}
+    return {"items": [m for m in describe() if m["name"] in COMPUTED]}
 
 
-@router.get(
-    "/metrics/{name}",
-    response_model=MetricValue,
-    response_model_by_alias=True,
-    summary="A metric's value for a region (descendants included)",
-)
+@router.get("/metrics/{name}", summary="A metric's value for a region (descendants included)")
 async def read_metric(
     name: str,
     request: Request,
     session: SessionDep,
     user: CurrentUser,
     region: Annotated[str | None, Query(description="Region code; its descendants are counted too")] = None,
-    as_of: Annotated[date | None, Query(description="Date of the value (stock metrics); default today")] = None,
+    as_of: Annotated[
+        date | None, Query(description="Date of the value (stock metrics); default: `to` or today")
+    ] = None,
     start: Annotated[date | None, Query(alias="from", description="Window start (flow metrics)")] = None,
     end: Annotated[date | None, Query(alias="to", description="Window end (flow metrics)")] = None,
-) -> dict[str, Any]:
+) -> Response:
     metric = CATALOGUE.get(name) if name in COMPUTED else None
     if metric is None:
         raise NotFound(f"no metric {name}; GET /api/progress/metrics lists them")
@@ -73,15 +94,158 @@ async def read_metric(
     as_of = as_of or end or today()
     query = MetricQuery(regions=user.scope(region), as_of=as_of, start=start, end=end, filters=filters, region=region)
     value = await metric_value(session, metric, query)
-    return {
-        "metric": metric.name,
-        "unit": metric.unit,
-        "kind": metric.kind,
-        "region": region,
-        "as_of": as_of,
-        "from": start,
-        "to": end,
-        "filters": filters,
-        "value": format(value.normalize(), "f"),
-        "freshness": await freshness(request, session),
-    }
+    return await answer(
+        request,
+        session,
+        {
+            "metric": metric.name,
+            "unit": metric.unit,
+            "kind": metric.kind,
+            "region": region,
+            "as_of": as_of,
+            "from": start,
+            "to": end,
+            "filters": filters,
+            "value": views.plain(value),
+        },
+    )
+
+
+@router.get("/plans", summary="Plans the gateway knows: published ones, and drafts in your regions")
+async def list_plans(
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    region: Annotated[str | None, Query(description="Region; descendants included")] = None,
+) -> Response:
+    stmt = select(PlanView).order_by(PlanView.region, PlanView.key)
+    if region is not None:
+        if region not in registry():
+            raise Invalid.field(["region"], f"unknown region {region!r}")
+        stmt = stmt.where(PlanView.region.in_(sorted(registry().descendants(region))))
+    plans = [
+        p
+        for p in (await session.execute(stmt)).scalars()
+        if p.status in PUBLISHED or (user is not None and user.sees(p.region))
+    ]
+    return await answer(
+        request,
+        session,
+        {
+            "items": [
+                {
+                    "key": p.key,
+                    "title": p.title,
+                    "region": p.region,
+                    "region_name": views.region_name(p.region),
+                    "status": p.status,
+                    "start": p.start,
+                    "end": p.end,
+                }
+                for p in plans
+            ]
+        },
+    )
+
+
+@router.get(
+    "/plans/{key}",
+    summary="Progress of every indicator of a plan, and its tasks",
+    responses={200: {"content": {"application/json": {}, XLSX: {}}}},
+)
+async def plan_progress(
+    key: str,
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    as_of: AsOf = None,
+    format: Literal["json", "xlsx"] = "json",
+) -> Response:  # noqa: A002 - the query name
+    plan = await visible_plan(session, key, user)
+    view = await views.plan_progress(session, plan, as_of or today())
+    if format == "xlsx":
+        filename = f"{plan.key}-{view['as_of']}.xlsx"
+        return Response(
+            progress_workbook(view),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return await answer(request, session, view)
+
+
+@router.get("/plans/{key}/indicators/{ikey}/series", summary="Actual against expected over time (trend chart)")
+async def indicator_series(
+    key: str,
+    ikey: str,
+    request: Request,
+    session: SessionDep,
+    user: OptionalUser,
+    as_of: AsOf = None,
+    interval: Literal["month", "year"] = "month",
+) -> Response:
+    plan = await visible_plan(session, key, user)
+    state = next((i for i in plan.state["indicators"] if i["key"] == ikey), None)
+    if state is None:
+        raise NotFound(f"plan {key} has no indicator {ikey}")
+    points = await views.indicator_series(session, plan, state, as_of or today(), interval)
+    return await answer(
+        request,
+        session,
+        {"plan": key, "indicator": ikey, "unit": state["unit"], "interval": interval, "points": points},
+    )
+
+
+@router.get("/regions/{code}", summary="Region overview: plans, headline figures of each domain, latest events")
+async def region_overview(
+    code: str, request: Request, session: SessionDep, user: CurrentUser, as_of: AsOf = None
+) -> Response:
+    check_region(user, code)
+    return await answer(request, session, await views.region_overview(session, code, as_of or today()))
+
+
+@router.get("/scorecard", summary="Every region you see, side by side")
+async def scorecard(request: Request, session: SessionDep, user: CurrentUser, as_of: AsOf = None) -> Response:
+    regions = [r for r in await views.scorecard_regions(session) if user.sees(r)]
+    rows = await views.scorecard(session, regions, as_of or today())
+    return await answer(request, session, {"as_of": as_of or today(), "items": rows})
+
+
+@router.get("/stream", summary="Server-sent events: a message each time the read model moves")
+async def stream(request: Request) -> StreamingResponse:
+    changes: ReadModelChanges = request.app.state.changes
+
+    async def events():
+        seen = changes.count
+        yield f"event: hello\ndata: {seen}\n\n"
+        while not await request.is_disconnected():
+            if await changes.wait_beyond(seen, timeout=15.0):
+                seen = changes.count
+                yield f"event: applied\ndata: {seen}\n\n"
+            else:
+                yield ": keep-alive\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+class ReadModelChanges:
+    """Counts events applied, and lets streams wait for the next ones."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._changed = asyncio.Condition()
+
+    def applied(self, n: int) -> None:
+        self.count += n
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_beyond(self, seen: int, timeout: float) -> bool:
+        try:
+            async with self._changed:
+                await asyncio.wait_for(self._changed.wait_for(lambda: self.count > seen), timeout)
+            return True
+        except TimeoutError:
+            return False

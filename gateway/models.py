@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Index
+from sqlalchemy import JSON, BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
+
+from zhichan.db import UTCDateTime
 
 
 class AggregateSeen(SQLModel, table=True):
@@ -50,3 +52,48 @@ class SeriesDaily(SQLModel, table=True):
     dim3: str = Field(default="", primary_key=True, max_length=60)
     dim4: str = Field(default="", primary_key=True, max_length=60)
     amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class PlanView(SQLModel, table=True):
+    """A plan as its last event told it (the full state, indicators and tasks included)."""
+
+    __tablename__ = "plan_view"
+
+    key: str = Field(primary_key=True, max_length=100)
+    region: str = Field(max_length=32, index=True)
+    title: str = Field(max_length=300)
+    status: str = Field(max_length=20)
+    start: date
+    end: date
+    version: int
+    state: dict = Field(sa_column=Column(JSON, nullable=False))
+
+
+class ReportView(SQLModel, table=True):
+    """Progress reports, append-only; a correction names the report it supersedes."""
+
+    __tablename__ = "report_view"
+    __table_args__ = (Index("ix_report_view_indicator", "plan", "indicator", "as_of"),)
+
+    id: str = Field(primary_key=True, max_length=26)
+    plan: str = Field(max_length=100)
+    indicator: str = Field(max_length=100)
+    region: str = Field(max_length=32)
+    as_of: date
+    value: str = Field(max_length=40)  # exact decimal, in the indicator's unit
+    department: str | None = Field(default=None, max_length=200)
+    supersedes: str | None = Field(default=None, max_length=26)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class RecentEvent(SQLModel, table=True):
+    """What happened lately, per region: the overview's 'latest events'."""
+
+    __tablename__ = "recent_event"
+    __table_args__ = (Index("ix_recent_event_region_time", "region", "time"),)
+
+    event_id: str = Field(primary_key=True, max_length=36)
+    type: str = Field(max_length=200)
+    subject: str = Field(max_length=200)
+    region: str = Field(max_length=32)
+    time: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

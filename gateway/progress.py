@@ -37,7 +37,8 @@ The rules per measure:
 
 Status, first that applies: ``not_started`` (as of before plan start), ``no_data`` (no actual),
 ``achieved`` (the actual meets the final target; for a ceiling on flows — at_most cumulative or
-annual — only once the plan has ended, since the next case may still break it), ``on_track`` (it meets the expected value),
+annual — only once the plan has ended, since the next case may still break it), ``on_track``
+(it meets the expected value),
 ``at_risk`` (it misses the expected value by at most 10 % of the expected value's magnitude, bound
 included: for at_least ``actual >= expected - |expected|/10``, for at_most
 ``actual <= expected + |expected|/10``; so an at_most 0 tolerates nothing), ``behind``.

@@ -1,8 +1,8 @@
 """Projections: each service's events applied to the read model, dispatched by aggregate.
 
 Every event carries the aggregate's full state, so applying one means: if it is newer than
-what the read model holds, replace that aggregate's facts (and, for plans and reports, their
-rows). Events of aggregates the gateway does not count are acknowledged and skipped.
+what the read model holds, replace that aggregate's facts (or, for plans and reports, their
+rows). Events of aggregates the gateway does not keep are acknowledged and skipped.
 """
 
 from __future__ import annotations
@@ -10,15 +10,71 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.facts import FACTS_OF
+from gateway.models import PlanView, RecentEvent, ReportView
 from gateway.readmodel import claim_version, replace_facts
+from services.targets.contracts import PlanState, ProgressReportState
+from zhichan import region_sync
 from zhichan.events.envelope import Envelope
 
 
 async def apply_event(session: AsyncSession, envelope: Envelope) -> None:
-    to_facts = FACTS_OF.get((envelope.service, envelope.aggregate))
-    if to_facts is None:
-        return
     key = f"{envelope.service}/{envelope.aggregate}/{envelope.aggregate_id}"
-    if not await claim_version(session, key, envelope.aggregateversion):
+    if envelope.type == region_sync.REGION_DEFINED:
+        await region_sync.apply_region_event(session, envelope)
+    elif (envelope.service, envelope.aggregate) == ("targets", "plan"):
+        if await claim_version(session, key, envelope.aggregateversion):
+            await _store_plan(session, envelope.data)
+    elif (envelope.service, envelope.aggregate) == ("targets", "progress_report"):
+        if await claim_version(session, key, envelope.aggregateversion):
+            await _store_report(session, envelope.data)
+    elif (to_facts := FACTS_OF.get((envelope.service, envelope.aggregate))) is not None:
+        if await claim_version(session, key, envelope.aggregateversion):
+            await replace_facts(session, key, to_facts(envelope.data))
+    else:
         return
-    await replace_facts(session, key, to_facts(envelope.data))
+    session.add(
+        RecentEvent(
+            event_id=envelope.id,
+            type=envelope.type,
+            subject=envelope.subject,
+            region=envelope.region,
+            time=envelope.time,
+        )
+    )
+
+
+async def _store_plan(session: AsyncSession, data: dict) -> None:
+    plan = PlanState.model_validate(data)
+    row = await session.get(PlanView, plan.key)
+    if row is None:
+        row = PlanView(
+            key=plan.key,
+            region=plan.region,
+            title=plan.title,
+            status=plan.status,
+            start=plan.start,
+            end=plan.end,
+            version=plan.version,
+            state=data,
+        )
+        session.add(row)
+    row.region, row.title, row.status, row.start, row.end = plan.region, plan.title, plan.status, plan.start, plan.end
+    row.version, row.state = plan.version, data
+
+
+async def _store_report(session: AsyncSession, data: dict) -> None:
+    report = ProgressReportState.model_validate(data)
+    if await session.get(ReportView, report.id) is None:
+        session.add(
+            ReportView(
+                id=report.id,
+                plan=report.plan,
+                indicator=report.indicator,
+                region=report.region,
+                as_of=report.as_of,
+                value=str(report.value),
+                department=report.department,
+                supersedes=report.supersedes,
+                created_at=report.created_at,
+            )
+        )
