@@ -405,6 +405,7 @@ async def _create_plan(session: AsyncSession, doc: domain.PlanDocument, user: Us
         updated_at=now,
     )
     session.add(plan)
+    await session.flush()  # the parts refer to it; without relationships the flush order is not by key
     indicators = [_new_indicator(plan, spec, position) for position, spec in enumerate(doc.indicators)]
     tasks = [_new_task(plan, spec, position) for position, spec in enumerate(doc.tasks)]
     session.add_all([*indicators, *tasks])
