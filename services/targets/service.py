@@ -64,10 +64,10 @@ def _new_region_row(code: str, name: str, level: str, parent: str | None) -> Cus
 async def define_region(session: AsyncSession, data: RegionCreate, user: User) -> tuple[CustomRegion, bool]:
     """A custom region, created or redefined; returns it and whether it is new."""
     regions = registry()
-    if not CUSTOM_CODE.match(data.code) and not (domain.STANDARD_CODE.match(data.code) and data.code not in regions):
-        raise Invalid.field(["code"], "a custom code such as 321100-ETDZ (six digits, '-', 2–16 capitals or digits)")
     if data.code in regions and not regions.get(data.code).custom:
         raise Conflict(f"{data.code} is the GB/T 2260 region {regions.get(data.code).name}; it cannot be redefined")
+    if not (CUSTOM_CODE.match(data.code) or domain.STANDARD_CODE.match(data.code)):
+        raise Invalid.field(["code"], "a custom code such as 321100-ETDZ (six digits, '-', 2–16 capitals or digits)")
     if data.parent not in regions:
         raise Invalid.field(["parent"], f"unknown region {data.parent}")
     if data.code in regions.descendants(data.parent) - {data.code} or data.parent in _descendants(data.code):
