@@ -1,6 +1,7 @@
 """Progress reports through the API: who reports, what is refused, corrections by supersession."""
 
 import pytest
+import pytest_asyncio
 
 from services.targets.tests.integration.conftest import PLAN, import_plan, imported, outbox, row_counts
 from services.targets.tests.unit.test_domain import plan_file
@@ -11,7 +12,7 @@ REPORTS = f"/plans/{PLAN}/indicators/patents/reports"
 DEPARTMENT = auth("department", ["321100"], department="经开区市场监管局", sub="zj-amr")
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def plan(client, officer):
     return await imported(client, officer)
 

@@ -1,6 +1,6 @@
 """Tasks through the API: listing (a department sees its own), moving them on, who may."""
 
-import pytest
+import pytest_asyncio
 
 from services.targets.tests.integration.conftest import PLAN, imported, outbox
 from services.targets.tests.unit.test_domain import plan_file
@@ -11,7 +11,7 @@ AMR = auth("department", ["321100"], department="经开区市场监管局")
 FINANCE = auth("department", ["321100"], department="经开区财政局")
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def plan(client, officer):
     document = plan_file(
         tasks=[
