@@ -72,7 +72,6 @@ INDICATOR_COLUMNS = (
 )
 TASK_COLUMNS = ("key", "title", "responsible", "due", "indicators", "notes")
 MILESTONE_KEY_COLUMN = "indicator"
-REQUIRED_SHEETS = ("plan", "indicators", "milestones", "tasks")
 LIST_SEPARATOR = "、"
 
 

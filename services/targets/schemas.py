@@ -15,7 +15,6 @@ from zhichan.regions import LEVELS
 Level = Literal["province", "city", "district", "county", "zone"]
 PlanStatus = Literal["draft", "active", "closed"]
 TaskStatus = Literal["planned", "in_progress", "done", "delayed"]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 assert set(Level.__args__) == set(LEVELS)
 assert set(PlanStatus.__args__) == set(domain.PLAN_STATUSES)
 assert set(TaskStatus.__args__) == set(domain.TASK_STATUSES)

@@ -70,7 +70,7 @@ async def define_region(session: AsyncSession, data: RegionCreate, user: User) -
         raise Invalid.field(["code"], "a custom code such as 321100-ETDZ (six digits, '-', 2–16 capitals or digits)")
     if data.parent not in regions:
         raise Invalid.field(["parent"], f"unknown region {data.parent}")
-    if data.code in regions.descendants(data.parent) - {data.code} or data.parent in _descendants(data.code):
+    if data.parent in _descendants(data.code):  # itself or below it: the tree would loop
         raise Invalid.field(["parent"], f"{data.parent} lies within {data.code}")
     require_write_access(user, data.parent)
     row = await session.get(CustomRegion, data.code)

@@ -16,7 +16,7 @@ import pytest_asyncio
 from services.targets.app import create_app
 from zhichan import migrate, regions
 from zhichan.settings import process_settings
-from zhichan.testing import POSTGRES_ENV, test_platform
+from zhichan.testing import POSTGRES_ENV, platform_for_tests
 
 SERVICE_DIR = Path(__file__).parents[1]
 
@@ -78,7 +78,7 @@ async def service(template, tmp_path: Path, *, bootstrap: str = "127.0.0.1:1", r
     async with database_copy(template, tmp_path) as url:
         app = create_app(
             settings=process_settings("targets", database_url=url, relay_enabled=relay, migrate_on_start=False),
-            platform=test_platform(tmp_path, bootstrap),
+            platform=platform_for_tests(tmp_path, bootstrap),
         )
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)

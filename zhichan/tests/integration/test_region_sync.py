@@ -11,7 +11,7 @@ from zhichan.events.consumer import ConsumerPosition, InboxEvent
 from zhichan.events.envelope import Envelope
 from zhichan.region_sync import REGION_DEFINED, CustomRegion, RegionState, RegionSync, apply_region_event
 from zhichan.regions import registry
-from zhichan.testing import test_platform as platform_for_tests
+from zhichan.testing import platform_for_tests
 
 TABLES = [CustomRegion.__table__, InboxEvent.__table__, ConsumerPosition.__table__]
 

@@ -15,8 +15,7 @@ from zhichan.events.broker import EmbeddedBroker, ensure_topics
 from zhichan.events.consumer import ConsumerPosition, InboxEvent
 from zhichan.region_sync import CustomRegion, RegionSync
 from zhichan.regions import registry
-from zhichan.testing import auth, wait_for
-from zhichan.testing import test_platform as platform_for_tests
+from zhichan.testing import auth, platform_for_tests, wait_for
 
 pytestmark = pytest.mark.e2e
 PLAN = "zhenjiang-etdz-2024-2026"
