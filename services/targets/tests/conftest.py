@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(items):
     """The targets tests share one app (building an app's routes costs more than most tests), so
     they run in the session's event loop."""
     for item in items:
-        if pytest_asyncio.is_async_test(item) and SERVICE_DIR in Path(item.fspath).parents:
+        if pytest_asyncio.is_async_test(item) and SERVICE_DIR in item.path.parents:
             item.add_marker(pytest.mark.asyncio(loop_scope="session"), append=False)
 
 
