@@ -26,6 +26,13 @@ UNIT_FAMILIES: dict[str, str] = {
 }
 UNITS = tuple(UNIT_FAMILIES)
 
+KINDS = {
+    "flow": "流量: events counted or summed by their business date",
+    "stock": "存量: a level at a date",
+    "rate": "比率: a ratio in % over a window",
+    "reported": "填报: the latest progress report of an indicator",
+}
+
 
 class UnitMismatch(ValueError):
     pass
@@ -62,9 +69,7 @@ class Filter:
 @dataclass(frozen=True)
 class Metric:
     name: str
-    # flow: records counted or summed by their business date; stock: a level at a date;
-    # rate: a ratio in % over a window; reported: the latest progress report of the indicator
-    kind: str
+    kind: str  # flow | stock | rate | reported
     unit: str | None  # None: the unit of the indicator it is read for (targets.reported)
     description: str
     dated_by: str  # which business date places a record in time
