@@ -1,5 +1,4 @@
-"""The targets service's app. Its domain is built in its own issue; until then it is a real,
-empty service: health, readiness, metrics, migrations and an outbox relay."""
+"""The targets service's app: regions, plans, indicators, tasks and progress reports."""
 
 from __future__ import annotations
 
@@ -7,8 +6,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.targets import contracts
+from services.targets import contracts, domain
+from services.targets.api import regions_router, router
 from zhichan.app import create_service_app
+from zhichan.regions import LEVEL_LABELS
 
 
 def create_app(**kwargs) -> FastAPI:
@@ -16,9 +17,19 @@ def create_app(**kwargs) -> FastAPI:
         "targets",
         package_dir=Path(__file__).parent,
         title="Zhichan targets",
-        description="Plans, indicators, milestones, tasks and progress reports of an IP office.",
-        routers=[],
+        description="Plans, indicators, milestones, tasks and progress reports of an IP office; "
+        "plan import and export (YAML, JSON, Excel); regions, including custom zones.",
+        routers=[regions_router, router],
         contracts=contracts,
-        enum_labels={},
+        enum_labels={
+            "category": domain.CATEGORIES,
+            "measure": domain.MEASURES,
+            "direction": domain.DIRECTIONS,
+            "nature": domain.NATURES,
+            "unit": domain.UNIT_LABELS,
+            "plan_status": domain.PLAN_STATUSES,
+            "task_status": domain.TASK_STATUSES,
+            "region_level": LEVEL_LABELS,
+        },
         **kwargs,
     )

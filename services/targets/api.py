@@ -1,0 +1,418 @@
+"""Routes of the targets service: parse, authorise, call the use case, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from starlette.datastructures import UploadFile
+
+from services.targets import planfile, service
+from services.targets.models import Indicator, Plan, ProgressReport, Task
+from services.targets.schemas import (
+    IndicatorList,
+    IndicatorPublic,
+    IndicatorUpdate,
+    Level,
+    PlanList,
+    PlanPublic,
+    PlanStatus,
+    PlanSummary,
+    RegionCreate,
+    RegionItem,
+    RegionList,
+    RegionNode,
+    RegionPublic,
+    RegionTree,
+    ReportCreate,
+    ReportList,
+    ReportPublic,
+    TaskList,
+    TaskPublic,
+    TaskStatus,
+    TaskUpdate,
+)
+from zhichan.api.deps import PageDep, SessionDep
+from zhichan.api.etag import etag_for
+from zhichan.api.pagination import encode_cursor
+from zhichan.api.problems import PROBLEM_RESPONSES, Invalid, PayloadTooLarge, ProblemError
+from zhichan.auth import CurrentUser, OptionalUser, User, require_roles
+from zhichan.region_sync import CustomRegion
+from zhichan.regions import Region, registry
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+async def _fresh_regions(session: SessionDep) -> None:
+    await service.refresh_regions(session)
+
+
+regions_router = APIRouter(
+    prefix="/regions", tags=["regions"], responses=PROBLEM_RESPONSES, dependencies=[Depends(_fresh_regions)]
+)
+router = APIRouter(prefix="/plans", tags=["plans"], responses=PROBLEM_RESPONSES, dependencies=[Depends(_fresh_regions)])
+
+Officer = Annotated[User, require_roles("officer")]
+Reporter = Annotated[User, require_roles("officer", "department")]
+
+
+class UnsupportedMediaType(ProblemError):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
+# --- regions -------------------------------------------------------------------------------------
+
+
+def _item(region: Region) -> RegionItem:
+    return RegionItem(
+        code=region.code, name=region.name, level=region.level, parent=region.parent, custom=region.custom
+    )
+
+
+def _children(code: str | None) -> list[Region]:
+    regions = registry()
+    return [r for r in regions.all() if r.parent == code]
+
+
+@regions_router.post("", response_model=RegionPublic, status_code=201, summary="Define a custom region (e.g. a zone)")
+async def define_region(body: RegionCreate, session: SessionDep, user: Officer, response: Response) -> RegionPublic:
+    row, created = await service.define_region(session, body, user)
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/regions/{row.code}"
+    return _region_public(row.code, row, response)
+
+
+def _region_public(code: str, row: CustomRegion | None, response: Response) -> RegionPublic:
+    region = service.get_region(code)
+    regions = registry()
+    if row is not None:
+        response.headers["ETag"] = etag_for(row.code, row.version)
+    return RegionPublic(
+        **_item(region).model_dump(),
+        version=row.version if row is not None else None,
+        ancestors=[_item(regions.get(c)) for c in regions.ancestors(code)],
+        children=[_item(r) for r in _children(code)],
+    )
+
+
+@regions_router.get(
+    "",
+    response_model=RegionList | RegionTree,
+    summary="Regions (GB/T 2260 and custom), flat or as a tree",
+    description="Reference data, readable without a token. `view=tree` nests the regions below `parent` "
+    "(or every province when no parent is given); `view=flat` lists them in code order, page by page.",
+)
+async def list_regions(
+    page: PageDep,
+    view: Literal["flat", "tree"] = "flat",
+    parent: Annotated[str | None, Query(description="Only the regions directly below this one")] = None,
+    level: Level | None = None,
+    custom: bool | None = None,
+) -> RegionList | RegionTree:
+    regions = registry()
+    if parent is not None and parent not in regions:
+        raise Invalid.field(["parent"], f"unknown region {parent}")
+    if view == "tree":
+        if level is not None or custom is not None:
+            raise Invalid.field(["view"], "level and custom filter the flat view")
+        children: dict[str | None, list[Region]] = {}
+        for region in regions.all():
+            children.setdefault(region.parent, []).append(region)
+
+        def node(region: Region) -> RegionNode:
+            return RegionNode(**_item(region).model_dump(), children=[node(c) for c in children.get(region.code, [])])
+
+        return RegionTree(items=[node(r) for r in children.get(parent, [])])
+    found = [
+        r
+        for r in regions.all()
+        if (parent is None or r.parent == parent)
+        and (level is None or r.level == level)
+        and (custom is None or r.custom == custom)
+        and (page.after is None or r.code > str(page.after.get("code", "")))
+    ]
+    next_cursor = encode_cursor({"code": found[page.limit - 1].code}) if len(found) > page.limit else None
+    return RegionList(items=[_item(r) for r in found[: page.limit]], next_cursor=next_cursor)
+
+
+@regions_router.get("/{code}", response_model=RegionPublic, summary="One region, with its ancestors and children")
+async def get_region(code: str, session: SessionDep, response: Response) -> RegionPublic:
+    return _region_public(code, await session.get(CustomRegion, code), response)
+
+
+# --- plans ---------------------------------------------------------------------------------------
+
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A plan file (zhichan.plan/v1), 5 MB at most: YAML, JSON or an Excel workbook by "
+        "Content-Type, or a multipart upload with the file in the field `file`.",
+        "content": {
+            "application/yaml": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "object"}},
+            planfile.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+            },
+        },
+    }
+}
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise PayloadTooLarge(f"a plan file is at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"a plan file is at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    return bytes(body)
+
+
+async def _uploaded_file(request: Request) -> tuple[bytes, str]:
+    """The plan file's bytes and format, from the body or a multipart upload."""
+    media = request.headers.get("content-type", "")
+    if media.lower().startswith("multipart/form-data"):
+        body = await _read_body(request, MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD)
+
+        async def replay() -> dict:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        form = await Request(request.scope, replay).form(max_files=1, max_fields=5)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise Invalid.field(["file"], "upload the plan file in the multipart field 'file'")
+        raw = await upload.read()
+        if len(raw) > MAX_UPLOAD_BYTES:
+            raise PayloadTooLarge(f"a plan file is at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        fmt = planfile.format_of(upload.content_type, upload.filename) or planfile.format_of(None, upload.filename)
+        if fmt is None:
+            raise UnsupportedMediaType(
+                f"cannot tell the format of {upload.filename!r} ({upload.content_type}); use .yaml, .json or .xlsx"
+            )
+        return raw, fmt
+    fmt = planfile.format_of(media)
+    if fmt is None:
+        raise UnsupportedMediaType(
+            f"send the plan as application/yaml, application/json, {planfile.XLSX_TYPE} or multipart/form-data"
+        )
+    return await _read_body(request, MAX_UPLOAD_BYTES), fmt
+
+
+def _plan_public(plan: Plan, indicators: list[Indicator], tasks: list[Task]) -> PlanPublic:
+    state = service.plan_state(plan, indicators, tasks)
+    return PlanPublic(**state.model_dump(), region_name=registry().get(plan.region).name)
+
+
+async def _plan_answer(session, plan: Plan, response: Response) -> PlanPublic:
+    indicators, tasks = await service.plan_parts(session, plan)
+    response.headers["ETag"] = etag_for(plan.key, plan.version)
+    return _plan_public(plan, indicators, tasks)
+
+
+@router.post(
+    "/import",
+    response_model=PlanPublic,
+    status_code=201,
+    summary="Import a plan file: 201 the first time, 200 when the plan.key exists (it is updated)",
+    openapi_extra=IMPORT_BODY,
+    responses={413: {"description": "Larger than 5 MB"}, 415: {"description": "Not YAML, JSON or xlsx"}},
+)
+async def import_plan(request: Request, session: SessionDep, user: Officer, response: Response) -> PlanPublic:
+    raw, fmt = await _uploaded_file(request)
+    plan, created = await service.import_plan(session, raw, fmt, user)
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/plans/{plan.key}"
+    return await _plan_answer(session, plan, response)
+
+
+@router.get("", response_model=PlanList, summary="Plans: published ones for everyone, drafts in your regions")
+async def list_plans(
+    session: SessionDep,
+    user: OptionalUser,
+    page: PageDep,
+    region: Annotated[str | None, Query(description="Region code; its descendants are included")] = None,
+    status: PlanStatus | None = None,
+    period: Annotated[
+        str | None, Query(description="Plans running in a year (2024), on a day (2024-03-01) or a range (2021..2025)")
+    ] = None,
+) -> PlanList:
+    rows, next_cursor = await service.list_plans(session, user, page, region=region, status=status, period=period)
+    items = [
+        PlanSummary(
+            **{f: getattr(plan, f) for f in ("id", "key", "region", "title", "issued_by", "start", "end", "status")},
+            region_name=registry().get(plan.region).name,
+            indicator_count=indicator_count,
+            task_count=task_count,
+            version=plan.version,
+            updated_at=plan.updated_at,
+        )
+        for plan, indicator_count, task_count in rows
+    ]
+    return PlanList(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{key}", response_model=PlanPublic, summary="One plan with its indicators and tasks")
+async def get_plan(key: str, session: SessionDep, user: OptionalUser, response: Response) -> PlanPublic:
+    plan = await service.visible_plan(session, key, user)
+    return await _plan_answer(session, plan, response)
+
+
+@router.get(
+    "/{key}/export",
+    summary="The plan as a plan file (importing it gives the same plan)",
+    responses={200: {"content": {m.split(";")[0]: {} for m in planfile.MEDIA_TYPES.values()}}},
+)
+async def export_plan(
+    key: str, session: SessionDep, user: OptionalUser, format: Literal["yaml", "json", "xlsx"] = "yaml"
+) -> Response:
+    content = await service.export_plan(session, key, format, user)
+    return Response(
+        content,
+        media_type=planfile.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{key}.{format}"'},
+    )
+
+
+def _transition_route(action: str, summary: str) -> None:
+    async def route(key: str, session: SessionDep, user: Officer, response: Response) -> PlanPublic:
+        plan = await service.transition_plan(session, key, action, user)
+        return await _plan_answer(session, plan, response)
+
+    route.__name__ = f"{action}_plan"
+    router.add_api_route(f"/{{key}}/{action}", route, methods=["POST"], response_model=PlanPublic, summary=summary)
+
+
+_transition_route("activate", "Activate a plan: draft → active")
+_transition_route("close", "Close a plan: active → closed (it no longer changes)")
+
+
+# --- indicators ----------------------------------------------------------------------------------
+
+
+def _indicator_public(plan: Plan, row: Indicator, response: Response | None = None) -> IndicatorPublic:
+    if response is not None:
+        response.headers["ETag"] = etag_for(service.indicator_etag_id(plan, row), row.version)
+    return IndicatorPublic(**service.indicator_state(row).model_dump(), plan=plan.key)
+
+
+@router.get("/{key}/indicators", response_model=IndicatorList, summary="The plan's indicators, in plan order")
+async def list_indicators(key: str, session: SessionDep, user: OptionalUser, page: PageDep) -> IndicatorList:
+    plan = await service.visible_plan(session, key, user)
+    indicators, _tasks = await service.plan_parts(session, plan)
+    after = int(page.after.get("position", -1)) if page.after else -1
+    rows = [i for i in indicators if i.position > after]
+    next_cursor = encode_cursor({"position": rows[page.limit - 1].position}) if len(rows) > page.limit else None
+    return IndicatorList(items=[_indicator_public(plan, i) for i in rows[: page.limit]], next_cursor=next_cursor)
+
+
+@router.get("/{key}/indicators/{ikey}", response_model=IndicatorPublic, summary="One indicator, with its ETag")
+async def get_indicator(key: str, ikey: str, session: SessionDep, user: OptionalUser, response: Response):
+    plan = await service.visible_plan(session, key, user)
+    indicators, _tasks = await service.plan_parts(session, plan)
+    return _indicator_public(plan, service.find_part(indicators, ikey, "indicator", plan), response)
+
+
+@router.patch(
+    "/{key}/indicators/{ikey}",
+    response_model=IndicatorPublic,
+    summary="Change an indicator (name, responsible, milestones, target, baseline, source); needs If-Match",
+)
+async def update_indicator(
+    key: str,
+    ikey: str,
+    body: IndicatorUpdate,
+    session: SessionDep,
+    user: Officer,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> IndicatorPublic:
+    changes = body.model_dump(exclude_unset=True)
+    plan, row = await service.update_indicator(session, key, ikey, changes, if_match, user)
+    return _indicator_public(plan, row, response)
+
+
+# --- progress reports ----------------------------------------------------------------------------
+
+
+def _report_public(plan: Plan, row: Indicator, report: ProgressReport, superseded_by: str | None) -> ReportPublic:
+    state = service.report_state(plan, row, report)
+    return ReportPublic(**state.model_dump(), superseded_by=superseded_by)
+
+
+@router.post(
+    "/{key}/indicators/{ikey}/reports",
+    response_model=ReportPublic,
+    status_code=201,
+    summary="Report an indicator's value (a responsible department or an officer of the region)",
+    description="Append-only: to correct a report, post a new one with `supersedes`. An indicator bound to a "
+    "metric takes no reports (409).",
+)
+async def submit_report(
+    key: str, ikey: str, body: ReportCreate, session: SessionDep, user: Reporter, response: Response
+) -> ReportPublic:
+    plan, row, report = await service.submit_report(session, key, ikey, body, user)
+    response.headers["Location"] = f"/plans/{key}/indicators/{ikey}/reports/{report.id}"
+    return _report_public(plan, row, report, None)
+
+
+@router.get("/{key}/indicators/{ikey}/reports", response_model=ReportList, summary="Reports, in as-of order")
+async def list_reports(key: str, ikey: str, session: SessionDep, user: CurrentUser, page: PageDep) -> ReportList:
+    plan, row, reports, next_cursor = await service.list_reports(session, key, ikey, user, page)
+    return ReportList(items=[_report_public(plan, row, r, later) for r, later in reports], next_cursor=next_cursor)
+
+
+# --- tasks ---------------------------------------------------------------------------------------
+
+
+def _task_public(plan: Plan, task: Task, response: Response | None = None) -> TaskPublic:
+    if response is not None:
+        response.headers["ETag"] = etag_for(service.task_etag_id(plan, task), task.version)
+    return TaskPublic(**service.task_state(task).model_dump(), plan=plan.key)
+
+
+@router.get(
+    "/{key}/tasks",
+    response_model=TaskList,
+    summary="The plan's tasks; a department sees those it is responsible for",
+)
+async def list_tasks(
+    key: str,
+    session: SessionDep,
+    user: OptionalUser,
+    page: PageDep,
+    status: TaskStatus | None = None,
+    responsible: Annotated[str | None, Query(description="A responsible unit (责任单位)")] = None,
+) -> TaskList:
+    plan, tasks, next_cursor = await service.list_tasks(
+        session, key, user, page, status=status, responsible=responsible
+    )
+    return TaskList(items=[_task_public(plan, t) for t in tasks], next_cursor=next_cursor)
+
+
+@router.get("/{key}/tasks/{tkey}", response_model=TaskPublic, summary="One task, with its ETag")
+async def get_task(key: str, tkey: str, session: SessionDep, user: OptionalUser, response: Response) -> TaskPublic:
+    plan, task = await service.visible_task(session, key, tkey, user)
+    return _task_public(plan, task, response)
+
+
+@router.patch(
+    "/{key}/tasks/{tkey}",
+    response_model=TaskPublic,
+    summary="Move a task: planned → in_progress → done, or delayed (with a reason); change its notes",
+    description="By a responsible department or an officer of the region. If-Match is checked when sent.",
+)
+async def update_task(
+    key: str,
+    tkey: str,
+    body: TaskUpdate,
+    session: SessionDep,
+    user: Reporter,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> TaskPublic:
+    plan, task = await service.update_task(session, key, tkey, body, if_match, user)
+    return _task_public(plan, task, response)

@@ -1,0 +1,129 @@
+"""Tables of the targets service. Custom regions live in the kernel's ``custom_region`` table
+(:mod:`zhichan.region_sync`), which this service writes and every other service replicates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from zhichan.db import UTCDateTime
+from zhichan.region_sync import CustomRegion  # noqa: F401 - the table is part of this service's schema
+
+
+class DecimalText(TypeDecorator):
+    """Exact decimals on every database: plan values have any number of decimals (2.81, 0.5),
+    and SQLite's NUMERIC would pass them through a float."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect) -> str | None:
+        return None if value is None else format(Decimal(value).normalize(), "f")
+
+    def process_result_value(self, value: str | None, dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+def _decimal(nullable: bool = False) -> Column:
+    return Column(DecimalText(), nullable=nullable)
+
+
+def _json() -> Column:
+    return Column(JSON, nullable=False)
+
+
+def _timestamp() -> Column:
+    return Column(UTCDateTime(), nullable=False)
+
+
+class Plan(SQLModel, table=True):
+    __tablename__ = "plan"
+    __table_args__ = (Index("ix_plan_region_key", "region", "key"),)
+
+    id: str = Field(primary_key=True, max_length=26)
+    key: str = Field(max_length=100, unique=True)
+    region: str = Field(max_length=32)
+    title: str = Field(max_length=500)
+    issued_by: str | None = Field(default=None, max_length=200)
+    start: date
+    end: date
+    status: str = Field(max_length=20, index=True)
+    # Other regions the file introduced (``regions:``), kept so an export is the file again.
+    regions: list[dict] = Field(default_factory=list, sa_column=_json())
+    status_history: list[dict] = Field(default_factory=list, sa_column=_json())
+    version: int = 1
+    created_at: datetime = Field(sa_column=_timestamp())
+    updated_at: datetime = Field(sa_column=_timestamp())
+
+
+class Indicator(SQLModel, table=True):
+    __tablename__ = "indicator"
+    __table_args__ = (UniqueConstraint("plan_id", "key", name="uq_indicator_plan_key"),)
+
+    id: str = Field(primary_key=True, max_length=26)
+    plan_id: str = Field(sa_column=Column(String(26), ForeignKey("plan.id"), nullable=False, index=True))
+    key: str = Field(max_length=100)
+    position: int
+    name: str = Field(max_length=300)
+    category: str = Field(max_length=20)
+    unit: str = Field(max_length=10)
+    measure: str = Field(max_length=20)
+    direction: str = Field(max_length=10)
+    nature: str = Field(max_length=10)
+    baseline_year: int | None = None
+    baseline_value: Decimal | None = Field(default=None, sa_column=_decimal(nullable=True))
+    target: Decimal = Field(sa_column=_decimal())
+    milestones: dict[str, str] = Field(default_factory=dict, sa_column=_json())  # year → decimal text
+    responsible: list[str] = Field(default_factory=list, sa_column=_json())
+    source_metric: str | None = Field(default=None, max_length=100)  # None: reported
+    source_filters: dict = Field(default_factory=dict, sa_column=_json())
+    version: int = 1
+    created_at: datetime = Field(sa_column=_timestamp())
+    updated_at: datetime = Field(sa_column=_timestamp())
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "task"
+    __table_args__ = (UniqueConstraint("plan_id", "key", name="uq_task_plan_key"),)
+
+    id: str = Field(primary_key=True, max_length=26)
+    plan_id: str = Field(sa_column=Column(String(26), ForeignKey("plan.id"), nullable=False, index=True))
+    key: str = Field(max_length=100)
+    position: int
+    title: str = Field(max_length=1000)
+    responsible: list[str] = Field(default_factory=list, sa_column=_json())
+    due: date | None = None
+    indicators: list[str] = Field(default_factory=list, sa_column=_json())
+    notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: str = Field(max_length=20)
+    status_history: list[dict] = Field(default_factory=list, sa_column=_json())
+    version: int = 1
+    created_at: datetime = Field(sa_column=_timestamp())
+    updated_at: datetime = Field(sa_column=_timestamp())
+
+
+class ProgressReport(SQLModel, table=True):
+    """Append-only: a correction is a new report that supersedes an earlier one."""
+
+    __tablename__ = "progress_report"
+    __table_args__ = (Index("ix_progress_report_indicator_as_of", "indicator_id", "as_of", "id"),)
+
+    id: str = Field(primary_key=True, max_length=26)
+    plan_id: str = Field(sa_column=Column(String(26), ForeignKey("plan.id"), nullable=False, index=True))
+    indicator_id: str = Field(sa_column=Column(String(26), ForeignKey("indicator.id"), nullable=False))
+    region: str = Field(max_length=32)
+    as_of: date
+    value: Decimal = Field(sa_column=_decimal())
+    unit: str = Field(max_length=10)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    evidence_url: str | None = Field(default=None, max_length=2000)
+    department: str | None = Field(default=None, max_length=100)
+    reporter: str = Field(max_length=100)
+    # A report is superseded at most once; unique, NULLs apart (both databases).
+    supersedes: str | None = Field(
+        default=None, sa_column=Column(String(26), ForeignKey("progress_report.id"), nullable=True, unique=True)
+    )
+    created_at: datetime = Field(sa_column=_timestamp())

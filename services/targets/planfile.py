@@ -1,0 +1,485 @@
+"""Plan files as bytes: YAML, JSON and the Excel workbook, to and from the plain data that
+:func:`services.targets.domain.read_plan` checks. No I/O beyond the bytes given.
+
+Numbers stay exact: YAML and JSON decimals are read as ``Decimal``, never through a float.
+The workbook has the sheets ``plan``, ``indicators``, ``milestones`` (a column per year) and
+``tasks`` (and ``regions`` when the file introduces more regions than its own); a missing sheet
+or column is reported by name.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode
+
+from services.targets.domain import (
+    CATEGORIES,
+    DIRECTIONS,
+    MEASURES,
+    NATURES,
+    UNIT_LABELS,
+    Path,
+    PlanInvalid,
+    PlanProblem,
+    Problems,
+)
+
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+JSON_TYPES = ("application/json",)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".xlsx": "xlsx"}
+MEDIA_TYPES = {"yaml": "application/yaml; charset=utf-8", "json": "application/json", "xlsx": XLSX_TYPE}
+MAX_UNZIPPED_BYTES = 50 * 1024 * 1024  # a workbook is a zip: refuse one that inflates beyond this
+
+PLAN_COLUMNS = (
+    "format",
+    "key",
+    "title",
+    "issued_by",
+    "start",
+    "end",
+    "region_code",
+    "region_name",
+    "region_level",
+    "region_parent",
+)
+REGION_COLUMNS = ("code", "name", "level", "parent")
+INDICATOR_COLUMNS = (
+    "key",
+    "name",
+    "category",
+    "unit",
+    "measure",
+    "direction",
+    "nature",
+    "baseline_year",
+    "baseline_value",
+    "target",
+    "responsible",
+    "source",
+    "filters",
+)
+TASK_COLUMNS = ("key", "title", "responsible", "due", "indicators", "notes")
+MILESTONE_KEY_COLUMN = "indicator"
+LIST_SEPARATOR = "、"
+
+
+def format_of(content_type: str | None, filename: str | None = None) -> str | None:
+    """``yaml``, ``json`` or ``xlsx`` from a media type, else from a file name's extension."""
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media in YAML_TYPES:
+        return "yaml"
+    if media in JSON_TYPES:
+        return "json"
+    if media == XLSX_TYPE:
+        return "xlsx"
+    if filename:
+        for ext, fmt in EXTENSIONS.items():
+            if filename.lower().endswith(ext):
+                return fmt
+    return None
+
+
+@dataclass
+class Decoded:
+    """A plan file's plain data, the problems found while decoding it (a workbook's cells), and
+    for a workbook where each part of the document was read from (path prefix → sheet, row)."""
+
+    data: Any
+    problems: Problems = field(default_factory=Problems)
+    rows: dict[Path, tuple[str, int]] = field(default_factory=dict)
+
+    def located(self, problems: list[PlanProblem]) -> list[PlanProblem]:
+        """The problems, each saying which sheet and row of the workbook it comes from."""
+        located = []
+        for problem in problems:
+            for size in range(len(problem.path), 0, -1):
+                where = self.rows.get(problem.path[:size])
+                if where is not None:
+                    problem = PlanProblem(problem.path, f"{problem.msg} (sheet {where[0]!r}, row {where[1]})")
+                    break
+            located.append(problem)
+        return located
+
+
+def decode(raw: bytes, fmt: str) -> Decoded:
+    """Reads the bytes of a plan file; one that cannot be read at all raises :class:`PlanInvalid`."""
+    if fmt == "xlsx":
+        return read_workbook(raw)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PlanInvalid([PlanProblem((), f"the file is not UTF-8 text: {exc}")]) from None
+    if fmt == "json":
+        try:
+            return Decoded(json.loads(text, parse_float=Decimal))
+        except json.JSONDecodeError as exc:
+            raise PlanInvalid([PlanProblem((), f"not JSON: {exc}")]) from None
+    try:
+        return Decoded(yaml.load(text, Loader=PlanLoader))  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise PlanInvalid([PlanProblem((), f"not YAML: {exc}")]) from None
+
+
+def encode(data: dict[str, Any], fmt: str) -> bytes:
+    if fmt == "yaml":
+        return yaml.dump(data, Dumper=PlanDumper, allow_unicode=True, sort_keys=False, width=1000).encode()
+    if fmt == "json":
+        return json.dumps(_json_ready(data), ensure_ascii=False, indent=2).encode()
+    return write_workbook(data)
+
+
+# --- YAML ----------------------------------------------------------------------------------------
+
+
+class PlanLoader(yaml.SafeLoader):
+    """Safe YAML with exact decimals, no anchors/aliases (no billion laughs), no duplicate keys."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise ConstructorError(None, None, "aliases (*name) are not allowed in a plan file", event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False):
+        seen = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise ConstructorError(None, None, f"the key {key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_decimal(loader: PlanLoader, node) -> Decimal | float:
+    text = loader.construct_scalar(node).replace("_", "").lower()
+    if text in (".inf", "+.inf", "-.inf", ".nan"):
+        return float(text.replace(".", ""))  # refused later as not finite
+    return Decimal(text)
+
+
+PlanLoader.add_constructor("tag:yaml.org,2002:float", _yaml_decimal)
+
+
+class PlanDumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_decimal(dumper: PlanDumper, value: Decimal):
+    if value == value.to_integral_value():
+        return dumper.represent_int(int(value))
+    return dumper.represent_scalar("tag:yaml.org,2002:float", format(value.normalize(), "f"))
+
+
+PlanDumper.add_representer(Decimal, _represent_decimal)
+
+
+# --- JSON ----------------------------------------------------------------------------------------
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, Decimal):
+        # json has no decimal type; numbers of a plan are short, so the float's repr is exact
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+# --- the workbook --------------------------------------------------------------------------------
+
+
+def write_workbook(data: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    workbook = Workbook()
+    region = data["region"]
+    plan = data["plan"]
+    sheet = workbook.active
+    sheet.title = "plan"
+    _write_rows(
+        sheet,
+        PLAN_COLUMNS,
+        [
+            [
+                data["format"],
+                plan["key"],
+                plan["title"],
+                plan.get("issued_by"),
+                plan["start"],
+                plan["end"],
+                region["code"],
+                region["name"],
+                region["level"],
+                region.get("parent"),
+            ]
+        ],
+    )
+    indicators = data.get("indicators", [])
+    sheet = workbook.create_sheet("indicators")
+    _write_rows(sheet, INDICATOR_COLUMNS, [_indicator_row(i) for i in indicators])
+    choices_of = {
+        "category": CATEGORIES,
+        "unit": UNIT_LABELS,
+        "measure": MEASURES,
+        "direction": DIRECTIONS,
+        "nature": NATURES,
+    }
+    for column, choices in choices_of.items():
+        letter = sheet.cell(1, INDICATOR_COLUMNS.index(column) + 1).column_letter
+        check = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
+        check.add(f"{letter}2:{letter}1000")
+        sheet.add_data_validation(check)
+    years = list(range(plan["start"].year, plan["end"].year + 1))
+    sheet = workbook.create_sheet("milestones")
+    _write_rows(
+        sheet,
+        (MILESTONE_KEY_COLUMN, *years),
+        [[i["key"], *(i["milestones"].get(y) for y in years)] for i in indicators if i.get("milestones")],
+    )
+    sheet = workbook.create_sheet("tasks")
+    _write_rows(sheet, TASK_COLUMNS, [_task_row(t) for t in data.get("tasks", [])])
+    if data.get("regions"):
+        sheet = workbook.create_sheet("regions")
+        _write_rows(
+            sheet, REGION_COLUMNS, [[r["code"], r["name"], r["level"], r.get("parent")] for r in data["regions"]]
+        )
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _indicator_row(item: dict[str, Any]) -> list[Any]:
+    baseline = item.get("baseline") or {}
+    source = item["source"]
+    metric = source if isinstance(source, str) else source["metric"]
+    filters = {} if isinstance(source, str) else source.get("filters", {})
+    return [
+        item["key"],
+        item["name"],
+        item["category"],
+        item["unit"],
+        item["measure"],
+        item["direction"],
+        item["nature"],
+        baseline.get("year"),
+        baseline.get("value"),
+        item["target"],
+        LIST_SEPARATOR.join(item.get("responsible", [])) or None,
+        metric,
+        json.dumps(filters, ensure_ascii=False) if filters else None,
+    ]
+
+
+def _task_row(item: dict[str, Any]) -> list[Any]:
+    return [
+        item["key"],
+        item["title"],
+        LIST_SEPARATOR.join(item.get("responsible", [])) or None,
+        item.get("due"),
+        ", ".join(item.get("indicators", [])) or None,
+        item.get("notes"),
+    ]
+
+
+def _write_rows(sheet, header: Iterable[Any], rows: list[list[Any]]) -> None:
+    header = list(header)
+    sheet.append(header)
+    for row in rows:
+        sheet.append([None] * len(header))
+        for column, value in enumerate(row, start=1):
+            cell = sheet.cell(sheet.max_row, column)
+            if isinstance(value, str):
+                cell.value = value
+                cell.data_type = "s"  # text stays text, even when it starts with "=" (no formulas)
+            elif isinstance(value, Decimal):
+                cell.value = int(value) if value == value.to_integral_value() else float(value)
+            else:
+                cell.value = value
+            if isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+    sheet.freeze_panes = "A2"
+    for column, name in enumerate(header, start=1):
+        sheet.column_dimensions[sheet.cell(1, column).column_letter].width = 14 if name not in ("name", "title") else 40
+
+
+class _Sheets:
+    """The workbook's sheets as lists of {column: value}, with each data row's number."""
+
+    def __init__(self, workbook, problems: Problems) -> None:
+        self.workbook = workbook
+        self.problems = problems
+
+    def rows(self, name: str, columns: tuple[str, ...], *, required: bool = True, year_columns: bool = False):
+        if name not in self.workbook.sheetnames:
+            if required:
+                self.problems.add(("workbook", name), f"the workbook has no sheet {name!r}")
+            return None
+        raw = list(self.workbook[name].iter_rows(values_only=True))
+        header = [_cell_text(c) for c in raw[0]] if raw else []
+        missing = [c for c in columns if c not in header]
+        for column in missing:
+            self.problems.add(("workbook", name, column), f"sheet {name!r} has no column {column!r}")
+        for column in header:
+            if column is None or column in columns or (year_columns and _is_year_text(column)):
+                continue
+            self.problems.add(("workbook", name, column), f"sheet {name!r} has an unknown column {column!r}")
+        if missing:
+            return None
+        rows = []
+        for number, values in enumerate(raw[1:], start=2):
+            cells = {h: _cell_value(v) for h, v in zip(header, values, strict=False) if h is not None}
+            if any(v is not None for v in cells.values()):
+                rows.append((number, cells))
+        return rows
+
+
+def read_workbook(raw: bytes) -> Decoded:
+    from openpyxl import load_workbook
+
+    _refuse_zip_bomb(raw)
+    try:
+        workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
+        raise PlanInvalid([PlanProblem(("workbook",), f"not an Excel workbook (.xlsx): {exc}")]) from None
+    problems = Problems()
+    sheets = _Sheets(workbook, problems)
+    try:
+        plan_rows = sheets.rows("plan", PLAN_COLUMNS)
+        indicator_rows = sheets.rows("indicators", INDICATOR_COLUMNS)
+        milestone_rows = sheets.rows("milestones", (MILESTONE_KEY_COLUMN,), year_columns=True)
+        task_rows = sheets.rows("tasks", TASK_COLUMNS)
+        region_rows = sheets.rows("regions", REGION_COLUMNS, required=False)
+    finally:
+        workbook.close()
+    if None in (plan_rows, indicator_rows, milestone_rows, task_rows):
+        raise PlanInvalid(problems.items)
+    if len(plan_rows) != 1:
+        problems.add(("workbook", "plan"), f"sheet 'plan' needs exactly one plan row, found {len(plan_rows)}")
+        raise PlanInvalid(problems.items)
+    plan_row, plan = plan_rows[0]
+    data: dict[str, Any] = {
+        "format": plan.get("format"),
+        "region": _present(
+            code=plan.get("region_code"),
+            name=plan.get("region_name"),
+            level=plan.get("region_level"),
+            parent=plan.get("region_parent"),
+        ),
+        "plan": _present(**{c: plan.get(c) for c in ("key", "title", "issued_by", "start", "end")}),
+        "indicators": [
+            _indicator_from_row(cells, ("indicators", i), problems) for i, (_n, cells) in enumerate(indicator_rows)
+        ],
+        "tasks": [_task_from_row(cells) for _n, cells in task_rows],
+    }
+    if region_rows:
+        data["regions"] = [_present(**cells) for _n, cells in region_rows]
+    rows: dict[Path, tuple[str, int]] = {("plan",): ("plan", plan_row), ("region",): ("plan", plan_row)}
+    rows.update({("indicators", i): ("indicators", n) for i, (n, _c) in enumerate(indicator_rows)})
+    rows.update({("tasks", i): ("tasks", n) for i, (n, _c) in enumerate(task_rows)})
+    rows.update({("regions", i): ("regions", n) for i, (n, _c) in enumerate(region_rows or [])})
+    milestone_at = _attach_milestones(data["indicators"], milestone_rows, problems)
+    rows.update({("indicators", i, "milestones"): ("milestones", n) for i, n in milestone_at.items()})
+    return Decoded(data, problems, rows)
+
+
+def _refuse_zip_bomb(raw: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise PlanInvalid([PlanProblem(("workbook",), "not an Excel workbook (.xlsx): not a zip archive")]) from None
+    if inflated > MAX_UNZIPPED_BYTES:
+        raise PlanInvalid([PlanProblem(("workbook",), "the workbook inflates beyond 50 MB")])
+
+
+def _indicator_from_row(cells: dict[str, Any], path: Path, problems: Problems) -> dict[str, Any]:
+    plain = ("key", "name", "category", "unit", "measure", "direction", "nature", "target", "responsible")
+    item = _present(**{c: cells.get(c) for c in plain})
+    if cells.get("baseline_year") is not None or cells.get("baseline_value") is not None:
+        item["baseline"] = _present(year=cells.get("baseline_year"), value=cells.get("baseline_value"))
+    source = cells.get("source") or "reported"
+    filters = cells.get("filters")
+    if filters is not None:
+        try:
+            filters = json.loads(str(filters))
+        except json.JSONDecodeError:
+            problems.add((*path, "source", "filters"), 'write filters as JSON, e.g. {"type": ["transfer", "licence"]}')
+            filters = None
+    if source == "reported":
+        if filters:
+            problems.add((*path, "source", "filters"), "a reported indicator has no filters; name a metric in source")
+        item["source"] = "reported"
+    else:
+        item["source"] = _present(metric=source, filters=filters)
+    return item
+
+
+def _task_from_row(cells: dict[str, Any]) -> dict[str, Any]:
+    return _present(**{c: cells.get(c) for c in TASK_COLUMNS})
+
+
+def _attach_milestones(indicators: list[dict[str, Any]], rows, problems: Problems) -> dict[int, int]:
+    """Puts each milestone row into its indicator; returns indicator position → row number."""
+    by_key = {item.get("key"): position for position, item in enumerate(indicators)}
+    found: dict[int, int] = {}
+    for number, cells in rows:
+        key = cells.get(MILESTONE_KEY_COLUMN)
+        position = by_key.get(key)
+        if position is None:
+            problems.add(
+                ("workbook", "milestones", number), f"row {number}: no indicator {key!r} in sheet 'indicators'"
+            )
+            continue
+        if position in found:
+            problems.add(("workbook", "milestones", number), f"row {number}: milestones of {key!r} are given twice")
+            continue
+        found[position] = number
+        indicators[position]["milestones"] = {
+            int(column): value
+            for column, value in cells.items()
+            if column != MILESTONE_KEY_COLUMN and value is not None
+        }
+    return found
+
+
+def _present(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _is_year_text(value: str) -> bool:
+    return value.isdigit() and len(value) == 4
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip() or None
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return value

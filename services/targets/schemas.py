@@ -1,0 +1,152 @@
+"""Request and response models of the targets API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, PlainSerializer, StringConstraints
+
+from services.targets import domain
+from services.targets.contracts import IndicatorState, PlanState, ProgressReportState, RegionRef, TaskState
+from zhichan.regions import LEVELS
+
+Level = Literal["province", "city", "district", "county", "zone"]
+PlanStatus = Literal["draft", "active", "closed"]
+TaskStatus = Literal["planned", "in_progress", "done", "delayed"]
+assert set(Level.__args__) == set(LEVELS)
+assert set(PlanStatus.__args__) == set(domain.PLAN_STATUSES)
+assert set(TaskStatus.__args__) == set(domain.TASK_STATUSES)
+
+
+def _number(value: Any) -> Decimal:
+    try:
+        return domain.parse_number(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+# A value as a JSON number or a decimal string, never a bool; answered as a string (exact).
+Number = Annotated[Decimal, BeforeValidator(_number), PlainSerializer(str, return_type=str, when_used="json")]
+
+
+class RegionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] = Field(
+        examples=["321100-ETDZ"], description="A custom code (six digits, '-', 2–16 capitals or digits)"
+    )
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+        examples=["镇江经济技术开发区"]
+    )
+    level: Level = Field(examples=["zone"])
+    parent: str = Field(examples=["321100"], description="The region it lies in")
+
+
+class RegionPublic(RegionRef):
+    custom: bool
+    version: int | None = Field(None, description="Custom regions: +1 per redefinition")
+    ancestors: list[RegionRef] = Field(default_factory=list, description="From the parent up")
+    children: list[RegionRef] = Field(default_factory=list)
+
+
+class RegionItem(RegionRef):
+    custom: bool
+
+
+class RegionNode(RegionItem):
+    children: list[RegionNode] = Field(default_factory=list)
+
+
+class RegionList(BaseModel):
+    items: list[RegionItem]
+    next_cursor: str | None = None
+
+
+class RegionTree(BaseModel):
+    items: list[RegionNode]
+    next_cursor: str | None = None
+
+
+class PlanPublic(PlanState):
+    region_name: str
+
+
+class PlanSummary(BaseModel):
+    id: str
+    key: str
+    region: str
+    region_name: str
+    title: str
+    issued_by: str | None
+    start: date
+    end: date
+    status: PlanStatus
+    indicator_count: int
+    task_count: int
+    version: int
+    updated_at: datetime
+
+
+class PlanList(BaseModel):
+    items: list[PlanSummary]
+    next_cursor: str | None = None
+
+
+class IndicatorPublic(IndicatorState):
+    plan: str
+
+
+class IndicatorList(BaseModel):
+    items: list[IndicatorPublic]
+    next_cursor: str | None = None
+
+
+class IndicatorUpdate(BaseModel):
+    """Fields to change; each is checked by the same rules as a plan file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    responsible: list[str] | None = None
+    milestones: dict[str, Any] | None = Field(None, examples=[{"2025": 800, "2026": 850}])
+    target: Any = None
+    baseline: dict[str, Any] | None = Field(None, examples=[{"year": 2020, "value": 2.81}])
+    source: Any = Field(None, examples=["reported", {"metric": "financing.pledge_amount"}])
+
+
+class TaskPublic(TaskState):
+    plan: str
+
+
+class TaskList(BaseModel):
+    items: list[TaskPublic]
+    next_cursor: str | None = None
+
+
+class TaskUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: TaskStatus | None = None
+    reason: str | None = Field(None, max_length=1000, description="Why (required when the task is delayed)")
+    notes: str | None = Field(None, max_length=4000)
+
+
+class ReportCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date = Field(description="The day the value describes, within the plan period")
+    value: Number = Field(examples=["780"])
+    note: str | None = Field(None, max_length=4000)
+    evidence_url: HttpUrl | None = Field(None, description="Link to the evidence (a document, a register)")
+    supersedes: str | None = Field(None, max_length=26, description="Id of the report this one corrects")
+
+
+class ReportPublic(ProgressReportState):
+    superseded_by: str | None = None
+
+
+class ReportList(BaseModel):
+    items: list[ReportPublic]
+    next_cursor: str | None = None

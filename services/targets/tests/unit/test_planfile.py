@@ -1,0 +1,191 @@
+"""Plan files as bytes: YAML, JSON and the workbook, exact both ways."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from services.targets import domain, planfile
+from services.targets.domain import PlanInvalid
+from services.targets.tests.unit.test_domain import plan_file
+from zhichan.regions import RegionRegistry
+
+
+@pytest.fixture(scope="module")
+def regions() -> RegionRegistry:
+    known = RegionRegistry()
+    known.add("321100-ETDZ", "镇江经济技术开发区", "zone", "321100")
+    return known
+
+
+@pytest.fixture(scope="module")
+def plan(regions) -> domain.PlanDocument:
+    document = plan_file()
+    document["indicators"][0]["baseline"] = {"year": 2023, "value": "2.81"}
+    document["indicators"][1]["source"] = {"metric": "financing.pledge_amount", "filters": {"kind": ["mixed"]}}
+    document["tasks"][0]["notes"] = '=HYPERLINK("http://evil")'  # text, never a formula
+    return domain.read_plan(document, regions)
+
+
+def read_back(raw: bytes, fmt: str, regions) -> domain.PlanDocument:
+    decoded = planfile.decode(raw, fmt)
+    return domain.read_plan(decoded.data, regions, decoded.problems)
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "xlsx"])
+def test_each_format_gives_the_same_plan_back(plan, regions, fmt):
+    assert read_back(planfile.encode(domain.plan_data(plan), fmt), fmt, regions) == plan
+
+
+def test_yaml_to_json_to_xlsx_to_yaml(plan, regions):
+    current = plan
+    for fmt in ("yaml", "json", "xlsx", "yaml"):
+        current = read_back(planfile.encode(domain.plan_data(current), fmt), fmt, regions)
+    assert current == plan
+
+
+def test_yaml_decimals_are_exact():
+    assert planfile.decode(b"a: 0.1\nb: 1_000.25\nc: 7", "yaml").data == {
+        "a": Decimal("0.1"),
+        "b": Decimal("1000.25"),
+        "c": 7,
+    }
+    assert planfile.decode(b'{"a": 0.1}', "json").data == {"a": Decimal("0.1")}
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        (b"a: &x [1]\nb: *x\n", "aliases"),
+        (b"a: 1\na: 2\n", "given twice"),
+        (b"a: [1\n", "not YAML"),
+        (b"\xff\xfe", "not UTF-8"),
+    ],
+)
+def test_yaml_that_is_refused(text, reason):
+    with pytest.raises(PlanInvalid) as caught:
+        planfile.decode(text, "yaml")
+    assert reason in caught.value.problems[0].msg
+
+
+def test_exported_yaml_reads_like_the_format(plan):
+    text = planfile.encode(domain.plan_data(plan), "yaml").decode()
+    assert "code: 321100-ETDZ" in text and "parent: '321100'" in text and "start: 2024-01-01" in text
+    assert "value: 2.81" in text and "2024: 750" in text
+
+
+def test_workbook_sheets_and_text_cells(plan):
+    workbook = load_workbook(io.BytesIO(planfile.encode(domain.plan_data(plan), "xlsx")))
+    assert workbook.sheetnames == ["plan", "indicators", "milestones", "tasks"]
+    tasks = workbook["tasks"]
+    assert tasks.cell(2, planfile.TASK_COLUMNS.index("notes") + 1).data_type == "s"
+    milestones = [c.value for c in workbook["milestones"][1]]
+    assert milestones == ["indicator", 2024, 2025, 2026]
+
+
+def _workbook(plan, edit) -> bytes:
+    workbook = load_workbook(io.BytesIO(planfile.encode(domain.plan_data(plan), "xlsx")))
+    edit(workbook)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _problems(raw: bytes, regions) -> dict[str, str]:
+    with pytest.raises(PlanInvalid) as caught:
+        decoded = planfile.decode(raw, "xlsx")
+        try:
+            domain.read_plan(decoded.data, regions, decoded.problems)
+        except PlanInvalid as exc:
+            raise PlanInvalid(decoded.located(exc.problems)) from None
+    return {domain.path_text(p.path): p.msg for p in caught.value.problems}
+
+
+def test_a_missing_sheet_is_named(plan, regions):
+    found = _problems(_workbook(plan, lambda wb: wb.remove(wb["milestones"])), regions)
+    assert found == {"workbook.milestones": "the workbook has no sheet 'milestones'"}
+
+
+def test_a_missing_column_is_named(plan, regions):
+    found = _problems(_workbook(plan, lambda wb: wb["indicators"].delete_cols(4)), regions)
+    assert found == {"workbook.indicators.unit": "sheet 'indicators' has no column 'unit'"}
+
+
+def test_an_unknown_column_is_named(plan, regions):
+    def add(wb):
+        wb["tasks"].cell(1, 20).value = "budget"
+
+    assert "workbook.tasks.budget" in _problems(_workbook(plan, add), regions)
+
+
+def test_cell_problems_say_sheet_and_row(plan, regions):
+    def edit(wb):
+        wb["indicators"].cell(3, planfile.INDICATOR_COLUMNS.index("unit") + 1).value = "吨"
+        wb["milestones"].cell(2, 3).value = 100  # 2025 below 2024's 750
+
+    found = _problems(_workbook(plan, edit), regions)
+    assert found["indicators[1].unit"].endswith("(sheet 'indicators', row 3)")
+    assert found["indicators[0].milestones.2025"].endswith("(sheet 'milestones', row 2)")
+
+
+def test_milestone_column_outside_the_period(plan, regions):
+    def edit(wb):
+        wb["milestones"].cell(1, 5).value = 2027
+        wb["milestones"].cell(2, 5).value = 900
+
+    assert "indicators[0].milestones.2027" in _problems(_workbook(plan, edit), regions)
+
+
+def test_milestones_of_an_unknown_indicator(plan, regions):
+    def edit(wb):
+        wb["milestones"].append(["ghost", 1, 2, 3])
+
+    assert "workbook.milestones[3]" in _problems(_workbook(plan, edit), regions)
+
+
+def test_filters_are_json(plan, regions):
+    def edit(wb):
+        wb["indicators"].cell(3, planfile.INDICATOR_COLUMNS.index("filters") + 1).value = "kind=mixed"
+
+    assert "indicators[1].source.filters" in _problems(_workbook(plan, edit), regions)
+
+
+def test_dates_and_numbers_typed_by_hand(plan, regions):
+    def edit(wb):
+        sheet = wb["plan"]
+        sheet.cell(2, planfile.PLAN_COLUMNS.index("start") + 1).value = "2024-01-01"
+        sheet.cell(2, planfile.PLAN_COLUMNS.index("region_parent") + 1).value = 321100
+
+    doc = read_back(_workbook(plan, edit), "xlsx", regions)
+    assert doc.start == date(2024, 1, 1) and doc.region.parent == "321100"
+
+
+def test_not_a_workbook():
+    with pytest.raises(PlanInvalid) as caught:
+        planfile.decode(b"PK not really", "xlsx")
+    assert "not an Excel workbook" in caught.value.problems[0].msg
+
+
+def test_a_workbook_that_inflates_too_much_is_refused(plan, monkeypatch):
+    monkeypatch.setattr(planfile, "MAX_UNZIPPED_BYTES", 1000)
+    with pytest.raises(PlanInvalid) as caught:
+        planfile.decode(planfile.encode(domain.plan_data(plan), "xlsx"), "xlsx")
+    assert "inflates" in caught.value.problems[0].msg
+
+
+@pytest.mark.parametrize(
+    "content_type, filename, fmt",
+    [
+        ("application/yaml", None, "yaml"),
+        ("text/yaml; charset=utf-8", None, "yaml"),
+        ("application/json", None, "json"),
+        (planfile.XLSX_TYPE, None, "xlsx"),
+        ("application/octet-stream", "plan.YML", "yaml"),
+        (None, "plan.xlsx", "xlsx"),
+        ("text/plain", "plan.txt", None),
+    ],
+)
+def test_format_of(content_type, filename, fmt):
+    assert planfile.format_of(content_type, filename) == fmt
