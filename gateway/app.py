@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from gateway.api import ReadModelChanges
 from gateway.api import router as progress_router
 from gateway.openapi import docs_router
 from gateway.projections import apply_event
@@ -67,6 +68,7 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
         openapi_url=None,
     )
     app.state.consumer = None
+    app.state.changes = ReadModelChanges()
     app.include_router(progress_router)
     app.include_router(docs_router(app))
     app.include_router(proxy_router())  # last: it catches every other /api path
