@@ -180,8 +180,10 @@ def test_every_process_scales_and_the_gateway_no_further_than_its_partitions(gen
     hpas = {hpa["spec"]["scaleTargetRef"]["name"]: hpa["spec"] for hpa in of_kind("HorizontalPodAutoscaler").values()}
     assert set(hpas) == set(of_kind("Deployment"))
     platform = platform_from(of_kind("ConfigMap")["zhichan-platform"]["data"])
-    for spec in hpas.values():
+    for name, spec in hpas.items():
         assert 2 <= spec["minReplicas"] <= spec["maxReplicas"]
+        # a replica count in the Deployment would undo the autoscaler's at every apply
+        assert "replicas" not in of_kind("Deployment")[name]["spec"]
     # a gateway replica that gets no partition is never ready
     assert hpas["gateway"]["maxReplicas"] <= len(ALL_TOPICS) * platform.topic_partitions
 
