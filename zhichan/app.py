@@ -21,6 +21,7 @@ from zhichan.db import make_engine, make_session_factory
 from zhichan.events.broker import broker_reachable
 from zhichan.events.relay import OutboxRelay
 from zhichan.observability import Metrics, RequestContextMiddleware, configure_logging
+from zhichan.region_sync import RegionSync
 from zhichan.settings import PlatformSettings, ProcessSettings, platform_settings, process_settings
 
 Hook = Callable[[FastAPI], Awaitable[None]]
@@ -39,7 +40,13 @@ def create_service_app(
     platform: PlatformSettings | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
+    replicate_regions: bool = True,
 ) -> FastAPI:
+    """``replicate_regions``: keep the custom regions the targets service defines (every service
+    but targets itself, which owns them); the service's migrations must create the tables of
+    :mod:`zhichan.region_sync`."""
+    region_replica = RegionSync(name) if replicate_regions else None
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         plat = platform or platform_settings()
@@ -61,6 +68,8 @@ def create_service_app(
         app.state.token_verifier = TokenVerifier(plat)
         if proc.relay_enabled:
             await relay.start()
+        if region_replica is not None:
+            await region_replica.start(app, consume=proc.relay_enabled)
         for hook in on_startup:
             await hook(app)
         try:
@@ -68,6 +77,8 @@ def create_service_app(
         finally:
             for hook in on_shutdown:
                 await hook(app)
+            if region_replica is not None:
+                await region_replica.stop(app)
             await relay.stop()
             await engine.dispose()
 

@@ -125,10 +125,14 @@ class RegionSync:
         self.service = service
         self.consumer: EventConsumer | None = None
 
-    async def start(self, app: FastAPI) -> None:
+    async def start(self, app: FastAPI, *, consume: bool = True) -> None:
+        """Registers the regions kept so far; then, unless ``consume`` is off (a process cut off
+        from the bus, as in tests), follows the targets topic for new ones."""
         session_factory: SessionFactory = app.state.session_factory
         async with session_factory() as session:
             await load_persisted(session)
+        if not consume:
+            return
         self.consumer = EventConsumer(
             app.state.platform, (TARGETS_TOPIC,), f"{self.service}-regions", session_factory, apply_region_event
         )

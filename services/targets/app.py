@@ -15,6 +15,7 @@ from zhichan.regions import LEVEL_LABELS
 def create_app(**kwargs) -> FastAPI:
     return create_service_app(
         "targets",
+        replicate_regions=False,  # targets defines the custom regions; the others replicate them
         package_dir=Path(__file__).parent,
         title="Zhichan targets",
         description="Plans, indicators, milestones, tasks and progress reports of an IP office; "

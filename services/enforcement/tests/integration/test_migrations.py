@@ -8,11 +8,13 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import services.enforcement.models  # noqa: F401 - the tables compared
+import zhichan.events.consumer  # noqa: F401 - inbox and consumer positions
+import zhichan.region_sync  # noqa: F401 - custom regions
 from services.enforcement.tests.integration.conftest import PACKAGE_DIR
 from zhichan import migrate
 
 SERVICE_TABLES = {"enforcement_case", "campaign", "region_policy", "watchlist_entry"}
-KERNEL_TABLES = {"outbox", "relay_lease", "idempotency_key"}
+KERNEL_TABLES = {"outbox", "relay_lease", "idempotency_key", "inbox", "consumer_position", "custom_region"}
 
 
 def inspect(path: Path) -> tuple[set[str], list]:
@@ -36,7 +38,7 @@ def test_up_down_up(tmp_path):
     migrate.upgrade(PACKAGE_DIR, url)
     assert inspect(path) == (SERVICE_TABLES | KERNEL_TABLES, [])
     migrate.downgrade(PACKAGE_DIR, url, "0001")
-    assert inspect(path)[0] == KERNEL_TABLES
+    assert inspect(path)[0] == {"outbox", "relay_lease", "idempotency_key"}
     migrate.upgrade(PACKAGE_DIR, url)
     assert inspect(path) == (SERVICE_TABLES | KERNEL_TABLES, [])
     migrate.downgrade(PACKAGE_DIR, url, "base")
