@@ -97,6 +97,17 @@ def cmd_republish(args: argparse.Namespace) -> None:
     print(f"{args.service}: {count} events queued again; the service's relay publishes them in order")
 
 
+def cmd_gateway_rebuild(args: argparse.Namespace) -> None:
+    # The gateway is found by import path: the kernel imports no process (import contracts).
+    rebuild = importlib.import_module("gateway.rebuild")
+    gateway_settings = importlib.import_module("gateway.settings").GatewaySettings
+    report = asyncio.run(rebuild.rebuild(platform_settings(), process_settings("gateway", base=gateway_settings)))
+    print(
+        f"gateway read model rebuilt: {report.events} events read ({report.unparseable} unparseable), "
+        f"{report.applied} applied, in {report.seconds:.1f}s ({report.events_per_second:,.0f} events/s)"
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     stack = Stack(var_dir=Path(args.var_dir).resolve())
     print("starting the broker (Tansu) and five processes …", flush=True)
@@ -164,6 +175,11 @@ def main(argv: list[str] | None = None) -> None:
     rep = sub.add_parser("republish", help="send a service's whole event history again (after a broker loss)")
     rep.add_argument("service", choices=SERVICES)
     rep.set_defaults(func=cmd_republish)
+
+    gw = sub.add_parser("gateway", help="gateway maintenance")
+    gw_sub = gw.add_subparsers(dest="gateway_command", required=True)
+    rebuild = gw_sub.add_parser("rebuild", help="drop the read model and replay every topic (gateway stopped)")
+    rebuild.set_defaults(func=cmd_gateway_rebuild)
 
     args = parser.parse_args(argv)
     args.func(args)

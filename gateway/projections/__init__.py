@@ -17,7 +17,9 @@ from zhichan import region_sync
 from zhichan.events.envelope import Envelope
 
 
-async def apply_event(session: AsyncSession, envelope: Envelope) -> None:
+async def apply_event(session: AsyncSession, envelope: Envelope, *, remember: bool = True) -> None:
+    """Applies one event; ``remember`` keeps it among the recent events (a replay records those
+    itself, for every event, including the ones it does not need to apply)."""
     key = f"{envelope.service}/{envelope.aggregate}/{envelope.aggregate_id}"
     if envelope.type == region_sync.REGION_DEFINED:
         await region_sync.apply_region_event(session, envelope)
