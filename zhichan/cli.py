@@ -66,8 +66,7 @@ def cmd_token(args: argparse.Namespace) -> None:
 
     if args.role not in ROLES:
         raise SystemExit(f"role must be one of {', '.join(ROLES)}")
-    # Signs with ZHICHAN_JWT_SECRET when one is set, else with the development secret.
-    secret = os.environ.get("ZHICHAN_JWT_SECRET") or DEV_JWT_SECRET
+    secret = token_secret()
     regions = [r for chunk in args.region for r in chunk.split(",") if r]
     print(
         issue_token(
@@ -97,6 +96,48 @@ def cmd_republish(args: argparse.Namespace) -> None:
     print(f"{args.service}: {count} events queued again; the service's relay publishes them in order")
 
 
+def token_secret() -> str:
+    # Signs with ZHICHAN_JWT_SECRET when one is set, else with the development secret.
+    return os.environ.get("ZHICHAN_JWT_SECRET") or DEV_JWT_SECRET
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from zhichan.demo import load_demo
+
+    writes = asyncio.run(load_demo(args.url, token_secret()))
+    print(f"demo loaded through {args.url}: {writes} writes (idempotent: a second run changes nothing)")
+
+
+def cmd_import_plan(args: argparse.Namespace) -> None:
+    import httpx
+
+    from zhichan.auth import issue_token
+
+    path = Path(args.file)
+    content_type = {
+        ".yaml": "application/yaml",
+        ".yml": "application/yaml",
+        ".json": "application/json",
+        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }.get(path.suffix)
+    if content_type is None:
+        raise SystemExit("a plan file is .yaml, .yml, .json or .xlsx")
+    token = issue_token(token_secret(), sub="import-plan", roles=["admin"], regions=[], hours=1)
+    resp = httpx.post(
+        f"{args.url}/api/plans/import",
+        content=path.read_bytes(),
+        timeout=60,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+    )
+    if resp.status_code >= 400:
+        raise SystemExit(f"refused ({resp.status_code}):\n{resp.text}")
+    plan = resp.json()
+    print(
+        f"{'imported' if resp.status_code == 201 else 'updated'} {plan['key']}: {len(plan['indicators'])} "
+        f"indicators, {len(plan['tasks'])} tasks ({plan['status']})"
+    )
+
+
 def cmd_gateway_rebuild(args: argparse.Namespace) -> None:
     # The gateway is found by import path: the kernel imports no process (import contracts).
     rebuild = importlib.import_module("gateway.rebuild")
@@ -112,6 +153,15 @@ def cmd_run(args: argparse.Namespace) -> None:
     stack = Stack(var_dir=Path(args.var_dir).resolve())
     print("starting the broker (Tansu) and five processes …", flush=True)
     stack.start()
+    if not args.no_demo:
+        from zhichan.demo import load_demo
+
+        print("loading the demo (three seed plans and their history) …", flush=True)
+        try:
+            writes = asyncio.run(load_demo(stack.gateway_url, DEV_JWT_SECRET))
+            print(f"demo loaded: {writes} writes", flush=True)
+        except Exception as exc:  # the stack stays up: a failed demo should not hide the platform
+            print(f"the demo did not load completely: {exc}", flush=True)
     stopping = {"now": False}
 
     def stop(*_):
@@ -122,10 +172,14 @@ def cmd_run(args: argparse.Namespace) -> None:
     from zhichan.auth import issue_token
 
     admin = issue_token(DEV_JWT_SECRET, sub="dev-admin", roles=["admin"], regions=[], hours=24)
+    officer = issue_token(DEV_JWT_SECRET, sub="dev-officer-321100", roles=["officer"], regions=["321100"], hours=24)
     print(
         f"""
 知产 Zhichan is running.
   Gateway     {stack.gateway_url}
+  Dashboard   {stack.gateway_url}/
+  Sign in     {stack.gateway_url}/signin?token={officer}
+              (an officer of 镇江市 321100, for 24 hours)
   Swagger UI  {stack.gateway_url}/docs
   Broker      {stack.broker.bootstrap} (Tansu, memory only)
   Logs        {stack.var_dir}/logs/
@@ -154,6 +208,7 @@ def main(argv: list[str] | None = None) -> None:
 
     run = sub.add_parser("run", help="start the broker, the four services and the gateway")
     run.add_argument("--var-dir", default="var", help="where databases and logs go")
+    run.add_argument("--no-demo", action="store_true", help="start empty: no seed plans, no history")
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser("serve", help="serve one process (settings from the environment)")
@@ -175,6 +230,15 @@ def main(argv: list[str] | None = None) -> None:
     rep = sub.add_parser("republish", help="send a service's whole event history again (after a broker loss)")
     rep.add_argument("service", choices=SERVICES)
     rep.set_defaults(func=cmd_republish)
+
+    demo = sub.add_parser("demo", help="load the seed plans and a deterministic history through the gateway")
+    demo.add_argument("--url", default="http://127.0.0.1:8000", help="the gateway")
+    demo.set_defaults(func=cmd_demo)
+
+    imp = sub.add_parser("import-plan", help="import a plan file (YAML, JSON or xlsx) through the gateway")
+    imp.add_argument("file")
+    imp.add_argument("--url", default="http://127.0.0.1:8000", help="the gateway")
+    imp.set_defaults(func=cmd_import_plan)
 
     gw = sub.add_parser("gateway", help="gateway maintenance")
     gw_sub = gw.add_subparsers(dest="gateway_command", required=True)
