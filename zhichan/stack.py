@@ -38,7 +38,7 @@ class Stack:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
-    def env_for(self, name: str) -> dict[str, str]:
+    def env_for(self, name: str, port: int | None = None) -> dict[str, str]:
         assert self.broker is not None
         env = {
             **os.environ,
@@ -46,7 +46,7 @@ class Stack:
             "ZHICHAN_KAFKA_BOOTSTRAP": self.broker.bootstrap,
             "ZHICHAN_VAR_DIR": str(self.var_dir),
             "ZHICHAN_PROCESS_NAME": name,
-            f"{name.upper()}_PORT": str(self.ports[name]),
+            f"{name.upper()}_PORT": str(port or self.ports[name]),
         }
         if name == "gateway":
             for service in SERVICES:
@@ -68,11 +68,16 @@ class Stack:
         if self.broker:
             self.broker.stop()
 
-    def start_process(self, name: str) -> None:
-        log = open(self.var_dir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
-        self.processes[name] = subprocess.Popen(
+    def start_process(self, name: str, *, instance: str | None = None, port: int | None = None) -> None:
+        """Starts a process; ``instance`` and ``port`` start one more replica of it beside the first
+        (same settings, so the same database and consumer group)."""
+        instance = instance or name
+        if port is not None:
+            self.ports[instance] = port
+        log = open(self.var_dir / "logs" / f"{instance}.log", "ab")  # noqa: SIM115 - lives as long as the child
+        self.processes[instance] = subprocess.Popen(
             [sys.executable, "-m", "zhichan.cli", "serve", name],
-            env=self.env_for(name),
+            env=self.env_for(name, port),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the runner, which stops children in order
