@@ -60,10 +60,13 @@ class Pledge(Stamped, table=True):
 
 
 class IpAsset(SQLModel, table=True):
-    """The IP rights a pledge, a transaction or an insurance policy is about, one row each."""
+    """The IP rights a pledge, a transaction or an insurance policy is about, one row each.
+
+    Joins from a holder use the primary key (holder_type, holder_id); the index leads with
+    asset_type so the planner never prefers it for those joins (scanning every holder's assets)."""
 
     __tablename__ = "ip_asset"
-    __table_args__ = (Index("ix_ip_asset_holder_type_asset_type", "holder_type", "asset_type", "holder_id"),)
+    __table_args__ = (Index("ix_ip_asset_asset_type_holder", "asset_type", "holder_type", "holder_id"),)
 
     holder_type: str = Field(primary_key=True, max_length=30)  # pledge | transaction | insurance_policy
     holder_id: str = Field(primary_key=True, max_length=26)

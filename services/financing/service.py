@@ -716,14 +716,17 @@ async def _pledge_summary(session: AsyncSession, user: User, region: str | None,
         by_kind[kind] = CountAmount(count=count, amount=_amount(amount))
         total_count, total_amount = total_count + count, total_amount + amount
 
-    # one row per (pledge, type present), so a pledge of two patents counts once under patent
-    types = select(IpAsset.holder_id, IpAsset.asset_type).where(IpAsset.holder_type == PLEDGE).distinct().subquery()
-    by_type = {t: CountAmount(count=0, amount=_amount(ZERO)) for t in domain.ASSET_TYPES}
-    query = (
-        select(types.c.asset_type, func.count(), _money_sum(Pledge.loan_amount))
-        .join_from(Pledge, types, types.c.holder_id == Pledge.id)
+    # one row per (type, pledge) first, so a pledge of two patents counts once under patent
+    per_pledge = (
+        select(IpAsset.asset_type, Pledge.loan_amount)
+        .join_from(Pledge, IpAsset, _holder_assets(PLEDGE, Pledge.id))
         .where(*window)
-        .group_by(types.c.asset_type)
+        .group_by(IpAsset.asset_type, Pledge.id, Pledge.loan_amount)
+        .subquery()
+    )
+    by_type = {t: CountAmount(count=0, amount=_amount(ZERO)) for t in domain.ASSET_TYPES}
+    query = select(per_pledge.c.asset_type, func.count(), _money_sum(per_pledge.c.loan_amount)).group_by(
+        per_pledge.c.asset_type
     )
     for asset_type, count, amount in await session.execute(query):
         by_type[asset_type] = CountAmount(count=count, amount=_amount(amount))

@@ -172,9 +172,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("holder_type", "holder_id", "position"),
     )
     with op.batch_alter_table("ip_asset", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_ip_asset_holder_type_asset_type", ["holder_type", "asset_type", "holder_id"], unique=False
-        )
+        batch_op.create_index("ix_ip_asset_asset_type_holder", ["asset_type", "holder_type", "holder_id"], unique=False)
 
 
 def downgrade() -> None:
