@@ -1,5 +1,4 @@
-"""The financing service's app. Its domain is built in its own issue; until then it is a real,
-empty service: health, readiness, metrics, migrations and an outbox relay."""
+"""The financing service's app."""
 
 from __future__ import annotations
 
@@ -7,7 +6,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.financing import contracts
+from services.financing import contracts, domain
+from services.financing.api import router
 from zhichan.app import create_service_app
 
 
@@ -17,8 +17,15 @@ def create_app(**kwargs) -> FastAPI:
         package_dir=Path(__file__).parent,
         title="Zhichan financing",
         description="Pledges, transactions, insurance and matchmaking: the uses of IP plans count.",
-        routers=[],
+        routers=[router],
         contracts=contracts,
-        enum_labels={},
+        enum_labels={
+            "asset_type": domain.ASSET_TYPES,
+            "pledge_kind": domain.PLEDGE_KINDS,
+            "guarantee_mode": domain.GUARANTEE_MODES,
+            "pledge_status": domain.PLEDGE_STATUSES,
+            "transaction_type": domain.TRANSACTION_TYPES,
+            "action": domain.ACTION_LABELS,
+        },
         **kwargs,
     )

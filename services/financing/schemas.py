@@ -1,0 +1,248 @@
+"""Request and response models of the financing API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.financing import contracts
+from services.financing.domain import (
+    ASSET_TYPES,
+    GUARANTEE_MODES,
+    MAX_AMOUNT,
+    PLEDGE_KINDS,
+    PLEDGE_STATUSES,
+    TRANSACTION_TYPES,
+)
+from zhichan.fields import USCC, RegionCode
+from zhichan.money import Yuan
+
+AssetType = Literal["patent", "trademark", "copyright", "gi", "layout_design"]
+PledgeKind = Literal["patent", "trademark", "copyright", "mixed", "portfolio"]
+GuaranteeMode = Literal["direct", "guarantor", "insurance"]
+PledgeStatus = Literal["registered", "released", "defaulted", "disposed"]
+TransactionType = Literal["transfer", "licence", "open_licence", "capital_contribution"]
+# the API and the domain name the same codes
+assert set(AssetType.__args__) == set(ASSET_TYPES)
+assert set(PledgeKind.__args__) == set(PLEDGE_KINDS)
+assert set(GuaranteeMode.__args__) == set(GUARANTEE_MODES)
+assert set(PledgeStatus.__args__) == set(PLEDGE_STATUSES)
+assert set(TransactionType.__args__) == set(TRANSACTION_TYPES)
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Number = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# Amounts in 元 as decimal strings with at most two decimals ("1234.56"); floats are refused.
+PositiveYuan = Annotated[Yuan, Field(gt=0, le=MAX_AMOUNT, examples=["5000000.00"])]
+NonNegativeYuan = Annotated[Yuan, Field(ge=0, le=MAX_AMOUNT, examples=["0.00"])]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AssetIn(Strict):
+    type: AssetType
+    number: Number = Field(examples=["ZL202310123456.7"])
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+Assets = Annotated[list[AssetIn], Field(min_length=1, max_length=1000)]
+
+
+class PartyIn(Strict):
+    name: Name
+    uscc: USCC | None = Field(None, description="统一社会信用代码, when the party is an organisation")
+
+
+class PledgeCreate(Strict):
+    region: RegionCode = Field(examples=["321100"])
+    registration_number: Number = Field(description="质押登记号", examples=["Y2025320000123"])
+    pledgor_name: Name = Field(examples=["镇江某某科技有限公司"])
+    pledgor_uscc: USCC = Field(examples=["91321191MA1MBD3K7X"])
+    pledgee: Name = Field(description="Bank or guarantor", examples=["中国银行镇江分行"])
+    assets: Assets = Field(
+        description="The pledged IP. The pledge kind follows from it: assets of more than one family → mixed; "
+        "several assets of one family → portfolio; one asset → patent | trademark | copyright "
+        "(a GI counts as a trademark, a layout design as a patent)."
+    )
+    loan_amount: PositiveYuan
+    registered_on: date = Field(description="Registration date (登记日期); not in the future")
+    loan_term_start: date
+    loan_term_end: date = Field(description="After loan_term_start")
+    guarantee_mode: GuaranteeMode
+    valuation: PositiveYuan | None = Field(None, description="Appraised value of the assets")
+    appraisal_agency_uscc: USCC | None = Field(None, description="USCC of the appraising agency (评估机构)")
+
+
+class TransitionBase(Strict):
+    date: dt.date | None = Field(None, description="Business date the change takes effect; default today")
+    reason: str | None = Field(None, max_length=1000)
+
+
+class Release(TransitionBase):
+    """注销: the loan was repaid and the pledge released."""
+
+
+class Default(TransitionBase):
+    outstanding: PositiveYuan = Field(description="Principal outstanding at default, at most the loan amount")
+
+
+class Dispose(TransitionBase):
+    proceeds: NonNegativeYuan = Field(description="What the disposal of the pledged IP raised")
+
+
+class SubsidyCreate(Strict):
+    amount: PositiveYuan
+    period_start: date
+    period_end: date = Field(description="On or after period_start")
+    approving_body: Name = Field(examples=["镇江市市场监督管理局"])
+
+
+class RiskCompensationCreate(Strict):
+    claimed_on: date | None = Field(None, description="Default today; not before the default")
+    claim_amount: PositiveYuan = Field(description="At most the principal outstanding at default")
+    paid_amount: NonNegativeYuan = Field(Decimal("0.00"), description="At most the claim")
+    fund: Name | None = Field(None, description="The compensation fund or body paying")
+
+
+class PledgePublic(contracts.PledgeState):
+    outstanding_balance: Yuan = Field(description="The balance this pledge secures today")
+
+
+class PledgeList(BaseModel):
+    items: list[PledgePublic]
+    next_cursor: str | None = None
+
+
+class TransactionCreate(Strict):
+    region: RegionCode
+    type: TransactionType
+    record_number: Number | None = Field(None, description="备案/登记号, unique when given")
+    grantor: PartyIn = Field(description="Transferor, licensor or contributor")
+    grantee: PartyIn = Field(description="Transferee, licensee or the company invested in")
+    assets: Assets
+    amount: NonNegativeYuan = Field(description="Price, licence fee or value contributed")
+    contract_date: date = Field(description="On or before recorded_on")
+    recorded_on: date = Field(description="备案/登记 date; not in the future")
+
+
+class TransactionPublic(contracts.TransactionState):
+    pass
+
+
+class TransactionList(BaseModel):
+    items: list[TransactionPublic]
+    next_cursor: str | None = None
+
+
+class InsurancePolicyCreate(Strict):
+    region: RegionCode
+    policy_number: Number
+    insurer: Name = Field(examples=["中国人民财产保险股份有限公司镇江市分公司"])
+    insured: PartyIn
+    assets: Assets = Field(description="The insured IP")
+    insured_amount: PositiveYuan
+    premium: NonNegativeYuan
+    period_start: date
+    period_end: date = Field(description="After period_start")
+
+
+class InsurancePolicyPublic(contracts.InsurancePolicyState):
+    pass
+
+
+class InsurancePolicyList(BaseModel):
+    items: list[InsurancePolicyPublic]
+    next_cursor: str | None = None
+
+
+class MatchmakingEventCreate(Strict):
+    region: RegionCode
+    title: Name = Field(examples=["知识产权质押融资银企对接会"])
+    held_on: date = Field(description="Not in the future")
+    organiser: Name
+    banks: list[Name] = Field(default_factory=list, max_length=200)
+    enterprises_attending: int = Field(ge=0, le=100_000)
+    intended_amount: NonNegativeYuan = Field(description="意向金额")
+    signed_amount: NonNegativeYuan = Field(description="签约金额")
+
+
+class MatchmakingEventPublic(contracts.MatchmakingEventState):
+    pass
+
+
+class MatchmakingEventList(BaseModel):
+    items: list[MatchmakingEventPublic]
+    next_cursor: str | None = None
+
+
+class Amount(BaseModel):
+    """One amount in 元, 万元 and 亿元 (decimal strings, exact)."""
+
+    yuan: str
+    wan_yuan: str
+    yi_yuan: str
+
+
+class CountAmount(BaseModel):
+    count: int
+    amount: Amount
+
+
+class PledgeSummary(BaseModel):
+    count: int = Field(description="Pledges registered in the window (笔)")
+    amount: Amount = Field(description="Their loan amounts")
+    by_kind: dict[PledgeKind, CountAmount]
+    by_asset_type: dict[AssetType, CountAmount] = Field(
+        description="Pledges with at least one asset of the type; a mixed pledge counts under each of its types"
+    )
+    patents_pledged: int = Field(description="Patents among the pledged assets (件)")
+    outstanding_at_to: Amount = Field(
+        description="Balance secured on `to` by every pledge registered on or before it, whatever `from`"
+    )
+
+
+class TransactionTypeSummary(BaseModel):
+    count: int = Field(description="Transactions recorded in the window")
+    asset_count: int = Field(description="IP rights they cover (件)")
+    patent_count: int
+    amount: Amount
+
+
+class TransactionSummary(BaseModel):
+    count: int
+    asset_count: int
+    patent_count: int
+    amount: Amount
+    by_type: dict[TransactionType, TransactionTypeSummary]
+
+
+class InsuranceSummary(BaseModel):
+    policies: int = Field(description="Policies starting in the window")
+    insured_ip_count: int
+    insured_ip_by_type: dict[AssetType, int]
+    insured_amount: Amount
+    premium: Amount
+
+
+class MatchmakingSummary(BaseModel):
+    events: int = Field(description="Events held in the window (场)")
+    enterprises_attending: int
+    intended_amount: Amount
+    signed_amount: Amount
+
+
+class FinancingSummary(BaseModel):
+    region: str | None
+    from_: date = Field(alias="from", serialization_alias="from")
+    to: date
+    pledges: PledgeSummary
+    transactions: TransactionSummary
+    insurance: InsuranceSummary
+    matchmaking: MatchmakingSummary
+
+    model_config = ConfigDict(populate_by_name=True)
