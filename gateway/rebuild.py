@@ -72,7 +72,7 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         chunk: list[tuple[TopicPartition, object]] = []
-        while any(await consumer.position(tp) < ends[tp] for tp in partitions):
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             batches = await consumer.getmany(timeout_ms=500, max_records=5000)
             for tp, messages in batches.items():
                 chunk += [(tp, m) for m in messages if m.offset < ends[tp]]

@@ -34,14 +34,22 @@ async def apply_event(session: AsyncSession, envelope: Envelope, *, remember: bo
             await replace_facts(session, key, to_facts(envelope.data))
     else:
         return
-    session.add(
-        RecentEvent(
-            event_id=envelope.id,
-            type=envelope.type,
-            subject=envelope.subject,
-            region=envelope.region,
-            time=envelope.time,
-        )
+    if remember:
+        session.add(recent_event(envelope))
+
+
+def recent_event(envelope: Envelope) -> RecentEvent:
+    return RecentEvent(
+        event_id=envelope.id, type=envelope.type, subject=envelope.subject, region=envelope.region, time=envelope.time
+    )
+
+
+def is_kept(envelope: Envelope) -> bool:
+    """Whether the read model keeps anything of this event (others are acknowledged only)."""
+    return (
+        envelope.type == region_sync.REGION_DEFINED
+        or (envelope.service == "targets" and envelope.aggregate in ("plan", "progress_report"))
+        or (envelope.service, envelope.aggregate) in FACTS_OF
     )
 
 
