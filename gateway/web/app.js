@@ -80,13 +80,17 @@ async function regionOptions() {
   const user = ctx.user;
   if (user && !isAdmin(user)) {
     // The user's own regions, each with the regions directly below it.
-    const regions = await Promise.all(
-      user.regions.map((code) => getJSON(`/api/regions/${encodeURIComponent(code)}`, user).then((r) => r.body)),
+    const answers = await Promise.allSettled(
+      user.regions.map((code) => getJSON(`/api/regions/${encodeURIComponent(code)}`, user)),
     );
-    return regions.flatMap((region) => [
-      { code: region.code, name: region.name, depth: 0 },
-      ...region.children.map((child) => ({ code: child.code, name: child.name, depth: 1 })),
-    ]);
+    return answers.flatMap((answer, i) => {
+      if (answer.status === "rejected") return [{ code: user.regions[i], name: user.regions[i], depth: 0 }];
+      const region = answer.value.body;
+      return [
+        { code: region.code, name: region.name, depth: 0 },
+        ...region.children.map((child) => ({ code: child.code, name: child.name, depth: 1 })),
+      ];
+    });
   }
   if (user) {
     const scorecard = (await getJSON("/api/progress/scorecard", user)).body;
@@ -214,7 +218,8 @@ function drawError(error) {
     showUser();
     replaceChildren($("view"), signInPrompt("登录已失效,请重新登录。"));
   } else if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
-    replaceChildren($("view"), h("p", { class: "error", id: "view-error" }, `无法查看:${error.message}`));
+    const why = error.status === 403 ? "该地区不在您的权限范围内。" : "找不到要查看的内容,或您无权查看。";
+    replaceChildren($("view"), h("p", { class: "error", id: "view-error", "data-status": error.status }, why));
   } else {
     // The gateway may be restarting: keep what is on screen, say so, and try again on the next change.
     showNotice(`暂时无法连接网关:${error.message}`);
@@ -269,7 +274,9 @@ async function start() {
   await Promise.all([loadRegions(), loadEnums()]);
   showUser();
   await refresh(true);
-  watchChanges(() => refresh(false));
+  // A hidden tab does not poll; it catches up when shown again.
+  watchChanges(() => document.hidden || refresh(false));
+  document.addEventListener("visibilitychange", () => document.hidden || refresh(false));
 }
 
 start();

@@ -120,6 +120,41 @@ export function eventLabel(type) {
   return `${AGGREGATE_LABELS[aggregate] ?? aggregate} · ${action}`;
 }
 
+// Column heads for the records behind a number (drill-down), whatever service they come from.
+export const FIELD_LABELS = {
+  name: "名称",
+  title: "标题",
+  uscc: "统一社会信用代码",
+  case_number: "案号",
+  region: "地区",
+  address: "地址",
+  status: "状态",
+  type: "类型",
+  procedure: "程序",
+  origin: "来源",
+  filed: "立案日期",
+  filed_on: "备案日期",
+  filed_date: "立案日期",
+  due: "期限",
+  due_date: "办结期限",
+  closed: "结案日期",
+  registered: "登记日期",
+  recorded: "登记日期",
+  as_of: "截至日期",
+  value: "数值",
+  unit: "单位",
+  amount: "金额",
+  note: "说明",
+  department: "部门",
+  reporter: "填报人",
+  offline: "线下服务",
+  in_cluster: "集聚区",
+  brand_level: "品牌等级",
+  evidence_url: "证明材料",
+};
+// Fields that identify or version a record but tell a reader nothing.
+export const HIDDEN_FIELDS = new Set(["id", "version", "created_at", "updated_at", "supersedes", "superseded_by", "plan", "indicator"]);
+
 const numberFormats = new Map();
 
 function numberFormat(digits) {

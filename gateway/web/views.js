@@ -7,6 +7,8 @@ import { h } from "./dom.js";
 import {
   dateTime,
   eventLabel,
+  FIELD_LABELS,
+  HIDDEN_FIELDS,
   number,
   percent,
   PLAN_STATUS_LABELS,
@@ -219,19 +221,26 @@ async function drilldownTable(ctx, url) {
     const items = Array.isArray(body.items) ? body.items : [body];
     if (!items.length) return h("p", { class: "empty" }, "没有记录。");
     const columns = Object.keys(items[0])
-      .filter((k) => items[0][k] === null || typeof items[0][k] !== "object")
+      .filter((k) => !HIDDEN_FIELDS.has(k) && (items[0][k] === null || typeof items[0][k] !== "object"))
       .slice(0, 7);
+    const cell = (field, value) => {
+      if (typeof value === "boolean") return value ? "是" : "否";
+      if (field === "region") return ctx.regionName(value);
+      return value ?? "";
+    };
     return h(
       "div",
       {},
       h(
         "table",
-        { class: "table compact" },
-        h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, c)))),
+        { class: "table compact", "data-drilldown-table": url },
+        h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, FIELD_LABELS[c] ?? c)))),
         h(
           "tbody",
           {},
-          items.slice(0, DRILLDOWN_ROWS).map((item) => h("tr", {}, columns.map((c) => h("td", {}, item[c] ?? "")))),
+          items
+            .slice(0, DRILLDOWN_ROWS)
+            .map((item) => h("tr", {}, columns.map((c) => h("td", {}, cell(c, item[c]))))),
         ),
       ),
       body.next_cursor || items.length > DRILLDOWN_ROWS ? h("small", {}, `仅显示前 ${DRILLDOWN_ROWS} 条`) : null,
@@ -482,6 +491,7 @@ function headlineCards(headline) {
 
 export async function overviewView(ctx, fresh, code) {
   if (!ctx.user) return { freshness: null, node: signInPrompt("区域概览需要登录后查看。") };
+  if (!code) return { freshness: null, node: h("p", { class: "empty" }, "您的令牌没有指定地区。") };
   const { bodies, changed } = await load(ctx, [`/api/progress/regions/${enc(code)}${query({ as_of: ctx.asOf })}`]);
   const [view] = bodies;
   if (!changed && !fresh) return { freshness: view.freshness, node: null };
