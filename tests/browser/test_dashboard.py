@@ -38,6 +38,9 @@ LAUNCH_ARGS = [
 ]
 # The page hears of a change from the stream at once, or from its backup poll within 20 s.
 CHANGE_SEEN_MS = 60_000
+# A loaded CI machine computes a view in well under this.
+EACH_STEP_MS = 15_000
+expect.set_options(timeout=EACH_STEP_MS)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -92,8 +95,11 @@ def page(browser: Browser, stack):
     """A fresh page that fails the test on a script error or on a request to any other host."""
     context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
+    page.set_default_timeout(EACH_STEP_MS)
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    # console errors include what the Content-Security-Policy refused and failed loads
+    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
     host = urlsplit(stack.gateway_url).netloc
 
     def outside(request) -> None:
@@ -125,6 +131,9 @@ def test_signed_in_officer_follows_a_plan_live(stack, api, plan, page):
     expect(page.locator("#user-name")).to_have_attribute("data-regions", CITY)
 
     # the picker offers the officer's city and the regions directly below it, the zone among them
+    expect(page.locator(f"#region-picker option[value='{ZONE}']")).to_have_count(1)
+    offered = page.eval_on_selector_all("#region-picker option", "options => options.map(o => o.value)")
+    assert offered[0] == CITY and all(code.startswith(CITY[:4]) for code in offered), offered  # 3211…: in 镇江市
     page.locator("#region-picker").select_option(ZONE)
     overview = page.locator("#overview")
     expect(overview).to_have_attribute("data-region", ZONE)
