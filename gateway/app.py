@@ -16,6 +16,7 @@ from gateway.openapi import docs_router
 from gateway.projections import apply_event
 from gateway.proxy import proxy_router
 from gateway.settings import GatewaySettings
+from gateway.web import web_router
 from zhichan import migrate
 from zhichan.app import create_base_app
 from zhichan.auth import TokenVerifier
@@ -71,5 +72,6 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
     app.state.changes = ReadModelChanges()
     app.include_router(progress_router)
     app.include_router(docs_router(app))
+    app.include_router(web_router(app))
     app.include_router(proxy_router())  # last: it catches every other /api path
     return app

@@ -1,0 +1,205 @@
+"""The dashboard in a real headless Chromium (Debian's, driven by Playwright) on the real broker and
+processes: sign in with a link, pick the region and the plan, see every indicator and a trend
+chart, and watch a row change status when a new record arrives, without reloading the page."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from zhichan.clock import today
+from zhichan.testing import auth, token
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
+PLAN_FILE = ROOT / "demo" / "plans" / "zhenjiang-etdz-2024-2026.yaml"
+PLAN = "zhenjiang-etdz-2024-2026"
+ZONE = "321100-ETDZ"  # the plan's region
+CITY = "321100"  # 镇江市: the zone lies under it
+REPORTED = "high-value-invention-patents"  # source: reported, so a progress report moves it
+CHARTED = "pledge-financing"
+OFFICER = auth("officer", [CITY])
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# The page hears of a change from the stream at once, or from its backup poll within 20 s.
+CHANGE_SEEN_MS = 60_000
+# A loaded CI machine computes a view in well under this.
+EACH_STEP_MS = 15_000
+expect.set_options(timeout=EACH_STEP_MS)
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed: apt-get install chromium"),
+]
+
+
+def eventually(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.1)
+    return result
+
+
+@pytest.fixture(scope="module")
+def api(stack):
+    with httpx.Client(base_url=stack.gateway_url, timeout=30.0, headers=OFFICER) as client:
+        yield client
+
+
+def progress(api: httpx.Client) -> dict | None:
+    resp = api.get(f"/api/progress/plans/{PLAN}")
+    return resp.json() if resp.status_code == 200 and resp.json()["plan"]["status"] == "active" else None
+
+
+@pytest.fixture(scope="module")
+def plan(api) -> dict:
+    """The Zhenjiang plan imported and activated through the gateway, as the gateway shows it."""
+    imported = api.post(
+        "/api/plans/import", content=PLAN_FILE.read_bytes(), headers={"Content-Type": "application/yaml"}
+    )
+    assert imported.status_code in (200, 201), imported.text
+    activated = api.post(f"/api/plans/{PLAN}/activate")
+    assert activated.status_code == 200, activated.text
+    return eventually(lambda: progress(api), "the active plan in the gateway's read model")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack):
+    """A fresh page that fails the test on a script error or on a request to any other host."""
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(EACH_STEP_MS)
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    # console errors include what the Content-Security-Policy refused and failed loads
+    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
+    host = urlsplit(stack.gateway_url).netloc
+
+    def outside(request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme in ("http", "https") and parts.netloc != host:
+            problems.append(f"request to another host: {request.url}")
+
+    page.on("request", outside)
+    yield page
+    context.close()
+    assert problems == []
+
+
+def report_day(plan: dict) -> str:
+    """Today, within the plan's period (a report's date must lie in it)."""
+    start, end = date.fromisoformat(plan["plan"]["start"]), date.fromisoformat(plan["plan"]["end"])
+    return str(min(max(today(), start), end))
+
+
+def statuses(page: Page) -> dict[str, str]:
+    return page.eval_on_selector_all(
+        "#indicators tr.indicator", "rows => Object.fromEntries(rows.map(r => [r.dataset.indicator, r.dataset.status]))"
+    )
+
+
+def test_signed_in_officer_follows_a_plan_live(stack, api, plan, page):
+    page.goto(f"{stack.gateway_url}/signin?token={token('officer', [CITY])}")
+    page.wait_for_url(f"{stack.gateway_url}/")  # stored, and the link with the token left the history
+    expect(page.locator("#user-name")).to_have_attribute("data-regions", CITY)
+
+    # the picker offers the officer's city and the regions directly below it, the zone among them
+    expect(page.locator(f"#region-picker option[value='{ZONE}']")).to_have_count(1)
+    offered = page.eval_on_selector_all("#region-picker option", "options => options.map(o => o.value)")
+    assert offered[0] == CITY and all(code.startswith(CITY[:4]) for code in offered), offered  # 3211…: in 镇江市
+    page.locator("#region-picker").select_option(ZONE)
+    overview = page.locator("#overview")
+    expect(overview).to_have_attribute("data-region", ZONE)
+    expect(overview.locator("[data-headline='open_cases']")).to_be_visible()
+    expect(overview.locator("#latest-events li[data-event-type='zhichan.targets.plan.activated.v1']")).to_have_count(1)
+    overview.locator(f"#overview-plans a[data-plan='{PLAN}']").click()
+
+    # one row per indicator, each with the status the API gives
+    expect(page.locator("#indicators tr.indicator")).to_have_count(len(plan["indicators"]))
+    assert statuses(page) == {i["key"]: i["status"] for i in plan["indicators"]}
+    expect(page.locator("#export-xlsx")).to_have_attribute(
+        "href", f"/api/progress/plans/{PLAN}?format=xlsx&as_of={plan['as_of']}"
+    )
+    overdue = page.locator("#overdue-tasks li.task.overdue")
+    expect(overdue).to_have_count(len(plan["tasks"]["overdue"]))
+    expect(page.locator("#freshness-topics [data-topic='zhichan.targets']")).to_be_visible()
+
+    # a row opens its trend chart: actual against expected
+    page.locator(f"#indicators tr[data-indicator='{CHARTED}']").click()
+    chart = page.locator(f"svg[data-chart='{CHARTED}']")
+    expect(chart).to_be_visible()
+    expect(chart.locator("path[data-series='expected']")).not_to_have_count(0)
+    expect(chart.locator("circle[data-status]")).not_to_have_count(0)
+
+    # a new record moves a row while the page stays as it is
+    row = page.locator(f"#indicators tr[data-indicator='{REPORTED}']")
+    expect(row).to_have_attribute("data-status", "no_data")
+    page.evaluate("window.sameDocument = true")
+    reported = api.post(
+        f"/api/plans/{PLAN}/indicators/{REPORTED}/reports",
+        json={"as_of": report_day(plan), "value": "900", "note": "浏览器测试"},
+    )
+    assert reported.status_code == 201, reported.text
+    moved = eventually(
+        lambda: next(
+            (i for i in progress(api)["indicators"] if i["key"] == REPORTED and i["status"] != "no_data"), None
+        ),
+        "the reported indicator's new status",
+    )
+    expect(row).to_have_attribute("data-status", moved["status"], timeout=CHANGE_SEEN_MS)
+    expect(row.locator("td.actual")).to_contain_text("900")
+    assert page.evaluate("window.sameDocument") is True
+    expect(chart).to_be_visible()  # the open chart stays open through the refresh
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "dashboard.png", full_page=True)
+
+    page.locator("#tabs a[data-tab='scorecard']").click()
+    expect(page.locator(f"#scorecard-table tr[data-region='{ZONE}']")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "dashboard-scorecard.png", full_page=True)
+
+
+def test_without_signing_in_only_published_plans_show(stack, plan, page):
+    page.goto(f"{stack.gateway_url}/")
+    expect(page.locator(f"#plan-list a[data-plan='{PLAN}']")).to_be_visible()
+    page.locator("#tabs a[data-tab='scorecard']").click()
+    expect(page.locator("#signin-prompt")).to_be_visible()
+    expect(page.locator("#scorecard-table")).to_have_count(0)
+
+    # the published plan itself is public: its indicators show without a token
+    page.goto(f"{stack.gateway_url}/#/plan/{PLAN}")
+    expect(page.locator("#indicators tr.indicator")).to_have_count(len(plan["indicators"]))
+
+    # signing in by pasting a token into the form
+    page.goto(f"{stack.gateway_url}/signin")
+    page.locator("#token").fill(token("officer", [CITY], sub="form-user"))
+    page.locator("#signin-submit").click()
+    page.wait_for_url(f"{stack.gateway_url}/")
+    expect(page.locator("#user-name")).to_have_attribute("title", "form-user")
