@@ -17,7 +17,7 @@ from gateway.projections import apply_event
 from gateway.proxy import proxy_router
 from gateway.settings import GatewaySettings
 from gateway.web import web_router
-from zhichan import migrate
+from zhichan import migrate, region_sync
 from zhichan.app import create_base_app
 from zhichan.auth import TokenVerifier
 from zhichan.db import make_engine, make_session_factory
@@ -36,14 +36,17 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
             await asyncio.to_thread(migrate.upgrade, Path(__file__).parent, url)
         engine = make_engine(url)
         session_factory = make_session_factory(engine)
+        changes: ReadModelChanges = app.state.changes
+
+        def applied(count: int) -> None:
+            app.state.metrics.events_consumed.labels("all").inc(count)
+            changes.applied(count)  # wakes the dashboard's event streams
+
         consumer = EventConsumer(
-            plat,
-            ALL_TOPICS,
-            proc.consumer_group,
-            session_factory,
-            apply_event,
-            on_applied=app.state.metrics.events_consumed.labels("all").inc,
+            plat, ALL_TOPICS, proc.consumer_group, session_factory, apply_event, on_applied=applied
         )
+        async with session_factory() as session:  # custom regions known before any event arrives
+            await region_sync.load_persisted(session)
         app.state.platform = plat
         app.state.settings = proc
         app.state.engine = engine
