@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -85,6 +86,7 @@ class Stack:
 
     def start(self, timeout: float = 90.0) -> None:
         self.var_dir.mkdir(parents=True, exist_ok=True)
+        self._use_test_postgres()
         self.start_broker()
         for name in PROCESSES:
             self.start_process(name)
@@ -122,3 +124,61 @@ class Stack:
         for name in reversed(list(self.processes)):
             self.stop_process(name)
         self.stop_broker()
+        self._drop_test_postgres()
+
+    def database_url(self, name: str) -> str:
+        return (
+            self.extra_env.get(f"{name.upper()}_DATABASE_URL")
+            or f"sqlite+aiosqlite:///{(self.var_dir / f'{name}.db').resolve()}"
+        )
+
+    def fetch(self, name: str, sql: str, **params) -> list[tuple]:
+        """Rows of a query on a process's own database (for tests that look behind the API)."""
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        async def run() -> list[tuple]:
+            engine = create_async_engine(self.database_url(name))
+            try:
+                async with engine.connect() as conn:
+                    return [tuple(row) for row in await conn.execute(text(sql), params)]
+            finally:
+                await engine.dispose()
+
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, run()).result()
+
+    def _use_test_postgres(self) -> None:
+        """With ZHICHAN_TEST_POSTGRES (the suite's PostgreSQL run), every process gets a fresh
+        database of its own on that server instead of a SQLite file."""
+        server = os.environ.get("ZHICHAN_TEST_POSTGRES")
+        if not server:
+            return
+        suffix = secrets.token_hex(4)
+        self._test_databases = {name: f"zs_{name}_{suffix}" for name in PROCESSES}
+        _run_on_postgres(server, [f'CREATE DATABASE "{db}"' for db in self._test_databases.values()])
+        for name, db in self._test_databases.items():
+            self.extra_env[f"{name.upper()}_DATABASE_URL"] = f"{server.rstrip('/')}/{db}"
+
+    def _drop_test_postgres(self) -> None:
+        databases = getattr(self, "_test_databases", None)
+        if databases:
+            _run_on_postgres(
+                os.environ["ZHICHAN_TEST_POSTGRES"],
+                [f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)' for db in databases.values()],
+            )
+
+
+def _run_on_postgres(server: str, statements: list[str]) -> None:
+    import asyncpg
+
+    async def run() -> None:
+        conn = await asyncpg.connect(server.replace("postgresql+asyncpg://", "postgresql://").rstrip("/") + "/postgres")
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -89,8 +88,7 @@ async def test_gateway_merges_every_api_and_serves_docs_offline(gateway):
 
 
 def agency_outbox(stack, agency_id: str) -> list[dict]:
-    with sqlite3.connect(stack.var_dir / "agencies.db") as db:
-        rows = db.execute("SELECT envelope FROM outbox WHERE key = ? ORDER BY id", (agency_id,)).fetchall()
+    rows = stack.fetch("agencies", "SELECT envelope FROM outbox WHERE key = :key ORDER BY id", key=agency_id)
     return [json.loads(r[0]) for r in rows]
 
 

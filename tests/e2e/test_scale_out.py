@@ -121,13 +121,9 @@ def run_cli(stack: Stack, process: str, *args: str) -> None:
 
 
 async def broker_holds_every_agency_event(stack: Stack) -> bool:
-    import sqlite3
-
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    with sqlite3.connect(stack.var_dir / "agencies.db") as db:
-        (expected,) = db.execute("SELECT count(*) FROM outbox").fetchone()
-        (unsent,) = db.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()
+    ((expected, unsent),) = stack.fetch("agencies", "SELECT count(*), count(*) - count(sent_at) FROM outbox")
     if unsent:
         return False
     consumer = AIOKafkaConsumer(bootstrap_servers=stack.broker.bootstrap, group_id=None)
