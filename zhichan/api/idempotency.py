@@ -109,13 +109,13 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_body, capture)
         finally:
             async with session_factory() as session:
-                if captured["status"] is not None and captured["status"] < 500:
+                if captured["status"] is not None and captured["status"] < 300:
                     record = await session.get(IdempotencyRecord, (principal, key))
                     if record is not None:
                         record.status_code = captured["status"]
                         record.response_headers = json.dumps([[k.decode(), v.decode()] for k, v in captured["headers"]])
                         record.response_body = captured["body"]
-                else:  # a failed attempt does not hold the key
+                else:  # a refused or failed attempt changed nothing: the key stays free for a corrected retry
                     await session.execute(
                         delete(IdempotencyRecord).where(
                             IdempotencyRecord.principal == principal, IdempotencyRecord.key == key

@@ -248,3 +248,12 @@ async def test_uscc_is_normalised_to_upper_case(client, officer):
 async def test_an_unknown_region_filter_is_a_problem(client):
     resp = await client.get("/agencies", params={"region": "999999"}, headers=auth("admin"))
     assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["region"]
+
+
+async def test_a_refused_request_does_not_hold_its_idempotency_key(app_client, officer):
+    app, client = app_client
+    headers = {**officer, "Idempotency-Key": "file-2"}
+    refused = await client.post("/agencies", json=agency_body(region="999999"), headers=headers)
+    assert refused.status_code == 422
+    corrected = await client.post("/agencies", json=agency_body(), headers=headers)
+    assert corrected.status_code == 201 and await count_agencies(app) == 1
