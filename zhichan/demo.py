@@ -93,50 +93,32 @@ REGIONS = [
     ),
 ]
 
-# (plan, indicator, department, [(as_of, value)]) — reported by a responsible unit
+# (plan, indicator, [(as_of, value)]) — reported by the indicator's first responsible unit
 REPORTS = [
     (
         "zhenjiang-etdz-2024-2026",
         "high-value-invention-patents",
-        "经开区市场监管局",
         [("2024-12-31", "760"), ("2025-12-31", "812"), ("2026-09-30", "835")],
     ),
     (
         "zhenjiang-etdz-2024-2026",
         "new-registered-trademarks",
-        "经开区市场监管局",
         [("2024-12-31", "160"), ("2025-12-31", "360"), ("2026-10-31", "470")],
     ),
     (
         "zhenjiang-etdz-2024-2026",
         "trained-people",
-        "经开区市场监管局",
         [("2024-12-31", "420"), ("2025-12-31", "850"), ("2026-10-31", "1180")],
     ),
-    (
-        "zhenjiang-etdz-2024-2026",
-        "ip-standard-certified-enterprises",
-        "经开区市场监管局",
-        [("2024-12-31", "5"), ("2025-12-31", "11")],
-    ),
-    (
-        "yichang-2021-2025",
-        "invention-patent-grants",
-        "市市场监管局(知识产权局)",
-        [("2024-12-31", "1450"), ("2025-12-31", "1580")],
-    ),
-    ("yichang-2021-2025", "pct-applications", "市市场监管局(知识产权局)", [("2024-12-31", "15"), ("2025-12-31", "18")]),
-    (
-        "yichang-2021-2025",
-        "copyright-registrations",
-        "市市场监管局(知识产权局)",
-        [("2024-12-31", "1650"), ("2025-12-31", "2100")],
-    ),
-    ("yichang-2021-2025", "madrid-trademarks", "市市场监管局(知识产权局)", [("2025-12-31", "92")]),
-    ("yichang-2021-2025", "geographical-indications", "市市场监管局(知识产权局)", [("2025-12-31", "121")]),
-    ("nanjiang-2021-2025", "patent-applications", "县市场监管局", [("2024-12-31", "760"), ("2025-12-31", "1080")]),
-    ("nanjiang-2021-2025", "public-awareness", "县市场监管局", [("2025-12-31", "78")]),
-    ("nanjiang-2021-2025", "protection-satisfaction", "县市场监管局", [("2025-12-31", "95")]),
+    ("zhenjiang-etdz-2024-2026", "ip-standard-certified-enterprises", [("2024-12-31", "5"), ("2025-12-31", "11")]),
+    ("yichang-2021-2025", "invention-patent-grants", [("2024-12-31", "1450"), ("2025-12-31", "1580")]),
+    ("yichang-2021-2025", "pct-applications", [("2024-12-31", "15"), ("2025-12-31", "18")]),
+    ("yichang-2021-2025", "copyright-registrations", [("2024-12-31", "1650"), ("2025-12-31", "2100")]),
+    ("yichang-2021-2025", "madrid-trademarks", [("2025-12-31", "92")]),
+    ("yichang-2021-2025", "geographical-indications", [("2025-12-31", "121")]),
+    ("nanjiang-2021-2025", "patent-applications", [("2024-12-31", "760"), ("2025-12-31", "1080")]),
+    ("nanjiang-2021-2025", "public-awareness", [("2025-12-31", "78")]),
+    ("nanjiang-2021-2025", "protection-satisfaction", [("2025-12-31", "95")]),
 ]
 
 
@@ -147,6 +129,7 @@ class Loader:
         self.admin = self.token("admin")
         self.limit = asyncio.Semaphore(CONCURRENCY)
         self.writes = 0
+        self.plans: dict[str, dict] = {}  # key → the plan as imported (its indicators' responsible units)
 
     def token(self, role: str, regions: list[str] | None = None, department: str | None = None) -> str:
         sub = f"demo-{role}-{department or 'all'}"
@@ -187,6 +170,7 @@ async def load_demo(base_url: str, secret: str, *, until: date | None = None) ->
             plan = await loader.post(
                 "/api/plans/import", key=f"plan:{path.stem}", content=path.read_bytes(), content_type="application/yaml"
             )
+            loader.plans[plan["key"]] = plan
             if plan["status"] == "draft":
                 await loader.post(f"/api/plans/{plan['key']}/activate", key=f"activate:{plan['key']}")
         for region in REGIONS:
@@ -419,8 +403,10 @@ async def agencies(loader, region: RegionHistory, until: date) -> None:
 
 
 def report_jobs(loader: Loader, until: date):
-    for plan, indicator, department, values in REPORTS:
-        token = loader.token("department", department=department)
+    for plan, indicator, values in REPORTS:
+        imported = loader.plans[plan]
+        responsible = next(i["responsible"] for i in imported["indicators"] if i["key"] == indicator)
+        token = loader.token("department", regions=[imported["region"]], department=responsible[0])
 
         async def submit(plan=plan, indicator=indicator, token=token, values=values) -> None:
             for as_of, value in values:  # in order: the latest report is the current value
