@@ -1,3 +1,4 @@
+import httpx
 import pytest
 
 from gateway.app import create_app
@@ -9,10 +10,10 @@ from zhichan.testing import database_url, platform_for_tests
 @pytest.fixture
 async def app_client(tmp_path):
     """The gateway app on a fresh read model, without a broker (events are fed by the tests)."""
-    import httpx
-
-    async with database_url(tmp_path, "gateway") as url:
-        settings = process_settings("gateway", base=GatewaySettings, database_url=url, relay_enabled=False)
+    async with database_url(tmp_path, "gateway", migrated=True) as url:
+        settings = process_settings(
+            "gateway", base=GatewaySettings, database_url=url, relay_enabled=False, migrate_on_start=False
+        )
         app = create_app(settings=settings, platform=platform_for_tests(tmp_path))
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
