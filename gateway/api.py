@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -23,12 +23,12 @@ from zhichan.api.deps import SessionDep
 from zhichan.api.problems import PROBLEM_RESPONSES, Forbidden, Invalid, NotFound
 from zhichan.auth import CurrentUser, OptionalUser, User
 from zhichan.clock import today
-from zhichan.metrics_catalogue import CATALOGUE, describe
+from zhichan.metrics_catalogue import CATALOGUE, Metric, describe
 from zhichan.regions import registry
 
 router = APIRouter(prefix="/api/progress", tags=["progress"], responses=PROBLEM_RESPONSES)
 
-RESERVED_PARAMS = {"region", "as_of", "from", "to"}
+RESERVED_PARAMS = {"region", "as_of", "from", "to", "interval"}  # the rest are filters
 PUBLISHED = ("active", "closed")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AsOf = Annotated[date | None, Query(description="The date the view is computed for (default: today, Asia/Shanghai)")]
@@ -64,19 +64,15 @@ async def catalogue() -> dict[str, list[dict]]:
     return {"items": [m for m in describe() if m["name"] in COMPUTED]}
 
 
-@router.get("/metrics/{name}", summary="A metric's value for a region (descendants included)")
-async def read_metric(
-    name: str,
-    request: Request,
-    session: SessionDep,
-    user: CurrentUser,
-    region: Annotated[str | None, Query(description="Region code; its descendants are counted too")] = None,
-    as_of: Annotated[
-        date | None, Query(description="Date of the value (stock metrics); default: `to` or today")
-    ] = None,
-    start: Annotated[date | None, Query(alias="from", description="Window start (flow metrics)")] = None,
-    end: Annotated[date | None, Query(alias="to", description="Window end (flow metrics)")] = None,
-) -> Response:
+MetricRegion = Annotated[str | None, Query(description="Region code; its descendants are counted too")]
+Window = Annotated[date | None, Query(alias="from", description="Window start (flow metrics)")]
+WindowEnd = Annotated[date | None, Query(alias="to", description="Window end (flow metrics)")]
+
+
+def metric_request(
+    name: str, request: Request, user: User, region: str | None, start: date | None, end: date | None
+) -> tuple[Metric, dict[str, object]]:
+    """The metric asked for and its filters, or the problem with the question."""
     metric = CATALOGUE.get(name) if name in COMPUTED else None
     if metric is None:
         raise NotFound(f"no metric {name}; GET /api/progress/metrics lists them")
@@ -90,7 +86,23 @@ async def read_metric(
     for key, value in request.query_params.multi_items():
         if key not in RESERVED_PARAMS:
             raw_filters.setdefault(key, []).append(value)
-    filters = parse_filters(metric, raw_filters)
+    return metric, parse_filters(metric, raw_filters)
+
+
+@router.get("/metrics/{name}", summary="A metric's value for a region (descendants included)")
+async def read_metric(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    region: MetricRegion = None,
+    as_of: Annotated[
+        date | None, Query(description="Date of the value (stock metrics); default: `to` or today")
+    ] = None,
+    start: Window = None,
+    end: WindowEnd = None,
+) -> Response:
+    metric, filters = metric_request(name, request, user, region, start, end)
     as_of = as_of or end or today()
     query = MetricQuery(regions=user.scope(region), as_of=as_of, start=start, end=end, filters=filters, region=region)
     value = await metric_value(session, metric, query)
@@ -107,6 +119,52 @@ async def read_metric(
             "to": end,
             "filters": filters,
             "value": views.plain(value),
+        },
+    )
+
+
+@router.get("/metrics/{name}/series", summary="A metric month by month (or year by year) over a window")
+async def metric_series(
+    name: str,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    region: MetricRegion = None,
+    start: Window = None,
+    end: WindowEnd = None,
+    interval: Literal["month", "year"] = "month",
+) -> Response:
+    """Each point is a period of the window: flows summed within it, stocks at its last day,
+    rates over it. Default window: 1 January of last year to today."""
+    end = end or today()
+    start = start or date(end.year - 1, 1, 1)
+    metric, filters = metric_request(name, request, user, region, start, end)
+    ends = views.month_ends(start, end) if interval == "month" else views.year_ends(start, end)
+    points, period_start = [], start
+    for period_end in ends:
+        query = MetricQuery(
+            regions=user.scope(region),
+            as_of=period_end,
+            start=period_start,
+            end=period_end,
+            filters=filters,
+            region=region,
+        )
+        points.append(
+            {"from": period_start, "to": period_end, "value": views.plain(await metric_value(session, metric, query))}
+        )
+        period_start = period_end + timedelta(days=1)
+    return await answer(
+        request,
+        session,
+        {
+            "metric": metric.name,
+            "unit": metric.unit,
+            "kind": metric.kind,
+            "region": region,
+            "interval": interval,
+            "filters": filters,
+            "points": points,
         },
     )
 

@@ -291,6 +291,36 @@ async def test_series_xlsx_overview_and_scorecard(fed):
     assert row["plans"] == 1 and sum(row["status_counts"].values()) == 5
 
 
+async def test_metric_series_by_month_and_year(fed):
+    _app, client = fed
+    params = {"region": "320300", "from": "2025-01-01", "to": "2025-07-31"}
+    months = (
+        await client.get("/api/progress/metrics/financing.pledge_amount/series", params=params, headers=ADMIN)
+    ).json()
+    assert [(p["to"], p["value"]) for p in months["points"]][1:7] == [
+        ("2025-02-28", "0"),
+        ("2025-03-31", "30000000"),
+        ("2025-04-30", "0"),
+        ("2025-05-31", "0"),
+        ("2025-06-30", "20000000"),
+        ("2025-07-31", "99000000"),
+    ]
+    stock = (
+        await client.get(
+            "/api/progress/metrics/agencies.active_agencies/series",
+            params={**params, "interval": "year"},
+            headers=ADMIN,
+        )
+    ).json()
+    assert [(p["from"], p["to"], p["value"]) for p in stock["points"]] == [("2025-01-01", "2025-07-31", "6")]
+    refused = await client.get(
+        "/api/progress/metrics/financing.pledge_amount/series",
+        params={"from": "2025-02-01", "to": "2025-01-01"},
+        headers=ADMIN,
+    )
+    assert refused.status_code == 422
+
+
 async def test_answers_carry_freshness_and_an_etag(fed):
     _app, client = fed
     first = await client.get("/api/progress/plans/quanshan-2025-2026", params={"as_of": AS_OF})
