@@ -54,6 +54,10 @@ def _answer(response: Response, state, public: type, *, location: str | None = N
     return public.model_validate(state.model_dump())
 
 
+def _publics(public: type, states) -> list:
+    return [public.model_validate(s.model_dump()) for s in states]
+
+
 def _pledge_public(state: contracts.PledgeState) -> PledgePublic:
     facts = domain.PledgeFacts(
         loan_amount=state.loan_amount,
@@ -205,9 +209,7 @@ async def list_transactions(
         recorded_from=recorded_from,
         recorded_to=recorded_to,
     )
-    return TransactionList(
-        items=[TransactionPublic.model_validate(s.model_dump()) for s in states], next_cursor=next_cursor
-    )
+    return TransactionList(items=_publics(TransactionPublic, states), next_cursor=next_cursor)
 
 
 @router.get("/transactions/{record_id}", response_model=TransactionPublic, summary="One transaction")
@@ -252,9 +254,7 @@ async def list_insurance_policies(
         starts_from=starts_from,
         starts_to=starts_to,
     )
-    return InsurancePolicyList(
-        items=[InsurancePolicyPublic.model_validate(s.model_dump()) for s in states], next_cursor=next_cursor
-    )
+    return InsurancePolicyList(items=_publics(InsurancePolicyPublic, states), next_cursor=next_cursor)
 
 
 @router.get("/insurance-policies/{record_id}", response_model=InsurancePolicyPublic, summary="One insurance policy")
@@ -292,9 +292,7 @@ async def list_matchmaking_events(
     states, next_cursor = await service.list_matchmaking_events(
         session, user, page, region=region, held_from=held_from, held_to=held_to
     )
-    return MatchmakingEventList(
-        items=[MatchmakingEventPublic.model_validate(s.model_dump()) for s in states], next_cursor=next_cursor
-    )
+    return MatchmakingEventList(items=_publics(MatchmakingEventPublic, states), next_cursor=next_cursor)
 
 
 @router.get("/matchmaking-events/{record_id}", response_model=MatchmakingEventPublic, summary="One matchmaking event")

@@ -237,6 +237,8 @@ class MatchmakingSummary(BaseModel):
 
 
 class FinancingSummary(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     region: str | None
     from_: date = Field(alias="from", serialization_alias="from")
     to: date
@@ -244,5 +246,3 @@ class FinancingSummary(BaseModel):
     transactions: TransactionSummary
     insurance: InsuranceSummary
     matchmaking: MatchmakingSummary
-
-    model_config = ConfigDict(populate_by_name=True)

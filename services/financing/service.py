@@ -95,13 +95,18 @@ async def _commit(session: AsyncSession, conflict: str) -> None:
 async def _refuse_taken(session: AsyncSession, column, value: str | None, what: str) -> None:
     if value is None:
         return
-    existing = (await session.execute(select(column.class_.id).where(column == value).limit(1))).scalar_one_or_none()
-    if existing is not None:
-        raise Conflict(f"{what} {value} is already recorded ({existing})", existing_id=existing)
+    # numbers are unique nationwide, so this answers across regions, without saying where
+    taken = (await session.execute(select(column).where(column == value).limit(1))).scalar_one_or_none()
+    if taken is not None:
+        raise Conflict(f"{what} {value} is already recorded")
 
 
-async def _visible(session: AsyncSession, model: type[Row], record_id: str, user: User, what: str) -> Row:
-    row = await session.get(model, record_id)
+async def _visible(
+    session: AsyncSession, model: type[Row], record_id: str, user: User, what: str, *, for_update: bool = False
+) -> Row:
+    # for_update locks the row on PostgreSQL so two changes of one pledge cannot interleave
+    # (SQLite's BEGIN IMMEDIATE already serialises writers)
+    row = await session.get(model, record_id, with_for_update=for_update)
     if row is None or not user.sees(row.region):  # another region's record does not exist for you
         raise NotFound(f"no {what} {record_id}")
     return row
@@ -285,7 +290,7 @@ async def get_pledge(session: AsyncSession, pledge_id: str, user: User) -> contr
 
 
 async def _writable_pledge(session: AsyncSession, pledge_id: str, user: User) -> Pledge:
-    pledge = await _visible(session, Pledge, pledge_id, user, "pledge")
+    pledge = await _visible(session, Pledge, pledge_id, user, "pledge", for_update=True)
     require_write_access(user, pledge.region)
     return pledge
 
@@ -320,8 +325,14 @@ async def transition(
     else:
         pledge.released_on = effective
     pledge.status = new_status
-    entry = {"status": new_status, "on": effective.isoformat(), "at": utcnow().isoformat(), "actor": user.sub}
-    pledge.status_history = [*pledge.status_history, {**entry, "reason": body.reason}]
+    entry = {
+        "status": new_status,
+        "on": effective.isoformat(),
+        "at": utcnow().isoformat(),
+        "actor": user.sub,
+        "reason": body.reason,
+    }
+    pledge.status_history = [*pledge.status_history, entry]
     _touch(pledge)
     state = await _publish_pledge(session, pledge, VERB_OF_ACTION[action], user)
     await session.commit()
@@ -363,13 +374,10 @@ async def claim_risk_compensation(
             current_status=pledge.status,
         )
     claimed_on = data.claimed_on or today()
-    already_claimed = (
-        await session.execute(
-            select(func.coalesce(func.sum(PledgeRiskCompensation.claim_amount), 0)).where(
-                PledgeRiskCompensation.pledge_id == pledge.id
-            )
-        )
-    ).scalar_one()
+    claimed = select(_money_sum(PledgeRiskCompensation.claim_amount)).where(
+        PledgeRiskCompensation.pledge_id == pledge.id
+    )
+    already_claimed = (await session.execute(claimed)).scalar_one()
     try:
         domain.check_effective_date("claimed_on", claimed_on, pledge.defaulted_on, "default", today())
         domain.check_risk_compensation(
@@ -707,7 +715,9 @@ def _holder_assets(holder_type: str, holder_id) -> ColumnElement[bool]:
     return and_(IpAsset.holder_type == holder_type, IpAsset.holder_id == holder_id)
 
 
-async def _pledge_summary(session: AsyncSession, user: User, region: str | None, start: date, end: date):
+async def _pledge_summary(
+    session: AsyncSession, user: User, region: str | None, start: date, end: date
+) -> PledgeSummary:
     window = _where(Pledge, user, region, Pledge.registered_on, start, end)
     by_kind = {k: CountAmount(count=0, amount=_amount(ZERO)) for k in domain.PLEDGE_KINDS}
     total_count, total_amount = 0, ZERO
@@ -754,7 +764,9 @@ async def _pledge_summary(session: AsyncSession, user: User, region: str | None,
     )
 
 
-async def _transaction_summary(session: AsyncSession, user: User, region: str | None, start: date, end: date):
+async def _transaction_summary(
+    session: AsyncSession, user: User, region: str | None, start: date, end: date
+) -> TransactionSummary:
     window = _where(IpTransaction, user, region, IpTransaction.recorded_on, start, end)
     totals = {t: {"count": 0, "asset_count": 0, "patent_count": 0, "amount": ZERO} for t in domain.TRANSACTION_TYPES}
     query = (
@@ -781,7 +793,9 @@ async def _transaction_summary(session: AsyncSession, user: User, region: str | 
     )
 
 
-async def _insurance_summary(session: AsyncSession, user: User, region: str | None, start: date, end: date):
+async def _insurance_summary(
+    session: AsyncSession, user: User, region: str | None, start: date, end: date
+) -> InsuranceSummary:
     window = _where(InsurancePolicy, user, region, InsurancePolicy.period_start, start, end)
     policies, insured, premium = (
         await session.execute(
@@ -808,7 +822,9 @@ async def _insurance_summary(session: AsyncSession, user: User, region: str | No
     )
 
 
-async def _matchmaking_summary(session: AsyncSession, user: User, region: str | None, start: date, end: date):
+async def _matchmaking_summary(
+    session: AsyncSession, user: User, region: str | None, start: date, end: date
+) -> MatchmakingSummary:
     window = _where(MatchmakingEvent, user, region, MatchmakingEvent.held_on, start, end)
     events, enterprises, intended, signed = (
         await session.execute(

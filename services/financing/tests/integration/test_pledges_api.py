@@ -1,5 +1,6 @@
 """The pledge API through the app, on a real database."""
 
+import asyncio
 import json
 
 from services.financing.models import Pledge
@@ -118,6 +119,17 @@ async def test_the_state_machine_refuses_what_does_not_follow(client, officer):
     for action, body in [("release", {}), ("default", {"outstanding": "1"}), ("dispose", {"proceeds": "1"})]:
         resp = await client.post(f"/pledges/{pid}/{action}", json=body, headers=officer)
         assert resp.status_code == 409 and resp.json()["current_status"] == "released", action
+
+
+async def test_concurrent_changes_of_one_pledge_do_not_interleave(app_client, officer):
+    app, client = app_client
+    pledge = await register(client, officer)
+    answers = await asyncio.gather(
+        client.post(f"/pledges/{pledge['id']}/release", headers=officer),
+        client.post(f"/pledges/{pledge['id']}/default", json={"outstanding": "1"}, headers=officer),
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    assert [json.loads(r.envelope)["aggregateversion"] for r in await outbox_rows(app)] == [1, 2]
 
 
 async def test_subsidies_attach_to_the_pledge_and_publish_its_state(app_client, officer):
