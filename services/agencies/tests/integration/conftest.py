@@ -1,38 +1,20 @@
 import json
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-import services.agencies as agencies_package
 from services.agencies.app import create_app
 from services.agencies.settings import AgenciesRules
-from zhichan import migrate
 from zhichan.events.outbox import OutboxEvent
-from zhichan.testing import POSTGRES_ENV, auth, running_app
+from zhichan.testing import auth, running_app
 from zhichan.uscc import build_uscc
 
 
-@pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory) -> Path | None:
-    """An SQLite database migrated once per run; each test starts from a copy of it, which saves
-    running the whole history per test. On PostgreSQL every test migrates a fresh database."""
-    if os.environ.get(POSTGRES_ENV):
-        return None
-    path = tmp_path_factory.mktemp("template") / "agencies.db"
-    migrate.upgrade(Path(agencies_package.__file__).parent, f"sqlite+aiosqlite:///{path}")
-    return path
-
-
 @pytest.fixture
-def start_app(tmp_path, migrated_template):
+def start_app(tmp_path):
     """Starts the app on a fresh database, with the given supervision rules (default: configured)."""
 
     def start(rules: AgenciesRules | None = None):
-        if migrated_template is not None:
-            shutil.copy(migrated_template, tmp_path / "agencies.db")
         return running_app(lambda **kwargs: create_app(rules=rules, **kwargs), "agencies", tmp_path)
 
     return start

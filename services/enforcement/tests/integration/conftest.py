@@ -1,6 +1,4 @@
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -9,36 +7,17 @@ from sqlalchemy import func, select
 import services.enforcement
 from services.enforcement.app import create_app
 from services.enforcement.models import Case
-from zhichan import migrate
 from zhichan.events.outbox import OutboxEvent
-from zhichan.testing import POSTGRES_ENV, auth, running_app
+from zhichan.testing import auth, running_app
 from zhichan.uscc import build_uscc
 
 ZHENJIANG, JINGKOU, RUNZHOU = "321100", "321102", "321111"
 PACKAGE_DIR = Path(services.enforcement.__file__).parent
 
 
-@pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory) -> Path | None:
-    """The service's migrations run once into a SQLite file that every test starts from a copy
-    of: on a disk with slow fsync, migrating per test cost a second each. On PostgreSQL every
-    test still migrates its own new database."""
-    if os.environ.get(POSTGRES_ENV):
-        return None
-    path = tmp_path_factory.mktemp("enforcement-migrated") / "enforcement.db"
-    migrate.upgrade(PACKAGE_DIR, f"sqlite+aiosqlite:///{path}")
-    return path
-
-
 @pytest.fixture
-async def app_client(tmp_path, migrated_sqlite):
-    def make_app(settings, platform):
-        if migrated_sqlite is not None:
-            shutil.copyfile(migrated_sqlite, settings.database_url.split("///", 1)[1])
-            settings = settings.model_copy(update={"migrate_on_start": False})
-        return create_app(settings=settings, platform=platform)
-
-    async with running_app(make_app, "enforcement", tmp_path) as pair:
+async def app_client(tmp_path):
+    async with running_app(create_app, "enforcement", tmp_path) as pair:
         yield pair
 
 

@@ -1,43 +1,18 @@
-import contextlib
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
 from services.financing.app import create_app
-from zhichan import migrate
 from zhichan.events.outbox import OutboxEvent
-from zhichan.testing import POSTGRES_ENV, auth, running_app
+from zhichan.testing import auth, running_app
 from zhichan.uscc import build_uscc
 
 XUZHOU, QUANSHAN, GULOU = "320300", "320311", "320302"  # 徐州市 and two of its districts
 FUZHOU_GULOU = "350102"  # 福州市鼓楼区, another province
 
 
-@pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory) -> Path | None:
-    """A SQLite database migrated once per run: copying it is ~50 times faster than migrating."""
-    if os.environ.get(POSTGRES_ENV):
-        return None
-    path = tmp_path_factory.mktemp("template") / "financing.db"
-    migrate.upgrade(Path(create_app.__code__.co_filename).parent, f"sqlite+aiosqlite:///{path}")
-    return path
-
-
-@contextlib.asynccontextmanager
-async def financing_app(directory: Path, template: Path | None):
-    if template is not None:
-        # where running_app keeps its SQLite file; the app's own upgrade then finds it at head
-        shutil.copy(template, directory / "financing.db")
-    async with running_app(create_app, "financing", directory) as pair:
-        yield pair
-
-
 @pytest.fixture
-async def app_client(tmp_path, migrated_sqlite):
-    async with financing_app(tmp_path, migrated_sqlite) as pair:
+async def app_client(tmp_path):
+    async with running_app(create_app, "financing", tmp_path) as pair:
         yield pair
 
 

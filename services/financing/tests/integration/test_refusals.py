@@ -8,6 +8,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
+from services.financing.app import create_app
 from services.financing.models import (
     InsurancePolicy,
     IpAsset,
@@ -20,14 +21,13 @@ from services.financing.models import (
 from services.financing.tests.integration.conftest import (
     XUZHOU,
     asset,
-    financing_app,
     matchmaking_body,
     pledge_body,
     policy_body,
     transaction_body,
 )
 from zhichan.events.outbox import OutboxEvent
-from zhichan.testing import auth
+from zhichan.testing import auth, running_app
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -36,8 +36,8 @@ OFFICER = auth("officer", [XUZHOU])
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def shared(tmp_path_factory, migrated_sqlite):
-    async with financing_app(tmp_path_factory.mktemp("refusals"), migrated_sqlite) as (app, client):
+async def shared(tmp_path_factory):
+    async with running_app(create_app, "financing", tmp_path_factory.mktemp("refusals")) as (app, client):
         registered = (await client.post("/pledges", json=pledge_body(1), headers=OFFICER)).json()["id"]
         defaulted = (await client.post("/pledges", json=pledge_body(2), headers=OFFICER)).json()["id"]
         resp = await client.post(
