@@ -1,0 +1,88 @@
+"""``python -m bench`` (``make bench``): every benchmark, each beside its bare baseline, printed as
+a table and written to BENCHMARKS.md. Options shorten or widen the run; the defaults are what
+BENCHMARKS.md was written from."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from bench import lag, report, views, writes
+from bench.common import ROOT, free_port, machine
+from zhichan.stack import PROCESSES, Stack
+
+
+def fresh_stack(var_dir: Path, extra_env: dict | None = None) -> Stack:
+    shutil.rmtree(var_dir, ignore_errors=True)
+    (var_dir / "logs").mkdir(parents=True)
+    return Stack(var_dir, ports={name: free_port() for name in PROCESSES}, extra_env=dict(extra_env or {}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--divisors", default="100,10", help="city sizes as 1/N of full (1 = 1,000,000 cases)")
+    parser.add_argument("--write-seconds", type=float, default=10.0, help="load per write point")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent writers")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--lag-rate", type=float, default=200.0, help="writes/s across the services")
+    parser.add_argument("--lag-seconds", type=float, default=30.0)
+    parser.add_argument("--view-requests", type=int, default=1000)
+    parser.add_argument("--only", default="writes,lag,views", help="which benchmarks to run")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args()
+    divisors = [int(d) for d in args.divisors.split(",")]
+    only = set(args.only.split(","))
+    results: dict = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()}}
+    print(json.dumps(results["machine"], ensure_ascii=False))
+    work = Path(tempfile.mkdtemp(prefix="zhichan-bench-"))
+    try:
+        if "writes" in only:
+            results["writes"] = []
+            stack = fresh_stack(work / "writes")
+            stack.start_broker()
+            try:
+                for database in args.databases.split(","):
+                    for divisor in divisors:
+                        point = writes.measure(stack, database, 20_000 // divisor, args.concurrency, args.write_seconds)
+                        results["writes"].append(point)
+                        print(report.write_line(point), flush=True)
+            finally:
+                stack.stop()
+        if "lag" in only:
+            stack = fresh_stack(work / "lag")
+            stack.start()
+            try:
+                raw = lag.measure_raw_kafka(stack.broker.bootstrap, args.lag_rate, args.lag_seconds)
+                platform = lag.measure_platform(stack, args.lag_rate, args.lag_seconds)
+                results["lag"] = {"raw": raw, "platform": platform}
+                print(report.lag_line(results["lag"]), flush=True)
+            finally:
+                stack.stop()
+        if "views" in only:
+            results["views"] = []
+            for divisor in sorted(divisors, reverse=True):
+                stack = fresh_stack(work / f"views-{divisor}")
+                stack.start_broker()
+                try:
+                    point = views.measure(stack, divisor, args.view_requests)
+                finally:
+                    stack.stop()
+                results["views"].append(point)
+                print(report.view_line(point), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = report.markdown(results)
+    print(text)
+    # Findings below the marker are written by hand (profiles, causes, fixes): a new run keeps them.
+    previous = args.output.read_text() if args.output.exists() else ""
+    if report.NOTES_START in previous:
+        text += previous.split(report.NOTES_START, 1)[1].lstrip("\n")
+    args.output.write_text(text)
+    (ROOT / "bench" / "last-run.json").write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
+
+
+if __name__ == "__main__":
+    main()

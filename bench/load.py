@@ -1,0 +1,117 @@
+"""The load client, run in a process of its own: ``python -m bench.load '<json spec>'``.
+
+Modes:
+- ``closed``: ``concurrency`` workers each POST back to back for ``seconds`` (throughput, p99);
+- ``paced``: POSTs started at a steady ``rate`` per second for ``seconds``, round-robin over
+  ``targets`` (the event-lag load);
+- ``sequential``: ``count`` GETs of each URL in ``urls``, one at a time (view latency).
+Prints one JSON object: per target, the count of answers by status and the latencies in ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections import Counter
+
+import httpx
+
+from bench.bodies import BODIES
+from zhichan.testing import auth
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.statuses: Counter[int] = Counter()
+        self.latencies: list[float] = []
+        self.failures: list[str] = []
+
+    async def request(self, client: httpx.AsyncClient, method: str, url: str, **kwargs) -> None:
+        started = time.perf_counter()
+        try:
+            resp = await client.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            self.statuses[0] += 1
+            self.failures.append(repr(exc))
+            return
+        elapsed = (time.perf_counter() - started) * 1000
+        self.statuses[resp.status_code] += 1
+        if resp.status_code < 400:
+            self.latencies.append(elapsed)
+        elif len(self.failures) < 5:
+            self.failures.append(resp.text[:300])
+
+    def result(self, seconds: float) -> dict:
+        return {
+            "seconds": seconds,
+            "statuses": {str(k): v for k, v in self.statuses.items()},
+            "ok": len(self.latencies),
+            "latencies_ms": sorted(self.latencies),
+            "failures": self.failures[:5],
+        }
+
+
+def client_for(connections: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(limits=limits, timeout=30.0, headers=auth("admin"))
+
+
+async def closed(spec: dict) -> dict:
+    tally, serial = Tally(), iter(range(spec["serial_start"], 10**9))
+    make_body = BODIES[spec["kind"]]
+    deadline = time.perf_counter() + spec["seconds"]
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while time.perf_counter() < deadline:
+            await tally.request(client, "POST", spec["url"], json=make_body(next(serial)))
+
+    async with client_for(spec["concurrency"]) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*[worker(client) for _ in range(spec["concurrency"])])
+        return tally.result(time.perf_counter() - started)
+
+
+async def paced(spec: dict) -> dict:
+    targets = spec["targets"]
+    tallies = [Tally() for _ in targets]
+    interval = 1.0 / spec["rate"]
+    total = int(spec["rate"] * spec["seconds"])
+    pending: set[asyncio.Task] = set()
+    async with client_for(256) as client:
+        started = time.perf_counter()
+        for n in range(total):
+            # Open loop: the n-th request starts at n × interval whatever the answers take.
+            delay = started + n * interval - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            i = n % len(targets)
+            body = BODIES[targets[i]["kind"]](spec["serial_start"] + n)
+            task = asyncio.create_task(tallies[i].request(client, "POST", targets[i]["url"], json=body))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        await asyncio.gather(*pending)
+        seconds = time.perf_counter() - started
+    return {"targets": [t.result(seconds) for t in tallies], "seconds": seconds}
+
+
+async def sequential(spec: dict) -> dict:
+    results = {}
+    async with client_for(1) as client:
+        for name, url in spec["urls"].items():
+            for _ in range(spec.get("warmup", 20)):
+                await client.get(url)
+            tally = Tally()
+            started = time.perf_counter()
+            for _ in range(spec["count"]):
+                await tally.request(client, "GET", url)
+            results[name] = tally.result(time.perf_counter() - started)
+    return results
+
+
+MODES = {"closed": closed, "paced": paced, "sequential": sequential}
+
+if __name__ == "__main__":
+    spec = json.loads(sys.argv[1])
+    print(json.dumps(asyncio.run(MODES[spec["mode"]](spec))))

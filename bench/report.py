@@ -1,0 +1,136 @@
+"""The table: printed lines while the run goes, and BENCHMARKS.md at its end."""
+
+from __future__ import annotations
+
+from bench.city import FULL, INDICATORS, PLANS
+
+NOTES_START = "<!-- notes -->"
+
+
+def _ok(flag: bool) -> str:
+    return "met" if flag else "**missed**"
+
+
+def write_line(p: dict) -> str:
+    s, b = p["service"], p["bare"]
+    return (
+        f"write {p['database']:<10} rows={p['rows']:>6}  service {s['rps']:7.1f} req/s p99 {s['p99']:7.1f} ms  |  "
+        f"bare {b['rps']:7.1f} req/s p99 {b['p99']:7.1f} ms  |  {s['rps'] / b['rps']:5.0%} throughput, "
+        f"{s['p99'] / b['p99']:4.2f}x p99  (errors {s['errors']}/{b['errors']})"
+    )
+
+
+def lag_line(r: dict) -> str:
+    raw, plat = r["raw"], r["platform"]
+    return (
+        f"lag   platform p50 {plat['p50']:.1f} ms p99 {plat['p99']:.1f} ms "
+        f"({plat['applied']}/{plat['events']} events)  |  "
+        f"raw aiokafka p50 {raw['p50']:.1f} ms p99 {raw['p99']:.1f} ms"
+    )
+
+
+def view_line(p: dict) -> str:
+    parts = "  ".join(f"{name} {v['p50']:.1f}/{v['p99']:.1f}" for name, v in p["views"].items())
+    return (
+        f"views 1/{p['divisor']}: {p['events']} events, replay {p['replay']['events_per_s']:,.0f} ev/s, "
+        f"RSS {p['gateway_rss_mb']:.0f} MiB; p50/p99 ms: {parts}"
+    )
+
+
+def markdown(results: dict) -> str:
+    m = results["machine"]
+    a = results["args"]
+    out = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m bench`); every figure beside a bare baseline measured in the",
+        "same run on the same machine. Raw numbers: `bench/last-run.json`.",
+        "",
+        f"- Machine: {m['cores']} cores ({m['cpu']}), {m['os']}; Python {m['python']}; "
+        f"SQLite {m['sqlite']}; PostgreSQL {m['postgresql']} (127.0.0.1)",
+        f"- Commit measured: `{m['commit']}`",
+        f"- Run: `python -m bench --divisors {a['divisors']} --write-seconds {a['write_seconds']} "
+        f"--concurrency {a['concurrency']} --lag-rate {a['lag_rate']} --lag-seconds {a['lag_seconds']} "
+        f"--view-requests {a['view_requests']} --only {a['only']}`",
+        "- Every process (load client, services, gateway, broker, database) shares those cores.",
+        "",
+    ]
+    if results.get("writes"):
+        out += [
+            "## 1. Write path — POST /agencies vs a bare insert",
+            "",
+            f"Closed loop: {a['concurrency']} concurrent writers from a separate process (asyncio + httpx), "
+            f"{a['write_seconds']} s per point. *Service*: the agencies service (validation, JWT auth, "
+            "idempotency middleware, USCC uniqueness check, row + outbox event in one transaction, relay "
+            "publishing to the broker). *Bare*: `bench/bare.py`, a FastAPI app inserting the same row into "
+            "the same table (same migrations, same engine settings) with no checks. *Rows*: agencies already "
+            "in the table (full size 20,000; 1/10; 1/100). Goal: ≥ 80 % of bare throughput, p99 ≤ 1.5×.",
+            "",
+            "| database | rows | service req/s | bare req/s | ratio | service p99 ms | bare p99 ms | p99 × | goal |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for p in results["writes"]:
+            s, b = p["service"], p["bare"]
+            ratio, p99x = s["rps"] / b["rps"], s["p99"] / b["p99"]
+            out.append(
+                f"| {p['database']} | {p['rows']:,} | {s['rps']:.0f} | {b['rps']:.0f} | {ratio:.0%} | "
+                f"{s['p99']:.1f} | {b['p99']:.1f} | {p99x:.2f} | {_ok(ratio >= 0.8 and p99x <= 1.5)} |"
+            )
+        out.append("")
+    if results.get("lag"):
+        raw, plat = results["lag"]["raw"], results["lag"]["platform"]
+        out += [
+            "## 2. Event lag — commit → gateway read model",
+            "",
+            f"Open loop: {plat['rate']:.0f} writes/s for {plat['seconds']:.0f} s, round-robin over POST /agencies, "
+            "/cases and /pledges (three of the four services: the targets service's writes are plan "
+            "imports and reports, not a steady stream). Lag per event = the gateway inbox row's "
+            "`received_at` (stamped while applying the event, in the transaction that moves the metric's "
+            "series) − the outbox row's `created_at` (the envelope's time, stamped in the service's "
+            "transaction just before its commit); joined on event id. Baseline: one aiokafka producer → "
+            "consumer on the same broker at the same rate, the consumer fetching as the platform's do.",
+            "",
+            "| | p50 ms | p99 ms | max ms | events | goal |",
+            "|---|---:|---:|---:|---:|---|",
+            f"| platform (commit → read model) | {plat['p50']:.1f} | {plat['p99']:.1f} | {plat['max']:.1f} | "
+            f"{plat['applied']:,} of {plat['events']:,} ({plat['write_errors']} write errors) | "
+            f"{_ok(plat['p50'] <= 20 and plat['p99'] <= 60)} (p50 ≤ 20, p99 ≤ 60) |",
+            f"| bare aiokafka produce → consume | {raw['p50']:.1f} | {raw['p99']:.1f} | {raw['max']:.1f} | "
+            f"{raw['messages']:,} | |",
+            "",
+        ]
+    if results.get("views"):
+        full = ", ".join(f"{n:,} {k}" for k, n in FULL.items())
+        out += [
+            "## 3–5. Views at scale, replay, and how cost grows",
+            "",
+            f"Full size is a city's decade: {full}, {PLANS} plans of {INDICATORS} indicators (14 metric-bound, "
+            "1 reported), generated by `bench/city.py` (deterministic), produced to a fresh broker, "
+            "then `zhichan gateway rebuild` (events/s as it reports them, migrations included). The gateway "
+            "(SQLite read model) then serves 1,000 sequential GETs of each view from a separate process, "
+            f"as_of 2025-06-30, after 20 warm-up requests. Baselines: `GET /healthz` and a single metric "
+            "(`/api/progress/metrics/enforcement.cases_filed?region=321102`). Goal: plan view p99 ≤ 50 ms "
+            "and ≤ 3× the single-record GET; replay ≥ 10,000 events/s.",
+            "",
+            "| size | events | replay events/s | plan view p50/p99 | region overview p50/p99 | scorecard p50/p99 "
+            "| single metric p50/p99 | healthz p50/p99 | plan p99 ÷ metric p99 | gateway RSS MiB | goals |",
+            "|---|---:|---:|---|---|---|---|---|---:|---:|---|",
+        ]
+        for p in results["views"]:
+            v = p["views"]
+            plan, metric = v["plan view"], v["single metric (baseline)"]
+            factor = plan["p99"] / metric["p99"]
+            eps = p["replay"]["events_per_s"]
+
+            def cell(name: str, v=v) -> str:
+                return f"{v[name]['p50']:.1f} / {v[name]['p99']:.1f}"
+
+            goals = f"plan p99 {_ok(plan['p99'] <= 50)}, ×3 {_ok(factor <= 3)}, replay {_ok(eps >= 10_000)}"
+            out.append(
+                f"| 1/{p['divisor']} | {p['events']:,} | {eps:,.0f} | {cell('plan view')} | "
+                f"{cell('region overview')} | {cell('scorecard')} | {cell('single metric (baseline)')} | "
+                f"{cell('healthz (baseline)')} | {factor:.2f} | {p['gateway_rss_mb']:.0f} | {goals} |"
+            )
+        out.append("")
+    out += [NOTES_START, ""]
+    return "\n".join(out)
