@@ -149,32 +149,33 @@ def cmd_gateway_rebuild(args: argparse.Namespace) -> None:
     )
 
 
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_run(args: argparse.Namespace) -> None:
-    stack = Stack(var_dir=Path(args.var_dir).resolve())
-    print("starting the broker (Tansu) and five processes …", flush=True)
-    stack.start()
-    if not args.no_demo:
-        from zhichan.demo import load_demo
+    import httpx
 
-        print("loading the demo (three seed plans and their history) …", flush=True)
-        try:
-            writes = asyncio.run(load_demo(stack.gateway_url, DEV_JWT_SECRET))
-            print(f"demo loaded: {writes} writes", flush=True)
-        except Exception as exc:  # the stack stays up: a failed demo should not hide the platform
-            print(f"the demo did not load completely: {exc}", flush=True)
-    stopping = {"now": False}
-
-    def stop(*_):
-        stopping["now"] = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
     from zhichan.auth import issue_token
 
-    admin = issue_token(DEV_JWT_SECRET, sub="dev-admin", roles=["admin"], regions=[], hours=24)
-    officer = issue_token(DEV_JWT_SECRET, sub="dev-officer-321100", roles=["officer"], regions=["321100"], hours=24)
-    print(
-        f"""
+    stack = Stack(var_dir=Path(args.var_dir).resolve())
+    signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: every child goes down with it
+    try:
+        print("starting the broker (Tansu) and five processes …", flush=True)
+        stack.start()
+        if not args.no_demo:
+            from zhichan.demo import load_demo
+
+            print("loading the demo (three seed plans and their history) …", flush=True)
+            try:
+                writes = asyncio.run(load_demo(stack.gateway_url, DEV_JWT_SECRET))
+                print(f"demo loaded: {writes} writes", flush=True)
+            except (httpx.HTTPError, RuntimeError) as exc:  # the platform stays up without its demo
+                print(f"the demo did not load completely: {exc}", flush=True)
+        admin = issue_token(DEV_JWT_SECRET, sub="dev-admin", roles=["admin"], regions=[], hours=24)
+        officer = issue_token(DEV_JWT_SECRET, sub="dev-officer-321100", roles=["officer"], regions=["321100"], hours=24)
+        print(
+            f"""
 知产 Zhichan is running.
   Gateway     {stack.gateway_url}
   Dashboard   {stack.gateway_url}/
@@ -187,16 +188,19 @@ Tokens: .venv/bin/zhichan token --role officer --region 320311
 An admin token for the next 24 hours:
   {admin}
 Ctrl-C stops everything.""",
-        flush=True,
-    )
-    try:
-        while not stopping["now"]:
+            flush=True,
+        )
+        while True:
             for name, proc in list(stack.processes.items()):
                 if proc.poll() is not None:
-                    print(f"{name} exited with {proc.returncode}; stopping (see {stack.var_dir}/logs/{name}.log)")
-                    stopping["now"] = True
+                    print(f"{name} exited with {proc.returncode} (see {stack.var_dir}/logs/{name}.log)")
+                    raise KeyboardInterrupt
             time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("stopping …", flush=True)
         stack.stop()
         print("stopped.")
