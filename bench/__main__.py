@@ -37,6 +37,14 @@ def main() -> None:
     only = set(args.only.split(","))
     results: dict = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()}}
     print(json.dumps(results["machine"], ensure_ascii=False))
+    previous = args.output.read_text() if args.output.exists() else ""
+    # Findings below the marker are written by hand (profiles, causes, fixes): a new run keeps them.
+    notes = previous.split(report.NOTES_START, 1)[1].lstrip("\n") if report.NOTES_START in previous else ""
+
+    def save() -> None:  # after every benchmark, so a later failure keeps the figures already taken
+        args.output.write_text(report.markdown(results) + notes)
+        (ROOT / "bench" / "last-run.json").write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
+
     work = Path(tempfile.mkdtemp(prefix="zhichan-bench-"))
     try:
         if "writes" in only:
@@ -49,6 +57,7 @@ def main() -> None:
                         point = writes.measure(stack, database, 20_000 // divisor, args.concurrency, args.write_seconds)
                         results["writes"].append(point)
                         print(report.write_line(point), flush=True)
+                        save()
             finally:
                 stack.stop()
         if "lag" in only:
@@ -59,6 +68,7 @@ def main() -> None:
                 platform = lag.measure_platform(stack, args.lag_rate, args.lag_seconds)
                 results["lag"] = {"raw": raw, "platform": platform}
                 print(report.lag_line(results["lag"]), flush=True)
+                save()
             finally:
                 stack.stop()
         if "views" in only:
@@ -72,16 +82,11 @@ def main() -> None:
                     stack.stop()
                 results["views"].append(point)
                 print(report.view_line(point), flush=True)
+                save()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    text = report.markdown(results)
-    print(text)
-    # Findings below the marker are written by hand (profiles, causes, fixes): a new run keeps them.
-    previous = args.output.read_text() if args.output.exists() else ""
-    if report.NOTES_START in previous:
-        text += previous.split(report.NOTES_START, 1)[1].lstrip("\n")
-    args.output.write_text(text)
-    (ROOT / "bench" / "last-run.json").write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
+    save()
+    print(args.output.read_text())
 
 
 if __name__ == "__main__":

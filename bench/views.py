@@ -62,6 +62,7 @@ async def _commit_group_at_end(bootstrap: str, group: str) -> None:
     await consumer.start()
     try:
         partitions = [TopicPartition(t, p) for t in ALL_TOPICS for p in consumer.partitions_for_topic(t) or ()]
+        consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
         await consumer.commit({tp: offset for tp, offset in ends.items() if offset})
     finally:
