@@ -26,7 +26,7 @@ from zhichan import migrate
 from zhichan.clock import utcnow
 from zhichan.db import make_engine, make_session_factory
 from zhichan.events.broker import ALL_TOPICS, ensure_topics
-from zhichan.events.consumer import ConsumerPosition, InboxEvent
+from zhichan.events.consumer import FETCH_MAX_WAIT_MS, ConsumerPosition, InboxEvent
 from zhichan.events.envelope import Envelope
 from zhichan.settings import PlatformSettings
 
@@ -59,6 +59,10 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
         bootstrap_servers=platform.kafka_bootstrap,
         enable_auto_commit=False,
         group_id=None,
+        # aiokafka's default resets an out-of-range position to the log's END, which would end
+        # the replay early without a word; a replay always starts over from the beginning.
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,  # Tansu holds a fetch for its whole wait
         max_poll_records=5000,
         fetch_max_bytes=64 * 1024 * 1024,
     )
