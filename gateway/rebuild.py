@@ -33,6 +33,7 @@ from zhichan.settings import PlatformSettings
 log = logging.getLogger("zhichan.gateway.rebuild")
 GATEWAY_DIR = Path(__file__).parent
 CHUNK = 20_000
+QUIET_POLLS = 5  # polls of 200 ms with nothing new: the log is read to its end
 
 
 @dataclass
@@ -69,6 +70,9 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
     await consumer.start()
     totals = RebuildReport(0, 0, 0, 0.0)
     try:
+        # A consumer that subscribes to nothing knows no topic's partitions until it asks:
+        # without this, topics missing from its first metadata were silently left out.
+        await consumer.topics()
         partitions = [
             TopicPartition(topic, p) for topic in ALL_TOPICS for p in sorted(consumer.partitions_for_topic(topic) or ())
         ]
@@ -76,10 +80,14 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         chunk: list[tuple[TopicPartition, object]] = []
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+        # The log ends where the reported end offsets say AND nothing more arrives for a while:
+        # the embedded Tansu reports end offsets lower than what it serves when producers batch.
+        quiet_polls = 0
+        while quiet_polls < QUIET_POLLS or [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            batches = await consumer.getmany(timeout_ms=200, max_records=5000)
             for tp, messages in batches.items():
-                chunk += [(tp, m) for m in messages if m.offset < ends[tp]]
+                chunk += [(tp, m) for m in messages]
+            quiet_polls = 0 if batches else quiet_polls + 1
             if len(chunk) >= CHUNK:
                 await _apply_chunk(session_factory, chunk, totals)
                 chunk = []
