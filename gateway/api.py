@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import views
 from gateway.export import progress_workbook
 from gateway.freshness import freshness
-from gateway.metrics import COMPUTED, MetricQuery, metric_value, parse_filters
+from gateway.metrics import COMPUTED, MetricQuery, SeriesSums, metric_value, metric_windows, parse_filters
 from gateway.models import PlanView
 from zhichan.api.deps import SessionDep
 from zhichan.api.problems import PROBLEM_RESPONSES, Forbidden, Invalid, NotFound
@@ -105,7 +105,7 @@ async def read_metric(
     metric, filters = metric_request(name, request, user, region, start, end)
     as_of = as_of or end or today()
     query = MetricQuery(regions=user.scope(region), as_of=as_of, start=start, end=end, filters=filters, region=region)
-    value = await metric_value(session, metric, query)
+    value = await metric_value(SeriesSums(session), metric, query)
     return await answer(
         request,
         session,
@@ -140,20 +140,18 @@ async def metric_series(
     start = start or date(end.year - 1, 1, 1)
     metric, filters = metric_request(name, request, user, region, start, end)
     ends = views.month_ends(start, end) if interval == "month" else views.year_ends(start, end)
-    points, period_start = [], start
-    for period_end in ends:
-        query = MetricQuery(
-            regions=user.scope(region),
-            as_of=period_end,
-            start=period_start,
-            end=period_end,
-            filters=filters,
-            region=region,
-        )
-        points.append(
-            {"from": period_start, "to": period_end, "value": views.plain(await metric_value(session, metric, query))}
-        )
-        period_start = period_end + timedelta(days=1)
+    periods = list(zip([start, *[e + timedelta(days=1) for e in ends[:-1]]], ends, strict=True))
+    queries = [
+        MetricQuery(regions=user.scope(region), as_of=to, start=since, end=to, filters=filters, region=region)
+        for since, to in periods
+    ]
+    sums = SeriesSums(session)
+    for query in queries:
+        sums.ask(*metric_windows(metric, query))
+    points = [
+        {"from": query.start, "to": query.end, "value": views.plain(await metric_value(sums, metric, query))}
+        for query in queries
+    ]
     return await answer(
         request,
         session,
@@ -220,7 +218,7 @@ async def plan_progress(
     format: Literal["json", "xlsx"] = "json",
 ) -> Response:  # noqa: A002 - the query name
     plan = await visible_plan(session, key, user)
-    view = await views.plan_progress(session, plan, as_of or today())
+    view = await views.plan_progress(views.ViewReads(session), plan, as_of or today())
     if format == "xlsx":
         filename = f"{plan.key}-{view['as_of']}.xlsx"
         return Response(
@@ -245,7 +243,7 @@ async def indicator_series(
     state = next((i for i in plan.state["indicators"] if i["key"] == ikey), None)
     if state is None:
         raise NotFound(f"plan {key} has no indicator {ikey}")
-    points = await views.indicator_series(session, plan, state, as_of or today(), interval)
+    points = await views.indicator_series(views.ViewReads(session), plan, state, as_of or today(), interval)
     return await answer(
         request,
         session,
