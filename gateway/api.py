@@ -19,6 +19,7 @@ from gateway.export import progress_workbook
 from gateway.freshness import freshness
 from gateway.metrics import COMPUTED, MetricQuery, SeriesSums, metric_value, metric_windows, parse_filters
 from gateway.models import PlanView
+from gateway.viewcache import read_stamp
 from zhichan.api.deps import SessionDep
 from zhichan.api.problems import PROBLEM_RESPONSES, Forbidden, Invalid, NotFound
 from zhichan.auth import CurrentUser, OptionalUser, User
@@ -217,8 +218,12 @@ async def plan_progress(
     as_of: AsOf = None,
     format: Literal["json", "xlsx"] = "json",
 ) -> Response:  # noqa: A002 - the query name
+    stamp = await read_stamp(session)  # first: the plan row read next is at least this new
     plan = await visible_plan(session, key, user)
-    view = await views.plan_progress(views.ViewReads(session), plan, as_of or today())
+    as_of = as_of or today()
+    view = await request.app.state.view_cache.get(
+        stamp, ("plan", key, as_of), lambda: views.plan_progress(views.ViewReads(session), plan, as_of)
+    )
     if format == "xlsx":
         filename = f"{plan.key}-{view['as_of']}.xlsx"
         return Response(
@@ -226,7 +231,7 @@ async def plan_progress(
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
-    return await answer(request, session, view)
+    return await answer(request, session, {**view})
 
 
 @router.get("/plans/{key}/indicators/{ikey}/series", summary="Actual against expected over time (trend chart)")
@@ -256,14 +261,23 @@ async def region_overview(
     code: str, request: Request, session: SessionDep, user: CurrentUser, as_of: AsOf = None
 ) -> Response:
     check_region(user, code)
-    return await answer(request, session, await views.region_overview(session, code, as_of or today()))
+    stamp = await read_stamp(session)
+    as_of = as_of or today()
+    view = await request.app.state.view_cache.get(
+        stamp, ("region", code, as_of), lambda: views.region_overview(session, code, as_of)
+    )
+    return await answer(request, session, {**view})
 
 
 @router.get("/scorecard", summary="Every region you see, side by side")
 async def scorecard(request: Request, session: SessionDep, user: CurrentUser, as_of: AsOf = None) -> Response:
+    stamp = await read_stamp(session)  # first: the regions and rows read next are at least this new
     regions = [r for r in await views.scorecard_regions(session) if user.sees(r)]
-    rows = await views.scorecard(session, regions, as_of or today())
-    return await answer(request, session, {"as_of": as_of or today(), "items": rows})
+    as_of = as_of or today()
+    rows = await request.app.state.view_cache.get(
+        stamp, ("scorecard", tuple(regions), as_of), lambda: views.scorecard(session, regions, as_of)
+    )
+    return await answer(request, session, {"as_of": as_of, "items": rows})
 
 
 @router.get("/stream", summary="Server-sent events: a message each time the read model moves")

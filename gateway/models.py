@@ -97,3 +97,13 @@ class RecentEvent(SQLModel, table=True):
     subject: str = Field(max_length=200)
     region: str = Field(max_length=32)
     time: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ReadModelStamp(SQLModel, table=True):
+    """One row whose ``stamp`` is new after every transaction that applied events: what views
+    computed from the read model are cached by (in each replica, so it lives in the database)."""
+
+    __tablename__ = "read_model_stamp"
+
+    id: int = Field(default=1, primary_key=True)
+    stamp: str = Field(max_length=32)

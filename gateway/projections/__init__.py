@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.facts import FACTS_OF
 from gateway.models import PlanView, RecentEvent, ReportView
 from gateway.readmodel import claim_version, replace_facts
+from gateway.viewcache import mark_changed
 from services.targets.contracts import PlanState, ProgressReportState
 from zhichan import region_sync
 from zhichan.events.envelope import Envelope
@@ -20,6 +21,9 @@ from zhichan.events.envelope import Envelope
 async def apply_event(session: AsyncSession, envelope: Envelope, *, remember: bool = True) -> None:
     """Applies one event; ``remember`` keeps it among the recent events (a replay records those
     itself, for every event, including the ones it does not need to apply)."""
+    if not is_kept(envelope):
+        return
+    await mark_changed(session)  # views cached before this event are stale once it commits
     key = f"{envelope.service}/{envelope.aggregate}/{envelope.aggregate_id}"
     if envelope.type == region_sync.REGION_DEFINED:
         await region_sync.apply_region_event(session, envelope)
@@ -29,11 +33,8 @@ async def apply_event(session: AsyncSession, envelope: Envelope, *, remember: bo
     elif (envelope.service, envelope.aggregate) == ("targets", "progress_report"):
         if await claim_version(session, key, envelope.aggregateversion):
             await _store_report(session, envelope.data)
-    elif (to_facts := FACTS_OF.get((envelope.service, envelope.aggregate))) is not None:
-        if await claim_version(session, key, envelope.aggregateversion):
-            await replace_facts(session, key, to_facts(envelope.data))
-    else:
-        return
+    elif await claim_version(session, key, envelope.aggregateversion):
+        await replace_facts(session, key, FACTS_OF[(envelope.service, envelope.aggregate)](envelope.data))
     if remember:
         session.add(recent_event(envelope))
 
