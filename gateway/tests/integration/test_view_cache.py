@@ -189,3 +189,32 @@ async def test_the_cache_keeps_views_of_the_current_stamp_only():
 
     assert await cache.get("s3", "a", overtaken) == "stale"
     assert await cache.get("s4", "a", lambda: compute("fresh")) == "fresh"
+
+
+async def test_sums_are_read_from_the_lookup_index_alone(engine):
+    statements: list[tuple[str, tuple]] = []
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def record(_conn, _cursor, statement, parameters, *_args) -> None:
+        if "FROM series_daily" in statement:
+            statements.append((statement, tuple(parameters)))
+
+    async with make_session_factory(engine)() as session:
+        sums = SeriesSums(session)
+        trademark = (("type", ("trademark_infringement",)),)
+        level = SeriesWindow("enforcement.cases_filed", frozenset({"320311", "320312"}), None, date(2025, 6, 30))
+        sums.ask(level, SeriesWindow("enforcement.cases_filed", level.regions, date(2025, 1, 1), level.end, trademark))
+        await sums.amount(level)
+        (statement, parameters), *_ = statements
+        driver = (await (await session.connection()).get_raw_connection()).driver_connection
+        if engine.dialect.name == "sqlite":
+            plan = " ".join(
+                str(row[-1])
+                for row in await (await driver.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)).fetchall()
+            )
+            assert "USING COVERING INDEX ix_series_daily_lookup" in plan, plan
+        else:
+            # An empty table is best read whole: say that only to find what the index allows.
+            await driver.execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
+            plan = " ".join(row[0] for row in await driver.fetch(f"EXPLAIN {statement}", *parameters))
+            assert "Index Only Scan using ix_series_daily_lookup" in plan, plan
