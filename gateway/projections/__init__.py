@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.facts import FACTS_OF
 from gateway.models import PlanView, RecentEvent, ReportView
-from gateway.readmodel import claim_version, replace_facts
+from gateway.readmodel import apply_states, claim_version
 from services.targets.contracts import PlanState, ProgressReportState
 from zhichan import region_sync
 from zhichan.events.envelope import Envelope
@@ -30,8 +30,7 @@ async def apply_event(session: AsyncSession, envelope: Envelope, *, remember: bo
         if await claim_version(session, key, envelope.aggregateversion):
             await _store_report(session, envelope.data)
     elif (to_facts := FACTS_OF.get((envelope.service, envelope.aggregate))) is not None:
-        if await claim_version(session, key, envelope.aggregateversion):
-            await replace_facts(session, key, to_facts(envelope.data))
+        await apply_states(session, [(key, envelope.aggregateversion, to_facts(envelope.data))])
     else:
         return
     if remember:
