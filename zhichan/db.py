@@ -95,7 +95,7 @@ async def insert_many(
         return
     dialect = session.bind.dialect
     converters = [
-        (i, convert)
+        (i, _remembering(convert))
         for i, name in enumerate(columns)
         if (convert := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
     ]
@@ -111,3 +111,19 @@ async def insert_many(
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}) {on_conflict}"
     connection = await session.connection()
     await connection.exec_driver_sql(sql, rows)
+
+
+def _remembering(convert: Callable) -> Callable:
+    """``convert`` computed once per distinct value: bulk rows repeat the same few thousand days."""
+    done: dict = {}
+
+    def converted(value):
+        try:
+            return done[value]
+        except KeyError:
+            done[value] = result = convert(value)
+            return result
+        except TypeError:  # unhashable
+            return convert(value)
+
+    return converted
