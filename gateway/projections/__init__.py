@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.facts import FACTS_OF
 from gateway.models import PlanView, RecentEvent, ReportView
-from gateway.readmodel import claim_version, replace_facts
+from gateway.readmodel import apply_states, claim_version
 from gateway.viewcache import mark_changed
 from services.targets.contracts import PlanState, ProgressReportState
 from zhichan import region_sync
@@ -33,8 +33,9 @@ async def apply_event(session: AsyncSession, envelope: Envelope, *, remember: bo
     elif (envelope.service, envelope.aggregate) == ("targets", "progress_report"):
         if await claim_version(session, key, envelope.aggregateversion):
             await _store_report(session, envelope.data)
-    elif await claim_version(session, key, envelope.aggregateversion):
-        await replace_facts(session, key, FACTS_OF[(envelope.service, envelope.aggregate)](envelope.data))
+    else:
+        facts = FACTS_OF[(envelope.service, envelope.aggregate)](envelope.data)
+        await apply_states(session, [(key, envelope.aggregateversion, facts)])
     if remember:
         session.add(recent_event(envelope))
 
