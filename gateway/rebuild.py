@@ -30,6 +30,7 @@ from gateway.models import RecentEvent
 from gateway.projections import apply_event, is_kept
 from gateway.readmodel import PreparedStates, apply_prepared, prepare_states
 from gateway.settings import GatewaySettings
+from gateway.viewcache import mark_changed
 from zhichan import migrate
 from zhichan.clock import utcnow
 from zhichan.db import insert_many, make_engine, make_session_factory
@@ -213,6 +214,7 @@ def _prepare(chunk: list[tuple[str, int, int, bytes]]) -> _Prepared:
 
 async def _write(session_factory, chunk: _Prepared, totals: RebuildReport) -> None:
     async with session_factory() as session:
+        await mark_changed(session)  # a gateway left running would otherwise serve views cached before
         for envelope in chunk.one_by_one:
             await apply_event(session, envelope, remember=False)
         # The bulk of the log (cases, pledges, agencies …): every state of the chunk at once.
