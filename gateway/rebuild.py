@@ -23,7 +23,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from gateway.facts import FACTS_OF
 from gateway.models import RecentEvent
@@ -33,7 +33,7 @@ from gateway.settings import GatewaySettings
 from gateway.viewcache import mark_changed
 from zhichan import migrate
 from zhichan.clock import utcnow
-from zhichan.db import insert_many, make_engine, make_session_factory
+from zhichan.db import insert_many, is_sqlite, make_engine, make_session_factory
 from zhichan.events.broker import ALL_TOPICS, ensure_topics
 from zhichan.events.consumer import FETCH_MAX_WAIT_MS, ConsumerPosition, InboxEvent
 from zhichan.events.envelope import Envelope
@@ -43,6 +43,7 @@ log = logging.getLogger("zhichan.gateway.rebuild")
 GATEWAY_DIR = Path(__file__).parent
 CHUNK = 20_000
 MAX_WORKERS = 4
+SQLITE_CACHE_KIB = 256 * 1024
 # The overview shows a region's 20 newest events (its descendants' included): a replay keeps the
 # newest 100 of each region, enough for any union of regions, instead of every event of a decade.
 RECENT_EVENTS_KEPT_PER_REGION = 100
@@ -67,6 +68,16 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
     await asyncio.to_thread(migrate.downgrade, GATEWAY_DIR, url, "base")
     await asyncio.to_thread(migrate.upgrade, GATEWAY_DIR, url)
     engine = make_engine(url)
+    if is_sqlite(engine):
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _large_page_cache(dbapi_conn, _record) -> None:
+            # SQLite's default 2 MB page cache: a city's daily sums (hundreds of MB) would be read
+            # back from the OS for nearly every upsert. The replay is the only one writing here.
+            cursor = dbapi_conn.cursor()
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+            cursor.close()
+
     session_factory = make_session_factory(engine)
     await ensure_topics(platform)
     consumer = AIOKafkaConsumer(
