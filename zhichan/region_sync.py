@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from zhichan.db import SessionFactory, UTCDateTime
-from zhichan.events.consumer import EventConsumer
+from zhichan.events.consumer import EventConsumer, each
 from zhichan.events.envelope import Envelope, event_type, topic_of
 from zhichan.regions import RegionRegistry, registry
 
@@ -134,7 +134,7 @@ class RegionSync:
         if not consume:
             return
         self.consumer = EventConsumer(
-            app.state.platform, (TARGETS_TOPIC,), f"{self.service}-regions", session_factory, apply_region_event
+            app.state.platform, (TARGETS_TOPIC,), f"{self.service}-regions", session_factory, each(apply_region_event)
         )
         await self.consumer.start()
 
