@@ -84,6 +84,7 @@ class EventConsumer:
         apply: Apply,
         *,
         on_applied: Callable[[int], None] | None = None,
+        fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS,
     ) -> None:
         self.platform = platform
         self.topics = topics
@@ -91,6 +92,7 @@ class EventConsumer:
         self.session_factory = session_factory
         self.apply = apply
         self.on_applied = on_applied
+        self.fetch_max_wait_ms = fetch_max_wait_ms
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq_producer = None
         self._task: asyncio.Task | None = None
@@ -134,7 +136,7 @@ class EventConsumer:
                         enable_auto_commit=False,  # commit only after the projection commits
                         auto_offset_reset="earliest",
                         max_poll_records=1000,
-                        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+                        fetch_max_wait_ms=self.fetch_max_wait_ms,
                         session_timeout_ms=10_000,
                         heartbeat_interval_ms=1_000,
                         metadata_max_age_ms=5_000,  # notice re-created topics soon after a broker restart
