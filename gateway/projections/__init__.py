@@ -58,7 +58,7 @@ async def apply_events(session: AsyncSession, envelopes: list[Envelope]) -> None
     await _apply_states(session, states)
     kept = [recent_event(e).model_dump() for e in envelopes if is_kept(e)]
     if kept:
-        await session.execute(insert(RecentEvent), kept)
+        await session.execute(insert(RecentEvent.__table__), kept)  # the table: no ORM bulk machinery per row
 
 
 async def _apply_states(session: AsyncSession, states: list[tuple[str, int, list]]) -> None:
