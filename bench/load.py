@@ -4,7 +4,7 @@ Modes:
 - ``closed``: ``concurrency`` workers each POST back to back for ``seconds`` (throughput, p99);
 - ``paced``: POSTs started at a steady ``rate`` per second for ``seconds``, round-robin over
   ``targets`` (the event-lag load);
-- ``sequential``: ``count`` GETs of each URL in ``urls``, one at a time (view latency).
+- ``sequential``: ``count`` GETs of each URL (or list of URLs) in ``urls``, one at a time (view latency).
 Prints one JSON object: per target, the count of answers by status and the latencies in ms.
 """
 
@@ -97,15 +97,19 @@ async def paced(spec: dict) -> dict:
 
 
 async def sequential(spec: dict) -> dict:
+    """A URL, or a list of URLs taken in turn: warm-up requests take the first ones, measured
+    requests the next (a list of distinct URLs measures answers not served from a cache)."""
     results = {}
+    warmup = spec.get("warmup", 20)
     async with client_for(1) as client:
-        for name, url in spec["urls"].items():
-            for _ in range(spec.get("warmup", 20)):
-                await client.get(url)
+        for name, urls in spec["urls"].items():
+            urls = [urls] if isinstance(urls, str) else urls
+            for n in range(warmup):
+                await client.get(urls[n % len(urls)])
             tally = Tally()
             started = time.perf_counter()
-            for _ in range(spec["count"]):
-                await tally.request(client, "GET", url)
+            for n in range(warmup, warmup + spec["count"]):
+                await tally.request(client, "GET", urls[n % len(urls)])
             results[name] = tally.result(time.perf_counter() - started)
     return results
 

@@ -111,11 +111,14 @@ def markdown(results: dict) -> str:
             "separate process, "
             f"as_of 2025-06-30, after 20 warm-up requests. Baselines: `GET /healthz` and a single metric "
             "(`/api/progress/metrics/enforcement.cases_filed?region=321102`). Goal: plan view p99 ≤ 50 ms "
-            "and ≤ 3× the single-record GET; replay ≥ 10,000 events/s.",
+            "and ≤ 3× the single-record GET; replay ≥ 10,000 events/s. The gateway keeps a view until an "
+            "event is applied, so the same URL again is answered from memory; the *computed* columns ask "
+            "for a different as_of each time (2025-06-30, the day before, …), so that every answer is computed.",
             "",
             "| size | events | replay events/s | plan view p50/p99 | region overview p50/p99 | scorecard p50/p99 "
+            "| plan view computed | overview computed | scorecard computed "
             "| single metric p50/p99 | healthz p50/p99 | plan p99 ÷ metric p99 | gateway RSS MiB | goals |",
-            "|---|---:|---:|---|---|---|---|---|---:|---:|---|",
+            "|---|---:|---:|---|---|---|---|---|---|---|---|---:|---:|---|",
         ]
         for p in results["views"]:
             v = p["views"]
@@ -126,10 +129,18 @@ def markdown(results: dict) -> str:
             def cell(name: str, v=v) -> str:
                 return f"{v[name]['p50']:.1f} / {v[name]['p99']:.1f}"
 
-            goals = f"plan p99 {_ok(plan['p99'] <= 50)}, ×3 {_ok(factor <= 3)}, replay {_ok(eps >= 10_000)}"
+            def computed(name: str, v=v) -> str:
+                return cell(f"{name}, uncached") if f"{name}, uncached" in v else "–"
+
+            computed_p99 = v.get("plan view, uncached", {}).get("p99", float("nan"))
+            goals = (
+                f"plan p99 {_ok(plan['p99'] <= 50)} (computed {_ok(computed_p99 <= 50)}), ×3 {_ok(factor <= 3)}, "
+                f"replay {_ok(eps >= 10_000)}"
+            )
             out.append(
                 f"| 1/{p['divisor']} | {p['events']:,} | {eps:,.0f} | {cell('plan view')} | "
-                f"{cell('region overview')} | {cell('scorecard')} | {cell('single metric (baseline)')} | "
+                f"{cell('region overview')} | {cell('scorecard')} | {computed('plan view')} | "
+                f"{computed('region overview')} | {computed('scorecard')} | {cell('single metric (baseline)')} | "
                 f"{cell('healthz (baseline)')} | {factor:.2f} | {p['gateway_rss_mb']:.0f} | {goals} |"
             )
         out.append("")

@@ -16,6 +16,7 @@ from gateway.openapi import docs_router
 from gateway.projections import apply_events
 from gateway.proxy import proxy_router
 from gateway.settings import GatewaySettings
+from gateway.viewcache import ViewCache
 from gateway.web import web_router
 from zhichan import migrate, region_sync
 from zhichan.app import create_base_app
@@ -73,6 +74,7 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
     )
     app.state.consumer = None
     app.state.changes = ReadModelChanges()
+    app.state.view_cache = ViewCache()
     app.include_router(progress_router)
     app.include_router(docs_router(app))
     app.include_router(web_router(app))

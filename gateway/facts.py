@@ -12,10 +12,10 @@ deregistered moves every series that counted it — and dates in the past keep t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from zhichan.money import to_fen
 
@@ -57,8 +57,8 @@ SET_DIMENSIONS = {
 MONEY_SERIES = {"agencies.revenue", "financing.pledge_amount", "financing.transaction_amount"}
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(NamedTuple):
+    # A named tuple, not a dataclass: a replay makes millions of these, and a tuple is made fastest.
     series: str
     region: str
     day: date
@@ -66,13 +66,24 @@ class Fact:
     dims: tuple[str, str, str, str] = ("", "", "", "")
 
 
-def fact(series: str, region: str, day: date, amount: int, **dims: Any) -> Fact:
+_DIMENSION_NAMES = {series: frozenset(names) for series, names in SERIES_DIMENSIONS.items()}
+_PADDING = {n: ("",) * (4 - n) for n in range(5)}
+
+
+def dimension_values(series: str, **dims: Any) -> tuple[str, str, str, str]:
+    """The read model's dim1..dim4 of ``series`` for these dimension values."""
     names = SERIES_DIMENSIONS[series]
-    unknown = set(dims) - set(names)
-    if unknown:
-        raise ValueError(f"{series} has no dimension {sorted(unknown)}")
-    values = [_dim_value(series, name, dims.get(name)) for name in names]
-    return Fact(series, region, day, amount, tuple(values + [""] * (4 - len(values))))  # type: ignore[arg-type]
+    if not dims.keys() <= _DIMENSION_NAMES[series]:
+        raise ValueError(f"{series} has no dimension {sorted(set(dims) - _DIMENSION_NAMES[series])}")
+    values = tuple([_dim_value(series, name, dims.get(name)) for name in names])
+    return values + _PADDING[len(values)]  # type: ignore[return-value]
+
+
+NO_DIMENSIONS = ("", "", "", "")
+
+
+def fact(series: str, region: str, day: date, amount: int, **dims: Any) -> Fact:
+    return Fact(series, region, day, amount, dimension_values(series, **dims))
 
 
 def _dim_value(series: str, name: str, value: Any) -> str:
@@ -85,20 +96,28 @@ def _dim_value(series: str, name: str, value: Any) -> str:
     return str(value)
 
 
-def span(series: str, region: str, start: date, end_exclusive: date | None, **dims: Any) -> list[Fact]:
-    """A stock that is 1 from ``start`` until the day before ``end_exclusive``."""
+def span(
+    series: str, region: str, start: date, end_exclusive: date | None, dims: tuple[str, ...] = NO_DIMENSIONS
+) -> list[Fact]:
+    """A stock that is 1 from ``start`` until the day before ``end_exclusive``; ``dims`` as
+    :func:`dimension_values` gives them (computed once per record, not once per fact)."""
     if end_exclusive is not None and end_exclusive <= start:
         return []
-    facts = [fact(series, region, start, 1, **dims)]
+    facts = [Fact(series, region, start, 1, dims)]
     if end_exclusive is not None:
-        facts.append(fact(series, region, end_exclusive, -1, **dims))
+        facts.append(Fact(series, region, end_exclusive, -1, dims))
     return facts
 
 
 def _d(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
-    return date.fromisoformat(str(value))
+    return _parse_day(str(value))
+
+
+@lru_cache(maxsize=16_384)  # a decade of days: facts then share date objects (a replay pickles them once)
+def _parse_day(value: str) -> date:
+    return date.fromisoformat(value)
 
 
 def _fen(value: Any) -> int:
@@ -109,12 +128,13 @@ def _fen(value: Any) -> int:
 
 
 def agency_facts(state: dict) -> list[Fact]:
-    dims = {
-        "service_type": state["service_types"],
-        "offline": state["offline"],
-        "in_cluster": state["in_cluster"],
-        "brand_level": state["brand_level"],
-    }
+    dims = dimension_values(
+        "agencies.active_agencies",
+        service_type=state["service_types"],
+        offline=state["offline"],
+        in_cluster=state["in_cluster"],
+        brand_level=state["brand_level"],
+    )
     facts: list[Fact] = []
     start: date | None = None
     for entry in sorted(state["status_history"], key=lambda e: (str(e["on"]), str(e["at"]))):
@@ -122,17 +142,16 @@ def agency_facts(state: dict) -> list[Fact]:
         if entry["status"] == "active" and start is None:
             start = on
         elif entry["status"] != "active" and start is not None:
-            facts += span("agencies.active_agencies", state["region"], start, on, **dims)
+            facts += span("agencies.active_agencies", state["region"], start, on, dims)
             start = None
     if start is not None:
-        facts += span("agencies.active_agencies", state["region"], start, None, **dims)
+        facts += span("agencies.active_agencies", state["region"], start, None, dims)
     return facts
 
 
 def practitioner_facts(state: dict) -> list[Fact]:
-    return span(
-        "agencies.practitioners", state["region"], _d(state["joined_on"]), _d(state.get("left_on")), type=state["type"]
-    )
+    dims = dimension_values("agencies.practitioners", type=state["type"])
+    return span("agencies.practitioners", state["region"], _d(state["joined_on"]), _d(state.get("left_on")), dims)
 
 
 def annual_report_facts(state: dict) -> list[Fact]:
@@ -172,19 +191,32 @@ def inspection_facts(state: dict) -> list[Fact]:
 # ---------------------------------------------------------------- enforcement
 
 
+CASE_SERIES = (
+    "enforcement.cases_filed",
+    "enforcement.open_cases",
+    "enforcement.cases_closed",
+    "enforcement.cases_closed_on_time",
+    "enforcement.overdue_open_cases",
+)
+# case_facts computes a case's dimension values once for all its series.
+assert len({SERIES_DIMENSIONS[series] for series in CASE_SERIES}) == 1
+
+
 def case_facts(state: dict) -> list[Fact]:
     region = state["region"]
-    dims = {"type": state["type"], "procedure": state["procedure"], "origin": state["origin"]}
+    dims = dimension_values(
+        "enforcement.cases_filed", type=state["type"], procedure=state["procedure"], origin=state["origin"]
+    )
     filed, closed = _d(state["filed_date"]), _d(state.get("closed_date"))
-    facts = [fact("enforcement.cases_filed", region, filed, 1, **dims)]
-    facts += span("enforcement.open_cases", region, filed, closed, **dims)
+    facts = [Fact("enforcement.cases_filed", region, filed, 1, dims)]
+    facts += span("enforcement.open_cases", region, filed, closed, dims)
     if closed is not None:
-        facts.append(fact("enforcement.cases_closed", region, closed, 1, **dims))
+        facts.append(Fact("enforcement.cases_closed", region, closed, 1, dims))
         if state.get("closed_on_time"):
-            facts.append(fact("enforcement.cases_closed_on_time", region, closed, 1, **dims))
+            facts.append(Fact("enforcement.cases_closed_on_time", region, closed, 1, dims))
     for period in state.get("overdue_periods", []):
         end = _d(period.get("end"))
-        facts += span("enforcement.overdue_open_cases", region, _d(period["start"]), end + DAY if end else None, **dims)
+        facts += span("enforcement.overdue_open_cases", region, _d(period["start"]), end + DAY if end else None, dims)
     return facts
 
 
@@ -205,10 +237,11 @@ def watchlist_entry_facts(state: dict) -> list[Fact]:
 
 def pledge_facts(state: dict) -> list[Fact]:
     region, registered = state["region"], _d(state["registered_on"])
-    dims = {"ip_type": state["asset_types"], "kind": state["kind"]}
+    # pledge_amount and pledge_count split by the same dimensions: computed once for both.
+    dims = dimension_values("financing.pledge_count", ip_type=state["asset_types"], kind=state["kind"])
     return [
-        fact("financing.pledge_amount", region, registered, _fen(state["loan_amount"]), **dims),
-        fact("financing.pledge_count", region, registered, 1, **dims),
+        Fact("financing.pledge_amount", region, registered, _fen(state["loan_amount"]), dims),
+        Fact("financing.pledge_count", region, registered, 1, dims),
         fact("financing.pledged_patents", region, registered, int(state["patent_count"])),
     ]
 

@@ -2,29 +2,38 @@
 
 Run it with the gateway stopped. Since every event carries its aggregate's full state, the
 replay applies only the newest event of each aggregate within a chunk of the log (the older
-ones would be replaced anyway); every event still lands in the inbox and the recent events, so
-the views end up exactly as the live consumer left them, and a gateway started afterwards
-ignores whatever it is sent again.
+ones would be replaced anyway), and a chunk's states all at once
+(:func:`gateway.readmodel.apply_states`). Every event still lands in the inbox, so a gateway
+started afterwards ignores whatever it is sent again; the recent events keep what the views can
+show. The views end up exactly as the live consumer left them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import os
 import time
+from collections import defaultdict, deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, func, select
 
+from gateway.facts import FACTS_OF
 from gateway.models import RecentEvent
-from gateway.projections import apply_event, is_kept, recent_event
+from gateway.projections import apply_event, is_kept
+from gateway.readmodel import PreparedStates, apply_prepared, prepare_states
 from gateway.settings import GatewaySettings
+from gateway.viewcache import mark_changed
 from zhichan import migrate
 from zhichan.clock import utcnow
-from zhichan.db import make_engine, make_session_factory
+from zhichan.db import insert_many, make_engine, make_session_factory
 from zhichan.events.broker import ALL_TOPICS, ensure_topics
 from zhichan.events.consumer import FETCH_MAX_WAIT_MS, ConsumerPosition, InboxEvent
 from zhichan.events.envelope import Envelope
@@ -33,6 +42,10 @@ from zhichan.settings import PlatformSettings
 log = logging.getLogger("zhichan.gateway.rebuild")
 GATEWAY_DIR = Path(__file__).parent
 CHUNK = 20_000
+MAX_WORKERS = 4
+# The overview shows a region's 20 newest events (its descendants' included): a replay keeps the
+# newest 100 of each region, enough for any union of regions, instead of every event of a decade.
+RECENT_EVENTS_KEPT_PER_REGION = 100
 QUIET_POLLS = 5  # polls of 200 ms with nothing new: the log is read to its end
 
 
@@ -69,6 +82,7 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
     )
     await consumer.start()
     totals = RebuildReport(0, 0, 0, 0.0)
+    workers = _Workers()
     try:
         # A consumer that subscribes to nothing knows no topic's partitions until it asks:
         # without this, topics missing from its first metadata were silently left out.
@@ -79,91 +93,184 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
-        chunk: list[tuple[TopicPartition, object]] = []
+        chunk: list[tuple[str, int, int, bytes]] = []
+        preparing: deque[asyncio.Future[_Prepared]] = deque()
+
+        async def write_oldest() -> None:
+            await _write(session_factory, await preparing.popleft(), totals)
+
         # The log ends where the reported end offsets say AND nothing more arrives for a while:
         # the embedded Tansu reports end offsets lower than what it serves when producers batch.
         quiet_polls = 0
         while quiet_polls < QUIET_POLLS or [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
             batches = await consumer.getmany(timeout_ms=200, max_records=5000)
             for tp, messages in batches.items():
-                chunk += [(tp, m) for m in messages]
+                chunk += [(tp.topic, tp.partition, m.offset, m.value) for m in messages]
             quiet_polls = 0 if batches else quiet_polls + 1
             if len(chunk) >= CHUNK:
-                await _apply_chunk(session_factory, chunk, totals)
+                # Parsing and turning states into facts is most of a replay's work, and pure:
+                # other processes prepare the next chunks while this one writes, in log order.
+                preparing.append(asyncio.get_running_loop().run_in_executor(workers.get(), _prepare, chunk))
                 chunk = []
+                if len(preparing) > workers.size:
+                    await write_oldest()
         if chunk:
-            await _apply_chunk(session_factory, chunk, totals)
+            preparing.append(asyncio.get_running_loop().run_in_executor(workers.get_if_started(), _prepare, chunk))
+        while preparing:
+            await write_oldest()
+        await _prune_recent_events(session_factory)
     finally:
+        workers.shutdown()
         await consumer.stop()
         await engine.dispose()
     totals.seconds = time.perf_counter() - started
     return totals
 
 
-async def _apply_chunk(session_factory, chunk, totals: RebuildReport) -> None:
+class _Workers:
+    """The processes preparing chunks, started with the first full chunk (a log that fits in one
+    chunk is prepared in this process: starting interpreters would cost more than it saves)."""
+
+    def __init__(self) -> None:
+        self.size = max(1, min(MAX_WORKERS, (os.cpu_count() or 2) - 1))  # one core writes
+        self._pool: ProcessPoolExecutor | None = None
+
+    def get(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: this process has an event loop and driver threads running.
+            self._pool = ProcessPoolExecutor(self.size, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def get_if_started(self) -> ProcessPoolExecutor | None:
+        return self._pool  # None: run_in_executor's default thread pool
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+
+@dataclass
+class _Prepared:
+    """A chunk of the log parsed and compacted, its newest states turned into facts: plain data
+    a worker process sends back."""
+
+    events: int
+    unparseable: int
+    one_by_one: list[Envelope]  # regions and reports (each event a record), then plans: in order
+    states: PreparedStates  # the newest state of each aggregate kept as facts
+    inbox: list[tuple[str, str]]  # (event id, topic) of every event, each once
+    recent: list[tuple[str, str, str, str, datetime]]  # the newest few events per region
+    positions: dict[tuple[str, int], tuple[int, str, str, datetime]]  # last (offset, id, type, time)
+
+
+def _prepare(chunk: list[tuple[str, int, int, bytes]]) -> _Prepared:
     newest: dict[str, Envelope] = {}
-    ordered: list[Envelope] = []  # events that must all be applied, in log order (regions, reports)
-    seen: list[tuple[TopicPartition, object, Envelope]] = []
-    for tp, message in chunk:
+    ordered: list[Envelope] = []
+    inbox: dict[str, str] = {}  # an event published twice (at-least-once relay) is in the log twice
+    kept_by_region: dict[str, list[Envelope]] = defaultdict(list)
+    positions = {}
+    unparseable = 0
+    for topic, partition, offset, value in chunk:
         try:
-            envelope = Envelope.from_json(message.value)
+            envelope = Envelope.from_json(value)
         except (ValidationError, ValueError):
-            totals.unparseable += 1
+            unparseable += 1
             continue
-        seen.append((tp, message, envelope))
+        positions[(topic, partition)] = (offset, envelope.id, envelope.type, envelope.time)
+        if envelope.id in inbox:
+            continue
+        inbox[envelope.id] = topic
         if not is_kept(envelope):
             continue
+        kept_by_region[envelope.region].append(envelope)
         if envelope.service == "targets" and envelope.aggregate != "plan":
-            ordered.append(envelope)  # regions and progress reports: each event is a record
+            ordered.append(envelope)
         else:
             key = f"{envelope.service}/{envelope.aggregate}/{envelope.aggregate_id}"
             if key not in newest or envelope.aggregateversion > newest[key].aggregateversion:
                 newest[key] = envelope
+    states, plans = [], []
+    for key, envelope in newest.items():
+        to_facts = FACTS_OF.get((envelope.service, envelope.aggregate))
+        if to_facts is None:
+            plans.append(envelope)
+        else:
+            states.append((key, envelope.aggregateversion, to_facts(envelope.data)))
+    recent = [
+        (e.id, e.type, e.subject, e.region, e.time)
+        for events in kept_by_region.values()
+        for e in sorted(events, key=lambda e: e.time, reverse=True)[:RECENT_EVENTS_KEPT_PER_REGION]
+    ]
+    return _Prepared(
+        events=len(chunk),
+        unparseable=unparseable,
+        one_by_one=ordered + plans,
+        states=prepare_states(states),
+        inbox=list(inbox.items()),
+        recent=recent,
+        positions=positions,
+    )
+
+
+async def _write(session_factory, chunk: _Prepared, totals: RebuildReport) -> None:
     async with session_factory() as session:
-        unique = {e.id: (tp, e) for tp, _m, e in seen}
-        for envelope in [*ordered, *newest.values()]:
+        await mark_changed(session)  # a gateway left running would otherwise serve views cached before
+        for envelope in chunk.one_by_one:
             await apply_event(session, envelope, remember=False)
-        # An event published twice (the relay is at-least-once) is in the log twice: keep it once.
-        await _insert_ignoring_duplicates(
+        # The bulk of the log (cases, pledges, agencies …): every state of the chunk at once.
+        await apply_prepared(session, chunk.states)
+        received_at = utcnow()
+        await insert_many(
             session,
-            InboxEvent,
-            [
-                {"event_id": event_id, "topic": tp.topic, "received_at": utcnow()}
-                for event_id, (tp, _e) in unique.items()
-            ],
+            InboxEvent.__table__,
+            ("event_id", "topic", "received_at"),
+            [(event_id, topic, received_at) for event_id, topic in chunk.inbox],
+            "ON CONFLICT DO NOTHING",
         )
-        await _insert_ignoring_duplicates(
-            session, RecentEvent, [recent_event(e).model_dump() for _tp, e in unique.values() if is_kept(e)]
+        await insert_many(
+            session,
+            RecentEvent.__table__,
+            ("event_id", "type", "subject", "region", "time"),
+            chunk.recent,
+            "ON CONFLICT DO NOTHING",
         )
-        await _record_positions(session, seen)
+        await _record_positions(session, chunk.positions)
         await session.commit()
-    totals.events += len(chunk)
-    totals.applied += len(ordered) + len(newest)
+    totals.events += chunk.events
+    totals.unparseable += chunk.unparseable
+    totals.applied += len(chunk.one_by_one) + len(chunk.states.rows)
 
 
-async def _insert_ignoring_duplicates(session, table, rows: list[dict]) -> None:
-    if not rows:
-        return
-    dialect_insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    await session.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
+async def _prune_recent_events(session_factory) -> None:
+    """Keeps the newest RECENT_EVENTS_KEPT_PER_REGION events of each region, as chunks left them."""
+    ranked = select(
+        RecentEvent.event_id,
+        func.row_number()
+        .over(partition_by=RecentEvent.region, order_by=(RecentEvent.time.desc(), RecentEvent.event_id.desc()))
+        .label("rank"),
+    ).subquery()
+    async with session_factory() as session:
+        await session.execute(
+            delete(RecentEvent).where(
+                RecentEvent.event_id.in_(select(ranked.c.event_id).where(ranked.c.rank > RECENT_EVENTS_KEPT_PER_REGION))
+            )
+        )
+        await session.commit()
 
 
-async def _record_positions(session, seen) -> None:
-    last: dict[tuple[str, int], tuple[object, Envelope]] = {}
-    for tp, message, envelope in seen:
-        last[(tp.topic, tp.partition)] = (message, envelope)
-    for (topic, partition), (message, envelope) in last.items():
+async def _record_positions(session, positions: dict[tuple[str, int], tuple[int, str, str, datetime]]) -> None:
+    for (topic, partition), (offset, event_id, event_type, event_time) in positions.items():
         position = await session.get(ConsumerPosition, (topic, partition))
         if position is None:
             position = ConsumerPosition(
                 topic=topic,
                 partition=partition,
-                offset=0,
-                event_id="",
-                event_type="",
-                event_time=envelope.time,
+                offset=offset,
+                event_id=event_id,
+                event_type=event_type,
+                event_time=event_time,
                 applied_at=utcnow(),
             )
             session.add(position)
-        position.offset, position.event_id, position.event_type = message.offset, envelope.id, envelope.type
-        position.event_time, position.applied_at = envelope.time, utcnow()
+        position.offset, position.event_id, position.event_type = offset, event_id, event_type
+        position.event_time, position.applied_at = event_time, utcnow()

@@ -14,9 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import progress
 from gateway.drilldown import metric_links, report_link
-from gateway.metrics import MetricQuery, metric_value, normalise_filters, series_sum
+from gateway.metrics import (
+    MetricQuery,
+    SeriesSums,
+    SeriesWindow,
+    metric_from,
+    metric_value,
+    metric_windows,
+    normalise_filters,
+    series_window,
+)
 from gateway.models import PlanView, RecentEvent, ReportView
-from zhichan.metrics_catalogue import CATALOGUE, convert_unit
+from zhichan.metrics_catalogue import CATALOGUE, Metric, convert_unit
 from zhichan.money import in_all_units
 from zhichan.regions import registry
 
@@ -31,11 +40,43 @@ def plain(value: Decimal | None) -> str | None:
     return format(value.normalize(), "f")
 
 
+class ViewReads:
+    """What a view reads of the read model, asked for ahead and read together: sums over the
+    daily series (:class:`SeriesSums`) and the progress reports of its plans (one query for all
+    the plans asked for, instead of one per reported indicator)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.sums = SeriesSums(session)
+        self._report_plans: set[str] = set()
+        self._reports: dict[str, list[ReportView]] = {}
+
+    def ask_reports(self, plan: str) -> None:
+        if plan not in self._reports:
+            self._report_plans.add(plan)
+
+    async def reports(self, plan: str) -> list[ReportView]:
+        """Every report of the plan, by date (then as made, so that ties keep one order)."""
+        if plan not in self._reports:
+            self._report_plans.add(plan)
+            plans, self._report_plans = sorted(self._report_plans), set()
+            stmt = (
+                select(ReportView)
+                .where(ReportView.plan.in_(plans))
+                .order_by(ReportView.plan, ReportView.indicator, ReportView.as_of, ReportView.created_at)
+            )
+            self._reports.update({key: [] for key in plans})
+            for row in (await self.session.execute(stmt)).scalars():
+                self._reports[row.plan].append(row)
+        return self._reports[plan]
+
+
 class IndicatorReader:
     """Readings of one indicator in its own unit: from its bound metric or from its reports."""
 
-    def __init__(self, session: AsyncSession, plan: PlanView, state: dict) -> None:
-        self.session = session
+    def __init__(self, reads: ViewReads, plan: PlanView, state: dict) -> None:
+        self.reads = reads
+        self.sums = reads.sums
         self.plan = plan
         self.state = state
         self.indicator = progress.Indicator.from_dict(state)
@@ -46,6 +87,18 @@ class IndicatorReader:
             self.metric = None
         self.filters = normalise_filters(source.get("filters", {})) if isinstance(source, dict) else {}
         self.regions = registry().descendants(plan.region) if plan.region in registry() else frozenset({plan.region})
+
+    def ask(self, as_of: date) -> None:
+        """Asks ahead for what :meth:`readings` will read for ``as_of``."""
+        if self.metric is None:
+            self.reads.ask_reports(self.plan.key)
+            return
+        observed_on = progress.observed_baseline_date(self.indicator, self.period)
+        windows = [(None, observed_on)] if observed_on is not None else []
+        if (window := progress.actual_window(self.indicator, self.period, as_of)) is not None:
+            windows.append(window)
+        for window in windows:
+            self.sums.ask(*metric_windows(self.metric, self._query(window)))
 
     async def readings(self, as_of: date) -> list[progress.Reading]:
         if self.metric is None:
@@ -60,6 +113,10 @@ class IndicatorReader:
             readings.append(progress.Reading(window[1], self._with_baseline(value)))
         return readings
 
+    def _query(self, window: tuple[date | None, date]) -> MetricQuery:
+        start, end = window
+        return MetricQuery(self.regions, as_of=end, start=start, end=end, filters=self.filters, region=self.plan.region)
+
     def _with_baseline(self, value: Decimal) -> Decimal:
         # A cumulative goal with a baseline counts from it (the trajectory starts there).
         if self.indicator.measure is progress.Measure.CUMULATIVE and self.indicator.baseline is not None:
@@ -67,27 +124,12 @@ class IndicatorReader:
         return value
 
     async def _metric_over(self, window: tuple[date | None, date]) -> Decimal | None:
-        start, end = window
-        query = MetricQuery(
-            self.regions, as_of=end, start=start, end=end, filters=self.filters, region=self.plan.region
-        )
-        value = await metric_value(self.session, self.metric, query)
+        value = await metric_value(self.sums, self.metric, self._query(window))
         return None if value is None else convert_unit(value, self.metric.unit, self.indicator.unit)
 
     async def _reports(self, as_of: date) -> list[progress.Reading]:
-        rows = (
-            (
-                await self.session.execute(
-                    select(ReportView).where(
-                        ReportView.plan == self.plan.key,
-                        ReportView.indicator == self.state["key"],
-                        ReportView.as_of <= as_of,
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
+        key = self.state["key"]
+        rows = [r for r in await self.reads.reports(self.plan.key) if r.indicator == key and r.as_of <= as_of]
         superseded = {r.supersedes for r in rows if r.supersedes}
         return [progress.Reading(r.as_of, Decimal(r.value)) for r in rows if r.id not in superseded]
 
@@ -98,9 +140,13 @@ class IndicatorReader:
         return metric_links(self.metric.name, self.plan.region, window, self.state["source"].get("filters", {}))
 
 
-async def indicator_progress(session: AsyncSession, plan: PlanView, state: dict, as_of: date) -> dict[str, Any]:
-    reader = IndicatorReader(session, plan, state)
-    result = progress.evaluate(reader.indicator, reader.period, as_of, await reader.readings(as_of))
+async def _evaluate(reader: IndicatorReader, as_of: date) -> progress.Progress:
+    return progress.evaluate(reader.indicator, reader.period, as_of, await reader.readings(as_of))
+
+
+async def indicator_progress(reader: IndicatorReader, as_of: date) -> dict[str, Any]:
+    state = reader.state
+    result = await _evaluate(reader, as_of)
     return {
         "key": state["key"],
         "name": state["name"],
@@ -140,20 +186,32 @@ def task_summary(state: dict, as_of: date) -> dict[str, Any]:
     return {"counts": {s: counts.get(s, 0) for s in TASK_STATUSES}, "overdue": overdue, "total": len(tasks)}
 
 
-async def plan_progress(session: AsyncSession, plan: PlanView, as_of: date) -> dict[str, Any]:
-    indicators = [await indicator_progress(session, plan, state, as_of) for state in plan.state["indicators"]]
+def plan_readers(reads: ViewReads, plan: PlanView, as_of: date) -> list[IndicatorReader]:
+    """A reader per indicator, what they read asked for (read together at the first answer)."""
+    readers = [IndicatorReader(reads, plan, state) for state in plan.state["indicators"]]
+    for reader in readers:
+        reader.ask(as_of)
+    return readers
+
+
+def _plan_header(plan: PlanView) -> dict[str, Any]:
+    return {
+        "key": plan.key,
+        "title": plan.title,
+        "region": plan.region,
+        "region_name": region_name(plan.region),
+        "issued_by": plan.state.get("issued_by"),
+        "start": plan.start,
+        "end": plan.end,
+        "status": plan.status,
+    }
+
+
+async def plan_progress(reads: ViewReads, plan: PlanView, as_of: date) -> dict[str, Any]:
+    indicators = [await indicator_progress(reader, as_of) for reader in plan_readers(reads, plan, as_of)]
     counts = Counter(i["status"] for i in indicators)
     return {
-        "plan": {
-            "key": plan.key,
-            "title": plan.title,
-            "region": plan.region,
-            "region_name": region_name(plan.region),
-            "issued_by": plan.state.get("issued_by"),
-            "start": plan.start,
-            "end": plan.end,
-            "status": plan.status,
-        },
+        "plan": _plan_header(plan),
         "as_of": as_of,
         "status_counts": {s: counts.get(s, 0) for s in STATUSES},
         "indicators": indicators,
@@ -178,14 +236,16 @@ def year_ends(start: date, end: date) -> list[date]:
 
 
 async def indicator_series(
-    session: AsyncSession, plan: PlanView, state: dict, as_of: date, interval: str
+    reads: ViewReads, plan: PlanView, state: dict, as_of: date, interval: str
 ) -> list[dict[str, Any]]:
     """Actual against expected at each month (or year) end from plan start to the date."""
-    reader = IndicatorReader(session, plan, state)
+    reader = IndicatorReader(reads, plan, state)
     end = min(as_of, plan.end)
     if end < plan.start:
         return []
     dates = month_ends(plan.start, end) if interval == "month" else year_ends(plan.start, end)
+    for on in dates:
+        reader.ask(on)
     points = []
     for on in dates:
         result = progress.evaluate(reader.indicator, reader.period, on, await reader.readings(on))
@@ -204,53 +264,85 @@ def region_name(code: str) -> str | None:
     return registry().get(code).name if code in registry() else None
 
 
-async def headline_figures(session: AsyncSession, code: str, as_of: date) -> dict[str, Any]:
-    """Each domain's headline numbers for a region and its descendants."""
+def _headline_questions(code: str, as_of: date) -> dict[str, tuple[Metric | None, tuple[SeriesWindow, ...]]]:
+    """Each headline figure's metric (None: a series' own level) and the sums it is computed from."""
     regions = registry().descendants(code)
-    year_start = date(as_of.year, 1, 1)
+    now = MetricQuery(regions, as_of=as_of, region=code)
+    this_year = MetricQuery(regions, as_of=as_of, region=code, start=date(as_of.year, 1, 1), end=as_of)
 
-    async def value(metric: str, **window) -> Decimal | None:
-        query = MetricQuery(regions, as_of=as_of, region=code, **window)
-        return await metric_value(session, CATALOGUE[metric], query)
+    def metric(name: str, query: MetricQuery) -> tuple[Metric, tuple[SeriesWindow, ...]]:
+        return CATALOGUE[name], metric_windows(CATALOGUE[name], query)
 
-    open_cases = await series_sum(session, "enforcement.open_cases", MetricQuery(regions, as_of), stock=True)
-    open_complaints = await series_sum(session, "agencies.complaints_open", MetricQuery(regions, as_of), stock=True)
-    pledge_amount = await value("financing.pledge_amount", start=year_start, end=as_of) or Decimal(0)
+    def level(series: str) -> tuple[None, tuple[SeriesWindow, ...]]:
+        return None, (series_window(series, MetricQuery(regions, as_of), stock=True),)
+
     return {
-        "open_cases": open_cases,
-        "overdue_open_cases": int(await value("enforcement.overdue_open_cases") or 0),
-        "on_time_closure_rate_this_year": plain(
-            await value("enforcement.on_time_closure_rate", start=year_start, end=as_of)
-        ),
-        "pledge_amount_this_year": in_all_units(pledge_amount),
-        "pledge_count_this_year": int(await value("financing.pledge_count", start=year_start, end=as_of) or 0),
-        "active_agencies": int(await value("agencies.active_agencies") or 0),
-        "open_complaints": open_complaints,
+        "open_cases": level("enforcement.open_cases"),
+        "overdue_open_cases": metric("enforcement.overdue_open_cases", now),
+        "on_time_closure_rate_this_year": metric("enforcement.on_time_closure_rate", this_year),
+        "pledge_amount_this_year": metric("financing.pledge_amount", this_year),
+        "pledge_count_this_year": metric("financing.pledge_count", this_year),
+        "active_agencies": metric("agencies.active_agencies", now),
+        "open_complaints": level("agencies.complaints_open"),
+    }
+
+
+def ask_headline(sums: SeriesSums, code: str, as_of: date) -> None:
+    for _metric, windows in _headline_questions(code, as_of).values():
+        sums.ask(*windows)
+
+
+async def headline_figures(sums: SeriesSums, code: str, as_of: date) -> dict[str, Any]:
+    """Each domain's headline numbers for a region and its descendants."""
+    values: dict[str, Any] = {}
+    for name, (metric, windows) in _headline_questions(code, as_of).items():
+        amounts = [await sums.amount(w) for w in windows]
+        values[name] = amounts[0] if metric is None else metric_from(metric, amounts)
+    return {
+        "open_cases": values["open_cases"],
+        "overdue_open_cases": int(values["overdue_open_cases"] or 0),
+        "on_time_closure_rate_this_year": plain(values["on_time_closure_rate_this_year"]),
+        "pledge_amount_this_year": in_all_units(values["pledge_amount_this_year"] or Decimal(0)),
+        "pledge_count_this_year": int(values["pledge_count_this_year"] or 0),
+        "active_agencies": int(values["active_agencies"] or 0),
+        "open_complaints": values["open_complaints"],
     }
 
 
 async def plans_in(session: AsyncSession, code: str) -> list[PlanView]:
-    regions = registry().descendants(code)
-    rows = (
-        (await session.execute(select(PlanView).where(PlanView.region.in_(sorted(regions))).order_by(PlanView.key)))
-        .scalars()
-        .all()
-    )
-    return list(rows)
+    """The plans of a region and its descendants."""
+    return await plans_in_any(session, sorted(registry().descendants(code)))
 
 
-async def plan_summary(session: AsyncSession, plan: PlanView, as_of: date) -> dict[str, Any]:
-    view = await plan_progress(session, plan, as_of)
-    return {
-        **view["plan"],
-        "status_counts": view["status_counts"],
-        "tasks": view["tasks"]["counts"],
-        "overdue_tasks": len(view["tasks"]["overdue"]),
-    }
+async def plans_in_any(session: AsyncSession, regions: list[str]) -> list[PlanView]:
+    """The plans of these regions (not of their descendants), by key."""
+    stmt = select(PlanView).where(PlanView.region.in_(sorted(regions))).order_by(PlanView.key)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def plan_summaries(reads: ViewReads, plans: list[PlanView], as_of: date) -> list[dict[str, Any]]:
+    """What an overview shows of each plan (its statuses, not the indicators' figures); what
+    every plan reads is asked for first so that it is read together."""
+    readers = [plan_readers(reads, plan, as_of) for plan in plans]
+    summaries = []
+    for plan, indicator_readers in zip(plans, readers, strict=True):
+        counts = Counter([(await _evaluate(reader, as_of)).status.value for reader in indicator_readers])
+        tasks = task_summary(plan.state, as_of)
+        summaries.append(
+            {
+                **_plan_header(plan),
+                "status_counts": {s: counts.get(s, 0) for s in STATUSES},
+                "tasks": tasks["counts"],
+                "overdue_tasks": len(tasks["overdue"]),
+            }
+        )
+    return summaries
 
 
 async def region_overview(session: AsyncSession, code: str, as_of: date) -> dict[str, Any]:
-    plans = [await plan_summary(session, p, as_of) for p in await plans_in(session, code) if p.status != "draft"]
+    reads = ViewReads(session)
+    ask_headline(reads.sums, code, as_of)
+    plans = await plan_summaries(reads, [p for p in await plans_in(session, code) if p.status != "draft"], as_of)
     events = (
         (
             await session.execute(
@@ -271,7 +363,7 @@ async def region_overview(session: AsyncSession, code: str, as_of: date) -> dict
         "as_of": as_of,
         "plans": plans,
         "status_counts": {s: totals.get(s, 0) for s in STATUSES},
-        "headline": await headline_figures(session, code, as_of),
+        "headline": await headline_figures(reads.sums, code, as_of),
         "latest_events": [
             {"id": e.event_id, "type": e.type, "subject": e.subject, "region": e.region, "time": e.time} for e in events
         ],
@@ -286,13 +378,14 @@ async def scorecard_regions(session: AsyncSession) -> list[str]:
 
 
 async def scorecard(session: AsyncSession, regions: list[str], as_of: date) -> list[dict[str, Any]]:
+    reads = ViewReads(session)
+    for code in regions:
+        ask_headline(reads.sums, code, as_of)
+    published = [p for p in await plans_in_any(session, regions) if p.status != "draft"]
+    summaries = dict(zip([p.key for p in published], await plan_summaries(reads, published, as_of), strict=True))
     rows = []
     for code in regions:
-        plans = [
-            await plan_summary(session, p, as_of)
-            for p in await plans_in(session, code)
-            if p.status != "draft" and p.region == code
-        ]
+        plans = [summaries[p.key] for p in published if p.region == code]
         totals = Counter()
         for plan in plans:
             totals.update(plan["status_counts"])
@@ -302,7 +395,7 @@ async def scorecard(session: AsyncSession, regions: list[str], as_of: date) -> l
                 "name": region_name(code),
                 "plans": len(plans),
                 "status_counts": {s: totals.get(s, 0) for s in STATUSES},
-                "headline": await headline_figures(session, code, as_of),
+                "headline": await headline_figures(reads.sums, code, as_of),
             }
         )
     return rows

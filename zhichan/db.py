@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, TypeDecorator, event
+from sqlalchemy import DateTime, Table, TypeDecorator, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -141,3 +141,49 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+async def insert_many(
+    session: AsyncSession, table: Table, columns: Sequence[str], rows: Sequence[Sequence], on_conflict: str = ""
+) -> None:
+    """``INSERT INTO table (columns) VALUES (…) [on_conflict]`` for every row, straight to the
+    driver's executemany. For tens of thousands of rows at a time (a replay): SQLAlchemy's
+    per-row parameter handling costs more than the database's own work there. Values go through
+    the columns' types (dates and timestamps as each database stores them); ``on_conflict`` is
+    an ``ON CONFLICT …`` clause, the same text on SQLite and PostgreSQL."""
+    if not rows:
+        return
+    dialect = session.bind.dialect
+    converters = [
+        (i, _remembering(convert))
+        for i, name in enumerate(columns)
+        if (convert := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    if converters:
+        converted = []
+        for row in rows:
+            row = list(row)
+            for i, convert in converters:
+                row[i] = convert(row[i])
+            converted.append(tuple(row))
+        rows = converted
+    marks = ", ".join("?" if dialect.paramstyle == "qmark" else f"${n}" for n in range(1, len(columns) + 1))
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}) {on_conflict}"
+    connection = await session.connection()
+    await connection.exec_driver_sql(sql, rows)
+
+
+def _remembering(convert: Callable) -> Callable:
+    """``convert`` computed once per distinct value: bulk rows repeat the same few thousand days."""
+    done: dict = {}
+
+    def converted(value):
+        try:
+            return done[value]
+        except KeyError:
+            done[value] = result = convert(value)
+            return result
+        except TypeError:  # unhashable
+            return convert(value)
+
+    return converted

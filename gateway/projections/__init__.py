@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.facts import FACTS_OF
 from gateway.models import PlanView, RecentEvent, ReportView
-from gateway.readmodel import claim_version, replace_facts
+from gateway.readmodel import apply_states, claim_version
+from gateway.viewcache import mark_changed
 from services.targets.contracts import PlanState, ProgressReportState
 from zhichan import region_sync
 from zhichan.events.envelope import Envelope
@@ -22,6 +23,9 @@ from zhichan.observability import traceparent_var
 async def apply_event(session: AsyncSession, envelope: Envelope, *, remember: bool = True) -> None:
     """Applies one event; ``remember`` keeps it among the recent events (a replay records those
     itself, for every event, including the ones it does not need to apply)."""
+    if not is_kept(envelope):
+        return
+    await mark_changed(session)  # views cached before this event are stale once it commits
     key = f"{envelope.service}/{envelope.aggregate}/{envelope.aggregate_id}"
     if envelope.type == region_sync.REGION_DEFINED:
         await region_sync.apply_region_event(session, envelope)
@@ -31,11 +35,9 @@ async def apply_event(session: AsyncSession, envelope: Envelope, *, remember: bo
     elif (envelope.service, envelope.aggregate) == ("targets", "progress_report"):
         if await claim_version(session, key, envelope.aggregateversion):
             await _store_report(session, envelope.data)
-    elif (to_facts := FACTS_OF.get((envelope.service, envelope.aggregate))) is not None:
-        if await claim_version(session, key, envelope.aggregateversion):
-            await replace_facts(session, key, to_facts(envelope.data))
     else:
-        return
+        facts = FACTS_OF[(envelope.service, envelope.aggregate)](envelope.data)
+        await apply_states(session, [(key, envelope.aggregateversion, facts)])
     if remember:
         session.add(recent_event(envelope))
 
@@ -53,20 +55,14 @@ async def apply_events(session: AsyncSession, envelopes: list[Envelope]) -> None
         else:
             key = f"{envelope.service}/{envelope.aggregate}/{envelope.aggregate_id}"
             states.append((key, envelope.aggregateversion, to_facts(envelope.data)))
-    # Facts of different aggregates are independent, and of one aggregate the newest version
-    # wins whatever the order: applying them after the other events changes nothing.
-    await _apply_states(session, states)
+    if states:
+        await mark_changed(session)  # as apply_event does: views cached before these are stale
+        # Facts of different aggregates are independent, and of one aggregate the newest version
+        # wins whatever the order: applying them after the other events changes nothing.
+        await apply_states(session, states)
     kept = [recent_event(e).model_dump() for e in envelopes if is_kept(e)]
     if kept:
         await session.execute(insert(RecentEvent.__table__), kept)  # the table: no ORM bulk machinery per row
-
-
-async def _apply_states(session: AsyncSession, states: list[tuple[str, int, list]]) -> None:
-    # The read model's functions take one aggregate at a time; a function taking all of them
-    # (one read and one write per table) would make a fetch cost a few statements in all.
-    for key, version, facts in states:
-        if await claim_version(session, key, version):
-            await replace_facts(session, key, facts)
 
 
 def recent_event(envelope: Envelope) -> RecentEvent:

@@ -58,17 +58,19 @@ class Envelope(BaseModel):
             raise ValueError("only CloudEvents 1.0")
         return value
 
+    # ``type`` matched TYPE_PATTERN when validated, so its dot-separated parts are its groups;
+    # splitting is several times cheaper than matching again (a replay asks millions of times).
     @property
     def service(self) -> str:
-        return TYPE_PATTERN.match(self.type)["service"]  # type: ignore[index]
+        return self.type.split(".", 2)[1]
 
     @property
     def aggregate(self) -> str:
-        return TYPE_PATTERN.match(self.type)["aggregate"]  # type: ignore[index]
+        return self.type.split(".", 3)[2]
 
     @property
     def verb(self) -> str:
-        return TYPE_PATTERN.match(self.type)["verb"]  # type: ignore[index]
+        return self.type.split(".", 4)[3]
 
     @property
     def aggregate_id(self) -> str:

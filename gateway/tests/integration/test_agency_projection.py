@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from gateway.models import RecentEvent
 from gateway.projections import apply_event, apply_events
+from gateway.viewcache import read_stamp
 from zhichan.events.envelope import Envelope, event_type
 from zhichan.testing import auth
 
@@ -156,8 +157,10 @@ async def test_a_fetch_applied_at_once_ends_where_its_events_one_by_one_end(app_
         ]
 
     async with app.state.session_factory() as session:
+        stamp_before = await read_stamp(session)
         await apply_events(session, events("A", "320311"))
         await session.commit()
+        assert await read_stamp(session) != stamp_before, "views cached before the fetch are stale"
     await feed(app, *events("B", "320312"))
     for as_of in ("2025-01-31", "2025-03-01", "2025-07-01"):
         one_by_one = await value(client, region="320312", as_of=as_of)

@@ -1,0 +1,87 @@
+"""What a replay makes of a chunk of the log before writing it (``gateway.rebuild._prepare``):
+pure, so tested without a broker or a database."""
+
+from datetime import UTC, datetime, timedelta
+
+from gateway import rebuild
+from gateway.facts import case_facts
+from gateway.readmodel import prepare_states
+from zhichan.events.envelope import Envelope, event_type
+
+T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def case_event(n: int, version: int, status: str, *, event_id: str | None = None, region: str = "321102") -> Envelope:
+    data = {
+        "id": f"C{n}",
+        "region": region,
+        "type": "patent_counterfeiting",
+        "procedure": "administrative_penalty",
+        "origin": "complaint",
+        "status": status,
+        "filed_date": "2025-02-01",
+        "closed_date": "2025-03-01" if status == "closed" else None,
+        "closed_on_time": status == "closed",
+        "overdue_periods": [],
+    }
+    return Envelope(
+        id=event_id or f"ev-{n}-{version}",
+        source="zhichan/enforcement",
+        type=event_type("enforcement", "case", "changed"),
+        subject=f"case/C{n}",
+        time=T0 + timedelta(minutes=n * 10 + version),
+        region=region,
+        aggregateversion=version,
+        data=data,
+    )
+
+
+def as_chunk(*events: Envelope | bytes) -> list[tuple[str, int, int, bytes]]:
+    return [
+        ("zhichan.enforcement", 0, offset, e if isinstance(e, bytes) else e.to_json())
+        for offset, e in enumerate(events)
+    ]
+
+
+def test_a_chunk_keeps_each_aggregates_newest_state_and_every_event_once():
+    opened, closed = case_event(1, 1, "open"), case_event(1, 2, "closed")
+    other = case_event(2, 1, "open")
+    prepared = rebuild._prepare(as_chunk(opened, closed, other, closed, b"{not json"))
+
+    assert prepared.events == 5 and prepared.unparseable == 1
+    assert [key for key, _v, _f in prepared.states.rows] == ["enforcement/case/C1", "enforcement/case/C2"]
+    assert [version for _k, version, _f in prepared.states.rows] == [2, 1]
+    # The newest states' facts, summed: what the daily series move by.
+    expected = prepare_states(
+        [("enforcement/case/C1", 2, case_facts(closed.data)), ("enforcement/case/C2", 1, case_facts(other.data))]
+    )
+    assert prepared.states.added == expected.added
+    # The inbox gets every event once (the relay is at-least-once: the log holds one twice).
+    assert prepared.inbox == [
+        (opened.id, "zhichan.enforcement"),
+        (closed.id, "zhichan.enforcement"),
+        (other.id, "zhichan.enforcement"),
+    ]
+    # The position is the last parsed message's.
+    assert prepared.positions == {("zhichan.enforcement", 0): (3, closed.id, closed.type, closed.time)}
+
+
+def test_only_the_newest_events_of_each_region_are_kept_for_the_recent_list(monkeypatch):
+    monkeypatch.setattr(rebuild, "RECENT_EVENTS_KEPT_PER_REGION", 2)
+    events = [case_event(n, 1, "open") for n in range(1, 5)] + [case_event(9, 1, "open", region="321111")]
+    prepared = rebuild._prepare(as_chunk(*events))
+
+    assert [(row[0], row[3]) for row in prepared.recent] == [
+        ("ev-4-1", "321102"),
+        ("ev-3-1", "321102"),
+        ("ev-9-1", "321111"),
+    ]
+
+
+def test_daily_sums_are_listed_by_day_without_zeros():
+    closed = case_event(1, 2, "closed")
+    prepared = prepare_states([("enforcement/case/C1", 2, case_facts(closed.data))])
+
+    days = [key[2] for key, _amount in prepared.added]
+    assert days == sorted(days)
+    assert all(amount for _key, amount in prepared.added)
