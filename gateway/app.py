@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from gateway.api import ReadModelChanges
 from gateway.api import router as progress_router
 from gateway.openapi import docs_router
-from gateway.projections import apply_event
+from gateway.projections import apply_events
 from gateway.proxy import proxy_router
 from gateway.settings import GatewaySettings
 from gateway.viewcache import ViewCache
@@ -44,7 +44,7 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
             changes.applied(count)  # wakes the dashboard's event streams
 
         consumer = EventConsumer(
-            plat, ALL_TOPICS, proc.consumer_group, session_factory, apply_event, on_applied=applied
+            plat, ALL_TOPICS, proc.consumer_group, session_factory, apply_events, on_applied=applied
         )
         async with session_factory() as session:  # custom regions known before any event arrives
             await region_sync.load_persisted(session)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import DateTime, Table, TypeDecorator, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
+from sqlalchemy.util import await_
+
+log = logging.getLogger("zhichan.db")
+
+SQLITE_BUSY_SECONDS = 30
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -18,7 +28,8 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
+        queue = TransactionQueue()
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # WAL: readers never wait for the writer
@@ -26,13 +37,25 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
             cursor.close()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin_immediate(conn):
-            # Take the write lock at BEGIN so two writers never deadlock upgrading a read lock.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            queue.enter(conn)
+            try:
+                # Take the write lock at BEGIN so two writers never deadlock upgrading a read lock.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                queue.leave(conn)
+                raise
+
+        # Fired just before COMMIT or ROLLBACK reaches SQLite: the next in line may meet the write
+        # lock for the instant that takes, which SQLite's busy handler covers.
+        @event.listens_for(engine.sync_engine, "commit")
+        @event.listens_for(engine.sync_engine, "rollback")
+        def _sqlite_end(conn):
+            queue.leave(conn)
 
         # pysqlite's own transaction handling must be off for the BEGIN above to be ours.
         @event.listens_for(engine.sync_engine, "connect", insert=True)
@@ -41,6 +64,43 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+class TransactionQueue:
+    """This process's SQLite transactions, one at a time in arrival order.
+
+    BEGIN IMMEDIATE takes the database's write lock; a connection that finds it taken does not
+    wait in line but polls, sleeping 1, 2, 5 … up to 100 ms between tries, in its driver thread.
+    With a service's requests and its relay in one process, those sleeps were the write path's
+    p99 and the relay's lag (bench/). Here transactions queue on an asyncio lock instead, so
+    each starts as soon as the previous one ends. Other processes on the same file still meet
+    the busy timeout; a transaction that waits here longer than that goes ahead and lets SQLite
+    decide, so a holder this queue lost track of cannot stall the process."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+        self._held: dict[Connection, asyncio.Lock] = {}
+
+    def enter(self, conn: Connection) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # synchronous use (no event loop): SQLite's busy timeout alone
+        lock = self._locks.setdefault(loop, asyncio.Lock())
+        try:
+            # Free: take it without a timer (a task per transaction); else wait in line.
+            await_(lock.acquire() if not lock.locked() else asyncio.wait_for(lock.acquire(), SQLITE_BUSY_SECONDS))
+        except MissingGreenlet:
+            return  # a synchronous connection inside a running loop: nothing to wait on here
+        except TimeoutError:
+            log.warning("an SQLite transaction waited %ss in this process's queue; going ahead", SQLITE_BUSY_SECONDS)
+            return
+        self._held[conn] = lock
+
+    def leave(self, conn: Connection) -> None:
+        lock = self._held.pop(conn, None)
+        if lock is not None:
+            lock.release()
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import func, select
 
-from gateway.projections import apply_event
+from gateway.models import RecentEvent
+from gateway.projections import apply_event, apply_events
+from gateway.viewcache import read_stamp
 from zhichan.events.envelope import Envelope, event_type
 from zhichan.testing import auth
 
@@ -137,3 +140,33 @@ async def test_unknown_resources_and_dead_services_are_problems(app_client):
     assert (await client.get("/api/nothing-here", headers=ADMIN)).status_code == 404
     resp = await client.get("/api/agencies", headers=ADMIN)  # no agencies service in this test
     assert resp.status_code == 503 and resp.json()["service"] == "agencies"
+
+
+async def test_a_fetch_applied_at_once_ends_where_its_events_one_by_one_end(app_client):
+    """The live consumer applies each fetch with apply_events: same read model as apply_event
+    per event, even with an aggregate twice in the fetch and its older version last."""
+    app, client = app_client
+
+    def events(prefix: str, region: str) -> list[Envelope]:
+        return [
+            agency_event(f"{prefix}1", 1, FILED, region=region),
+            agency_event(f"{prefix}2", 1, FILED, region=region),
+            agency_event(f"{prefix}1", 3, SUSPENDED, region=region),
+            agency_event(f"{prefix}1", 2, ACTIVE, region=region),  # older, arriving late: changes nothing
+            agency_event(f"{prefix}2", 2, ACTIVE, region=region),
+        ]
+
+    async with app.state.session_factory() as session:
+        stamp_before = await read_stamp(session)
+        await apply_events(session, events("A", "320311"))
+        await session.commit()
+        assert await read_stamp(session) != stamp_before, "views cached before the fetch are stale"
+    await feed(app, *events("B", "320312"))
+    for as_of in ("2025-01-31", "2025-03-01", "2025-07-01"):
+        one_by_one = await value(client, region="320312", as_of=as_of)
+        assert await value(client, region="320311", as_of=as_of) == one_by_one, as_of
+    assert await value(client, region="320311", as_of="2025-03-01") == 2  # the counts are not all zero
+    assert await value(client, region="320311", as_of="2025-07-01") == 1
+    async with app.state.session_factory() as session:
+        recent = (await session.execute(select(RecentEvent.region, func.count()).group_by(RecentEvent.region))).all()
+    assert dict(recent) == {"320311": 5, "320312": 5}

@@ -14,7 +14,7 @@ from zhichan import migrate
 from zhichan.db import make_engine, make_session_factory
 from zhichan.events import record_event
 from zhichan.events.broker import EmbeddedBroker, ensure_topics
-from zhichan.events.consumer import EventConsumer, InboxEvent
+from zhichan.events.consumer import ConsumerPosition, EventConsumer, InboxEvent, each
 from zhichan.events.outbox import OutboxEvent
 from zhichan.events.relay import OutboxRelay
 from zhichan.testing import database_url, platform_for_tests, wait_for
@@ -151,7 +151,7 @@ async def test_consumer_applies_once_and_dead_letters_garbage(platform, outbox_d
         await producer.send_and_wait(topic, rows[2].envelope.encode(), key=b"dedupe-1")
     finally:
         await producer.stop()
-    consumer = EventConsumer(platform, (topic,), "test-dedupe", inbox_db, apply)
+    consumer = EventConsumer(platform, (topic,), "test-dedupe", inbox_db, each(apply))
     await consumer.start()
     try:
 
@@ -166,5 +166,55 @@ async def test_consumer_applies_once_and_dead_letters_garbage(platform, outbox_d
         dead = await read_topic(broker.bootstrap, f"{topic}.dlq", 1)
         assert dead[0]["value"] == b"{not json"
         assert dead[0]["headers"]["dlq-reason"].startswith(b"unparseable")
+    finally:
+        await consumer.stop()
+
+
+async def test_consumer_dead_letters_only_the_event_its_projection_rejects_and_moves_every_partition(
+    platform, outbox_db, inbox_db, broker
+):
+    calls: list[list[int]] = []
+
+    async def apply(session, envelopes):
+        numbers = [e.data["n"] for e in envelopes]
+        if 203 in numbers:
+            raise ValueError("203 is poison")
+        calls.append(numbers)
+
+    factory = make_session_factory(outbox_db)
+    for n in range(200, 208):  # a key each: spread over the topic's partitions
+        await write_events(factory, 1, key=f"spread-{n}", start=n)
+    async with factory() as session:
+        rows = (await session.execute(select(OutboxEvent).order_by(OutboxEvent.id))).scalars().all()
+    topic = "zhichan.enforcement"  # a topic of its own for this test
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+    await producer.start()
+    try:
+        sent = {
+            row.key: await producer.send_and_wait(topic, row.envelope.encode(), key=row.key.encode()) for row in rows
+        }
+    finally:
+        await producer.stop()
+    assert len({meta.partition for meta in sent.values()}) > 1, "the keys spread over several partitions"
+    applicable = [meta for key, meta in sent.items() if key != "spread-203"]
+    consumer = EventConsumer(platform, (topic,), "test-batches", inbox_db, apply)
+    await consumer.start()
+    try:
+
+        async def applied_all_but_the_poison():
+            return sorted(n for numbers in calls for n in numbers) == [200, 201, 202, 204, 205, 206, 207]
+
+        await wait_for(applied_all_but_the_poison, timeout=20, what="every event but the poison applied")
+        dead = await read_topic(broker.bootstrap, f"{topic}.dlq", 1)
+        assert json.loads(dead[0]["value"])["data"]["n"] == 203
+        assert dead[0]["headers"]["dlq-reason"].startswith(b"not applicable")
+        async with inbox_db() as session:
+            inbox = (await session.execute(select(func.count()).select_from(InboxEvent))).scalar_one()
+            positions = dict((await session.execute(select(ConsumerPosition.partition, ConsumerPosition.offset))).all())
+        assert inbox == 7  # the poison is not recorded as applied
+        # Each partition's position is its last event applied, whichever fetch brought it.
+        assert positions == {
+            m.partition: max(a.offset for a in applicable if a.partition == m.partition) for m in applicable
+        }
     finally:
         await consumer.stop()

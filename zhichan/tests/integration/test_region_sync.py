@@ -9,7 +9,14 @@ from sqlmodel import SQLModel
 from zhichan.db import make_engine, make_session_factory
 from zhichan.events.consumer import ConsumerPosition, InboxEvent
 from zhichan.events.envelope import Envelope
-from zhichan.region_sync import REGION_DEFINED, CustomRegion, RegionState, RegionSync, apply_region_event
+from zhichan.region_sync import (
+    REGION_DEFINED,
+    REGION_FETCH_MAX_WAIT_MS,
+    CustomRegion,
+    RegionState,
+    RegionSync,
+    apply_region_event,
+)
 from zhichan.regions import registry
 from zhichan.testing import platform_for_tests
 
@@ -82,5 +89,6 @@ async def test_persisted_regions_are_known_again_after_a_restart(sessions, tmp_p
     await sync.start(app)
     try:
         assert registry().get("420500-HTZ").name == "宜昌高新区"
+        assert sync.consumer.fetch_max_wait_ms == REGION_FETCH_MAX_WAIT_MS  # rare events: no busy polling
     finally:
         await sync.stop(app)

@@ -1,0 +1,62 @@
+"""SQLite transactions of one process wait in line on an asyncio lock, not in SQLite's busy loop."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from zhichan import db
+
+
+@pytest.fixture
+async def engine(tmp_path):
+    engine = db.make_engine(f"sqlite+aiosqlite:///{tmp_path / 'queue.db'}")
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+    yield engine
+    await engine.dispose()
+
+
+async def insert(engine, n: int) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO t (n) VALUES (:n)"), {"n": n})
+
+
+async def test_waiting_transactions_start_when_the_one_before_ends_even_by_rollback(engine, monkeypatch):
+    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 600)  # a turn never handed on would stall the test
+    holder = await engine.connect()
+    await holder.begin()
+    await holder.execute(text("INSERT INTO t (n) VALUES (1)"))
+    waiting = [asyncio.create_task(insert(engine, n)) for n in (2, 3)]
+    await asyncio.sleep(0.1)
+    assert not any(task.done() for task in waiting), "they wait for the open transaction"
+    await holder.rollback()
+    await holder.close()
+    await asyncio.wait_for(asyncio.gather(*waiting), timeout=10)
+    with pytest.raises(IntegrityError):  # a failing statement: its transaction rolls back …
+        await insert(engine, 2)
+    await asyncio.wait_for(insert(engine, 4), timeout=10)  # … and hands on its turn
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT n FROM t ORDER BY n"))).scalars().all() == [2, 3, 4]
+
+
+async def test_a_turn_that_never_comes_falls_back_to_sqlites_busy_timeout(tmp_path, monkeypatch):
+    """A transaction the queue lost track of cannot stall the process: after the busy timeout
+    the next one goes ahead, and SQLite itself says whether the database is still locked."""
+    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 0.2)
+    engine = db.make_engine(f"sqlite+aiosqlite:///{tmp_path / 'queue.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+        holder = await engine.connect()
+        await holder.begin()
+        with pytest.raises(OperationalError, match="locked"):
+            await asyncio.wait_for(insert(engine, 1), timeout=10)
+        await holder.rollback()
+        await holder.close()
+        await asyncio.wait_for(insert(engine, 1), timeout=10)
+    finally:
+        await engine.dispose()
