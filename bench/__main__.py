@@ -27,9 +27,12 @@ def main() -> None:
     parser.add_argument("--write-seconds", type=float, default=10.0, help="load per write point")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent writers")
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--lag-rate", type=float, default=200.0, help="writes/s across the services")
+    parser.add_argument("--lag-rate", default="50,200", help="writes/s across the services, one point per rate")
     parser.add_argument("--lag-seconds", type=float, default=30.0)
     parser.add_argument("--view-requests", type=int, default=1000)
+    parser.add_argument(
+        "--uncached-requests", type=int, default=100, help="requests per view computed afresh (a new as_of each)"
+    )
     parser.add_argument("--only", default="writes,lag,views", help="which benchmarks to run")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
@@ -64,11 +67,13 @@ def main() -> None:
             stack = fresh_stack(work / "lag")
             stack.start()
             try:
-                raw = lag.measure_raw_kafka(stack.broker.bootstrap, args.lag_rate, args.lag_seconds)
-                platform = lag.measure_platform(stack, args.lag_rate, args.lag_seconds)
-                results["lag"] = {"raw": raw, "platform": platform}
-                print(report.lag_line(results["lag"]), flush=True)
-                save()
+                results["lag"] = []
+                for rate in (float(r) for r in args.lag_rate.split(",")):
+                    raw = lag.measure_raw_kafka(stack.broker.bootstrap, rate, args.lag_seconds)
+                    platform = lag.measure_platform(stack, rate, args.lag_seconds)
+                    results["lag"].append({"raw": raw, "platform": platform})
+                    print(report.lag_line(results["lag"][-1]), flush=True)
+                    save()
             finally:
                 stack.stop()
         if "views" in only:
@@ -77,7 +82,7 @@ def main() -> None:
                 stack = fresh_stack(work / f"views-{divisor}")
                 stack.start_broker()
                 try:
-                    point = views.measure(stack, divisor, args.view_requests)
+                    point = views.measure(stack, divisor, args.view_requests, args.uncached_requests)
                 finally:
                     stack.stop()
                 results["views"].append(point)
