@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Numeric, Text, UniqueCon
 from sqlmodel import Field, SQLModel
 
 from zhichan.db import UTCDateTime
+from zhichan.fields import empty_list
 
 
 class Agency(SQLModel, table=True):
@@ -32,16 +33,16 @@ class Agency(SQLModel, table=True):
     address: str | None = Field(default=None, max_length=500)
     # Stored ",a,b," so a filter is one indexed-free LIKE on both SQLite and PostgreSQL.
     service_types: str = Field(max_length=500)
-    licence_numbers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    licence_numbers: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     offline: bool = False
     in_cluster: bool = False
     brand_level: str = Field(default="none", max_length=20)
     status: str = Field(max_length=20, index=True)
     filed_on: date
-    status_history: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status_history: list[dict] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     # Brand level decisions (品牌机构认定), oldest first: level, decided_on, decision_reference.
     brand_history: list[dict] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'"))
+        default_factory=empty_list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'"))
     )
     version: int = 1
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from zhichan.db import UTCDateTime
+from zhichan.fields import empty_list
 
 
 class Case(SQLModel, table=True):
@@ -39,7 +40,7 @@ class Case(SQLModel, table=True):
     status: str = Field(max_length=20, index=True)
     deadline_rule: dict = Field(sa_column=Column(JSON, nullable=False))
     extension: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    suspensions: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    suspensions: list[dict] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     due_date: date | None = None
     # Start of the open-ended overdue stretch: the case is overdue today iff this is <= today.
     overdue_since: date | None = Field(default=None, index=True)
@@ -53,7 +54,7 @@ class Case(SQLModel, table=True):
     transfer: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     closed_date: date | None = Field(default=None, index=True)
     closed_on_time: bool | None = None
-    timeline: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    timeline: list[dict] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     version: int = 1
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
@@ -85,8 +86,8 @@ class RegionPolicy(SQLModel, table=True):
     __tablename__ = "region_policy"
 
     region: str = Field(primary_key=True, max_length=32)
-    deadline_rules: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    watch_windows: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    deadline_rules: list[dict] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
+    watch_windows: list[dict] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     version: int = 1
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
@@ -102,8 +103,8 @@ class WatchlistEntry(SQLModel, table=True):
     region: str = Field(max_length=32)
     uscc: str = Field(max_length=18)
     respondent_name: str = Field(max_length=200)
-    decisions: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    listed_periods: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    decisions: list[dict] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
+    listed_periods: list[dict] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     version: int = 1
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

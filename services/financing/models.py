@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from zhichan.db import UTCDateTime
+from zhichan.fields import empty_list
 from zhichan.money_column import YuanInFen
 
 
@@ -56,7 +57,7 @@ class Pledge(Stamped, table=True):
     outstanding_at_default: Decimal | None = _money(nullable=True)
     disposed_on: date | None = None
     disposal_proceeds: Decimal | None = _money(nullable=True)
-    status_history: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status_history: list[dict] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
 
 
 class IpAsset(SQLModel, table=True):
@@ -153,7 +154,7 @@ class MatchmakingEvent(Stamped, table=True):
     title: str = Field(max_length=200)
     held_on: date
     organiser: str = Field(max_length=200)
-    banks: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    banks: list[str] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     enterprises_attending: int
     intended_amount: Decimal = _money()
     signed_amount: Decimal = _money()

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column, ForeignKey, Index, String, Text, TypeDecora
 from sqlmodel import Field, SQLModel
 
 from zhichan.db import UTCDateTime
+from zhichan.fields import empty_dict, empty_list
 from zhichan.region_sync import CustomRegion  # noqa: F401 - the table is part of this service's schema
 
 
@@ -52,8 +53,8 @@ class Plan(SQLModel, table=True):
     end: date
     status: str = Field(max_length=20, index=True)
     # Other regions the file introduced (``regions:``), kept so an export is the file again.
-    regions: list[dict] = Field(default_factory=list, sa_column=_json())
-    status_history: list[dict] = Field(default_factory=list, sa_column=_json())
+    regions: list[dict] = Field(default_factory=empty_list, sa_column=_json())
+    status_history: list[dict] = Field(default_factory=empty_list, sa_column=_json())
     version: int = 1
     created_at: datetime = Field(sa_column=_timestamp())
     updated_at: datetime = Field(sa_column=_timestamp())
@@ -76,10 +77,10 @@ class Indicator(SQLModel, table=True):
     baseline_year: int | None = None
     baseline_value: Decimal | None = Field(default=None, sa_column=_decimal(nullable=True))
     target: Decimal = Field(sa_column=_decimal())
-    milestones: dict[str, str] = Field(default_factory=dict, sa_column=_json())  # year → decimal text
-    responsible: list[str] = Field(default_factory=list, sa_column=_json())
+    milestones: dict[str, str] = Field(default_factory=empty_dict, sa_column=_json())  # year → decimal text
+    responsible: list[str] = Field(default_factory=empty_list, sa_column=_json())
     source_metric: str | None = Field(default=None, max_length=100)  # None: reported
-    source_filters: dict = Field(default_factory=dict, sa_column=_json())
+    source_filters: dict = Field(default_factory=empty_dict, sa_column=_json())
     version: int = 1
     created_at: datetime = Field(sa_column=_timestamp())
     updated_at: datetime = Field(sa_column=_timestamp())
@@ -94,12 +95,12 @@ class Task(SQLModel, table=True):
     key: str = Field(max_length=100)
     position: int
     title: str = Field(max_length=1000)
-    responsible: list[str] = Field(default_factory=list, sa_column=_json())
+    responsible: list[str] = Field(default_factory=empty_list, sa_column=_json())
     due: date | None = None
-    indicators: list[str] = Field(default_factory=list, sa_column=_json())
+    indicators: list[str] = Field(default_factory=empty_list, sa_column=_json())
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     status: str = Field(max_length=20)
-    status_history: list[dict] = Field(default_factory=list, sa_column=_json())
+    status_history: list[dict] = Field(default_factory=empty_list, sa_column=_json())
     version: int = 1
     created_at: datetime = Field(sa_column=_timestamp())
     updated_at: datetime = Field(sa_column=_timestamp())
