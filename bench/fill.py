@@ -45,7 +45,7 @@ async def fill(url: str, divisor: int) -> dict[str, int]:
                 for i in range(0, len(values), CHUNK):
                     await session.execute(insert(table), values[i : i + CHUNK])
             for envelope in plans:
-                await apply_event(session, envelope, remember=False)
+                await apply_event(session, envelope)
             await session.commit()
     finally:
         await engine.dispose()

@@ -227,7 +227,7 @@ async def _write(session_factory, chunk: _Prepared, totals: RebuildReport) -> No
     async with session_factory() as session:
         await mark_changed(session)  # a gateway left running would otherwise serve views cached before
         for envelope in chunk.one_by_one:
-            await apply_event(session, envelope, remember=False)
+            await apply_event(session, envelope)
         # The bulk of the log (cases, pledges, agencies …): every state of the chunk at once.
         await apply_prepared(session, chunk.states)
         received_at = utcnow()

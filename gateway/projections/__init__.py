@@ -20,9 +20,9 @@ from zhichan.events.envelope import Envelope
 from zhichan.observability import traceparent_var
 
 
-async def apply_event(session: AsyncSession, envelope: Envelope, *, remember: bool = True) -> None:
-    """Applies one event; ``remember`` keeps it among the recent events (a replay records those
-    itself, for every event, including the ones it does not need to apply)."""
+async def apply_event(session: AsyncSession, envelope: Envelope) -> None:
+    """Applies one event to the read model. The recent events are its callers' to write, once for
+    many events (:func:`apply_events`, the replay)."""
     if not is_kept(envelope):
         return
     await mark_changed(session)  # views cached before this event are stale once it commits
@@ -38,8 +38,6 @@ async def apply_event(session: AsyncSession, envelope: Envelope, *, remember: bo
     else:
         facts = FACTS_OF[(envelope.service, envelope.aggregate)](envelope.data)
         await apply_states(session, [(key, envelope.aggregateversion, facts)])
-    if remember:
-        session.add(recent_event(envelope))
 
 
 async def apply_events(session: AsyncSession, envelopes: list[Envelope]) -> None:
@@ -51,7 +49,7 @@ async def apply_events(session: AsyncSession, envelopes: list[Envelope]) -> None
         to_facts = FACTS_OF.get((envelope.service, envelope.aggregate))
         if to_facts is None:  # regions, plans, reports: few, and kept in rows of their own
             traceparent_var.set(envelope.traceparent)  # logs of the projection carry the writer's trace
-            await apply_event(session, envelope, remember=False)
+            await apply_event(session, envelope)
         else:
             key = f"{envelope.service}/{envelope.aggregate}/{envelope.aggregate_id}"
             states.append((key, envelope.aggregateversion, to_facts(envelope.data)))

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.models import RecentEvent
-from gateway.projections import apply_event, apply_events
+from gateway.projections import apply_events
 from gateway.viewcache import read_stamp
 from zhichan.events.envelope import Envelope, event_type
 from zhichan.testing import auth
@@ -55,7 +55,7 @@ def agency_event(
 async def feed(app, *envelopes: Envelope) -> None:
     async with app.state.session_factory() as session:
         for envelope in envelopes:
-            await apply_event(session, envelope)
+            await apply_events(session, [envelope])  # a fetch of one, as the live consumer may
         await session.commit()
 
 
@@ -143,8 +143,8 @@ async def test_unknown_resources_and_dead_services_are_problems(app_client):
 
 
 async def test_a_fetch_applied_at_once_ends_where_its_events_one_by_one_end(app_client):
-    """The live consumer applies each fetch with apply_events: same read model as apply_event
-    per event, even with an aggregate twice in the fetch and its older version last."""
+    """The live consumer applies each fetch with apply_events: same read model as its events in
+    fetches of one, even with an aggregate twice in the fetch and its older version last."""
     app, client = app_client
 
     def events(prefix: str, region: str) -> list[Envelope]:

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from gateway.projections import apply_event
+from gateway.projections import apply_events
 from services.targets.app import create_app as create_targets
 from zhichan.events.envelope import Envelope, event_type
 from zhichan.events.outbox import OutboxEvent
@@ -139,7 +139,7 @@ async def targets_events(tmp_path):
 async def feed(app, envelopes) -> None:
     async with app.state.session_factory() as session:
         for e in envelopes:
-            await apply_event(session, e)
+            await apply_events(session, [e])  # a fetch of one, as the live consumer may
         await session.commit()
 
 
