@@ -103,8 +103,6 @@ async def file_agency(session: AsyncSession, data: AgencyCreate, user: User) -> 
     filed_on = data.filed_on or today()
     if filed_on > today():
         raise Invalid.field(["filed_on"], "the filing date lies in the future")
-    if existing := await _live_uscc_taken(session, data.uscc):
-        raise Conflict(f"USCC {data.uscc} is already filed as agency {existing.id} ({existing.status})")
     now = utcnow()
     agency = Agency(
         id=new_id(),
@@ -127,10 +125,14 @@ async def file_agency(session: AsyncSession, data: AgencyCreate, user: User) -> 
     session.add(agency)
     _publish(session, agency, "filed", user)
     try:
+        # The live-USCC unique index decides, not a lookup beforehand: one statement less on
+        # every filing (bench/: a fifth of a create's CPU), and no race between look and write.
         await session.commit()
-    except IntegrityError:  # a concurrent filing of the same USCC won the race
+    except IntegrityError:
         await session.rollback()
-        raise Conflict(f"USCC {data.uscc} is already filed") from None
+        if existing := await _live_uscc_taken(session, data.uscc):
+            raise Conflict(f"USCC {data.uscc} is already filed as agency {existing.id} ({existing.status})") from None
+        raise Conflict(f"USCC {data.uscc} is already filed") from None  # and deregistered since
     return agency
 
 

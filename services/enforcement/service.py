@@ -491,11 +491,6 @@ async def _check_campaign(session: AsyncSession, campaign_id: str, region: str, 
         )
 
 
-async def _case_number_taken(session: AsyncSession, region: str, number: str) -> bool:
-    found = await session.execute(select(Case.id).where(Case.region == region, Case.case_number == number).limit(1))
-    return found.first() is not None
-
-
 def _domain_problem(exc: Exception, cf: CaseFile, action: str) -> Exception:
     if isinstance(exc, domain.TransitionNotAllowed):
         return Conflict(str(exc), current_status=exc.status, action=exc.action)
@@ -518,8 +513,6 @@ async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Case
         raise Invalid.field(["campaign_id"], "a case that comes from a campaign names the campaign")
     if data.campaign_id:
         await _check_campaign(session, data.campaign_id, data.region, filed)
-    if await _case_number_taken(session, data.region, data.case_number):
-        raise Conflict(f"case number {data.case_number} is already used in region {data.region}")
     now = utcnow()
     respondent = data.respondent
     case = Case(
@@ -550,7 +543,7 @@ async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Case
     _publish_case(session, case, "filed", user)
     try:
         await session.commit()
-    except IntegrityError:  # a concurrent filing of the same number won the race
+    except IntegrityError:  # the (region, case number) constraint decides: no lookup beforehand
         await session.rollback()
         raise Conflict(f"case number {data.case_number} is already used in region {data.region}") from None
     return case

@@ -66,6 +66,8 @@ async def test_duplicate_uscc_among_live_agencies_is_409(app_client, officer):
     first = (await client.post("/agencies", json=agency_body(1), headers=officer)).json()
     dup = await client.post("/agencies", json=agency_body(1, name="另一家"), headers=officer)
     assert dup.status_code == 409 and dup.headers["content-type"] == "application/problem+json"
+    assert first["id"] in dup.json()["detail"]  # the agency already filed is named
+    assert await count_agencies(app) == 1 and len(await outbox_rows(app)) == 1  # nothing written
     await client.post(f"/agencies/{first['id']}/deregister", headers=officer)
     again = await client.post("/agencies", json=agency_body(1, name="重新备案"), headers=officer)
     assert again.status_code == 201
