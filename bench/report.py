@@ -62,10 +62,11 @@ def markdown(results: dict) -> str:
             "",
             f"Closed loop: {a['concurrency']} concurrent writers from a separate process (asyncio + httpx), "
             f"{a['write_seconds']} s per point. *Service*: the agencies service (validation, JWT auth, "
-            "idempotency middleware, USCC uniqueness check, row + outbox event in one transaction, relay "
-            "publishing to the broker). *Bare*: `bench/bare.py`, a FastAPI app inserting the same row into "
-            "the same table (same migrations, same engine settings) with no checks. *Rows*: agencies already "
-            "in the table (full size 20,000; 1/10; 1/100). Goal: ≥ 80 % of bare throughput, p99 ≤ 1.5×.",
+            "idempotency middleware, USCC uniqueness (a partial unique index), row + outbox event in one "
+            "transaction, relay publishing to the broker). *Bare*: `bench/bare.py`, a FastAPI app inserting "
+            "the same row into the same table (same migrations, same engine settings) with no checks. "
+            "*Rows*: agencies already in the table (full size 20,000; 1/10; 1/100). Goal: ≥ 80 % of bare "
+            "throughput, p99 ≤ 1.5×.",
             "",
             "| database | rows | service req/s | bare req/s | ratio | service p99 ms | bare p99 ms | p99 × | goal |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---|",

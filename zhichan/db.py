@@ -19,6 +19,8 @@ from sqlalchemy.util import await_
 log = logging.getLogger("zhichan.db")
 
 SQLITE_BUSY_SECONDS = 30
+# Execution option of a transaction that only reads (see :func:`reads_only`).
+READS_ONLY = "zhichan_reads_only"
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
@@ -42,6 +44,10 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin_immediate(conn):
+            if conn.get_execution_options().get(READS_ONLY):
+                # WAL: a reader neither waits for the writer nor blocks it, so it needs no turn.
+                conn.exec_driver_sql("BEGIN DEFERRED")
+                return
             queue.enter(conn)
             try:
                 # Take the write lock at BEGIN so two writers never deadlock upgrading a read lock.
@@ -101,6 +107,14 @@ class TransactionQueue:
         lock = self._held.pop(conn, None)
         if lock is not None:
             lock.release()
+
+
+async def reads_only(session: AsyncSession) -> None:
+    """Declares the session's transaction a reader; call it before the first statement. On
+    SQLite it then begins DEFERRED and skips this process's :class:`TransactionQueue`, so it does
+    not wait behind the writes queued there (the relay's look for unsent rows waited behind every
+    request in line). It must not write: a write would need the lock it did not take."""
+    await session.connection(execution_options={READS_ONLY: True})
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:

@@ -20,7 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from zhichan.clock import utcnow
-from zhichan.db import SessionFactory
+from zhichan.db import SessionFactory, reads_only
 from zhichan.events.broker import ensure_topics, make_producer
 from zhichan.events.envelope import topic_of
 from zhichan.events.outbox import OutboxEvent, RelayLease
@@ -104,6 +104,7 @@ class OutboxRelay:
     async def publish_pending(self) -> int:
         """Sends one batch of unsent rows in id order; returns how many were sent."""
         async with self.session_factory() as session:
+            await reads_only(session)
             rows = (
                 await session.execute(
                     select(

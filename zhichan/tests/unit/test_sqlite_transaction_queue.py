@@ -60,3 +60,28 @@ async def test_a_turn_that_never_comes_falls_back_to_sqlites_busy_timeout(tmp_pa
         await asyncio.wait_for(insert(engine, 1), timeout=10)
     finally:
         await engine.dispose()
+
+
+async def test_a_reader_does_not_wait_for_the_writers_in_line(engine, monkeypatch):
+    """The relay's look for unsent rows: it sees what is committed, while a write is open and
+    others wait behind it."""
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 600)
+    await insert(engine, 1)
+    holder = await engine.connect()
+    await holder.begin()
+    await holder.execute(text("INSERT INTO t (n) VALUES (2)"))
+    waiting = asyncio.create_task(insert(engine, 3))
+
+    async def read() -> list[int]:
+        async with AsyncSession(engine) as session:
+            await db.reads_only(session)
+            return (await session.execute(text("SELECT n FROM t ORDER BY n"))).scalars().all()
+
+    assert await asyncio.wait_for(read(), timeout=10) == [1]  # not the open transaction's row
+    assert not waiting.done()
+    await holder.commit()
+    await holder.close()
+    await asyncio.wait_for(waiting, timeout=10)
+    assert await asyncio.wait_for(read(), timeout=10) == [1, 2, 3]
