@@ -20,7 +20,7 @@ from gateway.freshness import freshness
 from gateway.metrics import COMPUTED, MetricQuery, SeriesSums, metric_value, metric_windows, parse_filters
 from gateway.models import PlanView
 from gateway.viewcache import ViewCache, read_stamp
-from zhichan.api.deps import SessionDep
+from zhichan.api.deps import ReadingSessionDep
 from zhichan.api.problems import PROBLEM_RESPONSES, Forbidden, Invalid, NotFound
 from zhichan.auth import CurrentUser, OptionalUser, User
 from zhichan.clock import today
@@ -94,7 +94,7 @@ def metric_request(
 async def read_metric(
     name: str,
     request: Request,
-    session: SessionDep,
+    session: ReadingSessionDep,
     user: CurrentUser,
     region: MetricRegion = None,
     as_of: Annotated[
@@ -128,7 +128,7 @@ async def read_metric(
 async def metric_series(
     name: str,
     request: Request,
-    session: SessionDep,
+    session: ReadingSessionDep,
     user: CurrentUser,
     region: MetricRegion = None,
     start: Window = None,
@@ -171,7 +171,7 @@ async def metric_series(
 @router.get("/plans", summary="Plans the gateway knows: published ones, and drafts in your regions")
 async def list_plans(
     request: Request,
-    session: SessionDep,
+    session: ReadingSessionDep,
     user: OptionalUser,
     region: Annotated[str | None, Query(description="Region; descendants included")] = None,
 ) -> Response:
@@ -213,7 +213,7 @@ async def list_plans(
 async def plan_progress(
     key: str,
     request: Request,
-    session: SessionDep,
+    session: ReadingSessionDep,
     user: OptionalUser,
     as_of: AsOf = None,
     format: Literal["json", "xlsx"] = "json",
@@ -239,7 +239,7 @@ async def indicator_series(
     key: str,
     ikey: str,
     request: Request,
-    session: SessionDep,
+    session: ReadingSessionDep,
     user: OptionalUser,
     as_of: AsOf = None,
     interval: Literal["month", "year"] = "month",
@@ -258,7 +258,7 @@ async def indicator_series(
 
 @router.get("/regions/{code}", summary="Region overview: plans, headline figures of each domain, latest events")
 async def region_overview(
-    code: str, request: Request, session: SessionDep, user: CurrentUser, as_of: AsOf = None
+    code: str, request: Request, session: ReadingSessionDep, user: CurrentUser, as_of: AsOf = None
 ) -> Response:
     check_region(user, code)
     stamp = await read_stamp(session)
@@ -270,7 +270,7 @@ async def region_overview(
 
 
 @router.get("/scorecard", summary="Every region you see, side by side")
-async def scorecard(request: Request, session: SessionDep, user: CurrentUser, as_of: AsOf = None) -> Response:
+async def scorecard(request: Request, session: ReadingSessionDep, user: CurrentUser, as_of: AsOf = None) -> Response:
     cache: ViewCache = request.app.state.view_cache
     stamp = await read_stamp(session)  # first: the regions and rows read next are at least this new
     # Finding the regions reads the recent events (a million at a city's decade): kept too.

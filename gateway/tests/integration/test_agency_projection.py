@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 
 import pytest
@@ -170,3 +171,18 @@ async def test_a_fetch_applied_at_once_ends_where_its_events_one_by_one_end(app_
     async with app.state.session_factory() as session:
         recent = (await session.execute(select(RecentEvent.region, func.count()).group_by(RecentEvent.region))).all()
     assert dict(recent) == {"320311": 5, "320312": 5}
+
+
+async def test_views_answer_while_events_are_being_applied(app_client, monkeypatch):
+    """A view only reads: it neither waits for an apply in progress nor holds one up (on SQLite
+    a reader takes no write lock and no turn in the process's transaction queue)."""
+    from zhichan import db
+
+    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 600)  # waiting for the apply would time out the test
+    app, client = app_client
+    await feed(app, agency_event("A", 2, ACTIVE))
+    async with app.state.session_factory() as applying:
+        await apply_events(applying, [agency_event("B", 2, ACTIVE)])  # not committed yet
+        assert await asyncio.wait_for(value(client), timeout=10) == 1
+        await applying.commit()
+    assert await value(client) == 2
