@@ -15,10 +15,10 @@ import json
 import sys
 import time
 from collections import Counter
-
-import httpx
+from urllib.parse import urlsplit
 
 from bench.bodies import BODIES
+from bench.http1 import Client, HttpError
 from zhichan.testing import auth
 
 
@@ -28,17 +28,17 @@ class Tally:
         self.latencies: list[float] = []
         self.failures: list[str] = []
 
-    async def request(self, client: httpx.AsyncClient, method: str, url: str, **kwargs) -> None:
+    async def request(self, client: Client, method: str, url: str, body: object = None) -> None:
         started = time.perf_counter()
         try:
-            resp = await client.request(method, url, **kwargs)
-        except httpx.HTTPError as exc:
+            resp = await client.request(method, _path_of(url), body)
+        except (HttpError, TimeoutError) as exc:
             self.statuses[0] += 1
             self.failures.append(repr(exc))
             return
         elapsed = (time.perf_counter() - started) * 1000
-        self.statuses[resp.status_code] += 1
-        if resp.status_code < 400:
+        self.statuses[resp.status] += 1
+        if resp.status < 400:
             self.latencies.append(elapsed)
         elif len(self.failures) < 5:
             self.failures.append(resp.text[:300])
@@ -56,9 +56,13 @@ class Tally:
 CONNECTIONS_PER_TARGET = 64
 
 
-def client_for(connections: int) -> httpx.AsyncClient:
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    return httpx.AsyncClient(limits=limits, timeout=30.0, headers=auth("admin"))
+def client_for(url: str, connections: int) -> Client:
+    return Client(url, connections, headers=auth("admin"))
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 async def closed(spec: dict) -> dict:
@@ -66,14 +70,17 @@ async def closed(spec: dict) -> dict:
     make_body = BODIES[spec["kind"]]
     deadline = time.perf_counter() + spec["seconds"]
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(client: Client) -> None:
         while time.perf_counter() < deadline:
-            await tally.request(client, "POST", spec["url"], json=make_body(next(serial)))
+            await tally.request(client, "POST", spec["url"], make_body(next(serial)))
 
-    async with client_for(spec["concurrency"]) as client:
+    client = client_for(spec["url"], spec["concurrency"])
+    try:
         started = time.perf_counter()
         await asyncio.gather(*[worker(client) for _ in range(spec["concurrency"])])
         return tally.result(time.perf_counter() - started)
+    finally:
+        await client.close()
 
 
 async def paced(spec: dict) -> dict:
@@ -82,16 +89,13 @@ async def paced(spec: dict) -> dict:
     interval = 1.0 / spec["rate"]
     total = int(spec["rate"] * spec["seconds"])
     pending: set[asyncio.Task] = set()
-    # Requests beyond the connections wait here, not in httpx's pool: its queue costs time in
-    # proportion to its length per request, and a platform falling behind at 200/s made the load
-    # client the bottleneck (100 % CPU, the services idle).
-    connections = [asyncio.Semaphore(CONNECTIONS_PER_TARGET) for _ in targets]
+    # Requests beyond the connections wait on the client's semaphore (httpx's pool queue cost
+    # time in proportion to its length per request: at 200/s the load client became the bottleneck).
 
-    async def request(i: int, client: httpx.AsyncClient, body: dict) -> None:
-        async with connections[i]:
-            await tallies[i].request(client, "POST", targets[i]["url"], json=body)
+    async def request(i: int, client: Client, body: dict) -> None:
+        await tallies[i].request(client, "POST", targets[i]["url"], body)
 
-    clients = [client_for(CONNECTIONS_PER_TARGET) for _ in targets]
+    clients = [client_for(t["url"], CONNECTIONS_PER_TARGET) for t in targets]
     try:
         started = time.perf_counter()
         for n in range(total):
@@ -108,7 +112,7 @@ async def paced(spec: dict) -> dict:
         seconds = time.perf_counter() - started
     finally:
         for client in clients:
-            await client.aclose()
+            await client.close()
     return {"targets": [t.result(seconds) for t in tallies], "seconds": seconds}
 
 
@@ -117,16 +121,19 @@ async def sequential(spec: dict) -> dict:
     requests the next (a list of distinct URLs measures answers not served from a cache)."""
     results = {}
     warmup = spec.get("warmup", 20)
-    async with client_for(1) as client:
-        for name, urls in spec["urls"].items():
-            urls = [urls] if isinstance(urls, str) else urls
+    for name, urls in spec["urls"].items():
+        urls = [urls] if isinstance(urls, str) else urls
+        client = client_for(urls[0], 1)  # every URL of a name is on one host
+        try:
             for n in range(warmup):
-                await client.get(urls[n % len(urls)])
+                await client.request("GET", _path_of(urls[n % len(urls)]))
             tally = Tally()
             started = time.perf_counter()
             for n in range(warmup, warmup + spec["count"]):
                 await tally.request(client, "GET", urls[n % len(urls)])
             results[name] = tally.result(time.perf_counter() - started)
+        finally:
+            await client.close()
     return results
 
 

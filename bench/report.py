@@ -60,7 +60,7 @@ def markdown(results: dict) -> str:
         out += [
             "## 1. Write path — POST /agencies vs a bare insert",
             "",
-            f"Closed loop: {a['concurrency']} concurrent writers from a separate process (asyncio + httpx), "
+            f"Closed loop: {a['concurrency']} concurrent writers from a separate process (asyncio, bench/http1.py), "
             f"{a['write_seconds']} s per point. *Service*: the agencies service (validation, JWT auth, "
             "idempotency middleware, USCC uniqueness (a partial unique index), row + outbox event in one "
             "transaction, relay publishing to the broker). *Bare*: `bench/bare.py`, a FastAPI app inserting "
