@@ -11,6 +11,7 @@ show. The views end up exactly as the live consumer left them.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import multiprocessing
 import os
@@ -27,7 +28,7 @@ from sqlalchemy import delete, event, func, select
 
 from gateway.facts import FACTS_OF
 from gateway.models import RecentEvent
-from gateway.projections import apply_event, is_kept
+from gateway.projections import apply_event, kept_type
 from gateway.readmodel import PreparedStates, apply_prepared, prepare_states
 from gateway.settings import GatewaySettings
 from gateway.viewcache import mark_changed
@@ -36,7 +37,7 @@ from zhichan.clock import utcnow
 from zhichan.db import insert_many, is_sqlite, make_engine, make_session_factory
 from zhichan.events.broker import ALL_TOPICS, ensure_topics
 from zhichan.events.consumer import FETCH_MAX_WAIT_MS, ConsumerPosition, InboxEvent
-from zhichan.events.envelope import Envelope
+from zhichan.events.envelope import Envelope, read_plain
 from zhichan.settings import PlatformSettings
 
 log = logging.getLogger("zhichan.gateway.rebuild")
@@ -175,52 +176,71 @@ class _Prepared:
 
 
 def _prepare(chunk: list[tuple[str, int, int, bytes]]) -> _Prepared:
-    newest: dict[str, Envelope] = {}
-    ordered: list[Envelope] = []
+    newest: dict[str, tuple[int, dict]] = {}  # key → (version, the event's fields)
+    ordered: list[bytes | Envelope] = []
+    plans: dict[str, tuple[int, bytes | Envelope]] = {}
     inbox: dict[str, str] = {}  # an event published twice (at-least-once relay) is in the log twice
-    kept_by_region: dict[str, list[Envelope]] = defaultdict(list)
+    kept_by_region: dict[str, list[tuple[str, str, str, str, datetime]]] = defaultdict(list)
     positions = {}
     unparseable = 0
     for topic, partition, offset, value in chunk:
-        try:
-            envelope = Envelope.from_json(value)
-        except (ValidationError, ValueError):
-            unparseable += 1
+        # The plain shape our services write is checked without building the model (half the
+        # cost); anything else is the model's to accept or refuse, as the live consumer does.
+        fields, model = read_plain(value), None
+        if fields is None:
+            try:
+                model = Envelope.from_json(value)
+            except (ValidationError, ValueError):
+                unparseable += 1
+                continue
+            fields = model.model_dump()
+        event_id, event_type, event_time = fields["id"], fields["type"], fields["time"]
+        positions[(topic, partition)] = (offset, event_id, event_type, event_time)
+        if event_id in inbox:
             continue
-        positions[(topic, partition)] = (offset, envelope.id, envelope.type, envelope.time)
-        if envelope.id in inbox:
+        inbox[event_id] = topic
+        _, service, aggregate, _ = event_type.split(".", 3)
+        if not kept_type(event_type, service, aggregate):
             continue
-        inbox[envelope.id] = topic
-        if not is_kept(envelope):
+        subject, region = fields["subject"], fields["region"]
+        kept_by_region[region].append((event_id, event_type, subject, region, event_time))
+        version = fields["aggregateversion"]
+        if service == "targets" and aggregate != "plan":
+            ordered.append(model or value)
             continue
-        kept_by_region[envelope.region].append(envelope)
-        if envelope.service == "targets" and envelope.aggregate != "plan":
-            ordered.append(envelope)
-        else:
-            key = f"{envelope.service}/{envelope.aggregate}/{envelope.aggregate_id}"
-            if key not in newest or envelope.aggregateversion > newest[key].aggregateversion:
-                newest[key] = envelope
-    states, plans = [], []
-    for key, envelope in newest.items():
-        to_facts = FACTS_OF.get((envelope.service, envelope.aggregate))
-        if to_facts is None:
-            plans.append(envelope)
-        else:
-            states.append((key, envelope.aggregateversion, to_facts(envelope.data)))
+        key = f"{service}/{aggregate}/{subject.split('/', 1)[1]}"
+        if service == "targets":
+            if key not in plans or version > plans[key][0]:
+                plans[key] = (version, model or value)
+        elif key not in newest or version > newest[key][0]:
+            newest[key] = (version, fields)
+    states = []
+    for key, (version, fields) in newest.items():
+        _, service, aggregate, _ = fields["type"].split(".", 3)
+        states.append((key, version, FACTS_OF[(service, aggregate)](fields["data"])))
     recent = [
-        (e.id, e.type, e.subject, e.region, e.time)
-        for events in kept_by_region.values()
-        for e in sorted(events, key=lambda e: e.time, reverse=True)[:RECENT_EVENTS_KEPT_PER_REGION]
+        row
+        for rows in kept_by_region.values()
+        for row in heapq.nlargest(RECENT_EVENTS_KEPT_PER_REGION, rows, key=_time_of)
     ]
     return _Prepared(
         events=len(chunk),
         unparseable=unparseable,
-        one_by_one=ordered + plans,
+        # Regions, reports and plans are few: apply_event takes the model itself.
+        one_by_one=[_model(event) for event in [*ordered, *(event for _v, event in plans.values())]],
         states=prepare_states(states),
         inbox=list(inbox.items()),
         recent=recent,
         positions=positions,
     )
+
+
+def _model(event: bytes | Envelope) -> Envelope:
+    return event if isinstance(event, Envelope) else Envelope.from_json(event)
+
+
+def _time_of(row: tuple[str, str, str, str, datetime]) -> datetime:
+    return row[4]
 
 
 async def _write(session_factory, chunk: _Prepared, totals: RebuildReport) -> None:
