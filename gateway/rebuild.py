@@ -43,8 +43,14 @@ from zhichan.settings import PlatformSettings
 log = logging.getLogger("zhichan.gateway.rebuild")
 GATEWAY_DIR = Path(__file__).parent
 CHUNK = 20_000
+# Chunks written in one transaction. Each chunk's daily sums land all over the series' b-tree, and
+# a commit writes every page it dirtied (SQLite: to the WAL, then back into the file): at a city's
+# full size a commit per chunk rewrote most of series_daily each time, half the writer's CPU.
+CHUNKS_PER_TRANSACTION = 10
 MAX_WORKERS = 4
-SQLITE_CACHE_KIB = 256 * 1024
+# The pages a transaction of CHUNKS_PER_TRANSACTION dirties must fit, or SQLite spills them early
+# and the upserts read pages back: a city's daily sums are ~550 MB.
+SQLITE_CACHE_KIB = 1024 * 1024
 # The overview shows a region's 20 newest events (its descendants' included): a replay keeps the
 # newest 100 of each region, enough for any union of regions, instead of every event of a decade.
 RECENT_EVENTS_KEPT_PER_REGION = 100
@@ -95,6 +101,7 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
     await consumer.start()
     totals = RebuildReport(0, 0, 0, 0.0)
     workers = _Workers()
+    writer = _Writer(session_factory, totals)
     try:
         # A consumer that subscribes to nothing knows no topic's partitions until it asks:
         # without this, topics missing from its first metadata were silently left out.
@@ -109,7 +116,7 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
         preparing: deque[asyncio.Future[_Prepared]] = deque()
 
         async def write_oldest() -> None:
-            await _write(session_factory, await preparing.popleft(), totals)
+            await writer.write(await preparing.popleft())
 
         # The log ends where the reported end offsets say AND nothing more arrives for a while:
         # the embedded Tansu reports end offsets lower than what it serves when producers batch.
@@ -119,19 +126,21 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
             for tp, messages in batches.items():
                 chunk += [(tp.topic, tp.partition, m.offset, m.value) for m in messages]
             quiet_polls = 0 if batches else quiet_polls + 1
-            if len(chunk) >= CHUNK:
+            while len(chunk) >= CHUNK:  # chunks of CHUNK events, however the fetches came
                 # Parsing and turning states into facts is most of a replay's work, and pure:
                 # other processes prepare the next chunks while this one writes, in log order.
-                preparing.append(asyncio.get_running_loop().run_in_executor(workers.get(), _prepare, chunk))
-                chunk = []
+                full, chunk = chunk[:CHUNK], chunk[CHUNK:]
+                preparing.append(asyncio.get_running_loop().run_in_executor(workers.get(), _prepare, full))
                 if len(preparing) > workers.size:
                     await write_oldest()
         if chunk:
             preparing.append(asyncio.get_running_loop().run_in_executor(workers.get_if_started(), _prepare, chunk))
         while preparing:
             await write_oldest()
+        await writer.commit()
         await _prune_recent_events(session_factory)
     finally:
+        await writer.close()
         workers.shutdown()
         await consumer.stop()
         await engine.dispose()
@@ -243,33 +252,60 @@ def _time_of(row: tuple[str, str, str, str, datetime]) -> datetime:
     return row[4]
 
 
-async def _write(session_factory, chunk: _Prepared, totals: RebuildReport) -> None:
-    async with session_factory() as session:
-        await mark_changed(session)  # a gateway left running would otherwise serve views cached before
-        for envelope in chunk.one_by_one:
-            await apply_event(session, envelope)
-        # The bulk of the log (cases, pledges, agencies …): every state of the chunk at once.
-        await apply_prepared(session, chunk.states)
-        received_at = utcnow()
-        await insert_many(
-            session,
-            InboxEvent.__table__,
-            ("event_id", "topic", "received_at"),
-            [(event_id, topic, received_at) for event_id, topic in chunk.inbox],
-            "ON CONFLICT DO NOTHING",
-        )
-        await insert_many(
-            session,
-            RecentEvent.__table__,
-            ("event_id", "type", "subject", "region", "time"),
-            chunk.recent,
-            "ON CONFLICT DO NOTHING",
-        )
-        await _record_positions(session, chunk.positions)
-        await session.commit()
-    totals.events += chunk.events
-    totals.unparseable += chunk.unparseable
-    totals.applied += len(chunk.one_by_one) + len(chunk.states.rows)
+class _Writer:
+    """Writes prepared chunks in log order, CHUNKS_PER_TRANSACTION to a transaction."""
+
+    def __init__(self, session_factory, totals: RebuildReport) -> None:
+        self._session_factory = session_factory
+        self._session = None
+        self._chunks = 0
+        self._totals = totals
+
+    async def write(self, chunk: _Prepared) -> None:
+        if self._session is None:
+            self._session = self._session_factory()
+            # A gateway left running would otherwise serve views cached before.
+            await mark_changed(self._session)
+        await _write(self._session, chunk)
+        self._totals.events += chunk.events
+        self._totals.unparseable += chunk.unparseable
+        self._totals.applied += len(chunk.one_by_one) + len(chunk.states.rows)
+        self._chunks += 1
+        if self._chunks % CHUNKS_PER_TRANSACTION == 0:
+            await self.commit()
+
+    async def commit(self) -> None:
+        if self._session is not None:
+            await self._session.commit()
+            await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()  # a transaction left open (a failed replay) is rolled back
+
+
+async def _write(session, chunk: _Prepared) -> None:
+    for envelope in chunk.one_by_one:
+        await apply_event(session, envelope)
+    # The bulk of the log (cases, pledges, agencies …): every state of the chunk at once.
+    await apply_prepared(session, chunk.states)
+    received_at = utcnow()
+    await insert_many(
+        session,
+        InboxEvent.__table__,
+        ("event_id", "topic", "received_at"),
+        [(event_id, topic, received_at) for event_id, topic in chunk.inbox],
+        "ON CONFLICT DO NOTHING",
+    )
+    await insert_many(
+        session,
+        RecentEvent.__table__,
+        ("event_id", "type", "subject", "region", "time"),
+        chunk.recent,
+        "ON CONFLICT DO NOTHING",
+    )
+    await _record_positions(session, chunk.positions)
 
 
 async def _prune_recent_events(session_factory) -> None:
