@@ -11,6 +11,7 @@ show. The views end up exactly as the live consumer left them.
 from __future__ import annotations
 
 import asyncio
+import gc
 import heapq
 import logging
 import multiprocessing
@@ -185,6 +186,19 @@ class _Prepared:
 
 
 def _prepare(chunk: list[tuple[str, int, int, bytes]]) -> _Prepared:
+    # A chunk's parsed events are hundreds of thousands of dicts, lists and tuples, none in a
+    # cycle, that the cyclic collector traversed again and again as they piled up: ~40 % of the
+    # worker's CPU (47 -> 26 us per event). Reference counting frees them all the same.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _prepare_chunk(chunk)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _prepare_chunk(chunk: list[tuple[str, int, int, bytes]]) -> _Prepared:
     newest: dict[str, tuple[int, dict]] = {}  # key → (version, the event's fields)
     ordered: list[bytes | Envelope] = []
     plans: dict[str, tuple[int, bytes | Envelope]] = {}
