@@ -204,9 +204,10 @@ assert len({SERIES_DIMENSIONS[series] for series in CASE_SERIES}) == 1
 
 def case_facts(state: dict) -> list[Fact]:
     region = state["region"]
-    dims = dimension_values(
-        "enforcement.cases_filed", type=state["type"], procedure=state["procedure"], origin=state["origin"]
-    )
+    try:
+        dims = _case_dimensions(state["type"], state["procedure"], state["origin"])
+    except TypeError:  # a value that cannot be a cache key (a list …): the values are as computed
+        dims = _case_dimensions.__wrapped__(state["type"], state["procedure"], state["origin"])
     filed, closed = _d(state["filed_date"]), _d(state.get("closed_date"))
     facts = [Fact("enforcement.cases_filed", region, filed, 1, dims)]
     facts += span("enforcement.open_cases", region, filed, closed, dims)
@@ -218,6 +219,14 @@ def case_facts(state: dict) -> list[Fact]:
         end = _d(period.get("end"))
         facts += span("enforcement.overdue_open_cases", region, _d(period["start"]), end + DAY if end else None, dims)
     return facts
+
+
+# A city has a few dozen combinations of a case's type, procedure and origin, and a replay a
+# million cases: each combination's dimension values are computed once (typed: 1, 1.0 and True
+# are different values here).
+@lru_cache(maxsize=4096, typed=True)
+def _case_dimensions(case_type: Any, procedure: Any, origin: Any) -> tuple[str, str, str, str]:
+    return dimension_values("enforcement.cases_filed", type=case_type, procedure=procedure, origin=origin)
 
 
 def campaign_facts(state: dict) -> list[Fact]:

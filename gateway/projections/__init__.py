@@ -71,10 +71,15 @@ def recent_event(envelope: Envelope) -> RecentEvent:
 
 def is_kept(envelope: Envelope) -> bool:
     """Whether the read model keeps anything of this event (others are acknowledged only)."""
+    return kept_type(envelope.type, envelope.service, envelope.aggregate)
+
+
+def kept_type(event_type: str, service: str, aggregate: str) -> bool:
+    """:func:`is_kept` from an event's type and its service and aggregate parts."""
     return (
-        envelope.type == region_sync.REGION_DEFINED
-        or (envelope.service == "targets" and envelope.aggregate in ("plan", "progress_report"))
-        or (envelope.service, envelope.aggregate) in FACTS_OF
+        event_type == region_sync.REGION_DEFINED
+        or (service == "targets" and aggregate in ("plan", "progress_report"))
+        or (service, aggregate) in FACTS_OF
     )
 
 

@@ -3,6 +3,8 @@ pure, so tested without a broker or a database."""
 
 from datetime import UTC, datetime, timedelta
 
+import orjson
+
 from gateway import rebuild
 from gateway.facts import case_facts
 from gateway.readmodel import prepare_states
@@ -85,3 +87,23 @@ def test_daily_sums_are_listed_by_day_without_zeros():
     days = [key[2] for key, _amount in prepared.added]
     assert days == sorted(days)
     assert all(amount for _key, amount in prepared.added)
+
+
+def test_events_outside_the_plain_shape_are_the_models_to_accept_or_refuse():
+    # The replay reads our producers' plain shape without the model; anything else goes to the
+    # model, exactly as the live consumer reads it: accepted here (a version written as a
+    # string, no id: the model makes one), refused there (no region).
+    plain = case_event(1, 1, "open")
+    body = orjson.loads(case_event(2, 1, "open").to_json())
+    odd = orjson.dumps({**body, "aggregateversion": "2"})
+    no_id = orjson.dumps({k: v for k, v in orjson.loads(case_event(3, 1, "open").to_json()).items() if k != "id"})
+    refused = orjson.dumps({k: v for k, v in body.items() if k != "region"})
+    prepared = rebuild._prepare(as_chunk(plain, odd, no_id, refused))
+
+    assert prepared.events == 4 and prepared.unparseable == 1
+    assert [(key, version) for key, version, _f in prepared.states.rows] == [
+        ("enforcement/case/C1", 1),
+        ("enforcement/case/C2", 2),
+        ("enforcement/case/C3", 1),
+    ]
+    assert len(prepared.inbox) == 3 and prepared.inbox[2][0] not in (plain.id, body["id"])
