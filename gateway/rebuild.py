@@ -28,7 +28,7 @@ from sqlalchemy import delete, event, func, select
 from gateway.facts import FACTS_OF
 from gateway.models import RecentEvent
 from gateway.projections import apply_event, is_kept
-from gateway.readmodel import PreparedStates, apply_prepared, prepare_states
+from gateway.readmodel import MonthlySums, PreparedStates, apply_prepared, prepare_states
 from gateway.settings import GatewaySettings
 from gateway.viewcache import mark_changed
 from zhichan import migrate
@@ -94,6 +94,7 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
     await consumer.start()
     totals = RebuildReport(0, 0, 0, 0.0)
     workers = _Workers()
+    monthly = MonthlySums()  # every chunk's monthly sums, written once after the last chunk
     try:
         # A consumer that subscribes to nothing knows no topic's partitions until it asks:
         # without this, topics missing from its first metadata were silently left out.
@@ -108,7 +109,7 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
         preparing: deque[asyncio.Future[_Prepared]] = deque()
 
         async def write_oldest() -> None:
-            await _write(session_factory, await preparing.popleft(), totals)
+            await _write(session_factory, await preparing.popleft(), totals, monthly)
 
         # The log ends where the reported end offsets say AND nothing more arrives for a while:
         # the embedded Tansu reports end offsets lower than what it serves when producers batch.
@@ -129,6 +130,10 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
             preparing.append(asyncio.get_running_loop().run_in_executor(workers.get_if_started(), _prepare, chunk))
         while preparing:
             await write_oldest()
+        # Until this commits the monthly sums lag the daily ones: a replay runs with the gateway stopped.
+        async with session_factory() as session:
+            await monthly.write(session)
+            await session.commit()
         await _prune_recent_events(session_factory)
     finally:
         workers.shutdown()
@@ -223,13 +228,13 @@ def _prepare(chunk: list[tuple[str, int, int, bytes]]) -> _Prepared:
     )
 
 
-async def _write(session_factory, chunk: _Prepared, totals: RebuildReport) -> None:
+async def _write(session_factory, chunk: _Prepared, totals: RebuildReport, monthly: MonthlySums) -> None:
     async with session_factory() as session:
         await mark_changed(session)  # a gateway left running would otherwise serve views cached before
         for envelope in chunk.one_by_one:
             await apply_event(session, envelope)
         # The bulk of the log (cases, pledges, agencies …): every state of the chunk at once.
-        await apply_prepared(session, chunk.states)
+        await apply_prepared(session, chunk.states, monthly)
         received_at = utcnow()
         await insert_many(
             session,

@@ -15,10 +15,11 @@ from sqlalchemy import case, func, select, text
 
 from bench import city
 from gateway import views
-from gateway.facts import SERIES_DIMENSIONS, SET_DIMENSIONS
+from gateway.facts import FACTS_OF, SERIES_DIMENSIONS, SET_DIMENSIONS
 from gateway.metrics import SeriesSums, SeriesWindow, _dimension_conditions
 from gateway.models import PlanView, SeriesDaily
 from gateway.projections import apply_events
+from gateway.readmodel import MonthlySums, apply_prepared, prepare_states
 from zhichan.db import make_engine, make_session_factory
 from zhichan.events.envelope import Envelope
 from zhichan.regions import registry
@@ -83,6 +84,10 @@ def shifted(envelope: Envelope, days: int, version: int) -> Envelope:
     return envelope.model_copy(
         update={"id": str(uuid.uuid4()), "data": shift(envelope.data), "aggregateversion": version}
     )
+
+
+def facts_of(envelope: Envelope) -> list:
+    return FACTS_OF[(envelope.service, envelope.aggregate)](envelope.data)
 
 
 def again(envelope: Envelope) -> Envelope:
@@ -248,3 +253,37 @@ async def test_corrections_keep_monthly_rows_the_sums_of_their_days(engine, city
     rows = await daily_rows(engine)
     latest = D(2025, 12, 31) + timedelta(days=403)
     assert any(day > D(2026, 1, 1) and day <= latest for _s, _r, day, *_rest in rows)  # the moves landed
+
+
+@pytest.mark.parametrize("most", [1_000_000, 700])
+async def test_a_replays_monthly_sums_written_once_for_many_chunks_are_the_days_sums(tmp_path, city_events, most):
+    """As ``zhichan gateway rebuild`` writes: chunks of states, each in its transaction, the
+    monthly sums added up across them (written before going on past ``most`` rows) and written
+    after the last; aggregates of earlier chunks come again, newer and older, in later ones."""
+    kept = [e for e in city_events if (e.service, e.aggregate) in FACTS_OF]
+    log = [
+        *kept,
+        *(shifted(e, 45, 2) for e in kept[::5]),
+        *(again(e) for e in kept[::11]),
+        *(shifted(e, -300, 3) for e in kept[::13]),
+    ]
+    async with database_url(tmp_path, "gateway", migrated=True) as url:
+        engine = make_engine(url)
+        try:
+            monthly = MonthlySums(most)
+            session_factory = make_session_factory(engine)
+            for start in range(0, len(log), 300):
+                states = [
+                    (f"{e.service}/{e.aggregate}/{e.aggregate_id}", e.aggregateversion, facts_of(e))
+                    for e in log[start : start + 300]
+                ]
+                async with session_factory() as session:
+                    await apply_prepared(session, prepare_states(states), monthly)
+                    await session.commit()
+            async with session_factory() as session:
+                await monthly.write(session)
+                await session.commit()
+            await assert_monthly_rows_are_sums_of_daily_rows(engine)
+            await assert_every_sum_is_the_sum_of_its_daily_rows(engine)
+        finally:
+            await engine.dispose()
