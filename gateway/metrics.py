@@ -1,6 +1,7 @@
-"""Metrics computed from the read model's daily series, per region (descendants included), per
-date, with filters. Names, units, kinds and filters are :mod:`zhichan.metrics_catalogue`'s —
-the same definitions the targets service checks plan bindings against."""
+"""Metrics computed from the read model's sums per month and per day, per region (descendants
+included), per date, with filters. Names, units, kinds and filters are
+:mod:`zhichan.metrics_catalogue`'s — the same definitions the targets service checks plan
+bindings against."""
 
 from __future__ import annotations
 
