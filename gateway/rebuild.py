@@ -132,6 +132,7 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
             await write_oldest()
         # Until this commits the monthly sums lag the daily ones: a replay runs with the gateway stopped.
         async with session_factory() as session:
+            await mark_changed(session)
             await monthly.write(session)
             await session.commit()
         await _prune_recent_events(session_factory)
