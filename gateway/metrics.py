@@ -1,19 +1,21 @@
-"""Metrics computed from the read model's daily series, per region (descendants included), per
-date, with filters. Names, units, kinds and filters are :mod:`zhichan.metrics_catalogue`'s —
-the same definitions the targets service checks plan bindings against."""
+"""Metrics computed from the read model's sums per month and per day, per region (descendants
+included), per date, with filters. Names, units, kinds and filters are
+:mod:`zhichan.metrics_catalogue`'s — the same definitions the targets service checks plan
+bindings against."""
 
 from __future__ import annotations
 
+import calendar
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Table, case, func, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.facts import MONEY_SERIES, SERIES_DIMENSIONS, SET_DIMENSIONS
-from gateway.models import SeriesDaily
+from gateway.models import SeriesDaily, SeriesMonthly
 from zhichan.api.problems import Invalid
 from zhichan.metrics_catalogue import CATALOGUE, Metric
 from zhichan.money import from_fen
@@ -24,6 +26,9 @@ from zhichan.regions import registry
 PER_REGION_SERIES = {"enforcement.repeat_infringers"}
 BOOL_VALUES = {"true": True, "false": False, "1": True, "0": False}
 HUNDRED = Decimal(100)
+# The day ranges at windows' edges read in one query, each a SELECT of a UNION ALL (SQLite allows
+# 500): a view's windows end on a few dates, so it meets a few; past this, near ones are joined.
+MAX_DAY_RANGES = 16
 
 
 @dataclass(frozen=True)
@@ -77,8 +82,8 @@ def normalise_filters(filters: dict) -> dict[str, object]:
 
 @dataclass(frozen=True)
 class SeriesWindow:
-    """One sum over ``series_daily``: a series' amounts in some regions, with some dimension
-    values, over the days from ``start`` (None: the beginning) to ``end``, both included."""
+    """One sum of a series' amounts in some regions, with some dimension values, over the days
+    from ``start`` (None: the beginning) to ``end``, both included."""
 
     series: str
     regions: frozenset[str] | None  # None: every region
@@ -111,14 +116,72 @@ def series_window(series: str, query: MetricQuery, *, stock: bool) -> SeriesWind
     return SeriesWindow(series, regions, query.start, query.window_end, filters)
 
 
+@dataclass(frozen=True)
+class WindowParts:
+    """A window of days cut into what is read from ``series_monthly`` — the whole months in it,
+    ``months`` (first days of the first and last; a first of None: since the beginning) — and
+    what is read from ``series_daily``: the days of the partial months at its edges."""
+
+    months: tuple[date | None, date] | None
+    days: tuple[tuple[date, date], ...] = ()
+
+
+def split_window(start: date | None, end: date) -> WindowParts:
+    """The whole months of [start, end] and the day ranges left at its edges (none when the
+    window starts on a month's first day and ends on a month's last day)."""
+    if start is not None and start > end:
+        return WindowParts(None)
+    end_month = end.replace(day=1)
+    if start is not None and start.replace(day=1) == end_month:
+        whole = start.day == 1 and end == _last_day(end)
+        return WindowParts((end_month, end_month)) if whole else WindowParts(None, ((start, end),))
+    head: tuple[tuple[date, date], ...] = ()
+    first: date | None = None
+    if start is not None:
+        first = start.replace(day=1)
+        if start.day != 1:
+            head = ((start, _last_day(start)),)
+            first = _last_day(start) + timedelta(days=1)
+    if end == _last_day(end):
+        return WindowParts((first, end_month), head)
+    tail = ((end_month, end),)
+    if end_month == date.min or (first is not None and first == end_month):
+        return WindowParts(None, head + tail)  # no whole month between the edges
+    return WindowParts((first, (end_month - timedelta(days=1)).replace(day=1)), head + tail)
+
+
+def _last_day(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def covering_ranges(ranges: set[tuple[date, date]], most: int) -> list[tuple[date, date]]:
+    """At most ``most`` disjoint day ranges, in order, covering every day of ``ranges``:
+    overlapping and adjacent ones joined, then (only past ``most``) those with the shortest gaps
+    between them — each is one key range to read, and more rows read is only more rows for the
+    sums' own conditions to leave out."""
+    merged: list[tuple[date, date]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    while len(merged) > most:
+        i = min(range(len(merged) - 1), key=lambda i: merged[i + 1][0] - merged[i][1])
+        merged[i : i + 2] = [(merged[i][0], merged[i + 1][1])]
+    return merged
+
+
 class SeriesSums:
     r"""The sums a whole view needs, read with one query per series and filters.
 
     A view first :meth:`ask`\ s for every window it will read; the first :meth:`amount` then
     reads them together: each distinct date range is one column summed per region, so the
     indicators, plans and regions of a view that read the same series share one pass over its
-    rows (a plan asks for ~20 sums, an overview for ~1,000, of ~20 series). A window not asked
-    beforehand is still answered, by a query of its own."""
+    rows (a plan asks for ~20 sums, an overview for ~1,000, of ~20 series). A date range is read
+    as its whole months from ``series_monthly`` plus the days of the partial months at its edges
+    from ``series_daily`` (:func:`split_window`), both in the one query: a decade's level reads
+    ~120 monthly rows and at most ~31 daily ones per region and dimension values, not ~3,650.
+    A window not asked beforehand is still answered, by a query of its own."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -144,33 +207,62 @@ class SeriesSums:
 
     async def _read_group(self, series: str, filters: tuple, windows: list[SeriesWindow]) -> None:
         ranges = sorted({(w.start, w.end) for w in windows}, key=lambda r: (r[0] or date.min, r[1]))
-        columns = [
-            func.sum(case((_in_range(start, end), SeriesDaily.amount), else_=0)).label(f"w{i}")
-            for i, (start, end) in enumerate(ranges)
-        ]
-        stmt = (
-            select(SeriesDaily.region, *columns)
-            .where(SeriesDaily.series == series, SeriesDaily.day <= max(end for _start, end in ranges))
-            .group_by(SeriesDaily.region)
-        )
-        if all(start is not None for start, _end in ranges):
-            stmt = stmt.where(SeriesDaily.day >= min(start for start, _end in ranges))
+        parts = [split_window(start, end) for start, end in ranges]
+        regions = None
         if all(w.regions is not None for w in windows):
-            stmt = stmt.where(SeriesDaily.region.in_(sorted(set().union(*(w.regions for w in windows)))))
-        stmt = stmt.where(*_dimension_conditions(series, filters))
-        per_region = {row[0]: [int(v) for v in row[1:]] for row in (await self.session.execute(stmt)).all()}
+            regions = sorted(set().union(*(w.regions for w in windows)))
+        arms = []
+        months = [p.months for p in parts if p.months is not None]
+        if months:
+            table = SeriesMonthly.__table__
+            columns = [
+                _sum_over(table, table.c.month, [p.months] if p.months else []).label(f"w{i}")
+                for i, p in enumerate(parts)
+            ]
+            bounds = [table.c.month <= max(last for _first, last in months)]
+            if all(first is not None for first, _last in months):
+                bounds.append(table.c.month >= min(first for first, _last in months))
+            arms.append(_arm(table, series, filters, regions, columns, bounds))
+        # Only the edges' days, each run of them a SELECT of its own: a key range that both
+        # databases read by the primary key (an OR of ranges in one WHERE, they may not).
+        table = SeriesDaily.__table__
+        for start, end in covering_ranges({d for p in parts for d in p.days}, MAX_DAY_RANGES):
+            columns = [
+                _sum_over(table, table.c.day, [(a, b) for a, b in p.days if a <= end and b >= start]).label(f"w{i}")
+                for i, p in enumerate(parts)
+            ]
+            arms.append(_arm(table, series, filters, regions, columns, [table.c.day.between(start, end)]))
+        per_region: dict[str, list[int]] = {}
+        if arms:
+            stmt = arms[0] if len(arms) == 1 else union_all(*arms)
+            for region, *amounts in (await self.session.execute(stmt)).all():
+                summed = per_region.setdefault(region, [0] * len(ranges))
+                for i, amount in enumerate(amounts):
+                    summed[i] += int(amount)
+        column_of = {r: i for i, r in enumerate(ranges)}
         for window in windows:
-            column = ranges.index((window.start, window.end))
-            regions = per_region if window.regions is None else window.regions
-            self._amounts[window] = sum(per_region[r][column] for r in regions if r in per_region)
+            column = column_of[(window.start, window.end)]
+            in_regions = per_region if window.regions is None else window.regions
+            self._amounts[window] = sum(per_region[r][column] for r in in_regions if r in per_region)
 
 
-def _in_range(start: date | None, end: date):
-    return SeriesDaily.day <= end if start is None else SeriesDaily.day.between(start, end)
+def _sum_over(table: Table, column, ranges) -> object:
+    """``SUM(amount)`` over the rows whose ``column`` (day or month) is in any of ``ranges``."""
+    if not ranges:
+        return literal_column("0")
+    inside = or_(*(column <= last if first is None else column.between(first, last) for first, last in ranges))
+    return func.sum(case((inside, table.c.amount), else_=0))
 
 
-def _dimension_conditions(series: str, filters: tuple) -> list:
-    columns = (SeriesDaily.dim1, SeriesDaily.dim2, SeriesDaily.dim3, SeriesDaily.dim4)
+def _arm(table: Table, series: str, filters: tuple, regions: list[str] | None, columns: list, bounds: list):
+    stmt = select(table.c.region, *columns).where(table.c.series == series, *bounds)
+    if regions is not None:
+        stmt = stmt.where(table.c.region.in_(regions))
+    return stmt.where(*_dimension_conditions(table, series, filters)).group_by(table.c.region)
+
+
+def _dimension_conditions(table: Table, series: str, filters: tuple) -> list:
+    columns = (table.c.dim1, table.c.dim2, table.c.dim3, table.c.dim4)
     dims = SERIES_DIMENSIONS[series]
     conditions = []
     for name, value in filters:

@@ -7,6 +7,9 @@
   cases writes a million rows rather than five million.
 - ``series_daily``: the facts summed per series, region, day and dimensions — what metrics
   read, so a value over a million cases is a sum over a few thousand rows.
+- ``series_monthly``: the same sums per month, kept beside the daily ones from the same amounts
+  in the same transaction: a stock's level over a decade reads ~120 monthly rows and the days
+  of the last partial month instead of ~3,650 daily rows.
 """
 
 from __future__ import annotations
@@ -37,6 +40,22 @@ class SeriesDaily(SQLModel, table=True):
     series: str = Field(primary_key=True, max_length=60)
     region: str = Field(primary_key=True, max_length=32)
     day: date = Field(primary_key=True)
+    dim1: str = Field(default="", primary_key=True, max_length=200)
+    dim2: str = Field(default="", primary_key=True, max_length=60)
+    dim3: str = Field(default="", primary_key=True, max_length=60)
+    dim4: str = Field(default="", primary_key=True, max_length=60)
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class SeriesMonthly(SQLModel, table=True):
+    """``series_daily`` added up per month: always the sum of that month's daily rows."""
+
+    __tablename__ = "series_monthly"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    series: str = Field(primary_key=True, max_length=60)
+    region: str = Field(primary_key=True, max_length=32)
+    month: date = Field(primary_key=True)  # the month's first day
     dim1: str = Field(default="", primary_key=True, max_length=200)
     dim2: str = Field(default="", primary_key=True, max_length=60)
     dim3: str = Field(default="", primary_key=True, max_length=60)

@@ -1,5 +1,5 @@
 """Applying aggregates' new states to the read model: newer versions only, facts replaced,
-daily sums moved by the difference.
+daily and monthly sums moved by the difference.
 
 The live consumer applies one state at a time and ``zhichan gateway rebuild`` tens of thousands
 at once through the same function, :func:`apply_states`: a handful of statements per call
@@ -10,7 +10,7 @@ rows written, not round trips.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,16 +19,20 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.facts import Fact
-from gateway.models import AggregateFacts, SeriesDaily
+from gateway.models import AggregateFacts, SeriesDaily, SeriesMonthly
 from zhichan.db import insert_many
 
 # Bound parameters per statement stay well under SQLite's limit (32,766) and asyncpg's (32,767).
 KEYS_PER_SELECT = 5_000
 DailyKey = tuple[str, str, date, str, str, str, str]  # series, region, day, dim1..dim4
 DAILY_COLUMNS = ("series", "region", "day", "dim1", "dim2", "dim3", "dim4", "amount")
+MonthlyKey = DailyKey  # the same key with the month's first day for the day
+MONTHLY_COLUMNS = ("series", "region", "month", "dim1", "dim2", "dim3", "dim4", "amount")
+MONTHLY_ROWS_KEPT = 1_000_000  # a replay's monthly sums held in memory at most (~200 MB)
 
 AGGREGATES = AggregateFacts.__table__
 DAILY = SeriesDaily.__table__
+MONTHLY = SeriesMonthly.__table__
 
 
 def encode_facts(facts: Sequence[Fact]) -> str:
@@ -59,7 +63,7 @@ async def apply_states(session: AsyncSession, states: Iterable[tuple[str, int, S
 @dataclass
 class PreparedStates:
     """States made ready without the database: the newest per key, facts encoded, the new
-    facts' daily sums added up and in key order. Plain data, so that a replay can prepare them
+    facts' daily sums added up and in day order. Plain data, so that a replay can prepare them
     in other processes while this one writes."""
 
     rows: list[tuple[str, int, str]]  # key, version, encoded facts
@@ -80,7 +84,11 @@ def prepare_states(states: Iterable[tuple[str, int, Sequence[Fact]]]) -> Prepare
     return PreparedStates(rows, _in_day_order(added))
 
 
-async def apply_prepared(session: AsyncSession, prepared: PreparedStates) -> set[str]:
+async def apply_prepared(
+    session: AsyncSession, prepared: PreparedStates, monthly: MonthlySums | None = None
+) -> set[str]:
+    """Applies prepared states; the monthly sums move by the same amounts as the daily ones, in
+    this transaction — or, given a replay's ``monthly``, there, to be written once for many."""
     if not prepared.rows:
         return set()
     held = await _held(session, [key for key, _version, _facts in prepared.rows])
@@ -117,10 +125,58 @@ async def apply_prepared(session: AsyncSession, prepared: PreparedStates) -> set
         "ON CONFLICT (series, region, day, dim1, dim2, dim3, dim4)"
         " DO UPDATE SET amount = series_daily.amount + excluded.amount",
     )
+    # The very amounts written to the daily rows: each monthly row stays the sum of its days.
+    pending = MonthlySums() if monthly is None else monthly
+    pending.add(daily)
+    if monthly is None or pending.full:
+        await pending.write(session)
     return {row[0] for row in inserts} | {row["b_key"] for row in updates}
 
 
-def _in_day_order(amounts: Counter[DailyKey]) -> list[tuple[DailyKey, int]]:
+class MonthlySums:
+    """Daily amounts added up per month (keyed by the month's first day), until written.
+
+    The live consumer writes them in the transaction that wrote the days. A replay keeps them
+    across its chunks and writes them once at the end: its chunks' dates and dimension values
+    spread over a decade, so a chunk of 20,000 cases touches ~90,000 monthly rows for ~106,000
+    daily ones, and upserting those per chunk cost its writer ~18 µs of CPU per event (+60 %);
+    added up here they cost ~2.5 µs per event, and a city's decade has ~640,000 monthly rows in
+    all (~200 bytes each here). Past ``most`` rows they are written before going on."""
+
+    def __init__(self, most: int = MONTHLY_ROWS_KEPT) -> None:
+        self.most = most
+        self._amounts: dict[MonthlyKey, int] = {}
+        self._months: dict[date, date] = {}  # day → its month's first day: a few thousand days
+
+    def add(self, daily: Iterable[tuple[DailyKey, int]]) -> None:
+        amounts, months = self._amounts, self._months
+        get = amounts.get
+        for (series, region, day, dim1, dim2, dim3, dim4), amount in daily:
+            month = months.get(day)
+            if month is None:
+                month = months[day] = day.replace(day=1)
+            key = (series, region, month, dim1, dim2, dim3, dim4)
+            amounts[key] = get(key, 0) + amount
+
+    @property
+    def full(self) -> bool:
+        return len(self._amounts) >= self.most
+
+    async def write(self, session: AsyncSession) -> None:
+        """Upserts the amounts added up so far (adding to the rows held) and starts again."""
+        rows = [(*key, amount) for key, amount in _in_day_order(self._amounts)]
+        self._amounts = {}
+        await insert_many(
+            session,
+            MONTHLY,
+            MONTHLY_COLUMNS,
+            rows,
+            "ON CONFLICT (series, region, month, dim1, dim2, dim3, dim4)"
+            " DO UPDATE SET amount = series_monthly.amount + excluded.amount",
+        )
+
+
+def _in_day_order(amounts: Mapping[DailyKey, int]) -> list[tuple[DailyKey, int]]:
     """Non-zero amounts by day: written in that order, the daily sums' b-tree is touched at a few
     dozen places (one per series and region) moving forward, not at random — measured 2× faster
     to write, and sorting by the day alone costs a fifteenth of sorting by the whole key."""

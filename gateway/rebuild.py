@@ -30,7 +30,7 @@ from sqlalchemy import delete, event, func, select
 from gateway.facts import FACTS_OF
 from gateway.models import RecentEvent
 from gateway.projections import apply_event, kept_type
-from gateway.readmodel import PreparedStates, apply_prepared, prepare_states
+from gateway.readmodel import MonthlySums, PreparedStates, apply_prepared, prepare_states
 from gateway.settings import GatewaySettings
 from gateway.viewcache import mark_changed
 from zhichan import migrate
@@ -138,7 +138,7 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
             preparing.append(asyncio.get_running_loop().run_in_executor(workers.get_if_started(), _prepare, chunk))
         while preparing:
             await write_oldest()
-        await writer.commit()
+        await writer.finish()
         await _prune_recent_events(session_factory)
     finally:
         await writer.close()
@@ -267,26 +267,36 @@ def _time_of(row: tuple[str, str, str, str, datetime]) -> datetime:
 
 
 class _Writer:
-    """Writes prepared chunks in log order, CHUNKS_PER_TRANSACTION to a transaction."""
+    """Writes prepared chunks in log order, CHUNKS_PER_TRANSACTION to a transaction; the monthly
+    sums of the whole replay once, in the last one (see :class:`gateway.readmodel.MonthlySums`)."""
 
     def __init__(self, session_factory, totals: RebuildReport) -> None:
         self._session_factory = session_factory
         self._session = None
         self._chunks = 0
         self._totals = totals
+        self._monthly = MonthlySums()
 
-    async def write(self, chunk: _Prepared) -> None:
+    async def _open(self):
         if self._session is None:
             self._session = self._session_factory()
             # A gateway left running would otherwise serve views cached before.
             await mark_changed(self._session)
-        await _write(self._session, chunk)
+        return self._session
+
+    async def write(self, chunk: _Prepared) -> None:
+        await _write(await self._open(), chunk, self._monthly)
         self._totals.events += chunk.events
         self._totals.unparseable += chunk.unparseable
         self._totals.applied += len(chunk.one_by_one) + len(chunk.states.rows)
         self._chunks += 1
         if self._chunks % CHUNKS_PER_TRANSACTION == 0:
             await self.commit()
+
+    async def finish(self) -> None:
+        # Until this commits the monthly sums lag the daily ones: a replay runs with the gateway stopped.
+        await self._monthly.write(await self._open())
+        await self.commit()
 
     async def commit(self) -> None:
         if self._session is not None:
@@ -299,11 +309,11 @@ class _Writer:
             await session.close()  # a transaction left open (a failed replay) is rolled back
 
 
-async def _write(session, chunk: _Prepared) -> None:
+async def _write(session, chunk: _Prepared, monthly: MonthlySums) -> None:
     for envelope in chunk.one_by_one:
         await apply_event(session, envelope)
     # The bulk of the log (cases, pledges, agencies …): every state of the chunk at once.
-    await apply_prepared(session, chunk.states)
+    await apply_prepared(session, chunk.states, monthly)
     received_at = utcnow()
     await insert_many(
         session,

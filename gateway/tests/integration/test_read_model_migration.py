@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy import text
 
 import gateway
@@ -128,5 +129,65 @@ async def test_an_older_version_changes_nothing_and_a_repeated_key_keeps_the_new
                 assert await apply_states(session, [("financing/pledge/P1", 1, first)]) == set()
                 await session.commit()
             assert await _daily(engine) == Counter({("financing.pledge_count", "2024-02-05"): 1})
+        finally:
+            await engine.dispose()
+
+
+async def _monthly(engine) -> Counter:
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT series, region, month, dim1, amount FROM series_monthly"))
+        return Counter({(series, region, str(month), dim1): amount for series, region, month, dim1, amount in rows})
+
+
+async def test_monthly_sums_filled_from_the_daily_rows_and_dropped_on_downgrade(tmp_path):
+    """Migration 0006 adds up a read model's existing daily rows per month (a month whose days
+    cancel out keeps no row); later states move both; a downgrade drops the monthly sums."""
+    async with database_url(tmp_path, "gateway") as url:
+        await asyncio.to_thread(migrate.upgrade, GATEWAY_DIR, url, "0005")
+        engine = make_engine(url)
+        try:
+            async with engine.begin() as conn:
+                for series, region, day, dim1, amount in (
+                    ("enforcement.open_cases", "321102", date(2024, 1, 1), "a", 1),
+                    ("enforcement.open_cases", "321102", date(2024, 1, 31), "a", 2),
+                    ("enforcement.open_cases", "321102", date(2024, 1, 15), "b", 4),
+                    ("enforcement.open_cases", "321102", date(2024, 2, 1), "a", 8),
+                    ("enforcement.open_cases", "321102", date(2024, 3, 3), "a", 1),
+                    ("enforcement.open_cases", "321102", date(2024, 3, 30), "a", -1),
+                    ("enforcement.open_cases", "321111", date(2024, 1, 10), "a", 16),
+                    ("financing.pledge_amount", "321102", date(2023, 12, 31), "", 500),
+                ):
+                    await conn.execute(
+                        text(
+                            "INSERT INTO series_daily (series, region, day, dim1, dim2, dim3, dim4, amount)"
+                            " VALUES (:s, :r, :d, :d1, '', '', '', :a)"
+                        ),
+                        {"s": series, "r": region, "d": day, "d1": dim1, "a": amount},
+                    )
+
+            await asyncio.to_thread(migrate.upgrade, GATEWAY_DIR, url)
+            expected = Counter(
+                {
+                    ("enforcement.open_cases", "321102", "2024-01-01", "a"): 3,
+                    ("enforcement.open_cases", "321102", "2024-01-01", "b"): 4,
+                    ("enforcement.open_cases", "321102", "2024-02-01", "a"): 8,
+                    ("enforcement.open_cases", "321111", "2024-01-01", "a"): 16,
+                    ("financing.pledge_amount", "321102", "2023-12-01", ""): 500,
+                }
+            )
+            assert await _monthly(engine) == expected
+
+            # A state applied after the migration adds to the carried sums, as to the daily ones.
+            async with make_session_factory(engine)() as session:
+                fact = Fact("enforcement.open_cases", "321102", date(2024, 1, 20), 32, ("a", "", "", ""))
+                assert await apply_states(session, [("enforcement/case/C9", 1, [fact])])
+                await session.commit()
+            expected[("enforcement.open_cases", "321102", "2024-01-01", "a")] += 32
+            assert await _monthly(engine) == expected
+
+            await asyncio.to_thread(migrate.downgrade, GATEWAY_DIR, url, "0005")
+            async with engine.connect() as conn:
+                tables = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+            assert "series_monthly" not in tables and "series_daily" in tables
         finally:
             await engine.dispose()

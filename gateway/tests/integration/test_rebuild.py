@@ -68,9 +68,9 @@ async def test_a_replay_over_many_chunks_and_transactions_ends_as_the_live_consu
     written, commits = [], []
     write, commit = rebuild._write, rebuild._Writer.commit
 
-    async def counted_write(session, chunk):
+    async def counted_write(session, chunk, monthly):
         written.append(chunk.events)
-        await write(session, chunk)
+        await write(session, chunk, monthly)
 
     async def counted_commit(self):
         commits.append(len(written))
@@ -108,6 +108,7 @@ async def test_a_replay_over_many_chunks_and_transactions_ends_as_the_live_consu
         replayed_model, live_model = await read_model(replayed), await read_model(live)
     assert replayed_model["facts"] == live_model["facts"]
     assert replayed_model["daily"] == live_model["daily"] and replayed_model["daily"]
+    assert replayed_model["monthly"] == live_model["monthly"] and replayed_model["monthly"]
     assert replayed_model["recent"] == live_model["recent"]
     assert replayed_model["inbox"] == sorted(e.id for e in events)
 
@@ -118,6 +119,8 @@ async def read_model(url: str) -> dict[str, list]:
         "facts": "SELECT key, version, facts FROM aggregate_facts ORDER BY key",
         "daily": "SELECT series, region, day, dim1, dim2, dim3, dim4, amount FROM series_daily"
         " WHERE amount <> 0 ORDER BY series, region, day, dim1, dim2, dim3, dim4",
+        "monthly": "SELECT series, region, month, dim1, dim2, dim3, dim4, amount FROM series_monthly"
+        " WHERE amount <> 0 ORDER BY series, region, month, dim1, dim2, dim3, dim4",
         "recent": "SELECT event_id, type, subject, region FROM recent_event ORDER BY event_id",
         "inbox": "SELECT event_id FROM inbox ORDER BY event_id",
     }

@@ -25,12 +25,12 @@ targets_events = test_plan_progress.targets_events  # the fixture: the plan's re
 
 
 def series_queries(engine) -> list[str]:
-    """The statements run on ``engine`` from now on that read ``series_daily``."""
+    """The statements run on ``engine`` from now on that read the sums (daily, monthly or both)."""
     statements: list[str] = []
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def record(_conn, _cursor, statement, *_args) -> None:
-        if "FROM series_daily" in statement:
+        if "FROM series_daily" in statement or "FROM series_monthly" in statement:
             statements.append(statement)
 
     return statements
@@ -191,33 +191,41 @@ async def test_the_cache_keeps_views_of_the_current_stamp_only():
     assert await cache.get("s4", "a", lambda: compute("fresh")) == "fresh"
 
 
-async def test_sums_are_read_by_series_region_and_day_from_the_key(engine):
+async def test_sums_are_read_by_series_region_and_date_from_the_keys(engine):
+    """A level at a mid-month date and a window from mid-month: whole months from
+    ``series_monthly`` and the edges' days from ``series_daily``, each by its primary key."""
     statements: list[tuple[str, tuple]] = []
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
     def record(_conn, _cursor, statement, parameters, *_args) -> None:
-        if "FROM series_daily" in statement:
+        if "FROM series_daily" in statement or "FROM series_monthly" in statement:
             statements.append((statement, tuple(parameters)))
 
     async with make_session_factory(engine)() as session:
         sums = SeriesSums(session)
         trademark = (("type", ("trademark_infringement",)),)
-        level = SeriesWindow("enforcement.cases_filed", frozenset({"320311", "320312"}), None, date(2025, 6, 30))
-        sums.ask(level, SeriesWindow("enforcement.cases_filed", level.regions, date(2025, 1, 1), level.end, trademark))
+        level = SeriesWindow("enforcement.cases_filed", frozenset({"320311", "320312"}), None, date(2025, 6, 15))
+        sums.ask(level, SeriesWindow("enforcement.cases_filed", level.regions, date(2025, 1, 10), level.end, trademark))
         await sums.amount(level)
-        (statement, parameters), *_ = statements
+        # Which of the two queries runs first follows set order (string hashing is seeded per
+        # run): the level's reads months before June and June's days to the 15th, the window's
+        # also January's days from the 10th. Both are checked.
+        assert len(statements) == 2
         driver = (await (await session.connection()).get_raw_connection()).driver_connection
-        if engine.dialect.name == "sqlite":
-            plan = " ".join(
-                str(row[-1])
-                for row in await (await driver.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)).fetchall()
-            )
-            # The table is its key (WITHOUT ROWID): the amount is read with it, no second lookup.
-            # Which of the two queries runs first follows set order (string hashing is seeded per
-            # run): the level's is bounded by day<?, the window's by day>? AND day<?.
-            assert "USING PRIMARY KEY (series=? AND region=? AND day" in plan, plan
-        else:
-            # An empty table is best read whole: say that only to find what the index allows.
-            await driver.execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
-            plan = " ".join(row[0] for row in await driver.fetch(f"EXPLAIN {statement}", *parameters))
-            assert "Index Scan using series_daily_pkey" in plan and "region" in plan and "day" in plan, plan
+        for statement, parameters in statements:
+            if engine.dialect.name == "sqlite":
+                plan = " ".join(
+                    str(row[-1])
+                    for row in await (await driver.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)).fetchall()
+                )
+                # The tables are their keys (WITHOUT ROWID): the amount is read with it.
+                assert "SEARCH series_monthly USING PRIMARY KEY (series=? AND region=? AND month" in plan, plan
+                assert "SEARCH series_daily USING PRIMARY KEY (series=? AND region=? AND day>? AND day<?)" in plan, plan
+                assert "SCAN series" not in plan, plan
+            else:
+                # An empty table is best read whole: say that only to find what the index allows.
+                await driver.execute("SET enable_seqscan = off; SET enable_bitmapscan = off")
+                plan = " ".join(row[0] for row in await driver.fetch(f"EXPLAIN {statement}", *parameters))
+                assert "Index Scan using series_monthly_pkey" in plan and "month <=" in plan, plan
+                assert "Index Scan using series_daily_pkey" in plan and "day >=" in plan and "day <=" in plan, plan
+                assert "Seq Scan" not in plan and "region" in plan, plan
