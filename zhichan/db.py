@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, Table, TypeDecorator, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import MissingGreenlet
+from sqlalchemy.exc import DBAPIError, MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_
@@ -30,7 +31,10 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, **kwargs)
+        # Reset on return only when the connection is left in a transaction (see _sqlite_reset).
+        engine = create_async_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, pool_reset_on_return=None, **kwargs
+        )
         queue = TransactionQueue()
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -46,15 +50,22 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
         def _sqlite_begin_immediate(conn):
             if conn.get_execution_options().get(READS_ONLY):
                 # WAL: a reader neither waits for the writer nor blocks it, so it needs no turn.
-                conn.exec_driver_sql("BEGIN DEFERRED")
+                _sqlite_execute(conn, "BEGIN DEFERRED")
                 return
             queue.enter(conn)
             try:
                 # Take the write lock at BEGIN so two writers never deadlock upgrading a read lock.
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                _sqlite_execute(conn, "BEGIN IMMEDIATE")
             except BaseException:
                 queue.leave(conn)
                 raise
+
+        @event.listens_for(engine.sync_engine, "reset")
+        def _sqlite_reset(dbapi_conn, _record, reset_state):
+            # A connection back in the pool is rolled back only if a transaction is still open:
+            # asking the driver is free, while a rollback is a call into its thread (see below).
+            if not reset_state.terminate_only and dbapi_conn.driver_connection.in_transaction:
+                dbapi_conn.rollback()
 
         # Fired just before COMMIT or ROLLBACK reaches SQLite: the next in line may meet the write
         # lock for the instant that takes, which SQLite's busy handler covers.
@@ -70,6 +81,17 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_execute(conn: Connection, statement: str) -> None:
+    """A statement without parameters or rows in one call into aiosqlite's thread, where
+    ``exec_driver_sql`` makes three (make a cursor, execute, close it). Each call wakes that thread
+    and then the event loop; on a small VM that costs more CPU than the statement (bench/: ~50 µs
+    a wake-up), and BEGIN runs in every transaction."""
+    try:
+        await_(conn.connection.dbapi_connection.driver_connection.execute(statement))
+    except sqlite3.Error as error:  # as SQLAlchemy would have raised it
+        raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
 
 class TransactionQueue:

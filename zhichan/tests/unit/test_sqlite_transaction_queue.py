@@ -85,3 +85,34 @@ async def test_a_reader_does_not_wait_for_the_writers_in_line(engine, monkeypatc
     await holder.close()
     await asyncio.wait_for(waiting, timeout=10)
     assert await asyncio.wait_for(read(), timeout=10) == [1, 2, 3]
+
+
+async def test_a_connection_back_in_the_pool_inside_a_transaction_is_rolled_back(engine, monkeypatch):
+    """The pool skips its rollback for connections that ended their transaction (a call into the
+    driver's thread saved per transaction), never for one still inside a transaction."""
+    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 0.5)
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        await driver.execute("BEGIN IMMEDIATE")  # behind SQLAlchemy's back: only the reset can end it
+        await driver.execute("INSERT INTO t (n) VALUES (1)")
+        assert driver.in_transaction
+    assert not driver.in_transaction
+    await asyncio.wait_for(insert(engine, 2), timeout=10)  # the write lock was released
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT n FROM t"))).scalars().all() == [2]
+
+
+async def test_begin_failing_raises_what_sqlalchemy_raises(tmp_path, monkeypatch):
+    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 0.2)
+    path = tmp_path / "other.db"
+    mine, other = (db.make_engine(f"sqlite+aiosqlite:///{path}") for _ in range(2))
+    try:
+        async with other.connect() as holder:
+            await holder.begin()  # another process's writer, as far as `mine` can tell
+            with pytest.raises(OperationalError, match="locked"):
+                async with mine.begin():
+                    pass
+    finally:
+        await mine.dispose()
+        await other.dispose()
