@@ -13,21 +13,13 @@ from gateway import rebuild
 from gateway.projections import apply_events
 from gateway.settings import GatewaySettings
 from zhichan.db import make_engine, make_session_factory
-from zhichan.events.broker import EmbeddedBroker, ensure_topics
+from zhichan.events.broker import ensure_topics
 from zhichan.events.envelope import Envelope, event_type
 from zhichan.settings import process_settings
 from zhichan.testing import database_url, platform_for_tests
 
 pytestmark = pytest.mark.e2e
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def broker():
-    broker = EmbeddedBroker()
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 def case_event(n: int, version: int) -> Envelope:

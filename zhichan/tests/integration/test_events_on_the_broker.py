@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from zhichan import migrate
 from zhichan.db import make_engine, make_session_factory
 from zhichan.events import record_event
-from zhichan.events.broker import EmbeddedBroker, ensure_topics
+from zhichan.events.broker import ensure_topics
 from zhichan.events.consumer import ConsumerPosition, EventConsumer, InboxEvent, each
 from zhichan.events.outbox import OutboxEvent
 from zhichan.events.relay import OutboxRelay
@@ -22,14 +22,6 @@ from zhichan.testing import database_url, platform_for_tests, wait_for
 pytestmark = pytest.mark.e2e
 AGENCIES = Path(__file__).resolve().parents[3] / "services" / "agencies"
 GATEWAY = Path(__file__).resolve().parents[3] / "gateway"
-
-
-@pytest.fixture(scope="module")
-def broker():
-    broker = EmbeddedBroker()
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 @pytest.fixture

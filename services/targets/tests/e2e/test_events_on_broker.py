@@ -11,7 +11,7 @@ from sqlmodel import SQLModel
 from services.targets.tests.conftest import service
 from services.targets.tests.integration.conftest import DEMO_PLANS, YAML
 from zhichan.db import make_engine, make_session_factory
-from zhichan.events.broker import EmbeddedBroker, ensure_topics
+from zhichan.events.broker import ensure_topics
 from zhichan.events.consumer import ConsumerPosition, InboxEvent
 from zhichan.region_sync import CustomRegion, RegionSync
 from zhichan.regions import registry
@@ -19,14 +19,6 @@ from zhichan.testing import auth, platform_for_tests, wait_for
 
 pytestmark = pytest.mark.e2e
 PLAN = "zhenjiang-etdz-2024-2026"
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    embedded = EmbeddedBroker(log_path=tmp_path_factory.mktemp("broker") / "tansu.log")
-    embedded.start()
-    yield embedded
-    embedded.stop()
 
 
 async def read_topic(bootstrap: str, wanted: int) -> list[dict]:
