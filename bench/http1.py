@@ -64,6 +64,9 @@ class Client:
                 if reused and isinstance(exc, asyncio.IncompleteReadError) and not exc.partial:
                     continue
                 raise HttpError(repr(exc)) from exc
+            except BaseException:  # timed out (cancelled) mid-answer: the connection is unusable
+                writer.close()
+                raise
             if keep:
                 self._idle.append((reader, writer))
             else:
