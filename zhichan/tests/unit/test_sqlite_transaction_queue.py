@@ -116,3 +116,34 @@ async def test_begin_failing_raises_what_sqlalchemy_raises(tmp_path, monkeypatch
     finally:
         await mine.dispose()
         await other.dispose()
+
+
+async def test_a_statement_is_one_call_into_the_drivers_thread(engine, monkeypatch):
+    """Cursor, execute, fetch and close go to aiosqlite's thread together; rows, rowcount,
+    lastrowid and errors come back as SQLAlchemy's own adapter gives them."""
+    import aiosqlite
+
+    calls = 0
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):
+        nonlocal calls
+        calls += 1
+        return await execute(self, fn, *args, **kwargs)
+
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))  # the connection's own first-use calls
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        inserted = await conn.execute(text("INSERT INTO t (n) VALUES (:n)"), {"n": 7})
+        assert (calls, inserted.rowcount, inserted.lastrowid) == (1, 1, 7)
+        many = await conn.execute(text("INSERT INTO t (n) VALUES (:n)"), [{"n": 8}, {"n": 9}])
+        assert (calls, many.rowcount) == (2, 2)
+        rows = await conn.execute(text("SELECT n, n * 2 AS twice FROM t ORDER BY n"))
+        assert calls == 3
+        assert list(rows.keys()) == ["n", "twice"]
+        assert rows.all() == [(7, 14), (8, 16), (9, 18)]
+        assert (await conn.execute(text("SELECT n FROM t WHERE n > 100"))).all() == []
+        with pytest.raises(IntegrityError):
+            await conn.execute(text("INSERT INTO t (n) VALUES (7)"))
+        assert calls == 5
+        await conn.rollback()
