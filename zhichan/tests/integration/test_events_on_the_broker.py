@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from zhichan import migrate
 from zhichan.db import make_engine, make_session_factory
 from zhichan.events import record_event
-from zhichan.events.broker import ensure_topics
+from zhichan.events import relay as relay_module
+from zhichan.events.broker import ensure_topics, make_producer
 from zhichan.events.consumer import ConsumerPosition, EventConsumer, InboxEvent, each
 from zhichan.events.outbox import OutboxEvent
 from zhichan.events.relay import OutboxRelay
@@ -111,6 +112,48 @@ async def test_relay_publishes_in_order_and_marks_sent(platform, outbox_db, brok
         await wait_for(all_sent, what="rows marked sent")
     finally:
         await relay.stop()
+
+
+async def test_sent_rows_are_marked_in_batches_and_resent_after_a_crash(platform, outbox_db, broker, monkeypatch):
+    """Rows are marked sent once per interval, not after every send; until then the relay reads
+    past what it sent. Stopping marks them; a relay that died before its mark sends them again
+    (at-least-once: consumers dedupe)."""
+    monkeypatch.setattr(relay_module, "MARK_SENT_SECONDS", 3600)
+    factory = make_session_factory(outbox_db)
+
+    async def unsent() -> int:
+        async with factory() as session:
+            return (await session.execute(select(func.count()).where(OutboxEvent.sent_at.is_(None)))).scalar_one()
+
+    crashed = OutboxRelay("agencies", factory, platform)
+    await crashed._hold_lease()
+    crashed._producer = make_producer(platform)
+    await crashed._producer.start()
+    try:
+        for n in (1, 2, 3):
+            await write_events(factory, 1, key="batched", start=n)
+            assert await crashed.publish_pending() == 1, "only the new row: the ones sent are not read again"
+        assert await unsent() == 3, "not marked yet"
+        assert await crashed.publish_pending() == 0
+    finally:
+        await crashed._producer.stop()  # dies without stop(): no mark
+    await crashed._release_lease()
+
+    relay = OutboxRelay("agencies", factory, platform)
+    await relay.start()
+    try:
+        await write_events(factory, 1, key="batched", start=4)
+        messages = await read_topic(broker.bootstrap, "zhichan.agencies", 7, key="batched")
+        assert [json.loads(m["value"])["data"]["n"] for m in messages] == [1, 2, 3, 1, 2, 3, 4]
+
+        async def all_four_sent() -> bool:
+            return relay.published == 4
+
+        await wait_for(all_four_sent, what="the restarted relay sent all four")
+        assert await unsent() == 4
+    finally:
+        await relay.stop()
+    assert await unsent() == 0, "stopping marks what was sent"
 
 
 async def test_only_one_relay_of_a_service_publishes_at_a_time(platform, outbox_db):
