@@ -1,8 +1,9 @@
 """Consuming events at-least-once, applying each exactly once.
 
-Offsets are committed after the projection's transaction; the inbox (event id) makes a
-redelivered event a no-op. A message that cannot be parsed goes to ``<topic>.dlq`` with the
-reason, and consumption goes on.
+Offsets are committed after the projection's transaction, at most every
+:data:`OFFSET_COMMIT_SECONDS` (and when the consumer stops or goes idle); the inbox (event id)
+makes an event delivered again after a crash or a rebalance a no-op. A message that cannot be
+parsed goes to ``<topic>.dlq`` with the reason, and consumption goes on.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -49,6 +51,10 @@ def each(apply_one: Callable[[AsyncSession, Envelope], Awaitable[None]]) -> Appl
 # this runs out, not when a record arrives, so aiokafka's default (500 ms) was the event lag's floor
 # (measured by bench/: p50 ≈ 130 ms even for a bare produce → consume; ≈ 5 ms with 10 ms here).
 FETCH_MAX_WAIT_MS = 10
+# An offset commit is a broker round trip; when events trickle in, a fetch holds one or two and a
+# commit per fetch was a tenth of the gateway's CPU (bench/lag.py). What a crash leaves
+# uncommitted is delivered again and the inbox skips it.
+OFFSET_COMMIT_SECONDS = 1.0
 
 
 class InboxEvent(SQLModel, table=True):
@@ -107,6 +113,8 @@ class EventConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._dlq_producer = None
         self._task: asyncio.Task | None = None
+        self._uncommitted: dict[TopicPartition, int] = {}  # next offset per partition, applied not committed
+        self._committed_at = 0.0
         self.assigned = False
 
     async def start(self) -> None:
@@ -118,6 +126,8 @@ class EventConsumer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                await self._commit_offsets()
             with contextlib.suppress(Exception):
                 await self._consumer.stop()
         if self._dlq_producer is not None:
@@ -163,7 +173,10 @@ class EventConsumer:
                     # partitions, and a transaction and a broker round trip per partition was
                     # most of the gateway's time (measured by bench/lag.py).
                     await self._apply_fetched(batches)
-                    await self._consumer.commit({tp: messages[-1].offset + 1 for tp, messages in batches.items()})
+                    self._uncommitted.update({tp: messages[-1].offset + 1 for tp, messages in batches.items()})
+                idle = not batches
+                if self._uncommitted and (idle or time.monotonic() - self._committed_at >= OFFSET_COMMIT_SECONDS):
+                    await self._commit_offsets()
                 backoff = 0.2
             except asyncio.CancelledError:
                 raise
@@ -173,8 +186,19 @@ class EventConsumer:
                     with contextlib.suppress(Exception):
                         await self._consumer.stop()
                     self._consumer = None
+                self._uncommitted.clear()  # a new consumer starts from the committed offsets
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
+
+    async def _commit_offsets(self) -> None:
+        """Commits the applied offsets of the partitions still assigned (a rebalance may have
+        moved the others: their new holder reads them again from the last commit)."""
+        assigned = self._consumer.assignment()
+        offsets = {tp: offset for tp, offset in self._uncommitted.items() if tp in assigned}
+        self._uncommitted.clear()
+        self._committed_at = time.monotonic()
+        if offsets:
+            await self._consumer.commit(offsets)
 
     async def _rewind_partitions_whose_log_was_lost(self) -> None:
         """A position beyond the end of the log means the broker lost it (a memory-only restart):
@@ -186,6 +210,7 @@ class EventConsumer:
                     "log of %s[%d] is shorter than our position; reading it from the start", tp.topic, tp.partition
                 )
                 await self._consumer.seek_to_beginning(tp)
+                self._uncommitted.pop(tp, None)
 
     async def _apply_fetched(self, batches: dict[TopicPartition, list]) -> None:
         parsed: list[tuple[TopicPartition, object, Envelope]] = []

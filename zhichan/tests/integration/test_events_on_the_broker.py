@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import func, select
 
 from zhichan import migrate
 from zhichan.db import make_engine, make_session_factory
+from zhichan.events import consumer as consumer_module
 from zhichan.events import record_event
 from zhichan.events import relay as relay_module
 from zhichan.events.broker import ensure_topics, make_producer
@@ -253,3 +255,74 @@ async def test_consumer_dead_letters_only_the_event_its_projection_rejects_and_m
         }
     finally:
         await consumer.stop()
+
+
+async def test_offsets_are_committed_once_idle_and_events_after_a_crash_are_delivered_again_not_reapplied(
+    platform, outbox_db, inbox_db, broker, monkeypatch
+):
+    monkeypatch.setattr(consumer_module, "OFFSET_COMMIT_SECONDS", 3600)  # only going idle commits
+    topic, group = "zhichan.targets", "test-offsets"  # a topic of its own for this test
+    applied: list[int] = []
+
+    async def apply(session, envelope):
+        applied.append(envelope.data["n"])
+
+    async def publish(start: int, count: int) -> None:
+        factory = make_session_factory(outbox_db)
+        await write_events(factory, count, key="offsets", start=start)
+        async with factory() as session:
+            rows = (await session.execute(select(OutboxEvent).where(OutboxEvent.key == "offsets"))).scalars().all()
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all")
+        await producer.start()
+        try:
+            for row in sorted(rows, key=lambda r: r.id)[-count:]:
+                await producer.send_and_wait(topic, row.envelope.encode(), key=b"offsets")
+        finally:
+            await producer.stop()
+
+    async def committed() -> int:
+        reader = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, group_id=group, enable_auto_commit=False)
+        await reader.start()
+        try:
+            partitions = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic) or ()]
+            return sum([await reader.committed(tp) or 0 for tp in partitions])
+        finally:
+            await reader.stop()
+
+    await publish(300, 3)
+    first = EventConsumer(platform, (topic,), group, inbox_db, each(apply))
+    await first.start()
+
+    async def first_three_committed():
+        return await committed() == 3
+
+    await wait_for(first_three_committed, timeout=20, what="the offsets committed once the consumer is idle")
+    assert applied == [300, 301, 302]
+
+    async def no_commit() -> None:  # the process dies before its next offset commit
+        pass
+
+    monkeypatch.setattr(first, "_commit_offsets", no_commit)
+    await publish(303, 2)
+
+    async def five_applied():
+        return len(applied) == 5
+
+    await wait_for(five_applied, timeout=20, what="the next two applied")
+    first._task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await first._task
+    await first._consumer.stop()  # leaves the group without committing
+    assert await committed() == 3
+
+    second = EventConsumer(platform, (topic,), group, inbox_db, each(apply))
+    await second.start()
+    try:
+
+        async def all_five_committed():
+            return await committed() == 5
+
+        await wait_for(all_five_committed, timeout=30, what="the second consumer read the two again")
+        assert applied == [300, 301, 302, 303, 304], "delivered again, applied once"
+    finally:
+        await second.stop()
