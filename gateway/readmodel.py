@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.facts import Fact
 from gateway.models import AggregateFacts, SeriesDaily, SeriesMonthly
-from zhichan.db import insert_many
+from zhichan.db import insert_at_commit, insert_many
 
 # Bound parameters per statement stay well under SQLite's limit (32,766) and asyncpg's (32,767).
 KEYS_PER_SELECT = 5_000
@@ -30,9 +30,22 @@ MonthlyKey = DailyKey  # the same key with the month's first day for the day
 MONTHLY_COLUMNS = ("series", "region", "month", "dim1", "dim2", "dim3", "dim4", "amount")
 MONTHLY_ROWS_KEPT = 1_000_000  # a replay's monthly sums held in memory at most (~200 MB)
 
+DAILY_UPSERT = (
+    "ON CONFLICT (series, region, day, dim1, dim2, dim3, dim4)"
+    " DO UPDATE SET amount = series_daily.amount + excluded.amount"
+)
+MONTHLY_UPSERT = (
+    "ON CONFLICT (series, region, month, dim1, dim2, dim3, dim4)"
+    " DO UPDATE SET amount = series_monthly.amount + excluded.amount"
+)
+
 AGGREGATES = AggregateFacts.__table__
 DAILY = SeriesDaily.__table__
 MONTHLY = SeriesMonthly.__table__
+# Built once: building it per call cost more than SQLite's work for a fetch of one event.
+_HELD = select(AGGREGATES.c.key, AGGREGATES.c.version, AGGREGATES.c.facts).where(
+    AGGREGATES.c.key.in_(bindparam("keys", expanding=True))
+)
 
 
 def encode_facts(facts: Sequence[Fact]) -> str:
@@ -117,19 +130,18 @@ async def apply_prepared(
     if corrections:
         corrections.update(dict(prepared.added))
         daily = _in_day_order(corrections)
-    await insert_many(
-        session,
-        DAILY,
-        DAILY_COLUMNS,
-        [(*key, amount) for key, amount in daily],
-        "ON CONFLICT (series, region, day, dim1, dim2, dim3, dim4)"
-        " DO UPDATE SET amount = series_daily.amount + excluded.amount",
-    )
+    daily_rows = [(*key, amount) for key, amount in daily]
+    if monthly is None:  # live: the sums are read by views only, never back in this transaction
+        insert_at_commit(session, DAILY, DAILY_COLUMNS, daily_rows, DAILY_UPSERT)
+        pending = MonthlySums()
+        pending.add(daily)
+        insert_at_commit(session, MONTHLY, MONTHLY_COLUMNS, pending.take_rows(), MONTHLY_UPSERT)
+        return {row[0] for row in inserts} | {row["b_key"] for row in updates}
+    await insert_many(session, DAILY, DAILY_COLUMNS, daily_rows, DAILY_UPSERT)
     # The very amounts written to the daily rows: each monthly row stays the sum of its days.
-    pending = MonthlySums() if monthly is None else monthly
-    pending.add(daily)
-    if monthly is None or pending.full:
-        await pending.write(session)
+    monthly.add(daily)
+    if monthly.full:
+        await monthly.write(session)
     return {row[0] for row in inserts} | {row["b_key"] for row in updates}
 
 
@@ -162,18 +174,15 @@ class MonthlySums:
     def full(self) -> bool:
         return len(self._amounts) >= self.most
 
-    async def write(self, session: AsyncSession) -> None:
-        """Upserts the amounts added up so far (adding to the rows held) and starts again."""
+    def take_rows(self) -> list[tuple]:
+        """The amounts added up so far as rows to upsert, and a fresh start."""
         rows = [(*key, amount) for key, amount in _in_day_order(self._amounts)]
         self._amounts = {}
-        await insert_many(
-            session,
-            MONTHLY,
-            MONTHLY_COLUMNS,
-            rows,
-            "ON CONFLICT (series, region, month, dim1, dim2, dim3, dim4)"
-            " DO UPDATE SET amount = series_monthly.amount + excluded.amount",
-        )
+        return rows
+
+    async def write(self, session: AsyncSession) -> None:
+        """Upserts the amounts added up so far (adding to the rows held) and starts again."""
+        await insert_many(session, MONTHLY, MONTHLY_COLUMNS, self.take_rows(), MONTHLY_UPSERT)
 
 
 def _in_day_order(amounts: Mapping[DailyKey, int]) -> list[tuple[DailyKey, int]]:
@@ -191,8 +200,6 @@ async def _held(session: AsyncSession, keys: list[str]) -> dict[str, tuple[int, 
     held = {}
     for start in range(0, len(keys), KEYS_PER_SELECT):
         batch = keys[start : start + KEYS_PER_SELECT]
-        rows = await session.execute(
-            select(AGGREGATES.c.key, AGGREGATES.c.version, AGGREGATES.c.facts).where(AGGREGATES.c.key.in_(batch))
-        )
+        rows = await session.execute(_HELD, {"keys": batch})
         held.update({key: (version, facts) for key, version, facts in rows})
     return held

@@ -281,7 +281,7 @@ class _Writer:
         if self._session is None:
             self._session = self._session_factory()
             # A gateway left running would otherwise serve views cached before.
-            await mark_changed(self._session)
+            mark_changed(self._session)
         return self._session
 
     async def write(self, chunk: _Prepared) -> None:

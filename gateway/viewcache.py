@@ -14,25 +14,20 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.models import ReadModelStamp
+from zhichan.db import insert_at_commit
 
+STAMPS = ReadModelStamp.__table__
+STAMP_UPSERT = 'ON CONFLICT ("id") DO UPDATE SET "stamp" = excluded."stamp"'
 MARKED = "gateway.read_model_stamped"  # session.info: the transaction that rewrote the stamp
 
 
-async def mark_changed(session: AsyncSession) -> None:
-    """Gives the read model a new stamp when this transaction commits; once per transaction,
-    since the row is locked until the commit anyway and a batch applies many events."""
-    transaction = session.sync_session.get_transaction()
-    if transaction is not None and session.info.get(MARKED) is transaction:
-        return
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    stamp = uuid.uuid4().hex
-    stmt = insert(ReadModelStamp).values(id=1, stamp=stamp)
-    await session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"stamp": stamp}))
-    session.info[MARKED] = session.sync_session.get_transaction()
+def mark_changed(session: AsyncSession) -> None:
+    """Gives the read model a new stamp when this transaction commits; written once per
+    transaction, however many events of a batch ask for it."""
+    insert_at_commit(session, STAMPS, ("id", "stamp"), [(1, uuid.uuid4().hex)], STAMP_UPSERT, once=MARKED)
 
 
 async def read_stamp(session: AsyncSession) -> str | None:

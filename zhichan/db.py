@@ -280,7 +280,69 @@ async def insert_many(
     an ``ON CONFLICT …`` clause, the same text on SQLite and PostgreSQL."""
     if not rows:
         return
-    dialect = session.bind.dialect
+    connection = await session.connection()
+    await connection.exec_driver_sql(*_driver_insert(connection.dialect, table, columns, rows, on_conflict))
+
+
+def insert_at_commit(
+    session: AsyncSession,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence],
+    on_conflict: str = "",
+    *,
+    once: str | None = None,
+) -> None:
+    """:func:`insert_many`, run just before the session's transaction commits, together with the
+    others given so: on SQLite in one call into the driver's thread. For writes nothing reads
+    back in the same transaction (sums, logs, positions). The gateway's consumer applies a fetch
+    of one or two events in a dozen statements; each cost ~0.1 ms of SQLAlchemy and a wake-up
+    of the driver's thread, more than SQLite's work (bench/lag.py). A rollback drops them.
+    ``once``: a write made once per transaction however often it is asked for (the last rows)."""
+    if rows:
+        if not session.in_transaction():
+            session.sync_session.begin()  # they belong to this transaction (no statement runs yet)
+        pending = session.info.setdefault(_AT_COMMIT, {})
+        pending[once if once is not None else object()] = (table, tuple(columns), rows, on_conflict)
+
+
+_AT_COMMIT = "zhichan_insert_at_commit"
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_at_commit(session: Session) -> None:
+    # Runs inside the async session's greenlet, as its flush does: await_ reaches the driver.
+    inserts = session.info.pop(_AT_COMMIT, None)
+    if not inserts:
+        return
+    connection = session.connection()
+    statements = [_driver_insert(connection.dialect, *insert) for insert in inserts.values()]
+    if connection.dialect.name != "sqlite":
+        for sql, rows in statements:
+            connection.exec_driver_sql(sql, rows)
+        return
+
+    def run_all(conn: sqlite3.Connection) -> None:  # in aiosqlite's thread
+        for sql, rows in statements:
+            conn.executemany(sql, rows)
+
+    driver = connection.connection.dbapi_connection.driver_connection
+    try:
+        await_(driver._execute(run_all, driver._conn))
+    except sqlite3.Error as error:  # as SQLAlchemy would have raised it
+        raise DBAPIError.instance(statements[0][0], None, error, sqlite3.Error) from error
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_inserts_at_commit(session: Session, transaction) -> None:
+    if transaction.parent is None:  # rolled back or closed: they go with it
+        session.info.pop(_AT_COMMIT, None)
+
+
+def _driver_insert(
+    dialect, table: Table, columns: Sequence[str], rows: Sequence[Sequence], on_conflict: str
+) -> tuple[str, Sequence[Sequence]]:
+    """The SQL and the rows, converted by the columns' types, of :func:`insert_many`."""
     converters = [
         (i, _remembering(convert))
         for i, name in enumerate(columns)
@@ -295,9 +357,8 @@ async def insert_many(
             converted.append(tuple(row))
         rows = converted
     marks = ", ".join("?" if dialect.paramstyle == "qmark" else f"${n}" for n in range(1, len(columns) + 1))
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}) {on_conflict}"
-    connection = await session.connection()
-    await connection.exec_driver_sql(sql, rows)
+    names = ", ".join(f'"{name}"' for name in columns)  # quoted: a column may be called "offset"
+    return f"INSERT INTO {table.name} ({names}) VALUES ({marks}) {on_conflict}", rows
 
 
 def _remembering(convert: Callable) -> Callable:

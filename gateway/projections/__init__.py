@@ -7,7 +7,6 @@ rows). Events of aggregates the gateway does not keep are acknowledged and skipp
 
 from __future__ import annotations
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.facts import FACTS_OF
@@ -16,6 +15,7 @@ from gateway.readmodel import apply_states, claim_version
 from gateway.viewcache import mark_changed
 from services.targets.contracts import PlanState, ProgressReportState
 from zhichan import region_sync
+from zhichan.db import insert_at_commit
 from zhichan.events.envelope import Envelope
 from zhichan.observability import traceparent_var
 
@@ -25,7 +25,7 @@ async def apply_event(session: AsyncSession, envelope: Envelope) -> None:
     many events (:func:`apply_events`, the replay)."""
     if not is_kept(envelope):
         return
-    await mark_changed(session)  # views cached before this event are stale once it commits
+    mark_changed(session)  # views cached before this event are stale once it commits
     key = f"{envelope.service}/{envelope.aggregate}/{envelope.aggregate_id}"
     if envelope.type == region_sync.REGION_DEFINED:
         await region_sync.apply_region_event(session, envelope)
@@ -54,13 +54,12 @@ async def apply_events(session: AsyncSession, envelopes: list[Envelope]) -> None
             key = f"{envelope.service}/{envelope.aggregate}/{envelope.aggregate_id}"
             states.append((key, envelope.aggregateversion, to_facts(envelope.data)))
     if states:
-        await mark_changed(session)  # as apply_event does: views cached before these are stale
+        mark_changed(session)  # as apply_event does: views cached before these are stale
         # Facts of different aggregates are independent, and of one aggregate the newest version
         # wins whatever the order: applying them after the other events changes nothing.
         await apply_states(session, states)
-    kept = [recent_event(e).model_dump() for e in envelopes if is_kept(e)]
-    if kept:
-        await session.execute(insert(RecentEvent.__table__), kept)  # the table: no ORM bulk machinery per row
+    kept = [(e.id, e.type, e.subject, e.region, e.time) for e in envelopes if is_kept(e)]
+    insert_at_commit(session, RecentEvent.__table__, ("event_id", "type", "subject", "region", "time"), kept)
 
 
 def recent_event(envelope: Envelope) -> RecentEvent:

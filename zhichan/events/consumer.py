@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -18,13 +17,12 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
-from sqlalchemy import Column, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Column, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from zhichan.clock import utcnow
-from zhichan.db import SessionFactory, UTCDateTime
+from zhichan.db import SessionFactory, UTCDateTime, insert_at_commit
 from zhichan.events.broker import ensure_topics, make_producer
 from zhichan.events.envelope import Envelope
 from zhichan.observability import traceparent_var
@@ -81,14 +79,11 @@ class ConsumerPosition(SQLModel, table=True):
     applied_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-@functools.cache
-def _position_upsert(dialect: str):
-    """Built once per dialect: building it per fetch was a measurable part of the consumer's CPU."""
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ConsumerPosition.__table__)
-    moved = ("offset", "event_id", "event_type", "event_time", "applied_at")
-    return upsert.on_conflict_do_update(
-        index_elements=["topic", "partition"], set_={column: upsert.excluded[column] for column in moved}
-    )
+# Built once, on the table rather than the class: statements built per fetch and the ORM's
+# handling of them were a measurable part of the consumer's CPU.
+_INBOX_ID = InboxEvent.__table__.c.event_id
+_SEEN = select(_INBOX_ID).where(_INBOX_ID.in_(bindparam("ids", expanding=True)))
+POSITION_COLUMNS = ("topic", "partition", "offset", "event_id", "event_type", "event_time", "applied_at")
 
 
 class EventConsumer:
@@ -247,7 +242,7 @@ class EventConsumer:
         """Applies the events not in the inbox yet, in order, and records them and each
         partition's new position: a fixed number of statements besides the projections'."""
         ids = [envelope.id for _, _, envelope in items]
-        seen = set((await session.execute(select(InboxEvent.event_id).where(InboxEvent.event_id.in_(ids)))).scalars())
+        seen = set((await session.execute(_SEEN, {"ids": ids})).scalars())
         new: list[tuple[TopicPartition, Envelope]] = []
         last: dict[TopicPartition, tuple[object, Envelope]] = {}
         for tp, message, envelope in items:
@@ -260,27 +255,19 @@ class EventConsumer:
         # Stamped after the projection ran, right before the commit: the moment the read model
         # holds the events (bench/lag.py measures the lag up to this stamp).
         now = utcnow()
-        if new:
-            await session.execute(
-                insert(InboxEvent.__table__),  # the table, not the class: no ORM bulk machinery per row
-                [{"event_id": e.id, "topic": tp.topic, "received_at": now} for tp, e in new],
-            )
-        # Every partition's new position in one statement (an upsert: a partition's first event creates its row).
-        upsert = _position_upsert(session.bind.dialect.name)
-        await session.execute(
-            upsert,
+        inbox_rows = [(envelope.id, tp.topic, now) for tp, envelope in new]
+        insert_at_commit(session, InboxEvent.__table__, ("event_id", "topic", "received_at"), inbox_rows)
+        # Every partition's new position (an upsert: a partition's first event creates its row).
+        insert_at_commit(
+            session,
+            ConsumerPosition.__table__,
+            POSITION_COLUMNS,
             [
-                {
-                    "topic": tp.topic,
-                    "partition": tp.partition,
-                    "offset": message.offset,
-                    "event_id": envelope.id,
-                    "event_type": envelope.type,
-                    "event_time": envelope.time,
-                    "applied_at": now,
-                }
+                (tp.topic, tp.partition, message.offset, envelope.id, envelope.type, envelope.time, now)
                 for tp, (message, envelope) in last.items()
             ],
+            'ON CONFLICT ("topic", "partition") DO UPDATE SET '
+            + ", ".join(f'"{column}" = excluded."{column}"' for column in POSITION_COLUMNS[2:]),
         )
 
     async def _dead_letter(self, topic: str, message, reason: str) -> None:

@@ -16,7 +16,7 @@ from gateway.settings import GatewaySettings
 from gateway.tests.integration import test_plan_progress
 from gateway.tests.integration.test_plan_progress import ADMIN, AS_OF, case, feed, pledge
 from gateway.viewcache import ViewCache, mark_changed, read_stamp
-from zhichan.db import make_engine, make_session_factory
+from zhichan.db import is_sqlite, make_engine, make_session_factory
 from zhichan.settings import process_settings
 from zhichan.testing import database_url, platform_for_tests
 
@@ -151,18 +151,24 @@ async def test_the_stamp_is_new_after_each_transaction_that_marks_it_and_written
     assert before is not None  # the migration creates the row
     async with session_factory() as session:
         writes = []
-        event.listen(
-            engine.sync_engine,
-            "before_cursor_execute",
-            lambda _c, _cur, statement, *_a: writes.append(statement) if "read_model_stamp" in statement else None,
-        )
-        await mark_changed(session)
-        await mark_changed(session)
+
+        def seen(statement: str) -> None:
+            if statement.startswith("INSERT INTO read_model_stamp"):
+                writes.append(statement)
+
+        if is_sqlite(engine):  # every statement SQLite runs, those sent together at the commit too
+            raw = await (await session.connection()).get_raw_connection()
+            raw.driver_connection._conn.set_trace_callback(seen)
+        else:
+            event.listen(engine.sync_engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: seen(statement))
+        mark_changed(session)
+        mark_changed(session)
+        await session.commit()
         assert len(writes) == 1
-        await session.commit()
         after_first = await read_stamp(session)
-        await mark_changed(session)  # a new transaction: a new stamp
+        mark_changed(session)  # a new transaction: a new stamp
         await session.commit()
+        assert len(writes) == 2
         after_second = await read_stamp(session)
     assert len({before, after_first, after_second}) == 3
 

@@ -2,9 +2,11 @@
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, select
+from sqlalchemy.exc import IntegrityError
 
-from zhichan.db import UTCDateTime, insert_many, make_engine, make_session_factory
+from zhichan.db import UTCDateTime, insert_at_commit, insert_many, make_engine, make_session_factory
 from zhichan.testing import database_url
 
 metadata = MetaData()
@@ -48,5 +50,46 @@ async def test_rows_are_stored_as_typed_values_and_conflicts_resolved(tmp_path):
                 ("b", date(2025, 1, 1), 7),
             ]
             assert {r.at for r in rows} == {datetime(2025, 1, 2, 1, 30, tzinfo=UTC)}  # the same instant, in UTC
+        finally:
+            await engine.dispose()
+
+
+async def test_rows_given_for_the_commit_are_written_by_it_or_dropped_with_a_rollback(tmp_path):
+    columns = ("series", "day", "at", "amount")
+    at = datetime(2025, 1, 2, 9, 30, tzinfo=CST)
+    async with database_url(tmp_path, "kernel") as url:
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+
+        async def stored() -> list[tuple]:
+            async with factory() as session:
+                rows = (await session.execute(select(daily).order_by(daily.c.series, daily.c.day))).all()
+            return [(r.series, r.day, r.amount) for r in rows]
+
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(metadata.create_all)
+            async with factory() as session:
+                insert_at_commit(session, daily, columns, [("a", date(2025, 1, 1), at, 5)], UPSERT)
+                insert_at_commit(session, daily, columns, [("a", date(2025, 1, 1), at, 2)], UPSERT)
+                insert_at_commit(session, daily, columns, [("b", date(2025, 1, 1), at, 1)], UPSERT, once="b")
+                insert_at_commit(session, daily, columns, [("b", date(2025, 1, 1), at, 4)], UPSERT, once="b")
+                assert await stored() == [], "nothing before the commit"
+                await session.commit()
+            assert await stored() == [("a", date(2025, 1, 1), 7), ("b", date(2025, 1, 1), 4)]
+
+            async with factory() as session:
+                insert_at_commit(session, daily, columns, [("c", date(2025, 1, 1), at, 1)])
+                await session.rollback()
+                await session.commit()  # a new transaction: what the rolled back one held is gone
+            async with factory() as session:
+                insert_at_commit(session, daily, columns, [("c", date(2025, 1, 1), at, 1)])
+            assert await stored() == [("a", date(2025, 1, 1), 7), ("b", date(2025, 1, 1), 4)]
+
+            async with factory() as session:  # a conflict surfaces at the commit, as SQLAlchemy raises it
+                insert_at_commit(session, daily, columns, [("a", date(2025, 1, 1), at, 1)])
+                with pytest.raises(IntegrityError):
+                    await session.commit()
+            assert await stored() == [("a", date(2025, 1, 1), 7), ("b", date(2025, 1, 1), 4)]
         finally:
             await engine.dispose()
