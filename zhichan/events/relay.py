@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from zhichan.clock import utcnow
-from zhichan.db import READS_ONLY, SessionFactory
+from zhichan.db import SINGLE_READS, SessionFactory
 from zhichan.events.broker import ensure_topics, make_producer
 from zhichan.events.envelope import topic_of
 from zhichan.events.outbox import OutboxEvent, RelayLease
@@ -139,7 +139,7 @@ class OutboxRelay:
             await self.mark_sent()
         engine = self.session_factory.kw["bind"]
         async with engine.connect() as conn:
-            await conn.execution_options(**{READS_ONLY: True})
+            await conn.execution_options(**{SINGLE_READS: True})
             if self._unmarked:
                 unsent = _UNSENT_AFTER, {"after": self._unmarked[-1], "limit": self.batch_size}
             else:

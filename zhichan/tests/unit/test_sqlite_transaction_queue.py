@@ -147,3 +147,28 @@ async def test_a_statement_is_one_call_into_the_drivers_thread(engine, monkeypat
             await conn.execute(text("INSERT INTO t (n) VALUES (7)"))
         assert calls == 5
         await conn.rollback()
+
+
+async def test_single_reads_run_without_begin_or_rollback_and_wait_for_no_writer(engine, monkeypatch):
+    import aiosqlite
+
+    monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 600)
+    await insert(engine, 1)
+    holder = await engine.connect()
+    await holder.begin()
+    await holder.execute(text("INSERT INTO t (n) VALUES (2)"))  # a writer holding its turn and the lock
+    calls = []
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):
+        calls.append(args[:2])
+        return await execute(self, fn, *args, **kwargs)
+
+    async with engine.connect() as conn:
+        await conn.execution_options(**{db.SINGLE_READS: True})
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)  # past the connection's setup
+        rows = await asyncio.wait_for(conn.execute(text("SELECT n FROM t")), timeout=10)
+        assert rows.scalars().all() == [1], "what is committed"
+    assert len(calls) == 1, f"the statement alone, no BEGIN or ROLLBACK: {calls}"
+    await holder.rollback()
+    await holder.close()
