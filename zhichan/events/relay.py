@@ -33,6 +33,11 @@ log = logging.getLogger("zhichan.relay")
 
 LEASE_SECONDS = 15.0
 MARK_SENT_SECONDS = 0.5  # longest a sent row stays unmarked while the relay runs
+# While commits keep coming during rounds, a round starts at most this often. A round (a read, a
+# send, the broker's answer) costs about the same CPU for one row as for dozens: under the write
+# benchmark's 16 writers, back-to-back rounds of a row or two cost 0.8 ms of CPU per request, a
+# quarter of it. An event that comes while the relay is idle goes at once.
+BUSY_ROUND_SECONDS = 0.01
 
 _COLUMNS = (
     OutboxEvent.id,
@@ -111,10 +116,13 @@ class OutboxRelay:
                     self._producer = producer
                     # A broker that lost its memory (the embedded one) has lost the topics too.
                     await ensure_topics(self.platform, (topic_of(self.service),))
+                round_started = time.monotonic()
                 sent = await self.publish_pending()
                 self.healthy = True
                 backoff = 0.2
                 if sent < self.batch_size:
+                    if self._wake.is_set():  # commits came during the round: let more gather
+                        await asyncio.sleep(max(0.0, round_started + BUSY_ROUND_SECONDS - time.monotonic()))
                     timeout = self.platform.relay_poll_seconds
                     if self._unmarked:  # come back to mark them in time
                         timeout = min(timeout, max(0.0, self._mark_due() - time.monotonic()))
