@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from bench import lag, report, views, writes
-from bench.common import ROOT, free_port, machine
+from bench.common import ROOT, free_port, host_speed, machine
 from zhichan.stack import PROCESSES, Stack
 
 
@@ -39,6 +39,7 @@ def main() -> None:
     divisors = [int(d) for d in args.divisors.split(",")]
     only = set(args.only.split(","))
     results: dict = {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()}}
+    results["machine"]["speed_at_start"] = host_speed()
     print(json.dumps(results["machine"], ensure_ascii=False))
     previous = args.output.read_text() if args.output.exists() else ""
     # Findings below the marker are written by hand (profiles, causes, fixes): a new run keeps them.
@@ -90,6 +91,7 @@ def main() -> None:
                 save()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    results["machine"]["speed_at_end"] = host_speed()
     save()
     print(args.output.read_text())
 

@@ -37,6 +37,16 @@ def view_line(p: dict) -> str:
     )
 
 
+def _speed(m: dict) -> str:
+    def one(speed: dict | None) -> str:
+        if not speed:
+            return "–"
+        loop, call = speed["python_loop_1000_us"], speed["thread_call_us"]
+        return f"1,000 Python loop steps {loop}, one aiosqlite thread call {call}"
+
+    return f"at the start {one(m.get('speed_at_start'))}; at the end {one(m.get('speed_at_end'))}"
+
+
 def markdown(results: dict) -> str:
     m = results["machine"]
     a = results["args"]
@@ -49,6 +59,7 @@ def markdown(results: dict) -> str:
         f"- Machine: {m['cores']} cores ({m['cpu']}), {m['os']}; Python {m['python']}; "
         f"SQLite {m['sqlite']}; PostgreSQL {m['postgresql']} (127.0.0.1)",
         f"- Commit measured: `{m['commit']}`",
+        f"- Host speed (CPU µs; `bench.common.host_speed`): {_speed(m)}",
         f"- Run: `python -m bench --divisors {a['divisors']} --write-seconds {a['write_seconds']} "
         f"--concurrency {a['concurrency']} --lag-rate {a['lag_rate']} --lag-seconds {a['lag_seconds']} "
         f"--view-requests {a['view_requests']} --uncached-requests {a.get('uncached_requests', '–')} "
