@@ -117,7 +117,7 @@ class _OneCallCursor(AsyncAdapt_aiosqlite_cursor):
     together. SQLAlchemy's adapter makes each of those a call of its own (three for an INSERT,
     four for a SELECT), and each call wakes the thread and then the event loop, which costs more
     CPU than SQLite's work on a small VM (bench/: a create went from 8 calls to 4, the relay's
-    round from 11 to 5). Results are fetched whole, as the adapter's cursor does; streaming
+    round from 11 to 6). Results are fetched whole, as the adapter's cursor does; streaming
     (server-side) cursors are left as they are."""
 
     __slots__ = ("_description", "_rowcount", "_lastrowid", "_arraysize")

@@ -84,6 +84,9 @@ class ConsumerPosition(SQLModel, table=True):
 _INBOX_ID = InboxEvent.__table__.c.event_id
 _SEEN = select(_INBOX_ID).where(_INBOX_ID.in_(bindparam("ids", expanding=True)))
 POSITION_COLUMNS = ("topic", "partition", "offset", "event_id", "event_type", "event_time", "applied_at")
+POSITION_UPSERT = 'ON CONFLICT ("topic", "partition") DO UPDATE SET ' + ", ".join(
+    f'"{column}" = excluded."{column}"' for column in POSITION_COLUMNS[2:]
+)
 
 
 class EventConsumer:
@@ -266,8 +269,7 @@ class EventConsumer:
                 (tp.topic, tp.partition, message.offset, envelope.id, envelope.type, envelope.time, now)
                 for tp, (message, envelope) in last.items()
             ],
-            'ON CONFLICT ("topic", "partition") DO UPDATE SET '
-            + ", ".join(f'"{column}" = excluded."{column}"' for column in POSITION_COLUMNS[2:]),
+            POSITION_UPSERT,
         )
 
     async def _dead_letter(self, topic: str, message, reason: str) -> None:
