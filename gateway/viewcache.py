@@ -21,7 +21,7 @@ from zhichan.db import insert_at_commit
 
 STAMPS = ReadModelStamp.__table__
 STAMP_UPSERT = 'ON CONFLICT ("id") DO UPDATE SET "stamp" = excluded."stamp"'
-MARKED = "gateway.read_model_stamped"  # session.info: the transaction that rewrote the stamp
+MARKED = "gateway.read_model_stamp"  # the stamp's write at commit: one per transaction
 
 
 def mark_changed(session: AsyncSession) -> None:
