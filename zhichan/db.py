@@ -304,18 +304,27 @@ def insert_at_commit(
     on_conflict: str = "",
     *,
     once: str | None = None,
+    gather: str | None = None,
 ) -> None:
     """:func:`insert_many`, run just before the session's transaction commits, together with the
     others given so: on SQLite in one call into the driver's thread. For writes nothing reads
-    back in the same transaction (sums, logs, positions). The gateway's consumer applies a fetch
-    of one or two events in a dozen statements; each cost ~0.1 ms of SQLAlchemy and a wake-up
-    of the driver's thread, more than SQLite's work (bench/lag.py). A rollback drops them.
-    ``once``: a write made once per transaction however often it is asked for (the last rows)."""
+    back in the same transaction (new rows, sums, logs, positions). The gateway's consumer
+    applies a fetch of one or two events in a dozen statements; each cost ~0.1 ms of SQLAlchemy
+    and a wake-up of the driver's thread, more than SQLite's work (bench/lag.py). A rollback
+    drops them. The rows go before the ORM's flush of the same commit.
+
+    ``once``: a write made once per transaction however often it is asked for (the last rows).
+    ``gather``: rows asked for under the same key go in one executemany (the same table and
+    columns each time)."""
     if rows:
         if not session.in_transaction():
             session.sync_session.begin()  # they belong to this transaction (no statement runs yet)
         pending = session.info.setdefault(_AT_COMMIT, {})
-        pending[once if once is not None else object()] = (table, tuple(columns), rows, on_conflict)
+        if gather is not None and gather in pending:
+            pending[gather][2].extend(rows)
+            return
+        key = once if once is not None else gather if gather is not None else object()
+        pending[key] = (table, tuple(columns), list(rows) if gather is not None else rows, on_conflict)
 
 
 _AT_COMMIT = "zhichan_insert_at_commit"

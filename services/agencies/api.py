@@ -78,7 +78,7 @@ async def file_agency(body: AgencyCreate, session: SessionDep, user: Writer, res
     agency = await service.file_agency(session, body, user)
     response.headers["ETag"] = etag_for(agency.id, agency.version)
     response.headers["Location"] = f"/agencies/{agency.id}"
-    return _public(agency)
+    return AgencyPublic.model_validate(agency.model_dump())
 
 
 @router.get("", response_model=AgencyList, summary="List agencies")

@@ -54,6 +54,12 @@ async def test_rows_are_stored_as_typed_values_and_conflicts_resolved(tmp_path):
             await engine.dispose()
 
 
+async def delete_series(factory, series: str) -> None:
+    async with factory() as session:
+        await session.execute(daily.delete().where(daily.c.series == series))
+        await session.commit()
+
+
 async def test_rows_given_for_the_commit_are_written_by_it_or_dropped_with_a_rollback(tmp_path):
     columns = ("series", "day", "at", "amount")
     at = datetime(2025, 1, 2, 9, 30, tzinfo=CST)
@@ -74,9 +80,19 @@ async def test_rows_given_for_the_commit_are_written_by_it_or_dropped_with_a_rol
                 insert_at_commit(session, daily, columns, [("a", date(2025, 1, 1), at, 2)], UPSERT)
                 insert_at_commit(session, daily, columns, [("b", date(2025, 1, 1), at, 1)], UPSERT, once="b")
                 insert_at_commit(session, daily, columns, [("b", date(2025, 1, 1), at, 4)], UPSERT, once="b")
+                first = [("d", date(2025, 1, 1), at, 1)]
+                insert_at_commit(session, daily, columns, first, gather="d")
+                insert_at_commit(session, daily, columns, [("d", date(2025, 1, 2), at, 2)], gather="d")
+                assert first == [("d", date(2025, 1, 1), at, 1)], "the caller's list is not the one gathered into"
                 assert await stored() == [], "nothing before the commit"
                 await session.commit()
-            assert await stored() == [("a", date(2025, 1, 1), 7), ("b", date(2025, 1, 1), 4)]
+            assert await stored() == [
+                ("a", date(2025, 1, 1), 7),
+                ("b", date(2025, 1, 1), 4),
+                ("d", date(2025, 1, 1), 1),
+                ("d", date(2025, 1, 2), 2),
+            ]
+            await delete_series(factory, "d")
 
             async with factory() as session:
                 insert_at_commit(session, daily, columns, [("c", date(2025, 1, 1), at, 1)])
