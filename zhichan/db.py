@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 import sqlite3
 import weakref
@@ -364,12 +365,10 @@ def _driver_insert(
     dialect, table: Table, columns: Sequence[str], rows: Sequence[Sequence], on_conflict: str
 ) -> tuple[str, Sequence[Sequence]]:
     """The SQL and the rows, converted by the columns' types, of :func:`insert_many`."""
-    converters = [
-        (i, _remembering(convert))
-        for i, name in enumerate(columns)
-        if (convert := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
-    ]
+    sql, converters = _insert_plan(dialect, table, tuple(columns), on_conflict)
     if converters:
+        if len(rows) >= _REMEMBER_FROM:
+            converters = [(i, _remembering(convert)) for i, convert in converters]
         converted = []
         for row in rows:
             row = list(row)
@@ -377,9 +376,24 @@ def _driver_insert(
                 row[i] = convert(row[i])
             converted.append(tuple(row))
         rows = converted
+    return sql, rows
+
+
+_REMEMBER_FROM = 100  # rows: a bulk insert repeats the same few thousand days; a single row does not
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_plan(dialect, table: Table, columns: tuple[str, ...], on_conflict: str) -> tuple[str, tuple]:
+    """The INSERT and the columns' converters, made once per table and columns: making them again
+    for every row written at a commit was a tenth of a filing's CPU (bench/writes.py)."""
+    converters = tuple(
+        (i, convert)
+        for i, name in enumerate(columns)
+        if (convert := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    )
     marks = ", ".join("?" if dialect.paramstyle == "qmark" else f"${n}" for n in range(1, len(columns) + 1))
     names = ", ".join(f'"{name}"' for name in columns)  # quoted: a column may be called "offset"
-    return f"INSERT INTO {table.name} ({names}) VALUES ({marks}) {on_conflict}", rows
+    return f"INSERT INTO {table.name} ({names}) VALUES ({marks}) {on_conflict}", converters
 
 
 def _remembering(convert: Callable) -> Callable:
