@@ -140,18 +140,31 @@ def _user_of(claims: dict) -> User:
 _bearer = HTTPBearer(auto_error=False, description="JWT from `zhichan token` in development")
 
 
-async def optional_user(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> User | None:
+# Each of these reads the bearer token itself rather than depending on another of them: FastAPI
+# solves every level of a dependency chain per request, and the chain of four was a tenth of a
+# create's CPU with the body and the session (bench/writes.py).
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _user_of_request(request: Request, credentials: HTTPAuthorizationCredentials | None) -> User | None:
     if credentials is None:
         return None
     return request.app.state.token_verifier.verify(credentials.credentials)
 
 
-async def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+def _signed_in(request: Request, credentials: HTTPAuthorizationCredentials | None) -> User:
+    user = _user_of_request(request, credentials)
     if user is None:
         raise Unauthorized("send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"})
     return user
+
+
+async def optional_user(request: Request, credentials: Credentials) -> User | None:
+    return _user_of_request(request, credentials)
+
+
+async def current_user(request: Request, credentials: Credentials) -> User:
+    return _signed_in(request, credentials)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
@@ -159,7 +172,8 @@ OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
 def require_roles(*roles: str):
-    async def _check(user: CurrentUser) -> User:
+    async def _check(request: Request, credentials: Credentials) -> User:
+        user = _signed_in(request, credentials)
         if not user.has_any_role(roles):
             raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
         return user
