@@ -46,6 +46,7 @@ from zhichan.api.pagination import PageParams, encode_cursor
 from zhichan.api.problems import Conflict, Invalid, NotFound
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today, utcnow
+from zhichan.db import insert_new
 from zhichan.events import record_event
 from zhichan.ids import new_id
 from zhichan.money import from_fen, to_fen
@@ -539,7 +540,7 @@ async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Case
         updated_at=now,
     )
     _store_lifecycle(case, cf)
-    session.add(case)
+    insert_new(session, case)
     _publish_case(session, case, "filed", user)
     try:
         await session.commit()

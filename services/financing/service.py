@@ -49,6 +49,7 @@ from zhichan.api.pagination import PageParams, encode_cursor
 from zhichan.api.problems import Conflict, Invalid, NotFound
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today, utcnow
+from zhichan.db import insert_new
 from zhichan.events import record_event
 from zhichan.ids import new_id
 from zhichan.money import in_all_units
@@ -271,8 +272,7 @@ async def register_pledge(session: AsyncSession, data: PledgeCreate, user: User)
         updated_at=now,
     )
     assets = _asset_rows(PLEDGE, pledge.id, data.assets)
-    session.add(pledge)
-    session.add_all(assets)
+    insert_new(session, pledge, *assets)
     # A new pledge's state needs no reading back: its assets are these, it has nothing else yet.
     state = _pledge_state(pledge, assets, [], [])
     _publish(session, PLEDGE, "registered", state, user)
