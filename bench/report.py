@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bench import writes
 from bench.city import FULL, INDICATORS, PLANS
 
 NOTES_START = "<!-- notes -->"
@@ -72,7 +73,9 @@ def markdown(results: dict) -> str:
             "## 1. Write path — POST /agencies vs a bare insert",
             "",
             f"Closed loop: {a['concurrency']} concurrent writers from a separate process (asyncio, bench/http1.py), "
-            f"{a['write_seconds']} s per point. *Service*: the agencies service (validation, JWT auth, "
+            f"{a['write_seconds']} s per side and point, in {writes.SLICES_PER_SIDE} slices each taken in turns "
+            "(service, bare, bare, service, …; both running throughout), so that the host's drift in speed "
+            "falls on both sides alike. *Service*: the agencies service (validation, JWT auth, "
             "idempotency middleware, USCC uniqueness (a partial unique index), row + outbox event in one "
             "transaction, relay publishing to the broker). *Bare*: `bench/bare.py`, a FastAPI app inserting "
             "the same row into the same table (same migrations, same engine settings) with no checks. "

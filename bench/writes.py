@@ -66,61 +66,84 @@ def discard_database(kind: str, name: str, var_dir: Path) -> None:
             leftover.unlink()
 
 
-def load(url: str, concurrency: int, seconds: float) -> dict:
-    result = run_load(
+# Each side's load runs in slices, in the order service, bare, bare, service, service, … The
+# host's speed drifts within minutes (bench.common.host_speed: one call into SQLite's thread took
+# 44 µs in one hour and 86 in another); loading one side and then the other put that drift into
+# the ratio, which moved by 20 points between runs of the same code.
+SLICES_PER_SIDE = 4
+SLICE_SERIALS = 1_000_000  # each slice files agencies from its own range of USCC serials
+
+
+def load_slice(url: str, concurrency: int, seconds: float, serial_start: int) -> dict:
+    return run_load(
         {
             "mode": "closed",
             "url": url,
             "kind": "agency",
             "concurrency": concurrency,
             "seconds": seconds,
-            "serial_start": 1,
+            "serial_start": serial_start,
         },
         timeout=seconds + 120,
     )
-    lat = result["latencies_ms"]
+
+
+def combined(slices: list[dict]) -> dict:
+    """One side's figures over all its slices."""
+    latencies = [ms for s in slices for ms in s["latencies_ms"]]
+    ok = sum(s["ok"] for s in slices)
     return {
-        "rps": result["ok"] / result["seconds"],
-        "p50": percentile(lat, 50),
-        "p99": percentile(lat, 99),
-        "ok": result["ok"],
-        "errors": sum(v for k, v in result["statuses"].items() if k != "201"),
-        "failures": result["failures"],
+        "rps": ok / sum(s["seconds"] for s in slices),
+        "p50": percentile(latencies, 50),
+        "p99": percentile(latencies, 99),
+        "ok": ok,
+        "errors": sum(v for s in slices for k, v in s["statuses"].items() if k != "201"),
+        "failures": [f for s in slices for f in s["failures"]],
+        "slices_rps": [round(s["ok"] / s["seconds"], 1) for s in slices],
     }
 
 
 def measure(stack: Stack, kind: str, rows: int, concurrency: int, seconds: float) -> dict:
-    """One point: the service and the bare app, each on a fresh database holding ``rows`` agencies."""
+    """One point: the service and the bare app, each on a fresh database holding ``rows``
+    agencies, both running, loaded in turns (``SLICES_PER_SIDE``) for ``seconds`` each in all."""
     var_dir = stack.var_dir
     service_db, bare_db = f"bench_agencies_{kind}", f"bench_bare_{kind}"
     service_url = prepare_database(kind, service_db, var_dir, rows)
+    bare_url = prepare_database(kind, bare_db, var_dir, rows)
     stack.extra_env["AGENCIES_DATABASE_URL"] = service_url
-    stack.start_process("agencies", port=free_port())
+    bare_port = free_port()
+    log_path = var_dir / "logs" / "bare.log"
+    bare_proc = None
     try:
+        stack.start_process("agencies", port=free_port())
+        with open(log_path, "ab") as log:
+            bare_proc = subprocess.Popen(
+                [sys.executable, "-m", "bench.bare", bare_url, str(bare_port)],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         stack.wait_ready(["agencies"])
-        service = load(f"{stack.url('agencies')}/agencies", concurrency, seconds)
+        wait_ready(f"http://127.0.0.1:{bare_port}/readyz", bare_proc, log_path)
+        urls = {"service": f"{stack.url('agencies')}/agencies", "bare": f"http://127.0.0.1:{bare_port}/agencies"}
+        order = [side for i in range(SLICES_PER_SIDE) for side in (("service", "bare"), ("bare", "service"))[i % 2]]
+        slices: dict[str, list[dict]] = {"service": [], "bare": []}
+        for i, side in enumerate(order):
+            slices[side].append(
+                load_slice(urls[side], concurrency, seconds / SLICES_PER_SIDE, serial_start=1 + i * SLICE_SERIALS)
+            )
     finally:
         stack.stop_process("agencies")
+        if bare_proc is not None:
+            stop(bare_proc)
         discard_database(kind, service_db, var_dir)
-
-    bare_url = prepare_database(kind, bare_db, var_dir, rows)
-    port = free_port()
-    log_path = var_dir / "logs" / "bare.log"
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.bare", bare_url, str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-        )
-    try:
-        wait_ready(f"http://127.0.0.1:{port}/readyz", proc, log_path)
-        bare = load(f"http://127.0.0.1:{port}/agencies", concurrency, seconds)
-    finally:
-        stop(proc)
         discard_database(kind, bare_db, var_dir)
     return {
         "database": kind,
         "rows": rows,
         "concurrency": concurrency,
         "seconds": seconds,
-        "service": service,
-        "bare": bare,
+        "slices_per_side": SLICES_PER_SIDE,
+        "service": combined(slices["service"]),
+        "bare": combined(slices["bare"]),
     }
