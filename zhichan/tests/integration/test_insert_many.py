@@ -1,5 +1,6 @@
 """``zhichan.db.insert_many``: rows straight to the driver, values stored as the ORM stores them."""
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -149,3 +150,58 @@ async def test_new_rows_are_inserted_by_the_commit_with_what_the_database_fills_
             assert rows[0].id is not None and rows[1].id is not None
         finally:
             await engine.dispose()
+
+
+async def test_on_sqlite_a_commit_of_rows_alone_is_one_call_and_keeps_its_turn_and_atomicity(tmp_path, monkeypatch):
+    """BEGIN, the rows and COMMIT go to aiosqlite's thread in one call when nothing ran before in
+    the transaction and the ORM has nothing to flush; otherwise only what is left to do goes."""
+    import aiosqlite
+
+    columns = ("series", "day", "at", "amount")
+    at = datetime(2025, 1, 2, 9, 30, tzinfo=CST)
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'one-call.db'}")
+    factory = make_session_factory(engine)
+    calls = 0
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):
+        nonlocal calls
+        calls += 1
+        return await execute(self, fn, *args, **kwargs)
+
+    async def committed(series: str, amount: int, *, read_first: bool = False, also_flush: bool = False) -> int:
+        nonlocal calls
+        async with factory() as session:
+            await session.connection()  # the pool's connection made before counting
+            await session.rollback()
+            calls = 0
+            if read_first:
+                await session.execute(select(daily.c.series).limit(1))
+            insert_at_commit(session, daily, columns, [(series, date(2025, 1, 1), at, amount)], UPSERT)
+            if also_flush:
+                session.add(Probe(name=series, at=at))
+            await session.commit()
+            assert not session.in_transaction()
+        return calls
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+            await conn.run_sync(Probe.__table__.create)
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        assert await committed("a", 1) == 1
+        assert await committed("a", 2, read_first=True) == 3, "BEGIN, the read, then rows and COMMIT"
+        assert await committed("b", 1, also_flush=True) == 3, "BEGIN and rows, the ORM's flush, COMMIT"
+        async with factory() as session:  # a failing row: nothing of the transaction stays, the turn goes on
+            insert_at_commit(session, daily, columns, [("c", date(2025, 1, 1), at, 1)])
+            insert_at_commit(session, daily, columns, [("a", date(2025, 1, 1), at, 1)])
+            with pytest.raises(IntegrityError):
+                await session.commit()
+        assert await asyncio.wait_for(committed("d", 1), timeout=10) == 1
+        async with factory() as session:
+            rows = (await session.execute(select(daily).order_by(daily.c.series))).all()
+            probes = (await session.execute(select(Probe.__table__.c.name))).scalars().all()
+        assert [(r.series, r.amount) for r in rows] == [("a", 3), ("b", 1), ("d", 1)]
+        assert probes == ["b"]
+    finally:
+        await engine.dispose()
