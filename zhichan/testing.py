@@ -123,6 +123,22 @@ async def running_app(
                 yield app, client
 
 
+def record_driver_calls(monkeypatch) -> list[tuple]:
+    """From now on, the arguments of every call into aiosqlite's thread, in order: each call
+    wakes that thread and the event loop, which is what zhichan.db saves calls for."""
+    import aiosqlite
+
+    calls: list[tuple] = []
+    execute = aiosqlite.Connection._execute
+
+    async def recorded(self, fn, *args, **kwargs):
+        calls.append(args)
+        return await execute(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", recorded)
+    return calls
+
+
 async def wait_for(
     check: Callable[[], Awaitable[Any]], *, timeout: float = 10.0, interval: float = 0.05, what: str = "condition"
 ) -> Any:

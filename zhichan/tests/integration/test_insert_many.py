@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
 from zhichan.db import UTCDateTime, insert_at_commit, insert_many, insert_new, make_engine, make_session_factory
-from zhichan.testing import database_url
+from zhichan.testing import database_url, record_driver_calls
 
 metadata = MetaData()
 daily = Table(
@@ -155,26 +155,16 @@ async def test_new_rows_are_inserted_by_the_commit_with_what_the_database_fills_
 async def test_on_sqlite_a_commit_of_rows_alone_is_one_call_and_keeps_its_turn_and_atomicity(tmp_path, monkeypatch):
     """BEGIN, the rows and COMMIT go to aiosqlite's thread in one call when nothing ran before in
     the transaction and the ORM has nothing to flush; otherwise only what is left to do goes."""
-    import aiosqlite
-
     columns = ("series", "day", "at", "amount")
     at = datetime(2025, 1, 2, 9, 30, tzinfo=CST)
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'one-call.db'}")
     factory = make_session_factory(engine)
-    calls = 0
-    execute = aiosqlite.Connection._execute
-
-    async def counted(self, fn, *args, **kwargs):
-        nonlocal calls
-        calls += 1
-        return await execute(self, fn, *args, **kwargs)
 
     async def committed(series: str, amount: int, *, read_first: bool = False, also_flush: bool = False) -> int:
-        nonlocal calls
         async with factory() as session:
             await session.connection()  # the pool's connection made before counting
             await session.rollback()
-            calls = 0
+            calls.clear()
             if read_first:
                 await session.execute(select(daily.c.series).limit(1))
             insert_at_commit(session, daily, columns, [(series, date(2025, 1, 1), at, amount)], UPSERT)
@@ -182,13 +172,13 @@ async def test_on_sqlite_a_commit_of_rows_alone_is_one_call_and_keeps_its_turn_a
                 session.add(Probe(name=series, at=at))
             await session.commit()
             assert not session.in_transaction()
-        return calls
+        return len(calls)
 
     try:
         async with engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
             await conn.run_sync(Probe.__table__.create)
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        calls = record_driver_calls(monkeypatch)
         assert await committed("a", 1) == 1
         assert await committed("a", 2, read_first=True) == 3, "BEGIN, the read, then rows and COMMIT"
         assert await committed("b", 1, also_flush=True) == 3, "BEGIN and rows, the ORM's flush, COMMIT"

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from zhichan import db
+from zhichan.testing import record_driver_calls
 
 
 @pytest.fixture
@@ -121,52 +122,33 @@ async def test_begin_failing_raises_what_sqlalchemy_raises(tmp_path, monkeypatch
 async def test_a_statement_is_one_call_into_the_drivers_thread(engine, monkeypatch):
     """Cursor, execute, fetch and close go to aiosqlite's thread together; rows, rowcount,
     lastrowid and errors come back as SQLAlchemy's own adapter gives them."""
-    import aiosqlite
-
-    calls = 0
-    execute = aiosqlite.Connection._execute
-
-    async def counted(self, fn, *args, **kwargs):
-        nonlocal calls
-        calls += 1
-        return await execute(self, fn, *args, **kwargs)
-
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))  # the connection's own first-use calls
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        calls = record_driver_calls(monkeypatch)
         inserted = await conn.execute(text("INSERT INTO t (n) VALUES (:n)"), {"n": 7})
-        assert (calls, inserted.rowcount, inserted.lastrowid) == (1, 1, 7)
+        assert (len(calls), inserted.rowcount, inserted.lastrowid) == (1, 1, 7)
         many = await conn.execute(text("INSERT INTO t (n) VALUES (:n)"), [{"n": 8}, {"n": 9}])
-        assert (calls, many.rowcount) == (2, 2)
+        assert (len(calls), many.rowcount) == (2, 2)
         rows = await conn.execute(text("SELECT n, n * 2 AS twice FROM t ORDER BY n"))
-        assert calls == 3
+        assert len(calls) == 3
         assert list(rows.keys()) == ["n", "twice"]
         assert rows.all() == [(7, 14), (8, 16), (9, 18)]
         assert (await conn.execute(text("SELECT n FROM t WHERE n > 100"))).all() == []
         with pytest.raises(IntegrityError):
             await conn.execute(text("INSERT INTO t (n) VALUES (7)"))
-        assert calls == 5
+        assert len(calls) == 5
         await conn.rollback()
 
 
 async def test_single_reads_run_without_begin_or_rollback_and_wait_for_no_writer(engine, monkeypatch):
-    import aiosqlite
-
     monkeypatch.setattr(db, "SQLITE_BUSY_SECONDS", 600)
     await insert(engine, 1)
     holder = await engine.connect()
     await holder.begin()
     await holder.execute(text("INSERT INTO t (n) VALUES (2)"))  # a writer holding its turn and the lock
-    calls = []
-    execute = aiosqlite.Connection._execute
-
-    async def counted(self, fn, *args, **kwargs):
-        calls.append(args[:2])
-        return await execute(self, fn, *args, **kwargs)
-
     async with engine.connect() as conn:
         await conn.execution_options(**{db.SINGLE_READS: True})
-        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)  # past the connection's setup
+        calls = record_driver_calls(monkeypatch)  # past the connection's setup
         rows = await asyncio.wait_for(conn.execute(text("SELECT n FROM t")), timeout=10)
         assert rows.scalars().all() == [1], "what is committed"
     assert len(calls) == 1, f"the statement alone, no BEGIN or ROLLBACK: {calls}"
