@@ -314,12 +314,21 @@ def metric_windows(metric: Metric, query: MetricQuery) -> tuple[SeriesWindow, ..
     return (series_window(metric.name, query, stock=metric.kind == "stock"),)
 
 
+RATE_PARTS_UNIT = "件"  # both rates divide counts of records (cases, complaints)
+
+
+def rate_parts(metric: Metric, amounts: list[int]) -> tuple[int, int]:
+    """A rate's numerator and denominator from its :func:`metric_windows`' amounts: on time, and
+    resolved in the window plus overdue and still open at its end."""
+    on_time, resolved, overdue_open = amounts
+    return on_time, resolved + overdue_open
+
+
 def metric_from(metric: Metric, amounts: list[int]) -> Decimal | None:
     """The metric's value in its catalogue unit from its :func:`metric_windows`' amounts; None
     when a rate has nothing to divide by."""
     if metric.kind == "rate":
-        closed_on_time, closed, overdue_open = amounts
-        denominator = closed + overdue_open
+        closed_on_time, denominator = rate_parts(metric, amounts)
         if denominator == 0:
             return None
         return (Decimal(closed_on_time) * HUNDRED / Decimal(denominator)).quantize(Decimal("0.01"))

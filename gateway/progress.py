@@ -1,6 +1,8 @@
-"""How far an indicator of a plan is: its trajectory, the value expected by a date, the status and
-the forecast for the plan end. Plain rules with no I/O (``DOMAIN.md``, gateway — progress view);
-the caller gathers the readings and converts them to the indicator's unit first (:func:`convert`).
+"""How far an indicator of a plan is: its yearly figures, its trajectory, the value expected by a
+date, the status, the verdict of each plan year and the forecast for the plan end. Plain rules
+with no I/O; the caller gathers the readings (:func:`reading_windows` says which) and converts
+them to the indicator's unit first (:func:`convert`). ``docs/progress.md`` says the same with
+worked examples.
 
 Conventions, chosen so that every figure can be checked by hand:
 
@@ -11,42 +13,63 @@ Conventions, chosen so that every figure can be checked by hand:
   exact whenever it can be and otherwise rounded to the context's 28 significant digits.
 * After the plan end everything is read as of the plan end (a closed plan keeps its result).
 
+**Yearly figures** (:func:`year_figure`). The figure due in a year is the milestone the plan gives
+for it; in the plan's last year, the target. A year without either lies between two anchors —
+the baseline (at its year), the milestones, the target (at the plan's last year) — and its figure
+is interpolated between them: linearly, or geometrically (the same growth rate every year) when
+the indicator's ``trajectory`` is ``compound``. With baseline 1,000 (2021) and target 2,000
+(2026), 2022's figure is 1,200 (linear) or 1,000 × 2^(1/5) = 1,148.7 (compound). A year before
+the first anchor (no baseline) takes the next milestone set, or the target. A range ("每年 1—2 场",
+``{min: 1, max: 2}``) counts by its minimum; its maximum is shown.
+
 The rules per measure:
 
-``stock`` and ``cumulative``
-    Linear between the trajectory points: the start value at plan start, each milestone at the end
-    of its year (31 Dec), the target at plan end. A milestone due on or after the plan end (its
-    year is the plan's last, or the plan ends mid-year) gives way to the target, which is due then.
-    The start value is the baseline when the plan gives one; otherwise, for a stock, the observed
-    baseline (the last reading dated before plan start — for a metric, its level the day before,
-    see :func:`observed_baseline_date` — or else the earliest reading); for a cumulative, 0.
+``stock``, ``cumulative`` and a ``rate`` with a path
+    A level along a trajectory of dated points: the start point, each year's end with its figure
+    (given or interpolated as above), the target at plan end. A milestone due on or after the
+    plan end gives way to the target. Between two points the value is interpolated by days
+    (linear) or at a constant daily growth (compound), and never asks more than the next point
+    (at_least; less for at_most). The start point is the baseline at plan start when the plan
+    gives one; for a cumulative without one, 0 at plan start; for a stock or a rate without one,
+    the last reading before plan start (for a metric, its level the day before, or the rate over
+    the plan's first month: :func:`observed_baseline_window`), or else **the first reading, at
+    its own date** — the line starts where the indicator was first observed, so that reading is
+    on track by construction, and milestones due before it are passed over.
+    A rate has a path when the plan gives it a baseline or milestones (贯标覆盖率 rising to 100 %
+    in 2026); a rate given only its target is a standing requirement (按期结案率 ≥ 90 %): the
+    target at every date.
 ``annual``
-    The flows of the calendar year of the date, against that year's figure (:func:`milestone_for_year`)
-    pro rata by days: ``figure * (days since 1 Jan) / (days from 1 Jan to the year's due date)``,
-    where the due date is 31 Dec, or the plan end when the plan ends that year (so a plan ending
-    2025-06-30 expects its target from the flows of 1 Jan..30 Jun 2025). In a first year that
-    starts mid-year the figure still counts the whole calendar year (the measure's definition).
+    A pace over the 365 (366) days of each calendar year: expected by a date = the year's figure ×
+    (days from the later of 1 Jan and plan start to the date) ÷ (days of the calendar year). So a
+    first year starting 2024-03-26 expects one day's share on 2024-03-26, and a plan ending
+    2025-06-30 expects 181/365 of 2025's figure at its end. The actual is the flows since the
+    later of 1 Jan and plan start. Each plan year is also judged on its own (:class:`YearResult`):
+    its due value is the figure × its days in the plan ÷ the days of the year; once the year is
+    over it is met or missed, the year of the date is in progress.
 ``annual_average``
-    The actual is the flows since plan start divided by the years elapsed (:func:`years_elapsed`,
+    Expected: the year's figure, at every date (a pace, not a level). The actual of a metric is
+    the flows since plan start divided by the years elapsed (:func:`years_elapsed`,
     calendar-exact: each calendar year counts its days in the plan up to the date over its own
-    length, so 2024-01-01..2024-07-01 is 183/366 = 0.5 years and two full years are exactly 2).
-    Expected: the year's figure, at every date (a pace, not a level).
-``rate``
+    length); a department's report is already the average so far and is taken as it is.
+``rate`` without a path
     Expected: the year's figure at every date. Measured over the calendar year when the indicator
     has milestones (they are per year), otherwise over the plan window (:func:`actual_window`).
 
 Status, first that applies: ``not_started`` (as of before plan start), ``no_data`` (no actual),
-``achieved`` (the actual meets the final target; for a ceiling on flows — at_most cumulative or
-annual — only once the plan has ended, since the next case may still break it), ``on_track``
-(it meets the expected value),
-``at_risk`` (it misses the expected value by at most 10 % of the expected value's magnitude, bound
-included: for at_least ``actual >= expected - |expected|/10``, for at_most
-``actual <= expected + |expected|/10``; so an at_most 0 tolerates nothing), ``behind``.
+``achieved`` (see below), ``on_track`` (the actual meets the expected value), ``at_risk`` (it misses
+the expected value by at most 10 % of the expected value's magnitude, bound included: for at_least
+``actual >= expected - |expected|/10``, for at_most ``actual <= expected + |expected|/10``; so an
+at_most 0 tolerates nothing), ``behind``.
 
-Forecast, the value at plan end if the pace since plan start holds: stock and cumulative extend the
-line from the start value through the latest reading to the plan end; annual takes the current
-year's daily pace over the final year's window (1 Jan to the plan end); rate and annual_average keep
-the current value.
+``achieved`` is said only of what can no longer be undone. A stock, and a cumulative at_least,
+once the actual meets the target. A rate, an annual_average, a ceiling on flows (at_most
+cumulative) only once the plan has ended — until then the next case or the next year may still
+change it, and meeting the target is on track. An annual only once the plan has ended with every
+plan year met; with a year missed it is ``behind`` then, and never ``achieved`` before.
+
+Forecast, the value at plan end if the pace since the start point holds: a level extends the line
+from the start point through the latest reading to the plan end; annual takes the current year's
+daily pace over the final year's days in the plan; rate and annual_average keep the current value.
 """
 
 from __future__ import annotations
@@ -78,6 +101,11 @@ class Direction(StrEnum):
     AT_MOST = "at_most"
 
 
+class Trajectory(StrEnum):
+    LINEAR = "linear"
+    COMPOUND = "compound"
+
+
 class Status(StrEnum):
     NOT_STARTED = "not_started"
     NO_DATA = "no_data"
@@ -87,9 +115,11 @@ class Status(StrEnum):
     BEHIND = "behind"
 
 
-# Measures whose expected value follows a trajectory from a start value (the others expect the
-# year's figure, whole or pro rata, and need no start).
-LEVEL_MEASURES = frozenset({Measure.STOCK, Measure.CUMULATIVE})
+class YearVerdict(StrEnum):
+    MET = "met"
+    MISSED = "missed"
+    IN_PROGRESS = "in_progress"
+    NO_DATA = "no_data"
 
 
 class UnitError(ValueError):
@@ -127,7 +157,11 @@ class Baseline:
 @dataclass(frozen=True)
 class Indicator:
     """What the rules need of an indicator; values are in ``unit``. Strings and ints are accepted
-    for the enums, years and values (as in the targets contract), floats are not."""
+    for the enums, years and values (as in the targets contract), floats are not.
+
+    ``target`` and ``milestones`` are the figures the verdict uses (a range's minimum);
+    ``target_max`` and ``milestone_maxima`` the maxima of the ones given as ranges. ``reported``:
+    the readings are departments' reports (an annual_average's report is the average itself)."""
 
     measure: Measure
     direction: Direction
@@ -136,18 +170,27 @@ class Indicator:
     milestones: Mapping[int, Decimal] = field(default_factory=dict)
     baseline: Baseline | None = None
     nature: str = "expected"
+    trajectory: Trajectory = Trajectory.LINEAR
+    target_max: Decimal | None = None
+    milestone_maxima: Mapping[int, Decimal] = field(default_factory=dict)
+    reported: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "measure", Measure(self.measure))
         object.__setattr__(self, "direction", Direction(self.direction))
+        object.__setattr__(self, "trajectory", Trajectory(self.trajectory))
         object.__setattr__(self, "target", to_decimal(self.target))
-        milestones = {int(year): to_decimal(value) for year, value in self.milestones.items()}
-        object.__setattr__(self, "milestones", dict(sorted(milestones.items())))
+        if self.target_max is not None:
+            object.__setattr__(self, "target_max", to_decimal(self.target_max))
+        for name in ("milestones", "milestone_maxima"):
+            values = {int(year): to_decimal(value) for year, value in getattr(self, name).items()}
+            object.__setattr__(self, name, dict(sorted(values.items())))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Indicator:
         """From the targets contract's indicator state (``model_dump()``), ignoring the other fields."""
         baseline = data.get("baseline")
+        source = data.get("source", "reported")
         return cls(
             measure=data["measure"],
             direction=data["direction"],
@@ -156,7 +199,20 @@ class Indicator:
             milestones=data.get("milestones") or {},
             baseline=Baseline(int(baseline["year"]), baseline["value"]) if baseline else None,
             nature=data.get("nature", "expected"),
+            trajectory=data.get("trajectory") or Trajectory.LINEAR,
+            target_max=data.get("target_max"),
+            milestone_maxima=data.get("milestone_maxima") or {},
+            reported=bool(data.get("accepts_reports", source == "reported")),
         )
+
+    @property
+    def follows_path(self) -> bool:
+        """Whether the expected value is a level along a trajectory (module docstring)."""
+        if self.measure in (Measure.STOCK, Measure.CUMULATIVE):
+            return True
+        if self.measure is Measure.RATE:
+            return self.baseline is not None or bool(self.milestones)
+        return False
 
 
 @dataclass(frozen=True)
@@ -174,12 +230,21 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    @property
+    def years(self) -> range:
+        return range(self.start.year, self.end.year + 1)
+
+    def year_window(self, year: int) -> tuple[date, date]:
+        """The days of ``year`` inside the plan (both included)."""
+        return max(self.start, date(year, 1, 1)), min(self.end, date(year, 12, 31))
+
 
 @dataclass(frozen=True)
 class Reading:
     """An observed value of the indicator at the end of ``on``, in the indicator's unit, read over
     the measure's window (:func:`actual_window`): a stock's level, a cumulative's or an
-    annual_average's flows since plan start, an annual's flows since 1 Jan, a rate."""
+    annual_average's flows since plan start (a report: the average), an annual's flows since the
+    later of 1 Jan and plan start, a rate."""
 
     on: date
     value: Decimal
@@ -190,7 +255,7 @@ class Reading:
 
 @dataclass(frozen=True)
 class TrajectoryPoint:
-    """``value`` is due at the end of ``at``; the start point is dated the day before plan start."""
+    """``value`` is due at the end of ``at``; a start point at plan start is dated the day before."""
 
     at: date
     value: Decimal
@@ -198,9 +263,38 @@ class TrajectoryPoint:
 
 
 @dataclass(frozen=True)
+class StartPoint(TrajectoryPoint):
+    observed: bool = False
+
+
+@dataclass(frozen=True)
+class YearFigure:
+    year: int
+    value: Decimal
+    value_max: Decimal | None
+    how: str  # which rule gave it, in Chinese (shown in explanations)
+
+
+@dataclass(frozen=True)
 class Expected:
     value: Decimal
     explanation: str
+
+
+@dataclass(frozen=True)
+class YearResult:
+    """One plan year of an annual indicator: the year's figure, the value due over its days in the
+    plan (to the date, while it runs), the flows read for it and the verdict."""
+
+    year: int
+    start: date
+    end: date
+    figure: Decimal
+    figure_max: Decimal | None
+    due: Decimal
+    actual: Decimal | None
+    actual_on: date | None
+    verdict: YearVerdict
 
 
 @dataclass(frozen=True)
@@ -211,7 +305,9 @@ class Progress:
 
     unit: str
     target: Decimal
+    target_max: Decimal | None
     milestone_this_year: Decimal
+    milestone_this_year_max: Decimal | None
     actual: Decimal | None
     actual_on: date | None
     expected: Decimal | None
@@ -221,7 +317,9 @@ class Progress:
     forecast: Decimal | None
     forecast_meets_target: bool | None
     trajectory_start: Decimal | None
+    trajectory_start_on: date | None
     baseline_observed: bool
+    years: list[YearResult]
     explanation: str
 
 
@@ -229,19 +327,66 @@ def meets(direction: Direction, value: Decimal, bound: Decimal) -> bool:
     return value >= bound if direction is Direction.AT_LEAST else value <= bound
 
 
-def _year_figure(indicator: Indicator, period: Period, year: int) -> tuple[Decimal, str]:
+# --- yearly figures --------------------------------------------------------------------------------
+
+
+def _interpolate(trajectory: Trajectory, a: Decimal, b: Decimal, share: Fraction) -> Decimal:
+    """The value ``share`` (0..1) of the way from ``a`` to ``b``: linear, or at a constant growth
+    rate (which needs both ends positive; otherwise linear, see :func:`_grows`)."""
+    if _grows(trajectory, a, b):
+        return a * (b / a) ** (Decimal(share.numerator) / share.denominator)
+    return a + (b - a) * share.numerator / share.denominator
+
+
+def _grows(trajectory: Trajectory, a: Decimal, b: Decimal) -> bool:
+    return trajectory is Trajectory.COMPOUND and a > 0 and b > 0
+
+
+def _growth_rule(trajectory: Trajectory, a: Decimal, b: Decimal, years: Fraction) -> str:
+    if _grows(trajectory, a, b):
+        rate = ((b / a) ** (Decimal(years.denominator) / years.numerator) - 1) * 100
+        return f"按年均增长率 {rate:.2f}% 复合插值"
+    if trajectory is Trajectory.COMPOUND:
+        return "线性插值(复合增长需两端为正)"
+    return "线性插值"
+
+
+def _year_anchors(indicator: Indicator, period: Period) -> list[tuple[int, Decimal, str]]:
+    anchors = []
+    if indicator.baseline is not None and indicator.baseline.year < period.end.year:
+        anchors.append((indicator.baseline.year, indicator.baseline.value, f"{indicator.baseline.year}年基期值"))
+    for year, value in indicator.milestones.items():
+        if year < period.end.year and (not anchors or year > anchors[-1][0]):
+            anchors.append((year, value, f"{year}年里程碑"))
+    anchors.append((period.end.year, indicator.target, f"{period.end.year}年目标值"))
+    return anchors
+
+
+def year_figure(indicator: Indicator, period: Period, year: int) -> YearFigure:
+    """The figure due in ``year`` and how it was found (rules in the module's docstring)."""
     if year >= period.end.year:
-        return indicator.target, "目标值"
-    for milestone_year, value in indicator.milestones.items():
-        if milestone_year >= year:
-            return value, f"{milestone_year}年里程碑"
-    return indicator.target, "目标值"
+        return YearFigure(year, indicator.target, indicator.target_max, "目标值")
+    if year in indicator.milestones:
+        return YearFigure(year, indicator.milestones[year], indicator.milestone_maxima.get(year), f"{year}年里程碑")
+    anchors = _year_anchors(indicator, period)
+    after = next(i for i, anchor in enumerate(anchors) if anchor[0] >= year)
+    if after == 0:  # nothing set before this year: the next figure set holds
+        next_year, value, label = anchors[0]
+        value_max = indicator.target_max if next_year >= period.end.year else indicator.milestone_maxima.get(next_year)
+        return YearFigure(year, value, value_max, label)
+    (year_a, a, label_a), (year_b, b, label_b) = anchors[after - 1], anchors[after]
+    span = Fraction(year_b - year_a)
+    value = _interpolate(indicator.trajectory, a, b, Fraction(year - year_a) / span)
+    rule = _growth_rule(indicator.trajectory, a, b, span)
+    return YearFigure(year, value, None, f"由{label_a} {_fmt(a)} 至{label_b} {_fmt(b)} {rule}")
 
 
 def milestone_for_year(indicator: Indicator, period: Period, year: int) -> Decimal:
-    """The figure due in ``year``: the target in the plan's last year (it is due then); otherwise
-    the year's milestone, or the next milestone set after that year, or the target if none is."""
-    return _year_figure(indicator, period, year)[0]
+    """The figure due in ``year`` (:func:`year_figure`)."""
+    return year_figure(indicator, period, year).value
+
+
+# --- years elapsed ------------------------------------------------------------------------------
 
 
 def _years_fraction(start: date, on: date) -> Fraction:
@@ -271,12 +416,32 @@ def annual_average(flows: Decimal, start: date, on: date) -> Decimal:
     return flows * years.denominator / years.numerator
 
 
-def observed_baseline_date(indicator: Indicator, period: Period) -> date | None:
-    """When the caller should read a metric-bound indicator's level to observe its baseline (a
-    stock without a given baseline: its level at the end of the day before plan start), else None."""
-    if indicator.measure is Measure.STOCK and indicator.baseline is None:
-        return period.start - ONE_DAY
+def _position(on: date) -> Fraction:
+    """The end of ``on`` in calendar-exact years: the end of 31 Dec 2022 is 2023."""
+    return on.year + Fraction((on - date(on.year, 1, 1)).days + 1, _days_in_year(on.year))
+
+
+# --- what to read ---------------------------------------------------------------------------------
+
+
+def observed_baseline_window(indicator: Indicator, period: Period) -> tuple[date | None, date] | None:
+    """Where the caller should read a metric-bound indicator to observe its start when the plan
+    gives no baseline: a stock's level at the end of the day before plan start ``(None, day)``, a
+    rate with a path over the plan's first month; else None."""
+    if indicator.baseline is not None:
+        return None
+    if indicator.measure is Measure.STOCK:
+        return None, period.start - ONE_DAY
+    if indicator.measure is Measure.RATE and indicator.follows_path:
+        month_end = (period.start.replace(day=28) + timedelta(days=4)).replace(day=1) - ONE_DAY
+        return period.start, min(month_end, period.end)
     return None
+
+
+def observed_baseline_date(indicator: Indicator, period: Period) -> date | None:
+    """The date of the observation :func:`observed_baseline_window` asks for, if any."""
+    window = observed_baseline_window(indicator, period)
+    return None if window is None else window[1]
 
 
 def actual_window(indicator: Indicator, period: Period, as_of: date) -> tuple[date | None, date] | None:
@@ -288,10 +453,26 @@ def actual_window(indicator: Indicator, period: Period, as_of: date) -> tuple[da
         return None, on
     if on < period.start:
         return None
-    year_start = date(on.year, 1, 1)
-    if indicator.measure is Measure.ANNUAL or (indicator.measure is Measure.RATE and indicator.milestones):
-        return year_start, on
+    if indicator.measure is Measure.ANNUAL:
+        return period.year_window(on.year)[0], on
+    if indicator.measure is Measure.RATE and indicator.milestones:
+        return date(on.year, 1, 1), on
     return period.start, on
+
+
+def reading_windows(indicator: Indicator, period: Period, as_of: date) -> list[tuple[date | None, date]]:
+    """Every window a metric-bound indicator is read over as of ``as_of``: its observed start
+    (:func:`observed_baseline_window`), each ended plan year of an annual (judged year by year),
+    and the actual's window."""
+    windows = []
+    if (observed := observed_baseline_window(indicator, period)) is not None and observed[1] <= as_of:
+        windows.append(observed)
+    on = min(as_of, period.end)
+    if indicator.measure is Measure.ANNUAL:
+        windows.extend(period.year_window(year) for year in range(period.start.year, on.year) if on >= period.start)
+    if (window := actual_window(indicator, period, as_of)) is not None and window not in windows:
+        windows.append(window)
+    return windows
 
 
 def _readable(indicator: Indicator, period: Period, on: date, reading: Reading) -> bool:
@@ -301,75 +482,129 @@ def _readable(indicator: Indicator, period: Period, on: date, reading: Reading) 
     if indicator.measure is Measure.STOCK:
         return True  # a level holds until the next reading
     if indicator.measure is Measure.ANNUAL:
-        return reading.on.year == on.year  # last year's flows say nothing of this year's
+        return reading.on.year == on.year and reading.on >= period.start  # last year's flows say nothing of this
     return reading.on >= period.start
+
+
+# --- the trajectory of a level -------------------------------------------------------------------
 
 
 def trajectory_start(
     indicator: Indicator, period: Period, readings: Iterable[Reading], as_of: date | None = None
-) -> tuple[Decimal | None, bool]:
-    """The value at plan start of a stock or cumulative indicator and whether it was observed
-    (not given): the baseline; else 0 for a cumulative; else, for a stock, the last reading before
-    plan start, or the earliest reading (up to ``as_of`` when given). None when nothing is known."""
+) -> StartPoint | None:
+    """The start point of an indicator with a path (module docstring), from the readings known
+    (up to ``as_of`` when given); None when nothing is known or the indicator has no path."""
+    if not indicator.follows_path:
+        return None
+    before_start = period.start - ONE_DAY
     if indicator.baseline is not None:
-        return indicator.baseline.value, False
-    if indicator.measure is not Measure.STOCK:
-        return Decimal(0), False
-    known = sorted((r for r in readings if as_of is None or r.on <= as_of), key=lambda r: r.on)
+        label = f"{indicator.baseline.year}年基期值(计划开始 {period.start})"
+        return StartPoint(before_start, indicator.baseline.value, label)
+    if indicator.measure is Measure.CUMULATIVE:
+        return StartPoint(before_start, Decimal(0), f"累计起点(计划开始 {period.start})")
+    known = sorted((r for r in readings if as_of is None or r.on <= as_of), key=lambda r: (r.on, r.value))
     before = [r for r in known if r.on < period.start]
     if before:
-        return before[-1].value, True
-    return (known[0].value, True) if known else (None, True)
+        return StartPoint(before_start, before[-1].value, f"观测基期值(计划开始 {period.start})", observed=True)
+    if known:
+        return StartPoint(known[0].on, known[0].value, f"首次观测值({known[0].on})", observed=True)
+    return None
 
 
-def trajectory(indicator: Indicator, period: Period, start_value: Decimal) -> list[TrajectoryPoint]:
-    """The points a stock or cumulative indicator is expected to pass, in order."""
-    if indicator.baseline is not None:
-        start_label = f"{indicator.baseline.year}年基期值"
-    elif indicator.measure is Measure.CUMULATIVE:
-        start_label = "累计起点"
-    else:
-        start_label = "观测基期值"
-    points = [TrajectoryPoint(period.start - ONE_DAY, start_value, f"{start_label}(计划开始 {period.start})")]
+def trajectory(indicator: Indicator, period: Period, start: TrajectoryPoint) -> list[TrajectoryPoint]:
+    """The points an indicator with a path is expected to pass, in order: the start, each year's
+    end after it and before the plan end (its figure given, or interpolated between the points
+    around it by calendar-exact years), the target at plan end."""
+    anchors = [start]
     for year, value in indicator.milestones.items():
         due = date(year, 12, 31)
-        if points[-1].at < due < period.end:
-            points.append(TrajectoryPoint(due, value, f"{year}年里程碑({due})"))
-    points.append(TrajectoryPoint(period.end, indicator.target, f"目标值(计划结束 {period.end})"))
+        if anchors[-1].at < due < period.end:
+            anchors.append(TrajectoryPoint(due, value, f"{year}年里程碑({due})"))
+    end = TrajectoryPoint(period.end, indicator.target, f"目标值(计划结束 {period.end})")
+    anchors.append(end)
+    points = [start]
+    for before, after in zip(anchors, anchors[1:], strict=False):
+        for year in range(before.at.year, after.at.year):
+            due = date(year, 12, 31)
+            if before.at < due < after.at:
+                share = (_position(due) - _position(before.at)) / (_position(after.at) - _position(before.at))
+                value = _interpolate(indicator.trajectory, before.value, after.value, share)
+                points.append(TrajectoryPoint(due, value, f"{year}年末插值({due})"))
+        points.append(after)
     return points
 
 
-def expected_at(indicator: Indicator, period: Period, on: date, start_value: Decimal | None = None) -> Expected | None:
+def _along_trajectory(indicator: Indicator, start: TrajectoryPoint, period: Period, on: date) -> Expected:
+    points = trajectory(indicator, period, start)
+    following = next(i for i, point in enumerate(points) if point.at >= on)
+    if following == 0:  # on the start point's own date
+        return Expected(start.value, f"{start.label} {_fmt(start.value)}")
+    before, after = points[following - 1], points[following]
+    elapsed, span = (on - before.at).days, (after.at - before.at).days
+    value = _interpolate(indicator.trajectory, before.value, after.value, Fraction(elapsed, span))
+    # Between two points the line never asks more than the later one does (a start observed
+    # above a milestone is not a demand to fall to it at a constant pace, only to hold it).
+    value = min(value, after.value) if indicator.direction is Direction.AT_LEAST else max(value, after.value)
+    how = "复合增长" if _grows(indicator.trajectory, before.value, after.value) else "线性插值"
+    explanation = (
+        f"自{before.label} {_fmt(before.value)} 至{after.label} {_fmt(after.value)} {how},"
+        f"已过 {elapsed}/{span} 天 = {_fmt(value)}"
+    )
+    if indicator.trajectory is Trajectory.COMPOUND and (rule := _path_rule(indicator, period, start)):
+        explanation += f"({rule})"
+    return Expected(value, explanation)
+
+
+def _path_rule(indicator: Indicator, period: Period, start: TrajectoryPoint) -> str:
+    """The growth the whole line assumes, when it is given by a baseline and a target alone."""
+    if indicator.milestones:
+        return ""
+    years = _position(period.end) - _position(start.at)
+    if years <= 0:
+        return ""
+    return _growth_rule(indicator.trajectory, start.value, indicator.target, years)
+
+
+# --- expected value --------------------------------------------------------------------------------
+
+
+def expected_at(
+    indicator: Indicator, period: Period, on: date, start: TrajectoryPoint | None = None
+) -> Expected | None:
     """The value expected by the end of ``on`` and how it was derived; None before the plan starts,
-    and for a stock or cumulative whose start value is unknown (``start_value`` from
+    and for an indicator with a path whose start is unknown or lies after ``on`` (``start`` from
     :func:`trajectory_start`; unused by the other measures)."""
     if on < period.start:
         return None
     on = min(on, period.end)
-    if indicator.measure in LEVEL_MEASURES:
-        return None if start_value is None else _along_trajectory(trajectory(indicator, period, start_value), on)
-    figure, label = _year_figure(indicator, period, on.year)
+    if indicator.follows_path:
+        if start is None or start.at > on:
+            return None
+        return _along_trajectory(indicator, start, period, on)
+    figure = year_figure(indicator, period, on.year)
     if indicator.measure is Measure.ANNUAL:
-        year_start = date(on.year, 1, 1)
-        due = min(date(on.year, 12, 31), period.end)
-        elapsed, span = (on - year_start).days + 1, (due - year_start).days + 1
-        value = figure * elapsed / span
-        explanation = f"{on.year}年{label} {_fmt(figure)} × {elapsed}/{span} 天(1月1日至 {due})= {_fmt(value)}"
+        first = period.year_window(on.year)[0]
+        elapsed, days = (on - first).days + 1, _days_in_year(on.year)
+        value = figure.value * elapsed / days
+        explanation = (
+            f"{on.year}年{_figure_text(figure)} × {elapsed}/{days} 天(自 {first},按全年 {days} 天计)= {_fmt(value)}"
+        )
         return Expected(value, explanation)
-    kind = "年均值" if indicator.measure is Measure.ANNUAL_AVERAGE else "比率"
-    return Expected(figure, f"{kind}指标每日均按{label} {_fmt(figure)} 考核")
+    if indicator.measure is Measure.ANNUAL_AVERAGE:
+        return Expected(figure.value, f"年均值指标每日均按{on.year}年{_figure_text(figure)} 考核")
+    return Expected(figure.value, f"比率指标每日均按{on.year}年{_figure_text(figure)} 考核")
 
 
-def _along_trajectory(points: list[TrajectoryPoint], on: date) -> Expected:
-    following = next(i for i, point in enumerate(points) if point.at >= on)
-    before, after = points[following - 1], points[following]
-    elapsed, span = (on - before.at).days, (after.at - before.at).days
-    value = before.value + (after.value - before.value) * elapsed / span
-    return Expected(
-        value,
-        f"自{before.label} {_fmt(before.value)} 至{after.label} {_fmt(after.value)} 线性插值,"
-        f"已过 {elapsed}/{span} 天 = {_fmt(value)}",
-    )
+def _figure_text(figure: YearFigure) -> str:
+    shown = _fmt(figure.value) if figure.value_max is None else f"{_fmt(figure.value)}—{_fmt(figure.value_max)}"
+    if figure.how in ("目标值", f"{figure.year}年里程碑"):
+        return f"{figure.how} {shown}"
+    if figure.how.startswith("由"):  # interpolated
+        return f"应达 {shown}({figure.how})"
+    return f"按{figure.how} {shown}"  # a later year's figure, nothing being set before it
+
+
+# --- status and forecast -------------------------------------------------------------------------
 
 
 def status_of(
@@ -401,37 +636,110 @@ def progress_ratio(direction: Direction, value: Decimal, target: Decimal) -> Dec
 
 
 def forecast_at_end(
-    indicator: Indicator, period: Period, actual: Reading, start_value: Decimal | None = None
+    indicator: Indicator, period: Period, actual: Reading, start: TrajectoryPoint | None = None
 ) -> Decimal | None:
-    """The value at plan end if the pace since plan start holds (rules in the module's docstring).
+    """The value at plan end if the pace since the start holds (rules in the module's docstring).
     ``actual`` is in the indicator's terms (for an annual_average, the average). None when the pace
-    is unknown: a stock or cumulative with no start value or not read since the plan started."""
+    is unknown: a level with no start point or not read since it."""
     if indicator.measure in (Measure.RATE, Measure.ANNUAL_AVERAGE):
         return actual.value
     if indicator.measure is Measure.ANNUAL:
-        days_this_year = (actual.on - date(actual.on.year, 1, 1)).days + 1
-        final_window = (period.end - date(period.end.year, 1, 1)).days + 1
+        first = period.year_window(actual.on.year)[0]
+        days_this_year = (actual.on - first).days + 1
+        final_window = (period.end - period.year_window(period.end.year)[0]).days + 1
         return actual.value * final_window / days_this_year
-    elapsed = (actual.on - period.start).days + 1
-    if start_value is None or elapsed <= 0:
+    if start is None:
         return None
-    return start_value + (actual.value - start_value) * period.days / elapsed
+    elapsed = (actual.on - start.at).days
+    if elapsed <= 0:
+        return None
+    return start.value + (actual.value - start.value) * (period.end - start.at).days / elapsed
+
+
+def _can_be_achieved(indicator: Indicator, period: Period, as_of: date) -> bool:
+    """What can still be undone is not achieved: only a stock, or a floor on flows that only
+    grow (at_least cumulative), is achieved before the plan has ended (module docstring)."""
+    if indicator.measure is Measure.STOCK:
+        return True
+    if indicator.measure is Measure.CUMULATIVE and indicator.direction is Direction.AT_LEAST:
+        return True
+    return as_of >= period.end
+
+
+# --- the years of an annual ----------------------------------------------------------------------
+
+
+def year_results(indicator: Indicator, period: Period, as_of: date, readings: Iterable[Reading]) -> list[YearResult]:
+    """Each plan year of an annual indicator up to the year of ``as_of``, judged on its own: the
+    latest reading of the year against the figure × its days in the plan ÷ the days of the year
+    (to the date for the year that runs)."""
+    if indicator.measure is not Measure.ANNUAL or as_of < period.start:
+        return []
+    on = min(as_of, period.end)
+    readings = [r for r in readings if period.start <= r.on <= on]
+    results = []
+    for year in range(period.start.year, on.year + 1):
+        first, last = period.year_window(year)
+        running = last > on
+        upto = on if running else last
+        figure = year_figure(indicator, period, year)
+        due = figure.value * ((upto - first).days + 1) / _days_in_year(year)
+        latest = max((r for r in readings if r.on.year == year), key=lambda r: (r.on, r.value), default=None)
+        if latest is None:
+            verdict = YearVerdict.IN_PROGRESS if running else YearVerdict.NO_DATA
+        elif running:
+            verdict = YearVerdict.IN_PROGRESS
+        else:
+            verdict = YearVerdict.MET if meets(indicator.direction, latest.value, due) else YearVerdict.MISSED
+        results.append(
+            YearResult(
+                year=year,
+                start=first,
+                end=last,
+                figure=figure.value,
+                figure_max=figure.value_max,
+                due=due,
+                actual=None if latest is None else latest.value,
+                actual_on=None if latest is None else latest.on,
+                verdict=verdict,
+            )
+        )
+    return results
+
+
+def _annual_status(
+    indicator: Indicator, period: Period, as_of: date, actual: Decimal, expected: Decimal, years: list[YearResult]
+) -> tuple[Status, str]:
+    missed = [y.year for y in years if y.verdict is YearVerdict.MISSED]
+    note = f";{'、'.join(map(str, missed))}年未达到当年应达值" if missed else ""
+    if as_of >= period.end:
+        if missed:
+            return Status.BEHIND, note + ",计划已结束,判为滞后"
+        if all(y.verdict is YearVerdict.MET for y in years):
+            return Status.ACHIEVED, ";计划各年均达到当年应达值"
+    status = status_of(indicator.direction, actual, expected, indicator.target, can_be_achieved=False)
+    return status, note + (",各年均达标后方可判定达成" if missed else "")
+
+
+# --- the whole evaluation ----------------------------------------------------------------------
 
 
 def actual_reading(indicator: Indicator, period: Period, as_of: date, readings: Iterable[Reading]) -> Reading | None:
-    """The latest reading that stands for the actual as of ``as_of``, in the indicator's terms (an
-    annual_average's flows divided by the years elapsed to the reading's date)."""
+    """The latest reading that stands for the actual as of ``as_of``, in the indicator's terms (a
+    metric's annual_average: its flows divided by the years elapsed to the reading's date)."""
     latest = _latest_reading(indicator, period, as_of, readings)
     return None if latest is None else _in_indicator_terms(indicator, period, latest)
 
 
 def _latest_reading(indicator: Indicator, period: Period, as_of: date, readings: Iterable[Reading]) -> Reading | None:
     on = min(as_of, period.end)
-    return max((r for r in readings if _readable(indicator, period, on, r)), key=lambda r: r.on, default=None)
+    candidates = (r for r in readings if _readable(indicator, period, on, r))
+    # The value breaks a tie of dates, so that no verdict depends on the order readings come in.
+    return max(candidates, key=lambda r: (r.on, r.value), default=None)
 
 
 def _in_indicator_terms(indicator: Indicator, period: Period, reading: Reading) -> Reading:
-    if indicator.measure is Measure.ANNUAL_AVERAGE:
+    if indicator.measure is Measure.ANNUAL_AVERAGE and not indicator.reported:
         return Reading(reading.on, annual_average(reading.value, period.start, reading.on))
     return reading
 
@@ -441,14 +749,13 @@ def evaluate(indicator: Indicator, period: Period, as_of: date, readings: Iterab
     the indicator's unit; readings after ``as_of`` are ignored)."""
     readings = list(readings)
     on = min(as_of, period.end)
-    start_value, observed = (
-        trajectory_start(indicator, period, readings, on) if indicator.measure in LEVEL_MEASURES else (None, False)
-    )
+    start = trajectory_start(indicator, period, readings, on)
     latest = _latest_reading(indicator, period, as_of, readings)
     actual = None if latest is None else _in_indicator_terms(indicator, period, latest)
-    expected = expected_at(indicator, period, as_of, start_value)
+    expected = expected_at(indicator, period, as_of, start)
     started = as_of >= period.start
-    forecast = forecast_at_end(indicator, period, actual, start_value) if started and actual is not None else None
+    years = year_results(indicator, period, as_of, readings)
+    forecast = forecast_at_end(indicator, period, actual, start) if started and actual is not None else None
     if not started:
         status, explanation = Status.NOT_STARTED, f"计划 {period.start} 开始,尚无期望值"
     elif actual is None or expected is None:
@@ -456,24 +763,34 @@ def evaluate(indicator: Indicator, period: Period, as_of: date, readings: Iterab
             Status.NO_DATA,
             "尚无实际值" + (f";期望值:{expected.explanation}" if expected is not None else ""),
         )
+    elif indicator.measure is Measure.ANNUAL:
+        status, note = _annual_status(indicator, period, as_of, actual.value, expected.value, years)
+        explanation = expected.explanation + note
     else:
+        can_be_achieved = _can_be_achieved(indicator, period, as_of)
         status = status_of(
-            indicator.direction,
-            actual.value,
-            expected.value,
-            indicator.target,
-            can_be_achieved=_ceiling_settled(indicator, period, as_of),
+            indicator.direction, actual.value, expected.value, indicator.target, can_be_achieved=can_be_achieved
         )
         explanation = expected.explanation
+        if not can_be_achieved and meets(indicator.direction, actual.value, indicator.target):
+            explanation += ";已达到目标值,计划结束时方判定达成"
+    if started and start is not None and start.observed and start.at >= period.start:
+        explanation += f";无基期值,轨迹自{start.label} {_fmt(start.value)} 起算"
     if indicator.measure is Measure.ANNUAL_AVERAGE and latest is not None:
-        explanation += (
-            f";实际年均值 = 计划开始以来累计 {_fmt(latest.value)} ÷ 已过"
-            f" {_fmt(years_elapsed(period.start, latest.on))} 年(至 {latest.on})= {_fmt(actual.value)}"
-        )
+        if indicator.reported:
+            explanation += f";实际年均值为填报值 {_fmt(actual.value)}(截至 {latest.on} 的年均值,不再折算)"
+        else:
+            explanation += (
+                f";实际年均值 = 计划开始以来累计 {_fmt(latest.value)} ÷ 已过"
+                f" {_fmt(years_elapsed(period.start, latest.on))} 年(至 {latest.on})= {_fmt(actual.value)}"
+            )
+    this_year = year_figure(indicator, period, on.year)
     return Progress(
         unit=indicator.unit,
         target=indicator.target,
-        milestone_this_year=milestone_for_year(indicator, period, on.year),
+        target_max=indicator.target_max,
+        milestone_this_year=this_year.value,
+        milestone_this_year_max=this_year.value_max,
         actual=None if actual is None else actual.value,
         actual_on=None if actual is None else actual.on,
         expected=None if expected is None else expected.value,
@@ -484,18 +801,12 @@ def evaluate(indicator: Indicator, period: Period, as_of: date, readings: Iterab
         ),
         forecast=forecast,
         forecast_meets_target=None if forecast is None else meets(indicator.direction, forecast, indicator.target),
-        trajectory_start=start_value,
-        baseline_observed=observed and start_value is not None,
+        trajectory_start=None if start is None else start.value,
+        trajectory_start_on=None if start is None else start.at,
+        baseline_observed=start is not None and start.observed,
+        years=years,
         explanation=explanation,
     )
-
-
-def _ceiling_settled(indicator: Indicator, period: Period, as_of: date) -> bool:
-    """A ceiling on flows that still run (at most N cases over the plan, or a year) is met only
-    once the period is over: until then the next case may break it, so meeting it is on track."""
-    if indicator.direction is Direction.AT_MOST and indicator.measure in (Measure.CUMULATIVE, Measure.ANNUAL):
-        return as_of >= period.end
-    return True
 
 
 def _fmt(value: Decimal) -> str:

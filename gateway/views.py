@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import progress
 from gateway.drilldown import metric_links, report_link
 from gateway.metrics import (
+    RATE_PARTS_UNIT,
     MetricQuery,
     SeriesSums,
     SeriesWindow,
@@ -22,6 +23,7 @@ from gateway.metrics import (
     metric_value,
     metric_windows,
     normalise_filters,
+    rate_parts,
     series_window,
 )
 from gateway.models import PlanView, RecentEvent, ReportView
@@ -93,25 +95,30 @@ class IndicatorReader:
         if self.metric is None:
             self.reads.ask_reports(self.plan.key)
             return
-        observed_on = progress.observed_baseline_date(self.indicator, self.period)
-        windows = [(None, observed_on)] if observed_on is not None else []
-        if (window := progress.actual_window(self.indicator, self.period, as_of)) is not None:
-            windows.append(window)
-        for window in windows:
+        for window in progress.reading_windows(self.indicator, self.period, as_of):
             self.sums.ask(*metric_windows(self.metric, self._query(window)))
 
     async def readings(self, as_of: date) -> list[progress.Reading]:
+        """The readings the rules need as of ``as_of``: a metric read over each of
+        :func:`progress.reading_windows`, dated at the window's end; or the reports made by then."""
         if self.metric is None:
             return await self._reports(as_of)
         readings = []
-        observed_on = progress.observed_baseline_date(self.indicator, self.period)
-        if observed_on is not None:
-            if (level := await self._metric_over((None, observed_on))) is not None:
-                readings.append(progress.Reading(observed_on, level))
-        window = progress.actual_window(self.indicator, self.period, as_of)
-        if window is not None and (value := await self._metric_over(window)) is not None:
-            readings.append(progress.Reading(window[1], self._with_baseline(value)))
+        for window in progress.reading_windows(self.indicator, self.period, as_of):
+            if (value := await self._metric_over(window)) is not None:
+                readings.append(progress.Reading(window[1], self._with_baseline(value)))
         return readings
+
+    async def rate_parts(self, as_of: date) -> dict[str, Any] | None:
+        """What a metric rate's actual is a ratio of ("7 / 8 件"), so a reader sees the evidence."""
+        if self.metric is None or self.metric.kind != "rate":
+            return None
+        window = progress.actual_window(self.indicator, self.period, as_of)
+        if window is None:
+            return None
+        windows = metric_windows(self.metric, self._query(window))
+        numerator, denominator = rate_parts(self.metric, [await self.sums.amount(w) for w in windows])
+        return {"numerator": numerator, "denominator": denominator, "unit": RATE_PARTS_UNIT}
 
     def _query(self, window: tuple[date | None, date]) -> MetricQuery:
         start, end = window
@@ -144,6 +151,20 @@ async def _evaluate(reader: IndicatorReader, as_of: date) -> progress.Progress:
     return progress.evaluate(reader.indicator, reader.period, as_of, await reader.readings(as_of))
 
 
+def year_row(year: progress.YearResult) -> dict[str, Any]:
+    return {
+        "year": year.year,
+        "start": year.start,
+        "end": year.end,
+        "figure": plain(year.figure),
+        "figure_max": plain(year.figure_max),
+        "due": plain(year.due),
+        "actual": plain(year.actual),
+        "actual_on": year.actual_on,
+        "verdict": year.verdict.value,
+    }
+
+
 async def indicator_progress(reader: IndicatorReader, as_of: date) -> dict[str, Any]:
     state = reader.state
     result = await _evaluate(reader, as_of)
@@ -158,10 +179,14 @@ async def indicator_progress(reader: IndicatorReader, as_of: date) -> dict[str, 
         "responsible": state.get("responsible", []),
         "source": state["source"],
         "baseline": state.get("baseline"),
+        "trajectory": state.get("trajectory", progress.Trajectory.LINEAR.value),
         "target": plain(result.target),
+        "target_max": plain(result.target_max),
         "milestone_this_year": plain(result.milestone_this_year),
+        "milestone_this_year_max": plain(result.milestone_this_year_max),
         "actual": plain(result.actual),
         "actual_on": result.actual_on,
+        "actual_parts": await reader.rate_parts(as_of) if result.actual is not None else None,
         "expected": plain(result.expected),
         "status": result.status.value,
         "progress": plain(result.progress),
@@ -169,7 +194,9 @@ async def indicator_progress(reader: IndicatorReader, as_of: date) -> dict[str, 
         "forecast": plain(result.forecast),
         "forecast_meets_target": result.forecast_meets_target,
         "trajectory_start": plain(result.trajectory_start),
+        "trajectory_start_on": result.trajectory_start_on,
         "baseline_observed": result.baseline_observed,
+        "years": [year_row(y) for y in result.years],
         "explanation": result.explanation,
         "drilldown": reader.drilldown(as_of),
     }

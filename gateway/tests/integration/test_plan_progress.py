@@ -34,6 +34,8 @@ indicators:
      nature: expected, target: 10, source: {metric: agencies.active_agencies, filters: {offline: true}}}
   - {key: patents, name: 高价值发明专利拥有量, category: creation, unit: 件, measure: stock, direction: at_least,
      nature: expected, target: 100, baseline: {year: 2024, value: 50}, responsible: [区市场监管局], source: reported}
+  - {key: pledges-a-year, name: 每年质押登记笔数, category: utilization, unit: 件, measure: annual, direction: at_least,
+     nature: expected, target: 2, source: {metric: financing.pledge_count}}
 tasks:
   - {key: overdue-task, title: 建立知识产权服务站, responsible: [区市场监管局], due: 2025-03-31}
   - {key: later-task, title: 举办质押对接会, responsible: [区财政局], due: 2026-06-30}
@@ -193,8 +195,16 @@ async def test_each_indicator_matches_the_hand_computed_values(fed):
     # cumulative with a filter: 10 trademark cases; expected 10 × 182/365 = 4.986 → on track
     assert (items["cases"]["actual"], items["cases"]["status"]) == ("10", "on_track")
 
-    # rate: 9 closed on time ÷ (10 closed + 0 overdue open) = 90% ≥ 90 → achieved
-    assert (items["on-time"]["actual"], items["on-time"]["status"]) == ("90", "achieved")
+    # rate: 9 closed on time ÷ (10 closed + 0 overdue open) = 90% ≥ 90 → on track (achieved only
+    # once the plan has ended), with the evidence behind it
+    assert (items["on-time"]["actual"], items["on-time"]["status"]) == ("90", "on_track")
+    assert items["on-time"]["actual_parts"] == {"numerator": 9, "denominator": 10, "unit": "件"}
+    assert items["pledges"]["actual_parts"] is None
+
+    # annual: 2 pledges in 2025 by 1 July; expected 2 × 182/365; the year is in progress
+    yearly = items["pledges-a-year"]
+    assert (yearly["actual"], yearly["status"]) == ("2", "on_track")
+    assert [(y["year"], y["actual"], y["verdict"]) for y in yearly["years"]] == [(2025, "2", "in_progress")]
 
     # stock, observed baseline: 2 offline agencies active on 2024-12-31; on 2025-07-01 five;
     # expected 2 + (10 − 2) × 182/730 = 3.99452… → on track
@@ -212,6 +222,20 @@ async def test_each_indicator_matches_the_hand_computed_values(fed):
     tasks = resp.json()["tasks"]
     assert tasks["counts"]["planned"] == 2
     assert [t["key"] for t in tasks["overdue"]] == ["overdue-task"]
+
+
+async def test_an_annual_is_judged_year_by_year_at_the_plan_end(fed):
+    _app, client = fed
+    items = by_key((await client.get("/api/progress/plans/quanshan-2025-2026", params={"as_of": "2026-12-31"})).json())
+    # 2025: three pledges (1 Mar, 1 Jun, 2 Jul) ≥ 2, met; 2026: none, missed → behind, not on pace
+    yearly = items["pledges-a-year"]
+    assert [(y["year"], y["figure"], y["actual"], y["verdict"]) for y in yearly["years"]] == [
+        (2025, "2", "3", "met"),
+        (2026, "2", "0", "missed"),
+    ]
+    assert yearly["status"] == "behind"
+    # the rate is settled now that the plan has ended: 90 % ≥ 90 → achieved
+    assert items["on-time"]["status"] == "achieved"
 
 
 async def test_the_past_answers_what_was_true_then(fed):
@@ -277,7 +301,14 @@ async def test_series_xlsx_overview_and_scorecard(fed):
     workbook = await client.get("/api/progress/plans/quanshan-2025-2026", params={"as_of": AS_OF, "format": "xlsx"})
     sheet = load_workbook(io.BytesIO(workbook.content))["指标进度"]
     names = [row[0] for row in sheet.iter_rows(min_row=5, values_only=True)]
-    assert names == ["质押融资累计", "立案商标侵权案件", "按期结案率", "线下服务机构", "高价值发明专利拥有量"]
+    assert names == [
+        "质押融资累计",
+        "立案商标侵权案件",
+        "按期结案率",
+        "线下服务机构",
+        "高价值发明专利拥有量",
+        "每年质押登记笔数",
+    ]
 
     overview = (await client.get("/api/progress/regions/320300", params={"as_of": AS_OF}, headers=ADMIN)).json()
     assert [p["key"] for p in overview["plans"]] == ["quanshan-2025-2026"]
@@ -288,7 +319,7 @@ async def test_series_xlsx_overview_and_scorecard(fed):
 
     scorecard = (await client.get("/api/progress/scorecard", params={"as_of": AS_OF}, headers=ADMIN)).json()
     row = next(r for r in scorecard["items"] if r["region"] == "320311")
-    assert row["plans"] == 1 and sum(row["status_counts"].values()) == 5
+    assert row["plans"] == 1 and sum(row["status_counts"].values()) == 6
 
 
 async def test_metric_series_by_month_and_year(fed):

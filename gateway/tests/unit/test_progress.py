@@ -15,6 +15,7 @@ from gateway.progress import (
     Measure,
     Period,
     Reading,
+    StartPoint,
     Status,
     UnitError,
     actual_window,
@@ -24,6 +25,7 @@ from gateway.progress import (
     forecast_at_end,
     milestone_for_year,
     observed_baseline_date,
+    observed_baseline_window,
     progress_ratio,
     status_of,
     trajectory_start,
@@ -48,14 +50,21 @@ MAJOR_GROUP_CASES = Indicator(Measure.CUMULATIVE, Direction.AT_MOST, D(0), "件"
 OVERDUE_CASES = Indicator(Measure.STOCK, Direction.AT_MOST, D(5), "件", baseline=Baseline(2023, D(20)))
 # 按期结案率 ≥ 90%.
 ON_TIME_CLOSURE = Indicator(Measure.RATE, Direction.AT_LEAST, D(90), "%")
-# 年度发明专利授权量 1600 (Yichang; its 2020 baseline 775 plays no part in an annual figure).
-ANNUAL_GRANTS = Indicator(Measure.ANNUAL, Direction.AT_LEAST, D(1600), "件", baseline=Baseline(2020, D(775)))
+# 年度发明专利授权量 ≥ 1600 every year (no baseline, no milestones: the same figure each year).
+ANNUAL_GRANTS = Indicator(Measure.ANNUAL, Direction.AT_LEAST, D(1600), "件")
+# A rate that builds up: 70 % in 2023, 80 % in 2024, 90 % at the end.
+RISING_RATE = Indicator(Measure.RATE, Direction.AT_LEAST, D(90), "%", {2024: D(80)}, Baseline(2023, D(70)))
 # 年均专利质押贷款1亿元.
 AVERAGE_LOANS = Indicator(Measure.ANNUAL_AVERAGE, Direction.AT_LEAST, D(1), "亿元")
 
 
+def start_at_plan_start(period, value):
+    return StartPoint(period.start - timedelta(days=1), D(value), "起点")
+
+
 def expected(indicator, period, on, start_value=None):
-    return expected_at(indicator, period, on, start_value).value
+    start = None if start_value is None else start_at_plan_start(period, start_value)
+    return expected_at(indicator, period, on, start).value
 
 
 def at(on, value):
@@ -106,7 +115,9 @@ def test_expected_value_by_date(indicator, period, on, start_value, value):
 
 
 def test_expected_explains_its_derivation():
-    explanation = expected_at(HIGH_VALUE_PATENTS, ZHENJIANG, d(2024, 7, 1), D(700)).explanation
+    explanation = expected_at(
+        HIGH_VALUE_PATENTS, ZHENJIANG, d(2024, 7, 1), trajectory_start(HIGH_VALUE_PATENTS, ZHENJIANG, [])
+    ).explanation
     assert "2023年基期值" in explanation and "2024年里程碑" in explanation and "183/366" in explanation
     assert "725" in explanation
     assert "1600 × 183/366" in expected_at(ANNUAL_GRANTS, YICHANG, d(2024, 7, 1)).explanation
@@ -134,7 +145,7 @@ def test_milestones_of_a_plan_ending_mid_year():
     assert milestone_for_year(indicator, MID_YEAR, 2025) == D(150)
     # forecast: 120 on 2024-06-30 after 366 days (2023-07-01..2024-06-30, with 29 Feb):
     # 100 + (120 − 100) × 731/366 = 139.94…, short of 150
-    forecast = forecast_at_end(indicator, MID_YEAR, Reading(d(2024, 6, 30), D(120)), D(100))
+    forecast = forecast_at_end(indicator, MID_YEAR, Reading(d(2024, 6, 30), D(120)), start_at_plan_start(MID_YEAR, 100))
     assert forecast == D(100) + D(20 * 731) / 366
     assert evaluate(indicator, MID_YEAR, d(2024, 6, 30), at(d(2024, 6, 30), 120)).forecast_meets_target is False
 
@@ -150,13 +161,14 @@ def test_a_last_years_milestone_gives_way_to_the_target_at_plan_end():
     assert expected(indicator, ZHENJIANG, d(2025, 12, 31), D(700)) == D(800)
 
 
-def test_annual_figure_is_due_at_a_mid_year_plan_end():
+def test_an_annual_figure_is_a_pace_of_the_whole_calendar_year_in_partial_years():
     indicator = Indicator(Measure.ANNUAL, Direction.AT_LEAST, D(1000), "件", {2023: D(900), 2024: D(950)})
-    # first (partial) year: the calendar year's flows, 2023-09-30 is day 273 of 365: 900 × 273/365
-    assert expected(indicator, MID_YEAR, d(2023, 9, 30)) == D(900 * 273) / 365
-    # final year: 1 Jan..30 Jun 2025 is 181 days, 2025-03-31 is day 90: 1000 × 90/181
-    assert expected(indicator, MID_YEAR, d(2025, 3, 31)) == D(1000 * 90) / 181
-    assert expected(indicator, MID_YEAR, d(2025, 6, 30)) == D(1000)
+    # first (partial) year from 2023-07-01: 2023-09-30 is its day 92 (31+31+30), of 365: 900 × 92/365
+    assert expected(indicator, MID_YEAR, d(2023, 9, 30)) == D(900 * 92) / 365
+    # final year: 2025-03-31 is day 90 of 365: 1000 × 90/365
+    assert expected(indicator, MID_YEAR, d(2025, 3, 31)) == D(1000 * 90) / 365
+    # at the plan end 2025-06-30, 181 days of 2025 have passed: 1000 × 181/365, not the whole 1000
+    assert expected(indicator, MID_YEAR, d(2025, 6, 30)) == D(1000 * 181) / 365
     # forecast in the final year: 500 in 90 days, over 181 days: 500 × 181/90 = 1005.5…, meets 1000
     progress = evaluate(indicator, MID_YEAR, d(2025, 3, 31), at(d(2025, 3, 31), 500))
     assert progress.forecast == D(500 * 181) / 90
@@ -195,18 +207,21 @@ def test_annual_figure_is_due_at_a_mid_year_plan_end():
         # a negative rate (growth ≥ −10%): the band is 10 % of |−10|, at risk down to −11
         (Indicator(Measure.RATE, Direction.AT_LEAST, D(-10), "%"), ZHENJIANG, d(2025, 4, 1), "-11", Status.AT_RISK),
         (Indicator(Measure.RATE, Direction.AT_LEAST, D(-10), "%"), ZHENJIANG, d(2025, 4, 1), "-11.01", Status.BEHIND),
-        # rate ≥ 90: expected 90 = target; at risk down to 90 − 9 = 81
-        (ON_TIME_CLOSURE, ZHENJIANG, d(2025, 4, 1), "92", Status.ACHIEVED),
+        # rate ≥ 90: expected 90 = target; at risk down to 90 − 9 = 81; achieved only at the plan end
+        (ON_TIME_CLOSURE, ZHENJIANG, d(2025, 4, 1), "92", Status.ON_TRACK),
+        (ON_TIME_CLOSURE, ZHENJIANG, d(2026, 12, 31), "92", Status.ACHIEVED),
         (ON_TIME_CLOSURE, ZHENJIANG, d(2025, 4, 1), "81", Status.AT_RISK),
         (ON_TIME_CLOSURE, ZHENJIANG, d(2025, 4, 1), "80.99", Status.BEHIND),
-        # annual 2024-07-01: expected 800; at risk down to 720
-        (ANNUAL_GRANTS, YICHANG, d(2024, 7, 1), "1600", Status.ACHIEVED),
+        # annual 2024-07-01: expected 800; at risk down to 720; a year's figure met mid-plan is on track
+        (ANNUAL_GRANTS, YICHANG, d(2024, 7, 1), "1600", Status.ON_TRACK),
         (ANNUAL_GRANTS, YICHANG, d(2024, 7, 1), "820", Status.ON_TRACK),
         (ANNUAL_GRANTS, YICHANG, d(2024, 7, 1), "720", Status.AT_RISK),
         (ANNUAL_GRANTS, YICHANG, d(2024, 7, 1), "719", Status.BEHIND),
-        # annual_average, 2021-01-01..2022-12-31 is exactly 2 years: 2.4/2 = 1.2 ≥ 1;
-        # 1.9/2 = 0.95 ≥ 0.9; 1.7/2 = 0.85 < 0.9
-        (AVERAGE_LOANS, YICHANG, d(2022, 12, 31), "2.4", Status.ACHIEVED),
+        # annual_average, 2021-01-01..2022-12-31 is exactly 2 years: 2.4/2 = 1.2 ≥ 1 (on track:
+        # achieved only at the plan end); 1.9/2 = 0.95 ≥ 0.9; 1.7/2 = 0.85 < 0.9
+        (AVERAGE_LOANS, YICHANG, d(2022, 12, 31), "2.4", Status.ON_TRACK),
+        # five years to 2025-12-31: 6/5 = 1.2 ≥ 1 at the plan end
+        (AVERAGE_LOANS, YICHANG, d(2025, 12, 31), "6", Status.ACHIEVED),
         (AVERAGE_LOANS, YICHANG, d(2022, 12, 31), "1.9", Status.AT_RISK),
         (AVERAGE_LOANS, YICHANG, d(2022, 12, 31), "1.7", Status.BEHIND),
     ],
@@ -218,23 +233,14 @@ def test_status(indicator, period, on, actual, status):
 @pytest.mark.parametrize(
     "indicator, period, on, actual, status",
     [
-        # rate with yearly milestones: 2024 expects 80 (target 90): 85 is on track, 72 = 80 − 8 at risk
-        (
-            Indicator(Measure.RATE, Direction.AT_LEAST, D(90), "%", {2024: D(80)}),
-            ZHENJIANG,
-            d(2024, 5, 1),
-            "85",
-            "on_track",
-        ),
-        (
-            Indicator(Measure.RATE, Direction.AT_LEAST, D(90), "%", {2024: D(80)}),
-            ZHENJIANG,
-            d(2024, 5, 1),
-            "72",
-            "at_risk",
-        ),
-        # at_most rate ≤ 5%: at risk up to 5 + 0.5
-        (Indicator(Measure.RATE, Direction.AT_MOST, D(5), "%"), ZHENJIANG, d(2024, 5, 1), "4", "achieved"),
+        # a rate with a baseline and milestones follows its path: 70 (2023) → 80 at 2024-12-31;
+        # 2024-05-01 is day 122: 70 + 10 × 122/366 = 73.33…, at risk down to 66
+        (RISING_RATE, ZHENJIANG, d(2024, 5, 1), "85", "on_track"),
+        (RISING_RATE, ZHENJIANG, d(2024, 5, 1), "72", "at_risk"),
+        (RISING_RATE, ZHENJIANG, d(2024, 5, 1), "65", "behind"),
+        # at_most rate ≤ 5%: at risk up to 5 + 0.5; met before the plan end is on track
+        (Indicator(Measure.RATE, Direction.AT_MOST, D(5), "%"), ZHENJIANG, d(2024, 5, 1), "4", "on_track"),
+        (Indicator(Measure.RATE, Direction.AT_MOST, D(5), "%"), ZHENJIANG, d(2026, 12, 31), "4", "achieved"),
         (Indicator(Measure.RATE, Direction.AT_MOST, D(5), "%"), ZHENJIANG, d(2024, 5, 1), "5.5", "at_risk"),
         (Indicator(Measure.RATE, Direction.AT_MOST, D(5), "%"), ZHENJIANG, d(2024, 5, 1), "5.51", "behind"),
         # at_most annual ≤ 4 a year, at year end (expected 4 × 366/366): 4.4 at risk, 5 behind
@@ -301,30 +307,39 @@ def test_observed_baseline_is_the_last_reading_before_the_plan():
     assert (progress.expected, progress.status) == (D(715), Status.ON_TRACK)
 
 
-def test_observed_baseline_is_else_the_earliest_report():
+def test_observed_baseline_is_else_the_first_report_at_its_own_date():
     readings = [Reading(d(2024, 7, 1), D(720)), Reading(d(2024, 3, 31), D(690))]
-    # 690 + (750 − 690) × 183/366 = 720
+    # the line starts at (2024-03-31, 690) and reaches 750 at 2024-12-31, 275 days later;
+    # 2024-07-01 is 92 days in: 690 + 60 × 92/275 = 710.07…
     progress = evaluate(NO_BASELINE_STOCK, ZHENJIANG, d(2024, 7, 1), readings)
-    assert (progress.trajectory_start, progress.expected, progress.status) == (D(690), D(720), Status.ON_TRACK)
-    # as of 2024-05-01 only the first report is known: 2024-05-01 is day 122 (31+29+31+30+1),
-    # 690 + 60 × 122/366 = 710; 690 ≥ 710 − 71 is at risk
+    assert (progress.trajectory_start, progress.trajectory_start_on) == (D(690), d(2024, 3, 31))
+    assert (progress.expected, progress.status) == (D(690) + D(60 * 92) / 275, Status.ON_TRACK)
+    # as of 2024-05-01 only the first report is known: it is where the line starts, 690 + 60 × 31/275
     earlier = evaluate(NO_BASELINE_STOCK, ZHENJIANG, d(2024, 5, 1), readings)
-    assert (earlier.actual, earlier.expected, earlier.status) == (D(690), D(710), Status.AT_RISK)
+    assert (earlier.actual, earlier.expected, earlier.status) == (D(690), D(690) + D(60 * 31) / 275, Status.AT_RISK)
+    on_the_day = evaluate(NO_BASELINE_STOCK, ZHENJIANG, d(2024, 3, 31), readings)
+    assert (on_the_day.expected, on_the_day.status) == (D(690), Status.ON_TRACK)
 
 
 def test_a_given_baseline_wins_over_observations():
     readings = [Reading(d(2023, 12, 31), D(680))]
-    assert trajectory_start(HIGH_VALUE_PATENTS, ZHENJIANG, readings) == (D(700), False)
+    start = trajectory_start(HIGH_VALUE_PATENTS, ZHENJIANG, readings)
+    assert (start.at, start.value, start.observed) == (d(2023, 12, 31), D(700), False)
     assert evaluate(HIGH_VALUE_PATENTS, ZHENJIANG, d(2024, 7, 1), readings).expected == D(725)
 
 
 def test_starting_values_of_other_measures():
-    assert trajectory_start(PLEDGE_FINANCING, ZHENJIANG, at(d(2023, 12, 31), 3)) == (D(0), False)
-    assert trajectory_start(NO_BASELINE_STOCK, ZHENJIANG, []) == (None, True)
+    cumulative = trajectory_start(PLEDGE_FINANCING, ZHENJIANG, at(d(2023, 12, 31), 3))
+    assert (cumulative.at, cumulative.value, cumulative.observed) == (d(2023, 12, 31), D(0), False)
+    assert trajectory_start(NO_BASELINE_STOCK, ZHENJIANG, []) is None
+    assert trajectory_start(ON_TIME_CLOSURE, ZHENJIANG, at(d(2024, 3, 1), 80)) is None  # a standing rate
     assert expected_at(NO_BASELINE_STOCK, ZHENJIANG, d(2024, 7, 1), None) is None
     assert observed_baseline_date(NO_BASELINE_STOCK, ZHENJIANG) == d(2023, 12, 31)
     assert observed_baseline_date(HIGH_VALUE_PATENTS, ZHENJIANG) is None
     assert observed_baseline_date(PLEDGE_FINANCING, ZHENJIANG) is None
+    # a rate with a path and no baseline is observed over the plan's first month
+    coverage = Indicator(Measure.RATE, Direction.AT_LEAST, D(100), "%", {2026: D(100)})
+    assert observed_baseline_window(coverage, ZHENJIANG) == (d(2024, 1, 1), d(2024, 1, 31))
 
 
 # --- forecast ----------------------------------------------------------------------------------
@@ -402,7 +417,7 @@ def test_annual_average_divides_flows_by_years_elapsed():
     # 1.5 亿元 over 2024-01-01..2024-07-01 (half a year) is 3 亿元 a year
     period = Period(d(2024, 1, 1), d(2028, 12, 31))
     progress = evaluate(AVERAGE_LOANS, period, d(2024, 7, 1), at(d(2024, 7, 1), "1.5"))
-    assert (progress.actual, progress.status) == (D(3), Status.ACHIEVED)
+    assert (progress.actual, progress.status) == (D(3), Status.ON_TRACK)
     assert "累计 1.5 ÷ 已过 0.5 年" in progress.explanation
 
 
