@@ -16,6 +16,7 @@ STATUS_LABELS = {
     "behind": "滞后",
 }
 STATUS_FILLS = {"achieved": "C6EFCE", "on_track": "DDEBF7", "at_risk": "FFEB9C", "behind": "FFC7CE"}
+YEAR_VERDICT_LABELS = {"met": "达标", "missed": "未达标", "in_progress": "进行中", "no_data": "无数据"}
 TASK_LABELS = {"planned": "未开始", "in_progress": "进行中", "done": "已完成", "delayed": "延期"}
 
 
@@ -69,8 +70,8 @@ def progress_workbook(view: dict) -> bytes:
             [
                 _text(item["name"]),
                 item["unit"],
-                _number(item["target"]),
-                _number(item["milestone_this_year"]),
+                _figure(item["target"], item.get("target_max")),
+                _figure(item["milestone_this_year"], item.get("milestone_this_year_max")),
                 _number(item["actual"]),
                 _number(item["expected"]),
                 STATUS_LABELS.get(item["status"], item["status"]),
@@ -85,6 +86,25 @@ def progress_workbook(view: dict) -> bytes:
             sheet.cell(row=sheet.max_row, column=7).fill = PatternFill("solid", fgColor=fill)
     for column, width in zip("ABCDEFGHIJK", (34, 6, 10, 12, 12, 12, 8, 12, 9, 24, 60), strict=True):
         sheet.column_dimensions[column].width = width
+    years = [(item, year) for item in view["indicators"] for year in item.get("years", [])]
+    if years:
+        sheet = book.create_sheet("年度判定")
+        sheet.append(["指标", "年度", "起", "止", "全年目标", "计划内应达", "实际值", "判定"])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for item, year in years:
+            sheet.append(
+                [
+                    _text(item["name"]),
+                    year["year"],
+                    str(year["start"]),
+                    str(year["end"]),
+                    _figure(year["figure"], year["figure_max"]),
+                    _number(year["due"]),
+                    _number(year["actual"]),
+                    YEAR_VERDICT_LABELS[year["verdict"]],
+                ]
+            )
     tasks = book.create_sheet("重点任务")
     tasks.append(["状态", *[TASK_LABELS[s] for s in view["tasks"]["counts"]]])
     tasks.append(["数量", *view["tasks"]["counts"].values()])
@@ -102,6 +122,11 @@ def progress_workbook(view: dict) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _figure(value: str | None, maximum: str | None):
+    """A figure, or a range as text "1—2" (the minimum counts)."""
+    return _number(value) if maximum is None else f"{value}—{maximum}"
 
 
 def _number(value: str | None):

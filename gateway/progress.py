@@ -596,7 +596,9 @@ def expected_at(
 
 
 def _figure_text(figure: YearFigure) -> str:
-    shown = _fmt(figure.value) if figure.value_max is None else f"{_fmt(figure.value)}—{_fmt(figure.value_max)}"
+    shown = _fmt(figure.value)
+    if figure.value_max is not None:
+        shown = f"{shown}—{_fmt(figure.value_max)}(按下限 {shown} 计)"
     if figure.how in ("目标值", f"{figure.year}年里程碑"):
         return f"{figure.how} {shown}"
     if figure.how.startswith("由"):  # interpolated
@@ -711,7 +713,9 @@ def _annual_status(
     indicator: Indicator, period: Period, as_of: date, actual: Decimal, expected: Decimal, years: list[YearResult]
 ) -> tuple[Status, str]:
     missed = [y.year for y in years if y.verdict is YearVerdict.MISSED]
+    unknown = [y.year for y in years if y.verdict is YearVerdict.NO_DATA]
     note = f";{'、'.join(map(str, missed))}年未达到当年应达值" if missed else ""
+    note += f";{'、'.join(map(str, unknown))}年无数据" if unknown else ""
     if as_of >= period.end:
         if missed:
             return Status.BEHIND, note + ",计划已结束,判为滞后"

@@ -176,6 +176,14 @@ export function withUnit(value, unit) {
   return unit === "%" ? `${number(value, 1)}%` : `${number(value)} ${unit}`;
 }
 
+// A figure that may be a range ("每年 1—2 场"): the minimum counts, the maximum is shown beside it.
+export function rangeWithUnit(value, max, unit) {
+  if (max === null || max === undefined) return withUnit(value, unit);
+  return unit === "%" ? `${number(value, 1)}—${number(max, 1)}%` : `${number(value)}—${number(max)} ${unit}`;
+}
+
+export const YEAR_VERDICT_LABELS = { met: "达标", missed: "未达标", in_progress: "进行中", no_data: "无数据" };
+
 export function percent(ratio) {
   if (ratio === null || ratio === undefined) return "—";
   return `${number(Number(ratio) * 100, 0)}%`;

@@ -12,9 +12,11 @@ import {
   number,
   percent,
   PLAN_STATUS_LABELS,
+  rangeWithUnit,
   STATUS_LABELS,
   STATUS_ORDER,
   withUnit,
+  YEAR_VERDICT_LABELS,
 } from "./format.js";
 
 const enc = encodeURIComponent;
@@ -176,14 +178,25 @@ function indicatorRow(ctx, indicator, open) {
       "td",
       { class: "num actual" },
       withUnit(indicator.actual, indicator.unit),
+      indicator.actual_parts
+        ? h(
+            "small",
+            { class: "parts", title: "分子 / 分母" },
+            `${indicator.actual_parts.numerator} / ${indicator.actual_parts.denominator} ${indicator.actual_parts.unit}`,
+          )
+        : null,
       indicator.actual_on ? h("small", {}, `截至 ${indicator.actual_on}`) : null,
     ),
-    h("td", { class: "num milestone" }, withUnit(indicator.milestone_this_year, indicator.unit)),
+    h(
+      "td",
+      { class: "num milestone" },
+      rangeWithUnit(indicator.milestone_this_year, indicator.milestone_this_year_max, indicator.unit),
+    ),
     h("td", { class: "num expected" }, withUnit(indicator.expected, indicator.unit)),
     h(
       "td",
       { class: "num target" },
-      withUnit(indicator.target, indicator.unit),
+      rangeWithUnit(indicator.target, indicator.target_max, indicator.unit),
       h("small", {}, enums.direction[indicator.direction] ?? indicator.direction),
     ),
     forecastCell(indicator),
@@ -259,8 +272,41 @@ function detailRow(ctx, indicator, series) {
       { colspan: 8 },
       h("div", { class: "chart" }, series ? trendChart(series, indicator) : h("p", { class: "error" }, "走势暂不可用")),
       h("p", { class: "explanation" }, indicator.explanation),
+      indicator.years.length ? yearsTable(indicator) : null,
+      indicator.measure === "annual_average" && indicator.source === "reported"
+        ? h("p", { class: "explanation" }, "填报口径:计划开始以来的年均值(不是累计值),系统不再折算。")
+        : null,
       indicator.responsible.length ? h("p", {}, `责任单位:${indicator.responsible.join("、")}`) : null,
       indicator.drilldown.length ? drilldownLinks(ctx, indicator) : null,
+    ),
+  );
+}
+
+// An annual indicator's plan years, each judged on its own (a year missed is not made up later).
+function yearsTable(indicator) {
+  const unit = indicator.unit;
+  return h(
+    "table",
+    { class: "table compact years", "data-years-for": indicator.key },
+    h(
+      "thead",
+      {},
+      h("tr", {}, ["年度", "全年目标", "计划内应达", "实际", "判定"].map((label) => h("th", {}, label))),
+    ),
+    h(
+      "tbody",
+      {},
+      indicator.years.map((year) =>
+        h(
+          "tr",
+          { "data-year": year.year, "data-verdict": year.verdict },
+          h("td", {}, `${year.year}年`, h("small", {}, ` ${year.start} 至 ${year.end}`)),
+          h("td", { class: "num" }, rangeWithUnit(year.figure, year.figure_max, unit)),
+          h("td", { class: "num" }, withUnit(year.due, unit)),
+          h("td", { class: "num" }, withUnit(year.actual, unit)),
+          h("td", {}, h("span", { class: `verdict verdict-${year.verdict}` }, YEAR_VERDICT_LABELS[year.verdict])),
+        ),
+      ),
     ),
   );
 }

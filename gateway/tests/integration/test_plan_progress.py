@@ -310,6 +310,10 @@ async def test_series_xlsx_overview_and_scorecard(fed):
         "每年质押登记笔数",
     ]
 
+    book = load_workbook(io.BytesIO(workbook.content))
+    years = [row[:2] + row[-1:] for row in book["年度判定"].iter_rows(min_row=2, values_only=True)]
+    assert years == [("每年质押登记笔数", 2025, "进行中")]
+
     overview = (await client.get("/api/progress/regions/320300", params={"as_of": AS_OF}, headers=ADMIN)).json()
     assert [p["key"] for p in overview["plans"]] == ["quanshan-2025-2026"]
     headline = overview["headline"]
