@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.facts import MONEY_SERIES, SERIES_DIMENSIONS, SET_DIMENSIONS
 from gateway.models import SeriesDaily, SeriesMonthly
+from zhichan import rates
 from zhichan.api.problems import Invalid
 from zhichan.metrics_catalogue import CATALOGUE, Metric
 from zhichan.money import from_fen
@@ -25,7 +26,6 @@ from zhichan.regions import registry
 # of a city lists the repeat infringers of its districts too): never summed over descendants.
 PER_REGION_SERIES = {"enforcement.repeat_infringers"}
 BOOL_VALUES = {"true": True, "false": False, "1": True, "0": False}
-HUNDRED = Decimal(100)
 # The day ranges at windows' edges read in one query, each a SELECT of a UNION ALL (SQLite allows
 # 500): a view's windows end on a few dates, so it meets a few; past this, near ones are joined.
 MAX_DAY_RANGES = 16
@@ -328,10 +328,7 @@ def metric_from(metric: Metric, amounts: list[int]) -> Decimal | None:
     """The metric's value in its catalogue unit from its :func:`metric_windows`' amounts; None
     when a rate has nothing to divide by."""
     if metric.kind == "rate":
-        closed_on_time, denominator = rate_parts(metric, amounts)
-        if denominator == 0:
-            return None
-        return (Decimal(closed_on_time) * HUNDRED / Decimal(denominator)).quantize(Decimal("0.01"))
+        return rates.percent(*rate_parts(metric, amounts))
     return _as_unit(metric.name, amounts[0])
 
 

@@ -8,8 +8,10 @@ import calendar
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
+
+from zhichan import rates
 
 CASE_TYPES = {
     "trademark_infringement": "商标侵权",
@@ -457,16 +459,10 @@ def new_case(procedure: str, filed: date, rule: DeadlineRule, rule_source: str, 
 
 # ---------------------------------------------------------------- the on-time closure rate
 
-PERCENT = Decimal("0.01")
-
-
 def on_time_closure_rate(closed_on_time: int, closed: int, overdue_open: int) -> Decimal | None:
-    """按期结案率 in percent: closed on time ÷ (closed + overdue and still open). None when
-    there is nothing to measure."""
-    denominator = closed + overdue_open
-    if denominator == 0:
-        return None
-    return (Decimal(100) * closed_on_time / denominator).quantize(PERCENT, rounding=ROUND_HALF_UP)
+    """按期结案率 in percent: closed on time ÷ (closed + overdue and still open), rounded as the
+    gateway's metric is (:func:`zhichan.rates.percent`). None when there is nothing to measure."""
+    return rates.percent(closed_on_time, closed + overdue_open)
 
 
 @dataclass
