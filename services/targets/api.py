@@ -319,7 +319,7 @@ async def get_indicator(key: str, ikey: str, session: SessionDep, user: Optional
 @router.patch(
     "/{key}/indicators/{ikey}",
     response_model=IndicatorPublic,
-    summary="Change an indicator (name, responsible, milestones, target, baseline, source); needs If-Match",
+    summary="Change an indicator (name, responsible, milestones, target, trajectory, baseline, source); needs If-Match",
 )
 async def update_indicator(
     key: str,

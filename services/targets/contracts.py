@@ -57,8 +57,20 @@ class IndicatorState(BaseModel):
     direction: str = Field(description="at_least | at_most")
     nature: str = Field(description="expected | binding")
     baseline: Baseline | None = None
-    target: Decimal
-    milestones: dict[str, Decimal] = Field(description="Year → value, in the indicator's unit")
+    target: Decimal = Field(description="The value to reach by the plan's end; of a range, its minimum")
+    target_max: Decimal | None = Field(
+        None, description="When the target is a range (1—2): its maximum; target is its minimum"
+    )
+    milestones: dict[str, Decimal] = Field(description="Year → value, in the indicator's unit; of a range, its minimum")
+    milestone_maxima: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description="Year → maximum, for the years whose milestone is a range (1—2); milestones holds its minimum",
+    )
+    trajectory: Literal["linear", "compound"] = Field(
+        "linear",
+        description="How the yearly figures between the baseline and the target go where no milestone gives them: "
+        "linear (the same amount each year) or compound (the same growth rate each year, 年均增长)",
+    )
     responsible: list[str]
     source: Literal["reported"] | MetricSource
     accepts_reports: bool = Field(description="Whether progress reports give its actual value")

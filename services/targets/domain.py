@@ -39,6 +39,8 @@ MEASURES = {
 }
 DIRECTIONS = {"at_least": "不低于", "at_most": "不高于"}
 NATURES = {"expected": "预期性", "binding": "约束性"}
+# How the yearly figures between the baseline and the target go where no milestone gives them.
+TRAJECTORIES = {"linear": "线性(每年增加相同数量)", "compound": "复合增长(每年增长相同比例)"}
 PLAN_STATUSES = {"draft": "草案", "active": "执行中", "closed": "已结束"}
 TASK_STATUSES = {"planned": "未开始", "in_progress": "推进中", "done": "已完成", "delayed": "滞后"}
 UNIT_LABELS = {unit: unit for unit in UNITS}
@@ -129,11 +131,14 @@ class IndicatorSpec:
     measure: str
     direction: str
     nature: str
-    target: Decimal
+    target: Decimal  # a range's minimum: the figure the verdict uses
     baseline: Baseline | None = None
-    milestones: dict[int, Decimal] = field(default_factory=dict)
+    milestones: dict[int, Decimal] = field(default_factory=dict)  # a range's minimum, as target
     responsible: list[str] = field(default_factory=list)
     source: MetricSource | None = None  # None: reported by the responsible departments
+    trajectory: str = "linear"
+    target_max: Decimal | None = None  # when the target is a range (1—2): its maximum
+    milestone_maxima: dict[int, Decimal] = field(default_factory=dict)  # years whose milestone is a range
 
     @property
     def accepts_reports(self) -> bool:
@@ -197,9 +202,11 @@ INDICATOR_FIELDS = (
     "baseline",
     "target",
     "milestones",
+    "trajectory",
     "responsible",
     "source",
 )
+RANGE_FIELDS = ("min", "max")
 BASELINE_FIELDS = ("year", "value")
 SOURCE_FIELDS = ("metric", "filters")
 TASK_FIELDS = ("key", "title", "responsible", "due", "indicators", "notes")
@@ -253,8 +260,45 @@ def _number(value: Any, path: Path, problems: Problems) -> Decimal | None:
     try:
         return parse_number(value)
     except ValueError as exc:
-        problems.add(path, str(exc))
+        hint = "; write a range as {min: 1, max: 2}" if isinstance(value, str) and range_text(value) else ""
+        problems.add(path, f"{exc}{hint}")
         return None
+
+
+# A range written as text, as in a workbook's cell: 1—2, 1–2, 1-2, 1~2, 1～2.
+RANGE_TEXT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[—–~～-]\s*(-?\d+(?:\.\d+)?)\s*$")
+RANGE_DASH = "—"  # how a range is written back: 1—2 (U+2014, as the plans write it)
+CEILING_RANGE = "a ceiling is one figure; give the range's maximum"
+
+
+def range_text(text: str) -> tuple[str, str] | None:
+    """``"1—2"`` → ``("1", "2")``; None for text that is not a range of two numbers."""
+    found = RANGE_TEXT.match(text)
+    return (found.group(1), found.group(2)) if found else None
+
+
+def _figure(value: Any, path: Path, problems: Problems) -> tuple[Decimal, Decimal | None] | None:
+    """A number, or a range ``{min: 1, max: 2}`` ("每年 1—2 场"): (minimum, maximum or None).
+
+    A range whose ends are equal is that one number."""
+    if not isinstance(value, Mapping):
+        number = _number(value, path, problems)
+        return None if number is None else (number, None)
+    _mapping(value, path, problems, RANGE_FIELDS)
+    ends: list[Decimal | None] = []
+    for name in RANGE_FIELDS:
+        if value.get(name) is None:
+            problems.add((*path, name), "required: a range is {min: N, max: N}")
+            ends.append(None)
+        else:
+            ends.append(_number(value[name], (*path, name), problems))
+    low, high = ends
+    if low is None or high is None:
+        return None
+    if low > high:
+        problems.add(path, f"the range's minimum {low} is above its maximum {high}")
+        return None
+    return (low, None) if low == high else (low, high)
 
 
 def _date(value: Any, path: Path, problems: Problems) -> date | None:
@@ -283,7 +327,7 @@ def _choice(obj: Mapping, name: str, choices: Mapping[str, str], path: Path, pro
     if value is None:
         problems.add((*path, name), f"required; one of {', '.join(choices)}")
         return None
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:  # a list or a mapping is no choice either
         problems.add((*path, name), f"{value!r} is not one of {', '.join(choices)}")
         return None
     return value
@@ -431,12 +475,14 @@ def _source(value: Any, unit: str | None, measure: str | None, path: Path, probl
 
 
 def _milestones(value: Any, start: date | None, end: date | None, path: Path, problems: Problems):
+    """Year → figure (a range's minimum), and year → maximum for the years given as a range."""
     if value is None:
-        return {}
+        return {}, {}
     if not isinstance(value, Mapping):
         problems.add(path, "expected a mapping of year to value, e.g. {2024: 750, 2025: 800}")
-        return {}
+        return {}, {}
     milestones: dict[int, Decimal] = {}
+    maxima: dict[int, Decimal] = {}
     for raw_year, raw_value in value.items():
         year = _year(raw_year)
         if year is None:
@@ -449,10 +495,12 @@ def _milestones(value: Any, start: date | None, end: date | None, path: Path, pr
             problems.add(
                 (*path, str(year)), f"{year} lies outside the plan period {start.isoformat()}..{end.isoformat()}"
             )
-        number = _number(raw_value, (*path, str(year)), problems)
-        if number is not None:
-            milestones[year] = number
-    return dict(sorted(milestones.items()))
+        figure = _figure(raw_value, (*path, str(year)), problems)
+        if figure is not None:
+            milestones[year] = figure[0]
+            if figure[1] is not None:
+                maxima[year] = figure[1]
+    return dict(sorted(milestones.items())), dict(sorted(maxima.items()))
 
 
 def _year(value: Any) -> int | None:
@@ -520,22 +568,42 @@ def read_indicator(value: Any, start: date | None, end: date | None, path: Path,
     measure = _choice(obj, "measure", MEASURES, path, problems)
     direction = _choice(obj, "direction", DIRECTIONS, path, problems, default="at_least")
     nature = _choice(obj, "nature", NATURES, path, problems, default="expected")
+    trajectory = _choice(obj, "trajectory", TRAJECTORIES, path, problems, default="linear")
     if measure == "rate" and unit is not None and unit != "%":
         problems.add((*path, "unit"), "a rate is measured in %")
     target = None
     if obj.get("target") is None:
         problems.add((*path, "target"), "required: the value to reach by the end of the plan")
     else:
-        target = _number(obj.get("target"), (*path, "target"), problems)
+        target = _figure(obj.get("target"), (*path, "target"), problems)
     baseline = _baseline(obj.get("baseline"), start, (*path, "baseline"), problems)
-    milestones = _milestones(obj.get("milestones"), start, end, (*path, "milestones"), problems)
+    milestones, maxima = _milestones(obj.get("milestones"), start, end, (*path, "milestones"), problems)
+    if direction == "at_most":  # the verdict compares with a range's minimum: a ceiling cannot be one
+        if target is not None and target[1] is not None:
+            problems.add((*path, "target"), CEILING_RANGE)
+        for year in maxima:
+            problems.add((*path, "milestones", str(year)), CEILING_RANGE)
     check_milestone_order(milestones, direction, measure, (*path, "milestones"), problems)
     responsible = split_units(obj.get("responsible"), (*path, "responsible"), problems)
     source = _source(obj.get("source"), unit, measure, (*path, "source"), problems)
-    if None in (key, name, category, unit, measure, direction, nature, target):
+    if None in (key, name, category, unit, measure, direction, nature, trajectory, target):
         return None
     return IndicatorSpec(
-        key, name, category, unit, measure, direction, nature, target, baseline, milestones, responsible, source
+        key=key,
+        name=name,
+        category=category,
+        unit=unit,
+        measure=measure,
+        direction=direction,
+        nature=nature,
+        target=target[0],
+        baseline=baseline,
+        milestones=milestones,
+        responsible=responsible,
+        source=source,
+        trajectory=trajectory,
+        target_max=target[1],
+        milestone_maxima=maxima,
     )
 
 
@@ -675,6 +743,11 @@ def source_data(source: MetricSource | None) -> Any:
     return data
 
 
+def figure_data(value: Decimal, maximum: Decimal | None = None) -> Decimal | dict[str, Decimal]:
+    """A target or milestone as the file writes it: the number, or a range ``{min, max}``."""
+    return value if maximum is None else {"min": value, "max": maximum}
+
+
 def indicator_data(spec: IndicatorSpec) -> dict[str, Any]:
     data: dict[str, Any] = {
         "key": spec.key,
@@ -687,9 +760,13 @@ def indicator_data(spec: IndicatorSpec) -> dict[str, Any]:
     }
     if spec.baseline is not None:
         data["baseline"] = {"year": spec.baseline.year, "value": spec.baseline.value}
-    data["target"] = spec.target
+    data["target"] = figure_data(spec.target, spec.target_max)
     if spec.milestones:
-        data["milestones"] = dict(spec.milestones)
+        data["milestones"] = {
+            year: figure_data(value, spec.milestone_maxima.get(year)) for year, value in spec.milestones.items()
+        }
+    if spec.trajectory != "linear":  # the default is left out: a file without it means what it meant
+        data["trajectory"] = spec.trajectory
     if spec.responsible:
         data["responsible"] = list(spec.responsible)
     data["source"] = source_data(spec.source)

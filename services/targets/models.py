@@ -76,8 +76,14 @@ class Indicator(SQLModel, table=True):
     nature: str = Field(max_length=10)
     baseline_year: int | None = None
     baseline_value: Decimal | None = Field(default=None, sa_column=_decimal(nullable=True))
-    target: Decimal = Field(sa_column=_decimal())
+    target: Decimal = Field(sa_column=_decimal())  # a range's minimum
+    target_max: Decimal | None = Field(default=None, sa_column=_decimal(nullable=True))  # a range's maximum
     milestones: dict[str, str] = Field(default_factory=empty_dict, sa_column=_json())  # year → decimal text
+    # Years whose milestone is a range (1—2) → its maximum (decimal text); milestones hold the minimum.
+    milestone_maxima: dict[str, str] = Field(default_factory=empty_dict, sa_column=_json())
+    trajectory: str = Field(
+        default="linear", sa_column=Column(String(10), nullable=False, server_default="linear")
+    )  # linear | compound
     responsible: list[str] = Field(default_factory=empty_list, sa_column=_json())
     source_metric: str | None = Field(default=None, max_length=100)  # None: reported
     source_filters: dict = Field(default_factory=empty_dict, sa_column=_json())

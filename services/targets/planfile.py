@@ -4,7 +4,7 @@
 Numbers stay exact: YAML and JSON decimals are read as ``Decimal``, never through a float.
 The workbook has the sheets ``plan``, ``indicators``, ``milestones`` (a column per year) and
 ``tasks`` (and ``regions`` when the file introduces more regions than its own); a missing sheet
-or column is reported by name.
+or column is reported by name. A range (``{min: 1, max: 2}``) is a text cell ``1—2``.
 """
 
 from __future__ import annotations
@@ -28,11 +28,14 @@ from services.targets.domain import (
     DIRECTIONS,
     MEASURES,
     NATURES,
+    RANGE_DASH,
+    TRAJECTORIES,
     UNIT_LABELS,
     Path,
     PlanInvalid,
     PlanProblem,
     Problems,
+    range_text,
 )
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -66,10 +69,13 @@ INDICATOR_COLUMNS = (
     "baseline_year",
     "baseline_value",
     "target",
+    "trajectory",
     "responsible",
     "source",
     "filters",
 )
+# Columns added to the format later: a workbook made from an older template has none of them.
+OPTIONAL_INDICATOR_COLUMNS = ("trajectory",)
 TASK_COLUMNS = ("key", "title", "responsible", "due", "indicators", "notes")
 MILESTONE_KEY_COLUMN = "indicator"
 LIST_SEPARATOR = "、"
@@ -182,7 +188,14 @@ def _represent_decimal(dumper: PlanDumper, value: Decimal):
     return dumper.represent_scalar("tag:yaml.org,2002:float", format(value.normalize(), "f"))
 
 
+def _represent_dict(dumper: PlanDumper, value: dict):
+    # A range is written on one line, as people write it: target: {min: 1, max: 2}
+    flow = list(value) == ["min", "max"]
+    return dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=flow or None)
+
+
 PlanDumper.add_representer(Decimal, _represent_decimal)
+PlanDumper.add_representer(dict, _represent_dict)
 
 
 # --- JSON ----------------------------------------------------------------------------------------
@@ -240,6 +253,7 @@ def write_workbook(data: dict[str, Any]) -> bytes:
         "measure": MEASURES,
         "direction": DIRECTIONS,
         "nature": NATURES,
+        "trajectory": TRAJECTORIES,
     }
     for column, choices in choices_of.items():
         letter = sheet.cell(1, INDICATOR_COLUMNS.index(column) + 1).column_letter
@@ -251,7 +265,7 @@ def write_workbook(data: dict[str, Any]) -> bytes:
     _write_rows(
         sheet,
         (MILESTONE_KEY_COLUMN, *years),
-        [[i["key"], *(i["milestones"].get(y) for y in years)] for i in indicators if i.get("milestones")],
+        [[i["key"], *(_figure_cell(i["milestones"].get(y)) for y in years)] for i in indicators if i.get("milestones")],
     )
     sheet = workbook.create_sheet("tasks")
     _write_rows(sheet, TASK_COLUMNS, [_task_row(t) for t in data.get("tasks", [])])
@@ -280,11 +294,31 @@ def _indicator_row(item: dict[str, Any]) -> list[Any]:
         item["nature"],
         baseline.get("year"),
         baseline.get("value"),
-        item["target"],
+        _figure_cell(item["target"]),
+        item.get("trajectory"),
         LIST_SEPARATOR.join(item.get("responsible", [])) or None,
         metric,
         json.dumps(filters, ensure_ascii=False) if filters else None,
     ]
+
+
+def _figure_cell(value: Any) -> Any:
+    """A target or milestone in a cell: the number, or a range as text ``1—2``."""
+    if isinstance(value, dict):
+        return RANGE_DASH.join(_decimal_text(value[end]) for end in ("min", "max"))
+    return value
+
+
+def _decimal_text(value: Any) -> str:
+    return format(Decimal(value).normalize(), "f") if isinstance(value, Decimal | int) else str(value)
+
+
+def _figure_from_cell(value: Any) -> Any:
+    """A cell's target or milestone: ``1—2`` (or 1-2, 1–2, 1~2, 1～2) is a range; anything else
+    is left for the plan's rules to judge."""
+    if isinstance(value, str) and (ends := range_text(value)):
+        return {"min": ends[0], "max": ends[1]}
+    return value
 
 
 def _task_row(item: dict[str, Any]) -> list[Any]:
@@ -326,14 +360,22 @@ class _Sheets:
         self.workbook = workbook
         self.problems = problems
 
-    def rows(self, name: str, columns: tuple[str, ...], *, required: bool = True, year_columns: bool = False):
+    def rows(
+        self,
+        name: str,
+        columns: tuple[str, ...],
+        *,
+        required: bool = True,
+        year_columns: bool = False,
+        optional: tuple[str, ...] = (),
+    ):
         if name not in self.workbook.sheetnames:
             if required:
                 self.problems.add(("workbook", name), f"the workbook has no sheet {name!r}")
             return None
         raw = list(self.workbook[name].iter_rows(values_only=True))
         header = [_cell_text(c) for c in raw[0]] if raw else []
-        missing = [c for c in columns if c not in header]
+        missing = [c for c in columns if c not in header and c not in optional]
         for column in missing:
             self.problems.add(("workbook", name, column), f"sheet {name!r} has no column {column!r}")
         for column in header:
@@ -362,7 +404,7 @@ def read_workbook(raw: bytes) -> Decoded:
     sheets = _Sheets(workbook, problems)
     try:
         plan_rows = sheets.rows("plan", PLAN_COLUMNS)
-        indicator_rows = sheets.rows("indicators", INDICATOR_COLUMNS)
+        indicator_rows = sheets.rows("indicators", INDICATOR_COLUMNS, optional=OPTIONAL_INDICATOR_COLUMNS)
         milestone_rows = sheets.rows("milestones", (MILESTONE_KEY_COLUMN,), year_columns=True)
         task_rows = sheets.rows("tasks", TASK_COLUMNS)
         region_rows = sheets.rows("regions", REGION_COLUMNS, required=False)
@@ -410,8 +452,8 @@ def _refuse_zip_bomb(raw: bytes) -> None:
 
 
 def _indicator_from_row(cells: dict[str, Any], path: Path, problems: Problems) -> dict[str, Any]:
-    plain = ("key", "name", "category", "unit", "measure", "direction", "nature", "target", "responsible")
-    item = _present(**{c: cells.get(c) for c in plain})
+    plain = ("key", "name", "category", "unit", "measure", "direction", "nature", "trajectory", "responsible")
+    item = _present(**{c: cells.get(c) for c in plain}, target=_figure_from_cell(cells.get("target")))
     if cells.get("baseline_year") is not None or cells.get("baseline_value") is not None:
         item["baseline"] = _present(year=cells.get("baseline_year"), value=cells.get("baseline_value"))
     source = cells.get("source") or "reported"
@@ -452,7 +494,7 @@ def _attach_milestones(indicators: list[dict[str, Any]], rows, problems: Problem
             continue
         found[position] = number
         indicators[position]["milestones"] = {
-            int(column): value
+            int(column): _figure_from_cell(value)
             for column, value in cells.items()
             if column != MILESTONE_KEY_COLUMN and value is not None
         }

@@ -18,6 +18,7 @@ TaskStatus = Literal["planned", "in_progress", "done", "delayed"]
 assert set(Level.__args__) == set(LEVELS)
 assert set(PlanStatus.__args__) == set(domain.PLAN_STATUSES)
 assert set(TaskStatus.__args__) == set(domain.TASK_STATUSES)
+assert set(IndicatorState.model_fields["trajectory"].annotation.__args__) == set(domain.TRAJECTORIES)
 
 
 def _number(value: Any) -> Decimal:
@@ -110,8 +111,13 @@ class IndicatorUpdate(BaseModel):
 
     name: str | None = None
     responsible: list[str] | None = None
-    milestones: dict[str, Any] | None = Field(None, examples=[{"2025": 800, "2026": 850}])
-    target: Any = None
+    milestones: dict[str, Any] | None = Field(
+        None,
+        examples=[{"2025": 800, "2026": 850}, {"2025": {"min": 1, "max": 2}}],
+        description="Year → value, or a range {min, max}; replaces all the milestones",
+    )
+    target: Any = Field(None, examples=[900, {"min": 8, "max": 10}], description="A value, or a range {min, max}")
+    trajectory: str | None = Field(None, examples=["compound"], description="linear | compound")
     baseline: dict[str, Any] | None = Field(None, examples=[{"year": 2020, "value": 2.81}])
     source: Any = Field(None, examples=["reported", {"metric": "financing.pledge_amount"}])
 

@@ -141,6 +141,9 @@ def indicator_spec(row: Indicator) -> domain.IndicatorSpec:
         milestones={int(year): Decimal(value) for year, value in row.milestones.items()},
         responsible=list(row.responsible),
         source=domain.MetricSource(row.source_metric, dict(row.source_filters)) if row.source_metric else None,
+        trajectory=row.trajectory,
+        target_max=row.target_max,
+        milestone_maxima={int(year): Decimal(value) for year, value in row.milestone_maxima.items()},
     )
 
 
@@ -179,7 +182,10 @@ def indicator_state(row: Indicator) -> contracts.IndicatorState:
         nature=row.nature,
         baseline=contracts.Baseline(year=row.baseline_year, value=row.baseline_value) if spec.baseline else None,
         target=row.target,
+        target_max=row.target_max,
         milestones={str(year): value for year, value in sorted(spec.milestones.items())},
+        milestone_maxima={str(year): value for year, value in sorted(spec.milestone_maxima.items())},
+        trajectory=row.trajectory,
         responsible=list(row.responsible),
         source=domain.source_data(spec.source),
         accepts_reports=spec.accepts_reports,
@@ -422,9 +428,12 @@ def _apply_indicator(row: Indicator, spec: domain.IndicatorSpec) -> None:
     row.direction = spec.direction
     row.nature = spec.nature
     row.target = spec.target
+    row.target_max = spec.target_max
+    row.trajectory = spec.trajectory
     row.baseline_year = spec.baseline.year if spec.baseline else None
     row.baseline_value = spec.baseline.value if spec.baseline else None
     row.milestones = {str(year): format(value, "f") for year, value in sorted(spec.milestones.items())}
+    row.milestone_maxima = {str(year): format(value, "f") for year, value in sorted(spec.milestone_maxima.items())}
     row.responsible = list(spec.responsible)
     row.source_metric = spec.source.metric if spec.source else None
     row.source_filters = dict(spec.source.filters) if spec.source else {}

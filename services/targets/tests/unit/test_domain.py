@@ -106,7 +106,14 @@ def test_unknown_fields_are_refused_at_every_level(regions):
 
 @pytest.mark.parametrize(
     "field, value",
-    [("unit", "吨"), ("measure", "monthly"), ("category", "luck"), ("direction", "up"), ("nature", "hopeful")],
+    [
+        ("unit", "吨"),
+        ("measure", "monthly"),
+        ("category", "luck"),
+        ("direction", "up"),
+        ("nature", "hopeful"),
+        ("trajectory", "exponential"),
+    ],
 )
 def test_vocabularies(regions, field, value):
     found = problems_of(with_indicator(0, **{field: value}), regions)
@@ -286,6 +293,104 @@ def test_region_codes_have_a_shape(regions):
 def test_plan_data_reads_back_as_the_same_plan(regions):
     doc = read_plan(with_indicator(0, baseline={"year": 2023, "value": "700.5"}), regions)
     assert read_plan(domain.plan_data(doc), regions) == doc
+
+
+# --- trajectory and ranges ---------------------------------------------------------------------
+
+
+def test_the_trajectory_is_linear_unless_compound(regions):
+    doc = read_plan(with_indicator(0, trajectory="compound"), regions)
+    assert [i.trajectory for i in doc.indicators] == ["compound", "linear"]
+
+
+@pytest.mark.parametrize("value", ["x", "Compound", ["compound"], 1])
+def test_another_trajectory_is_refused_like_the_other_choices(regions, value):
+    found = problems_of(with_indicator(0, trajectory=value), regions)
+    assert found == {"indicators[0].trajectory": f"{value!r} is not one of linear, compound"}
+
+
+def test_target_and_milestones_may_be_ranges(regions):
+    ranged = with_indicator(
+        1,
+        unit="场",
+        measure="annual",
+        source="reported",
+        target={"min": 1, "max": 2},
+        milestones={2024: {"min": 1, "max": 2}, 2025: 3, "2026": {"min": "1.5", "max": 2}},
+    )
+    spec = read_plan(ranged, regions).indicators[1]
+    assert (spec.target, spec.target_max) == (Decimal(1), Decimal(2))
+    assert spec.milestones == {2024: Decimal(1), 2025: Decimal(3), 2026: Decimal("1.5")}
+    assert spec.milestone_maxima == {2024: Decimal(2), 2026: Decimal(2)}
+    plain = read_plan(plan_file(), regions).indicators[1]
+    assert (plain.target_max, plain.milestone_maxima, plain.trajectory) == (None, {}, "linear")
+
+
+def test_a_range_whose_ends_are_equal_is_one_figure(regions):
+    spec = read_plan(with_indicator(0, target={"min": 850, "max": 850}), regions).indicators[0]
+    assert (spec.target, spec.target_max) == (Decimal(850), None)
+
+
+def test_a_range_goes_up(regions):
+    found = problems_of(with_indicator(0, target={"min": 900, "max": 850}), regions)
+    assert found == {"indicators[0].target": "the range's minimum 900 is above its maximum 850"}
+    found = problems_of(with_indicator(0, milestones={2024: {"min": 2, "max": 1}}), regions)
+    assert found == {"indicators[0].milestones.2024": "the range's minimum 2 is above its maximum 1"}
+
+
+def test_a_range_has_min_and_max_and_nothing_else(regions):
+    bad = {"min": 800, "max": 900, "about": 850}
+    found = problems_of(
+        with_indicator(0, target=bad, milestones={2024: {"min": "many", "max": 2}, 2025: {"min": 1}}), regions
+    )
+    assert set(found) == {
+        "indicators[0].target.about",
+        "indicators[0].milestones.2024.min",
+        "indicators[0].milestones.2025.max",
+    }
+    assert found["indicators[0].target.about"] == "unknown field 'about'; fields here: min, max"
+    assert found["indicators[0].milestones.2025.max"] == "required: a range is {min: N, max: N}"
+
+
+def test_a_range_written_as_text_says_how_to_write_it(regions):
+    found = problems_of(with_indicator(0, target="1—2"), regions)
+    assert found["indicators[0].target"].endswith("write a range as {min: 1, max: 2}")
+
+
+def test_a_ceiling_is_not_a_range(regions):
+    ranged = with_indicator(
+        0, direction="at_most", target={"min": 1, "max": 2}, milestones={2024: {"min": 3, "max": 4}, 2025: 2}
+    )
+    assert problems_of(ranged, regions) == {
+        "indicators[0].target": "a ceiling is one figure; give the range's maximum",
+        "indicators[0].milestones.2024": "a ceiling is one figure; give the range's maximum",
+    }
+
+
+def test_milestones_must_not_decrease_by_their_minima(regions):
+    rising = {2024: {"min": 750, "max": 900}, 2025: 800, 2026: 850}  # 900 then 800: the minima rise
+    read_plan(with_indicator(0, milestones=rising), regions)
+    falling = {2024: 750, 2025: {"min": 700, "max": 800}}
+    found = problems_of(with_indicator(0, milestones=falling), regions)
+    assert found == {
+        "indicators[0].milestones.2025": "700 is lower than 750 in 2024: an at-least stock does not decrease"
+    }
+
+
+def test_ranges_and_trajectory_are_written_back_and_read_the_same(regions):
+    ranged = with_indicator(
+        0,
+        trajectory="compound",
+        target={"min": 850, "max": 900},
+        milestones={2024: {"min": 750, "max": 780}, 2025: 800},
+    )
+    doc = read_plan(ranged, regions)
+    data = domain.plan_data(doc)
+    patents, pledges = data["indicators"]
+    assert patents["target"] == {"min": 850, "max": 900} and patents["trajectory"] == "compound"
+    assert patents["milestones"] == {2024: {"min": 750, "max": 780}, 2025: 800}
+    assert "trajectory" not in pledges and pledges["target"] == 5  # a linear single figure: as before
+    assert read_plan(data, regions) == doc
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Plan files as bytes: YAML, JSON and the workbook, exact both ways."""
 
 import io
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -189,3 +190,90 @@ def test_a_workbook_that_inflates_too_much_is_refused(plan, monkeypatch):
 )
 def test_format_of(content_type, filename, fmt):
     assert planfile.format_of(content_type, filename) == fmt
+
+
+# --- ranges and the trajectory -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ranged(regions) -> domain.PlanDocument:
+    """The plan with a ranged target and milestone (每年 1—2 场) and a compound trajectory."""
+    document = plan_file()
+    document["indicators"][0].update(
+        trajectory="compound", baseline={"year": 2023, "value": 700}, milestones={2024: 750, 2025: 800}
+    )
+    document["indicators"][1].update(
+        unit="场",
+        measure="annual",
+        source={"metric": "financing.matchmaking_events"},
+        target={"min": 1, "max": 2},
+        milestones={2024: {"min": "1.5", "max": 2}, 2025: 3, 2026: {"min": 1, "max": 2}},
+    )
+    return domain.read_plan(document, regions)
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "xlsx"])
+def test_ranges_and_trajectory_come_back_from_each_format(ranged, regions, fmt):
+    back = read_back(planfile.encode(domain.plan_data(ranged), fmt), fmt, regions)
+    assert back == ranged
+    assert back.indicators[1].target_max == 2 and back.indicators[1].milestone_maxima == {2024: 2, 2026: 2}
+    assert back.indicators[0].trajectory == "compound"
+
+
+def test_ranges_through_yaml_json_xlsx_yaml(ranged, regions):
+    current = ranged
+    for fmt in ("yaml", "json", "xlsx", "yaml"):
+        current = read_back(planfile.encode(domain.plan_data(current), fmt), fmt, regions)
+    assert current == ranged
+
+
+def test_ranges_read_like_the_format(ranged, plan):
+    text = planfile.encode(domain.plan_data(ranged), "yaml").decode()
+    assert "target: {min: 1, max: 2}" in text and "2024: {min: 1.5, max: 2}" in text and "trajectory: compound" in text
+    assert "trajectory" not in planfile.encode(domain.plan_data(plan), "yaml").decode()  # linear: as before
+    as_json = json.loads(planfile.encode(domain.plan_data(ranged), "json"))
+    assert as_json["indicators"][1]["milestones"] == {
+        "2024": {"min": 1.5, "max": 2},
+        "2025": 3,
+        "2026": {"min": 1, "max": 2},
+    }
+
+
+def test_a_range_is_a_text_cell_with_a_dash(ranged):
+    workbook = load_workbook(io.BytesIO(planfile.encode(domain.plan_data(ranged), "xlsx")))
+    indicators = workbook["indicators"]
+    target = indicators.cell(3, planfile.INDICATOR_COLUMNS.index("target") + 1)
+    assert (target.value, target.data_type) == ("1—2", "s")
+    assert indicators.cell(2, planfile.INDICATOR_COLUMNS.index("trajectory") + 1).value == "compound"
+    assert indicators.cell(3, planfile.INDICATOR_COLUMNS.index("trajectory") + 1).value is None
+    assert [c.value for c in workbook["milestones"][3]] == ["pledges", "1.5—2", 3, "1—2"]
+
+
+@pytest.mark.parametrize("text", ["1—2", "1-2", "1–2", "1~2", "1～2", " 1 — 2 "])
+def test_ranges_typed_by_hand(plan, regions, text):
+    def edit(wb):
+        wb["indicators"].cell(3, planfile.INDICATOR_COLUMNS.index("target") + 1).value = text
+        wb["milestones"].cell(2, 2).value = "700-750"
+
+    doc = read_back(_workbook(plan, edit), "xlsx", regions)
+    assert (doc.indicators[1].target, doc.indicators[1].target_max) == (1, 2)
+    assert doc.indicators[0].milestones[2024] == 700 and doc.indicators[0].milestone_maxima == {2024: 750}
+
+
+def test_a_range_in_a_cell_follows_the_rules(plan, regions):
+    def edit(wb):
+        wb["indicators"].cell(3, planfile.INDICATOR_COLUMNS.index("target") + 1).value = "6—5"
+        wb["indicators"].cell(3, planfile.INDICATOR_COLUMNS.index("trajectory") + 1).value = "steep"
+
+    found = _problems(_workbook(plan, edit), regions)
+    assert found["indicators[1].target"] == "the range's minimum 6 is above its maximum 5 (sheet 'indicators', row 3)"
+    assert found["indicators[1].trajectory"].startswith("'steep' is not one of linear, compound")
+
+
+def test_a_workbook_of_an_older_template_has_no_trajectory_column(ranged, regions):
+    def drop(wb):
+        wb["indicators"].delete_cols(planfile.INDICATOR_COLUMNS.index("trajectory") + 1)
+
+    doc = read_back(_workbook(ranged, drop), "xlsx", regions)
+    assert [i.trajectory for i in doc.indicators] == ["linear", "linear"]
+    assert doc.indicators[1].target_max == 2  # the rest reads as before
