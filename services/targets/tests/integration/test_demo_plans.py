@@ -61,8 +61,17 @@ async def test_the_seed_plans_as_the_issue_describes_them(client):
         "metric": "agencies.active_agencies",
         "filters": {"offline": True},
     }
+    events = by_key["pledge-matchmaking-events"]  # “举办知识产权质押对接活动1—2场” each year
+    assert (events["target"], events["target_max"]) == ("1", "2")
+    assert events["milestone_maxima"] == {"2024": "2", "2025": "2", "2026": "2"}
+    meetings = by_key["ip-special-meetings"]  # 1—2次, 2次, 1—2次
+    assert meetings["milestones"] == {"2024": "1", "2025": "2", "2026": "1"}
+    assert meetings["milestone_maxima"] == {"2024": "2", "2026": "2"}
     yichang = {i["key"]: i for i in (await client.get("/plans/yichang-2021-2025", headers=admin)).json()["indicators"]}
     assert yichang["high-value-invention-patents-per-10k"]["baseline"] == {"year": 2020, "value": "2.81"}
+    grants = yichang["invention-patent-grants"]  # “年均增长15%,达到1600件”
+    assert (grants["trajectory"], grants["baseline"]["value"], grants["target"]) == ("compound", "775", "1600")
+    assert yichang["pledge-financing-registered"]["trajectory"] == "linear"
     pledges = yichang["pledge-financing-registered"]
     assert (pledges["unit"], pledges["measure"], pledges["target"], pledges["baseline"]["value"]) == (
         "亿元",
@@ -72,6 +81,8 @@ async def test_the_seed_plans_as_the_issue_describes_them(client):
     )
     nanjiang = (await client.get("/plans/nanjiang-2021-2025", headers=admin)).json()
     assert nanjiang["region"] == "511922"
+    projects = next(i for i in nanjiang["indicators"] if i["key"] == "patent-industrialisation-projects")
+    assert (projects["target"], projects["target_max"]) == ("8", "10")  # “实施专利产业化项目8-10项”
     pledge = next(t for t in nanjiang["tasks"] if t["key"] == "ip-utilization")
     assert pledge["responsible"] == [
         "县市场监管局",
