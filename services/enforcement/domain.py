@@ -459,6 +459,7 @@ def new_case(procedure: str, filed: date, rule: DeadlineRule, rule_source: str, 
 
 # ---------------------------------------------------------------- the on-time closure rate
 
+
 def on_time_closure_rate(closed_on_time: int, closed: int, overdue_open: int) -> Decimal | None:
     """按期结案率 in percent: closed on time ÷ (closed + overdue and still open), rounded as the
     gateway's metric is (:func:`zhichan.rates.percent`). None when there is nothing to measure."""
