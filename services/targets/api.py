@@ -349,7 +349,14 @@ def _report_public(plan: Plan, row: Indicator, report: ProgressReport, supersede
     status_code=201,
     summary="Report an indicator's value (a responsible department or an officer of the region)",
     description="Append-only: to correct a report, post a new one with `supersedes`. An indicator bound to a "
-    "metric takes no reports (409).",
+    "metric takes no reports (409).\n\n"
+    "What `value` is depends on the indicator's measure, and is read as it is:\n"
+    "- `stock`: the level on `as_of` (拥有量、总数);\n"
+    "- `cumulative`: the total since the plan start (累计);\n"
+    "- `annual`: the year to date, from 1 January (or the plan start in its first year);\n"
+    "- `annual_average`: **the average per year since the plan start** (年均值, e.g. 1.2 亿元/年) — not the "
+    "total: the gateway does not divide it again;\n"
+    "- `rate`: the rate in % on `as_of`.",
 )
 async def submit_report(
     key: str, ikey: str, body: ReportCreate, session: SessionDep, user: Reporter, response: Response

@@ -143,7 +143,11 @@ class ReportCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     as_of: date = Field(description="The day the value describes, within the plan period")
-    value: Number = Field(examples=["780"])
+    value: Number = Field(
+        examples=["780"],
+        description="In the indicator's unit: a stock's level, a cumulative's total since the plan start, an "
+        "annual's year to date, an annual_average's average per year since the plan start (not the total), a rate",
+    )
     note: str | None = Field(None, max_length=4000)
     evidence_url: HttpUrl | None = Field(None, description="Link to the evidence (a document, a register)")
     supersedes: str | None = Field(None, max_length=26, description="Id of the report this one corrects")

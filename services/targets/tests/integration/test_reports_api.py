@@ -161,3 +161,9 @@ async def test_an_indicator_with_reports_stays_in_the_plan(client, plan, officer
     document["indicators"] = document["indicators"][1:]
     resp = await import_plan(client, officer, document)
     assert resp.status_code == 409 and resp.json()["indicators"] == ["patents"]
+
+
+async def test_the_report_endpoint_says_an_annual_average_is_reported_as_the_average(client):
+    operation = (await client.get("/openapi.json")).json()["paths"]["/plans/{key}/indicators/{ikey}/reports"]["post"]
+    assert "average per year since the plan start" in operation["description"]
+    assert "does not divide it again" in operation["description"]
