@@ -35,9 +35,12 @@ The rules per measure:
     the plan's first month: :func:`observed_baseline_window`), or else **the first reading, at
     its own date** — the line starts where the indicator was first observed, so that reading is
     on track by construction, and milestones due before it are passed over.
-    A rate has a path when the plan gives it a baseline or milestones (贯标覆盖率 rising to 100 %
-    in 2026); a rate given only its target is a standing requirement (按期结案率 ≥ 90 %): the
-    target at every date.
+    A rate has a path when the plan makes it move: a baseline, figures that differ from year to
+    year, or one figure first due after the plan's first year (贯标覆盖率 100 % in 2026, for a
+    plan from 2024). A rate given only its target, or the same figure for every year from the
+    first (按期结案率 ≥ 90 % each year), is a standing requirement: the figure at every date.
+    A metric rate with a path and no baseline whose first month gives no rate (nothing closed
+    yet) has no start point: until it has one, the year's figure holds.
 ``annual``
     A pace over the 365 (366) days of each calendar year: expected by a date = the year's figure ×
     (days from the later of 1 Jan and plan start to the date) ÷ (days of the calendar year). So a
@@ -205,15 +208,6 @@ class Indicator:
             reported=bool(data.get("accepts_reports", source == "reported")),
         )
 
-    @property
-    def follows_path(self) -> bool:
-        """Whether the expected value is a level along a trajectory (module docstring)."""
-        if self.measure in (Measure.STOCK, Measure.CUMULATIVE):
-            return True
-        if self.measure is Measure.RATE:
-            return self.baseline is not None or bool(self.milestones)
-        return False
-
 
 @dataclass(frozen=True)
 class Period:
@@ -321,6 +315,20 @@ class Progress:
     baseline_observed: bool
     years: list[YearResult]
     explanation: str
+
+
+def follows_path(indicator: Indicator, period: Period) -> bool:
+    """Whether the expected value is a level along a trajectory (module docstring): a stock, a
+    cumulative, or a rate that the plan makes move — a baseline, figures that differ, or one
+    figure first due after the plan's first year (to reach by then)."""
+    if indicator.measure in (Measure.STOCK, Measure.CUMULATIVE):
+        return True
+    if indicator.measure is not Measure.RATE:
+        return False
+    if indicator.baseline is not None:
+        return True
+    figures = {*indicator.milestones.values(), indicator.target}
+    return len(figures) > 1 or (bool(indicator.milestones) and period.start.year not in indicator.milestones)
 
 
 def meets(direction: Direction, value: Decimal, bound: Decimal) -> bool:
@@ -432,7 +440,7 @@ def observed_baseline_window(indicator: Indicator, period: Period) -> tuple[date
         return None
     if indicator.measure is Measure.STOCK:
         return None, period.start - ONE_DAY
-    if indicator.measure is Measure.RATE and indicator.follows_path:
+    if indicator.measure is Measure.RATE and follows_path(indicator, period):
         month_end = (period.start.replace(day=28) + timedelta(days=4)).replace(day=1) - ONE_DAY
         return period.start, min(month_end, period.end)
     return None
@@ -494,7 +502,7 @@ def trajectory_start(
 ) -> StartPoint | None:
     """The start point of an indicator with a path (module docstring), from the readings known
     (up to ``as_of`` when given); None when nothing is known or the indicator has no path."""
-    if not indicator.follows_path:
+    if not follows_path(indicator, period):
         return None
     before_start = period.start - ONE_DAY
     if indicator.baseline is not None:
@@ -503,6 +511,11 @@ def trajectory_start(
     if indicator.measure is Measure.CUMULATIVE:
         return StartPoint(before_start, Decimal(0), f"累计起点(计划开始 {period.start})")
     known = sorted((r for r in readings if as_of is None or r.on <= as_of), key=lambda r: (r.on, r.value))
+    if indicator.measure is Measure.RATE and not indicator.reported:
+        # A metric's rate is observed over the plan's first month; its later values are actuals,
+        # not a start (the line would start at every actual and always be on track).
+        observed = observed_baseline_window(indicator, period)
+        known = [r for r in known if observed is not None and r.on <= observed[1]]
     before = [r for r in known if r.on < period.start]
     if before:
         return StartPoint(before_start, before[-1].value, f"观测基期值(计划开始 {period.start})", observed=True)
@@ -577,10 +590,11 @@ def expected_at(
     if on < period.start:
         return None
     on = min(on, period.end)
-    if indicator.follows_path:
-        if start is None or start.at > on:
-            return None
+    path = follows_path(indicator, period)
+    if path and start is not None and start.at <= on:
         return _along_trajectory(indicator, start, period, on)
+    if path and indicator.measure is not Measure.RATE:
+        return None
     figure = year_figure(indicator, period, on.year)
     if indicator.measure is Measure.ANNUAL:
         first = period.year_window(on.year)[0]
@@ -592,7 +606,8 @@ def expected_at(
         return Expected(value, explanation)
     if indicator.measure is Measure.ANNUAL_AVERAGE:
         return Expected(figure.value, f"年均值指标每日均按{on.year}年{_figure_text(figure)} 考核")
-    return Expected(figure.value, f"比率指标每日均按{on.year}年{_figure_text(figure)} 考核")
+    unobserved = ";尚无起点观测值,暂按当年目标考核" if path else ""
+    return Expected(figure.value, f"比率指标每日均按{on.year}年{_figure_text(figure)} 考核{unobserved}")
 
 
 def _figure_text(figure: YearFigure) -> str:

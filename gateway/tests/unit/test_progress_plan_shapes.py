@@ -374,3 +374,26 @@ def test_a_plan_ended_and_met_is_achieved(indicator, period, margin):
         met = [Reading(period.end, indicator.target + signed)]
     random.shuffle(met)
     assert evaluate(indicator, period, period.end, met).status is Status.ACHIEVED
+
+
+def test_the_same_figure_every_year_from_the_first_is_a_standing_requirement():
+    # 按期结案率 ≥ 90 % in 2024, 2025 and 2026: no path from a first reading, 90 at every date
+    yearly = Indicator(Measure.RATE, Direction.AT_LEAST, D(90), "%", {2024: D(90), 2025: D(90), 2026: D(90)})
+    progress = evaluate(yearly, ZHENJIANG, d(2024, 6, 30), readings((d(2024, 6, 30), 80)))
+    assert (progress.expected, progress.status) == (D(90), Status.BEHIND)
+    assert progress.trajectory_start is None
+
+
+def test_a_metric_rate_with_a_path_starts_at_its_first_month():
+    coverage = Indicator(Measure.RATE, Direction.AT_LEAST, D(100), "%", {2026: D(100)})
+    assert reading_windows(coverage, ZHENJIANG, d(2024, 7, 1)) == [
+        (d(2024, 1, 1), d(2024, 1, 31)),
+        (d(2024, 1, 1), d(2024, 7, 1)),
+    ]
+    observed = evaluate(coverage, ZHENJIANG, d(2024, 7, 1), readings((d(2024, 1, 31), 40), (d(2024, 7, 1), 50)))
+    assert (observed.trajectory_start, observed.trajectory_start_on) == (D(40), d(2024, 1, 31))
+    assert 40 < observed.expected < 100
+    # no rate in the first month (nothing to divide by): the actual is no start, the year's figure holds
+    unobserved = evaluate(coverage, ZHENJIANG, d(2024, 7, 1), readings((d(2024, 7, 1), 50)))
+    assert (unobserved.trajectory_start, unobserved.expected, unobserved.status) == (None, D(100), Status.BEHIND)
+    assert "尚无起点观测值" in unobserved.explanation
