@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install run test test-fast lint bench clean vendor-swagger-ui
 
 install: $(STAMP)
 
@@ -30,6 +30,9 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+
+vendor-swagger-ui:  ## re-vendor /docs's Swagger UI from npm: make vendor-swagger-ui VERSION=5.x.y
+	gateway/vendor/update_swagger_ui.sh $(VERSION)
 
 clean:
 	rm -rf var artifacts

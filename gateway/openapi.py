@@ -1,6 +1,8 @@
 """The merged API: the gateway's own routes plus every service's, under ``/api``.
 
-Swagger UI is served from the gateway's own copy of its assets (an intranet has no CDN).
+Swagger UI is served from the gateway's own copy of npm's swagger-ui-dist in ``gateway/vendor/swagger_ui``
+(an intranet has no CDN; its README says how to update it). It must be Swagger UI 5 or later: 4 cannot
+render the OpenAPI 3.1 that FastAPI emits.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import copy
 import json
 import logging
 import time
+from pathlib import Path
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
@@ -23,6 +26,13 @@ CACHE_SECONDS = 30.0
 SKIPPED_PATHS = ("/healthz", "/readyz", "/metrics")
 # Per-service documents; the gateway serves them as /api/meta/<service>/enums and …/asyncapi.json.
 PER_SERVICE_PATHS = {"/meta/enums": "enums", "/asyncapi.json": "asyncapi.json"}
+SWAGGER_UI_DIR = Path(__file__).parent / "vendor" / "swagger_ui"
+SWAGGER_UI_PATH = "/static/swagger-ui"
+
+
+def swagger_ui_version() -> str:
+    """The vendored Swagger UI's version, as the update script recorded it."""
+    return (SWAGGER_UI_DIR / "VERSION").read_text(encoding="utf-8").strip()
 
 
 def merge_openapi(own: dict, services: dict[str, dict]) -> dict:
@@ -75,9 +85,9 @@ def _rename_conflicting_schemas(service: str, spec: dict, existing: dict) -> dic
 
 
 def docs_router(app: FastAPI) -> APIRouter:
-    import swagger_ui_bundle
-
-    app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
+    app.mount(SWAGGER_UI_PATH, StaticFiles(directory=SWAGGER_UI_DIR), name="swagger-ui")
+    # The version in the asset URLs: a browser holding an older copy under the same name fetches anew.
+    version = f"?v={swagger_ui_version()}"
     router = APIRouter(include_in_schema=False)
     cache: dict = {"at": 0.0, "doc": None}
 
@@ -105,9 +115,9 @@ def docs_router(app: FastAPI) -> APIRouter:
         return get_swagger_ui_html(
             openapi_url="/openapi.json",
             title="知产 Zhichan API",
-            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
-            swagger_css_url="/static/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+            swagger_js_url=f"{SWAGGER_UI_PATH}/swagger-ui-bundle.js{version}",
+            swagger_css_url=f"{SWAGGER_UI_PATH}/swagger-ui.css{version}",
+            swagger_favicon_url=f"{SWAGGER_UI_PATH}/favicon-32x32.png{version}",
         )
 
     return router
