@@ -2,6 +2,14 @@
 drift: ``python -m zhichan.settings_doc --write deploy/README.md`` rewrites the part between the
 markers, ``--check`` fails when it is stale (a test runs that check).
 
+Which classes: the kernel's two (:class:`~zhichan.settings.PlatformSettings`, prefix ``ZHICHAN_``,
+and :class:`~zhichan.settings.ProcessSettings`, prefix ``<PROCESS>_``), and every settings class a
+process's package defines in its ``settings`` module (``gateway/settings.py``,
+``services/<service>/settings.py``): a class added there is in the table without being named here.
+A subclass of ``ProcessSettings`` is what ``process_settings(process, base=…)`` builds (at most one
+per process); any other class reads the environment with its own ``env_prefix``, which must be the
+process's. Every field needs a description, and a type this module can name.
+
 It also answers which environment variables a process reads at all, which the deployment tests
 hold the compose file and the Kubernetes manifests to.
 """
@@ -10,7 +18,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import re
 import sys
+import types
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +34,9 @@ from zhichan.settings import PlatformSettings, ProcessSettings
 from zhichan.stack import PROCESSES
 
 PLATFORM_PREFIX = "ZHICHAN_"
-
-# Processes whose settings extend ProcessSettings, by import path: the kernel imports no process
-# (the import contracts say so), and this module resolves them only when asked.
-PROCESS_SETTINGS = {"gateway": "gateway.settings:GatewaySettings"}
+GENERIC_PREFIX = "<PROCESS>_"
+# After the prefix, upper-case words joined by underscores (AGENCIES_DRAW_GRADE_WEIGHTS).
+NAME_AFTER_PREFIX = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
 
 # Given by process_settings() itself, never read from the environment.
 SET_BY_CODE = frozenset({"name"})
@@ -37,23 +48,58 @@ END = "<!-- END settings table -->"
 @dataclass(frozen=True)
 class Setting:
     variable: str
+    type: str
     default: str
     meaning: str
 
 
-def settings_class(process: str) -> type[ProcessSettings]:
-    """The class ``process_settings(process, base=…)`` is built from for that process."""
+def process_package(process: str) -> str:
+    """The package of a process: ``gateway``, or ``services.<service>``."""
     if process not in PROCESSES:
         raise ValueError(f"unknown process {process!r}")
-    path = PROCESS_SETTINGS.get(process)
-    if path is None:
-        return ProcessSettings
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
+    return "gateway" if process == "gateway" else f"services.{process}"
 
 
-def _env_fields(cls: type[BaseSettings], skip: Iterable[str] = ()) -> dict[str, FieldInfo]:
-    return {name: field for name, field in cls.model_fields.items() if name not in SET_BY_CODE and name not in skip}
+def settings_module(process: str) -> str:
+    """Where a process's own settings classes live."""
+    return f"{process_package(process)}.settings"
+
+
+def settings_classes(process: str) -> list[type[BaseSettings]]:
+    """Every settings class the process's settings module defines, in the order it defines them.
+    The kernel imports no process (the import contracts say so): this resolves them by name, and
+    only when asked."""
+    name = settings_module(process)
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:  # the module exists but imports something missing
+            raise
+        return []
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, BaseSettings) and value.__module__ == name
+    ]
+
+
+def settings_class(process: str) -> type[ProcessSettings]:
+    """The class ``process_settings(process, base=…)`` is built from for that process."""
+    bases = [cls for cls in settings_classes(process) if issubclass(cls, ProcessSettings)]
+    if len(bases) > 1:
+        names = ", ".join(cls.__name__ for cls in bases)
+        raise ValueError(f"{settings_module(process)} has more than one ProcessSettings subclass: {names}")
+    return bases[0] if bases else ProcessSettings
+
+
+def rule_classes(process: str) -> list[type[BaseSettings]]:
+    """The process's settings classes that read the environment by their own prefix."""
+    return [cls for cls in settings_classes(process) if not issubclass(cls, ProcessSettings)]
+
+
+def _env_fields(cls: type[BaseSettings]) -> dict[str, FieldInfo]:
+    skip = SET_BY_CODE if issubclass(cls, ProcessSettings) else frozenset()
+    return {name: field for name, field in cls.model_fields.items() if name not in skip}
 
 
 def _variable(prefix: str, name: str, field: FieldInfo) -> str:
@@ -66,21 +112,70 @@ def process_prefix(process: str) -> str:
     return f"{process.upper()}_"
 
 
+def env_prefix(cls: type[BaseSettings]) -> str:
+    return cls.model_config.get("env_prefix", "")
+
+
+@dataclass(frozen=True)
+class EnvField:
+    """One field of a settings class, and the variable it is read from."""
+
+    variable: str
+    owner: type[BaseSettings]
+    name: str
+    info: FieldInfo
+
+
+def _fields(
+    prefix: str, classes: Iterable[type[BaseSettings]], found: dict[str, EnvField] | None = None
+) -> dict[str, EnvField]:
+    """``found`` extended by the fields of ``classes`` read with ``prefix``, by variable. Refuses a
+    variable read by two fields, a name that is not upper-case words joined by ``_``, and a name
+    without the prefix."""
+    found = dict(found or {})
+    for cls in classes:
+        for name, info in _env_fields(cls).items():
+            field = EnvField(_variable(prefix, name, info), cls, name, info)
+            if not field.variable.startswith(prefix):
+                raise ValueError(f"{cls.__name__}.{name}: {field.variable} does not start with {prefix}")
+            if not NAME_AFTER_PREFIX.match(field.variable.removeprefix(prefix)):
+                raise ValueError(f"{cls.__name__}.{name}: {field.variable} is not upper-case words joined by _")
+            if first := found.get(field.variable):
+                raise ValueError(
+                    f"{field.variable} is read by both {first.owner.__name__}.{first.name} and {cls.__name__}.{name}"
+                )
+            found[field.variable] = field
+    return found
+
+
+def platform_fields() -> dict[str, EnvField]:
+    return _fields(PLATFORM_PREFIX, [PlatformSettings])
+
+
+def process_fields(process: str) -> dict[str, EnvField]:
+    """Every variable ``zhichan serve <process>`` reads → the field that reads it: the platform's
+    (``ZHICHAN_…``), then the process's own (``<PROCESS>_…``: its ``ProcessSettings``, or the
+    subclass, and its other settings classes). A class whose ``env_prefix`` is not the process's
+    is refused, and so are two fields that would read one variable."""
+    prefix = process_prefix(process)
+    for cls in rule_classes(process):
+        if env_prefix(cls).upper() != prefix:
+            raise ValueError(f"{cls.__name__} reads {env_prefix(cls)}…; the {process} process reads {prefix}…")
+    return _fields(prefix, [settings_class(process), *rule_classes(process)], platform_fields())
+
+
 def platform_variables() -> set[str]:
-    return {_variable(PLATFORM_PREFIX, name, field) for name, field in _env_fields(PlatformSettings).items()}
+    return set(platform_fields())
 
 
 def process_variables(process: str) -> set[str]:
     """Everything ``zhichan serve <process>`` reads from the environment."""
-    own = {_variable(process_prefix(process), n, f) for n, f in _env_fields(settings_class(process)).items()}
-    return platform_variables() | own
+    return set(process_fields(process))
 
 
 def migrate_variables() -> set[str]:
     """What ``zhichan migrate`` reads: the platform's settings and every process's own."""
-    return platform_variables() | {
-        _variable(process_prefix(p), n, f) for p in PROCESSES for n, f in _env_fields(ProcessSettings).items()
-    }
+    return platform_variables().union(*(_fields(process_prefix(p), [ProcessSettings]) for p in PROCESSES))
 
 
 def _default(field: FieldInfo) -> str:
@@ -89,30 +184,59 @@ def _default(field: FieldInfo) -> str:
         return "—"
     if isinstance(value, bool):
         return "`true`" if value else "`false`"
+    if isinstance(value, dict | list):
+        return f"`{json.dumps(value, ensure_ascii=False, separators=(',', ':'))}`"
     return f"`{value}`"
 
 
-def _meaning(cls: type[BaseSettings], name: str, field: FieldInfo) -> str:
-    if not field.description:
-        raise ValueError(f"{cls.__name__}.{name} has no description; the settings table needs one")
-    return field.description.replace("|", "\\|")
+_TYPE_NAMES: dict[object, str] = {bool: "boolean", int: "integer", float: "number", str: "string", Path: "path"}
+
+
+def _type_name(annotation: object) -> str:
+    if annotation in _TYPE_NAMES:
+        return _TYPE_NAMES[annotation]
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType) and type(None) in args:
+        (inner,) = [arg for arg in args if arg is not type(None)]
+        return _type_name(inner)
+    if origin is dict:
+        return f"JSON object ({_type_name(args[0])} → {_type_name(args[1])})"
+    if origin in (list, tuple, set, frozenset):
+        return f"JSON array of {_type_name(args[0])}"
+    raise ValueError(f"no name for the type {annotation!r}: teach zhichan.settings_doc._type_name")
+
+
+def _type(field: FieldInfo) -> str:
+    bounds = {}
+    for item in field.metadata:
+        for name in ("gt", "ge", "lt", "le"):
+            if getattr(item, name, None) is not None:  # annotated_types' Ge, Le …, as Field(ge=…) gives them
+                bounds[name] = getattr(item, name)
+    name = _type_name(field.annotation)
+    if "ge" in bounds and "le" in bounds:
+        return f"{name}, {bounds['ge']}–{bounds['le']}"
+    symbols = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤"}
+    return ", ".join([name, *(f"{symbols[k]} {v}" for k, v in bounds.items())])
+
+
+def _meaning(field: EnvField) -> str:
+    if not field.info.description:
+        raise ValueError(f"{field.owner.__name__}.{field.name} has no description; the settings table needs one")
+    return field.info.description.replace("|", "\\|")
+
+
+def _row(field: EnvField) -> Setting:
+    return Setting(field.variable, _type(field.info), _default(field.info), _meaning(field))
 
 
 def settings_rows() -> list[Setting]:
-    rows = [
-        Setting(_variable(PLATFORM_PREFIX, n, f), _default(f), _meaning(PlatformSettings, n, f))
-        for n, f in _env_fields(PlatformSettings).items()
-    ]
-    rows += [
-        Setting(_variable("<PROCESS>_", n, f), _default(f), _meaning(ProcessSettings, n, f))
-        for n, f in _env_fields(ProcessSettings).items()
-    ]
+    """The table's rows: the platform's, those every process has (as ``<PROCESS>_…``), then each
+    process's own, in the order of :data:`~zhichan.stack.PROCESSES`."""
+    rows = [_row(field) for field in platform_fields().values()]
+    rows += [_row(field) for field in _fields(GENERIC_PREFIX, [ProcessSettings]).values()]
     for process in PROCESSES:
-        cls = settings_class(process)
-        rows += [
-            Setting(_variable(process_prefix(process), n, f), _default(f), _meaning(cls, n, f))
-            for n, f in _env_fields(cls, skip=ProcessSettings.model_fields).items()
-        ]
+        shared = set(platform_fields()) | set(_fields(process_prefix(process), [ProcessSettings]))
+        rows += [_row(field) for variable, field in process_fields(process).items() if variable not in shared]
     return rows
 
 
@@ -122,9 +246,9 @@ def render_table() -> str:
         BEGIN,
         f"`<PROCESS>` is one of {processes}: each process reads its own.",
         "",
-        "| Variable | Default | Meaning |",
-        "|---|---|---|",
-        *(f"| `{row.variable}` | {row.default} | {row.meaning} |" for row in settings_rows()),
+        "| Variable | Type | Default | Meaning |",
+        "|---|---|---|---|",
+        *(f"| `{row.variable}` | {row.type} | {row.default} | {row.meaning} |" for row in settings_rows()),
         END,
     ]
     return "\n".join(lines)

@@ -11,9 +11,10 @@ from typing import Any
 from unittest import mock
 
 import yaml
+from pydantic_settings import BaseSettings
 
 from zhichan.settings import PlatformSettings, ProcessSettings, process_settings
-from zhichan.settings_doc import settings_class
+from zhichan.settings_doc import rule_classes, settings_class
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -108,3 +109,13 @@ def platform_from(env: Mapping[str, str]) -> PlatformSettings:
 
 def process_from(process: str, env: Mapping[str, str]) -> ProcessSettings:
     return _with_environ(env, lambda: process_settings(process, base=settings_class(process)))
+
+
+def all_settings_from(process: str, env: Mapping[str, str]) -> list[BaseSettings]:
+    """Every settings object ``zhichan serve <process>`` builds, from that environment alone: the
+    platform's, the process's, and its other settings classes (the agencies' supervision rules)."""
+    return [
+        platform_from(env),
+        process_from(process, env),
+        *(_with_environ(env, cls) for cls in rule_classes(process)),
+    ]

@@ -22,6 +22,7 @@ import pytest
 from tests.deploy.compose_file import (
     ROOT,
     MissingVariable,
+    all_settings_from,
     environment,
     load_compose,
     platform_from,
@@ -34,7 +35,7 @@ from tests.deploy.compose_file import (
 from zhichan import cli
 from zhichan.events.broker import ALL_TOPICS, EmbeddedBroker, free_port
 from zhichan.settings import DEV_JWT_SECRET
-from zhichan.settings_doc import PLATFORM_PREFIX, migrate_variables, process_prefix, process_variables
+from zhichan.settings_doc import PLATFORM_PREFIX, migrate_variables, process_prefix, process_variables, rule_classes
 from zhichan.stack import PROCESSES
 from zhichan.testing import database_url, wait_for
 
@@ -93,6 +94,28 @@ def test_environment_names_are_settings_the_code_reads(ours):
         known = process_variables(process) if process else migrate_variables()
         unknown = set(environment(service)) - known
         assert not unknown, f"{name} sets variables no settings class reads: {sorted(unknown)}"
+
+
+def test_every_settings_class_of_a_process_accepts_the_environment_the_file_gives_it(served):
+    for name, service in served.items():
+        built = all_settings_from(name, environment(service))
+        assert [type(settings) for settings in built[2:]] == rule_classes(name)
+
+
+def test_the_agencies_rules_are_settings_the_file_may_give_the_agencies_service(served):
+    """An office sets its supervision rules in the agencies service's environment: the names are
+    ones the service reads (and no other process), and the values reach AgenciesRules."""
+    rules = {
+        "AGENCIES_COMPLAINT_HANDLING_WORKING_DAYS": "20",
+        "AGENCIES_DRAW_GRADE_WEIGHTS": '{"A":1,"B":2,"C":3,"D":4}',
+    }
+    env = {**environment(served["agencies"]), **rules}
+    assert set(env) <= process_variables("agencies")
+    built = all_settings_from("agencies", env)[-1]
+    assert built.complaint_handling_working_days == 20
+    assert built.draw_grade_weights == {"A": 1, "B": 2, "C": 3, "D": 4}
+    for process in set(PROCESSES) - {"agencies"}:
+        assert not set(rules) & process_variables(process), process
 
 
 def test_services_use_the_databases_migrated_before_they_start(ours, served):

@@ -14,9 +14,15 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from tests.deploy.compose_file import ROOT, platform_from, process_from
+from tests.deploy.compose_file import ROOT, all_settings_from, platform_from, process_from
 from zhichan.events.broker import ALL_TOPICS
-from zhichan.settings_doc import migrate_variables, platform_variables, process_prefix, process_variables
+from zhichan.settings_doc import (
+    migrate_variables,
+    platform_variables,
+    process_prefix,
+    process_variables,
+    rule_classes,
+)
 from zhichan.stack import PROCESSES
 
 K8S = ROOT / "deploy" / "k8s"
@@ -143,6 +149,13 @@ def test_environment_names_are_settings_the_code_reads(generated_secrets):
     assert job["command"] == ["zhichan", "migrate"]
     assert set(pod_environment(job, generated_secrets)) <= migrate_variables()
     assert set(generated_secrets["zhichan-jwt"]["stringData"]) <= platform_variables()
+
+
+def test_every_settings_class_of_a_process_accepts_the_environment_its_pods_get(generated_secrets):
+    for name, deployment in of_kind("Deployment").items():
+        env = pod_environment(pod_spec(deployment)["containers"][0], generated_secrets)
+        built = all_settings_from(name, env)
+        assert [type(settings) for settings in built[2:]] == rule_classes(name)
 
 
 def test_replicas_wait_for_the_schema_the_migrate_job_writes(generated_secrets):
