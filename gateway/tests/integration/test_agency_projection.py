@@ -3,54 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from gateway.models import RecentEvent
 from gateway.projections import apply_events
+from gateway.tests import events as producer
 from gateway.viewcache import read_stamp
-from zhichan.events.envelope import Envelope, event_type
+from zhichan.events.envelope import Envelope
 from zhichan.testing import auth
 
 ADMIN = auth("admin")
 
 
 def agency_event(
-    agency_id: str,
-    version: int,
-    history: list[tuple[str, str]],
-    region: str = "320311",
-    verb: str = "updated",
-    **fields,
+    agency_id: str, version: int, history: list[tuple[str, str]], region: str = "320311", **fields
 ) -> Envelope:
-    state = {
-        "id": agency_id,
-        "name": "知信",
-        "uscc": "91320311MA1R7J8H4T",
-        "region": region,
-        "address": None,
-        "service_types": fields.pop("service_types", ["patent_agency"]),
-        "licence_numbers": [],
-        "offline": fields.pop("offline", False),
-        "in_cluster": fields.pop("in_cluster", False),
-        "brand_level": fields.pop("brand_level", "none"),
-        "status": history[-1][0],
-        "filed_on": history[0][1],
-        "status_history": [{"status": s, "on": on, "at": f"{on}T0{i}:00:00Z"} for i, (s, on) in enumerate(history)],
-        "version": version,
-        "created_at": datetime(2025, 1, 1, tzinfo=UTC),
-        "updated_at": datetime.now(UTC),
-    }
-    return Envelope(
-        source="/zhichan/agencies",
-        type=event_type("agencies", "agency", verb),
-        subject=f"agency/{agency_id}",
-        region=region,
-        aggregateversion=version,
-        data={k: (v.isoformat() if isinstance(v, datetime | date) else v) for k, v in state.items()},
-    )
+    """The agencies service's event for an agency through ``history``, as of ``version``."""
+    return producer.agency_event(producer.agency_state(agency_id, history, region=region, version=version, **fields))
 
 
 async def feed(app, *envelopes: Envelope) -> None:

@@ -11,8 +11,9 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from gateway.projections import apply_events
+from gateway.tests.events import agency_event, agency_state, case_event, case_state, pledge_event, pledge_state
 from services.targets.app import create_app as create_targets
-from zhichan.events.envelope import Envelope, event_type
+from zhichan.events.envelope import Envelope
 from zhichan.events.outbox import OutboxEvent
 from zhichan.testing import auth, running_app
 
@@ -43,75 +44,28 @@ tasks:
 AS_OF = "2025-07-01"  # 182 days of 2025 have passed (31+28+31+30+31+30+1)
 
 
-def envelope(
-    service: str, aggregate: str, aggregate_id: str, version: int, data: dict, region: str = "320311"
-) -> Envelope:
-    return Envelope(
-        source=f"/zhichan/{service}",
-        type=event_type(service, aggregate, "changed"),
-        subject=f"{aggregate}/{aggregate_id}",
-        region=region,
-        aggregateversion=version,
-        data=data,
-    )
-
-
 def case(
-    n: int, filed: str, *, closed: str | None = None, on_time: bool | None = None, overdue: list[dict] | None = None
+    n: int,
+    filed: str,
+    *,
+    closed: str | None = None,
+    on_time: bool | None = None,
+    overdue: list[tuple[str, str | None]] = (),
+    version: int = 1,
 ) -> Envelope:
-    return envelope(
-        "enforcement",
-        "case",
-        f"C{n}",
-        1,
-        {
-            "region": "320311",
-            "type": "trademark_infringement",
-            "procedure": "administrative_penalty",
-            "origin": "complaint",
-            "filed_date": filed,
-            "closed_date": closed,
-            "closed_on_time": on_time,
-            "overdue_periods": overdue or [],
-        },
-    )
+    state = case_state(f"C{n}", filed, closed=closed, on_time=on_time, overdue=overdue, version=version)
+    return case_event(state)
 
 
 def pledge(n: int, registered: str, amount: str) -> Envelope:
-    return envelope(
-        "financing",
-        "pledge",
-        f"P{n}",
-        1,
-        {
-            "region": "320311",
-            "registered_on": registered,
-            "loan_amount": amount,
-            "asset_types": ["patent"],
-            "kind": "patent",
-            "patent_count": 1,
-        },
-    )
+    return pledge_event(pledge_state(f"P{n}", registered, amount))
 
 
-def agency(n: int, approved: str, offline: bool = True) -> Envelope:
-    return envelope(
-        "agencies",
-        "agency",
-        f"A{n}",
-        2,
-        {
-            "region": "320311",
-            "service_types": ["patent_agency"],
-            "offline": offline,
-            "in_cluster": False,
-            "brand_level": "none",
-            "status_history": [
-                {"status": "filed", "on": "2024-01-01", "at": "2024-01-01T00:00:00Z"},
-                {"status": "active", "on": approved, "at": f"{approved}T01:00:00Z"},
-            ],
-        },
-    )
+def agency(n: int, approved: str, offline: bool = True, deregistered: str | None = None) -> Envelope:
+    history = [("filed", "2024-01-01"), ("active", approved)]
+    if deregistered is not None:
+        history.append(("deregistered", deregistered))
+    return agency_event(agency_state(f"A{n}", history, offline=offline))
 
 
 @pytest.fixture
@@ -157,13 +111,7 @@ async def fed(app_client, targets_events):
             pledge(3, "2025-07-02", "99000000.00"),  # after the date: not counted
             pledge(4, "2024-12-31", "50000000.00"),  # before the plan: not counted
             *[case(n, "2025-02-01", closed="2025-03-01", on_time=True) for n in range(1, 10)],
-            case(
-                10,
-                "2025-02-01",
-                closed="2025-06-01",
-                on_time=False,
-                overdue=[{"start": "2025-05-03", "end": "2025-05-31"}],
-            ),
+            case(10, "2025-02-01", closed="2025-06-01", on_time=False, overdue=[("2025-05-03", "2025-05-31")]),
             agency(1, "2024-06-01"),
             agency(2, "2024-11-30"),
             agency(3, "2025-02-01"),
@@ -251,40 +199,18 @@ async def test_the_past_answers_what_was_true_then(fed):
 async def test_a_closed_case_and_a_deregistered_agency_move_their_metrics(fed):
     app, client = fed
     # case 11 is filed and goes overdue, still open: the rate drops to 9 ÷ (10 + 1) = 81.82% → at risk
-    await feed(app, [case(11, "2025-01-05", overdue=[{"start": "2025-04-05", "end": None}])])
+    await feed(app, [case(11, "2025-01-05", overdue=[("2025-04-05", None)])])
     items = by_key((await client.get("/api/progress/plans/quanshan-2025-2026", params={"as_of": AS_OF})).json())
     assert items["on-time"]["actual"] == "81.82" and items["on-time"]["status"] == "at_risk"
     # it is closed late in June: 9 ÷ 11 = 81.82% still; as of July it is no longer overdue-open
     await feed(
         app,
-        [
-            envelope(
-                "enforcement",
-                "case",
-                "C11",
-                2,
-                {
-                    "region": "320311",
-                    "type": "trademark_infringement",
-                    "procedure": "administrative_penalty",
-                    "origin": "complaint",
-                    "filed_date": "2025-01-05",
-                    "closed_date": "2025-06-20",
-                    "closed_on_time": False,
-                    "overdue_periods": [{"start": "2025-04-05", "end": "2025-06-19"}],
-                },
-            )
-        ],
+        [case(11, "2025-01-05", closed="2025-06-20", on_time=False, overdue=[("2025-04-05", "2025-06-19")], version=2)],
     )
     items = by_key((await client.get("/api/progress/plans/quanshan-2025-2026", params={"as_of": AS_OF})).json())
     assert items["on-time"]["actual"] == "81.82" and items["cases"]["actual"] == "11"
     # an agency deregistered on 2025-06-15 no longer counts from that day
-    deregistered = agency(4, "2025-05-01")
-    deregistered.aggregateversion = 3
-    deregistered.data["status_history"].append(
-        {"status": "deregistered", "on": "2025-06-15", "at": "2025-06-15T00:00:00Z"}
-    )
-    await feed(app, [deregistered])
+    await feed(app, [agency(4, "2025-05-01", deregistered="2025-06-15")])
     items = by_key((await client.get("/api/progress/plans/quanshan-2025-2026", params={"as_of": AS_OF})).json())
     assert items["agencies"]["actual"] == "4"
 

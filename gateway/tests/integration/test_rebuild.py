@@ -12,9 +12,11 @@ from sqlalchemy import text
 from gateway import rebuild
 from gateway.projections import apply_events
 from gateway.settings import GatewaySettings
+from gateway.tests import events as producer
+from gateway.tests.events import case_state
 from zhichan.db import make_engine, make_session_factory
 from zhichan.events.broker import ensure_topics
-from zhichan.events.envelope import Envelope, event_type
+from zhichan.events.envelope import Envelope
 from zhichan.settings import process_settings
 from zhichan.testing import database_url, platform_for_tests
 
@@ -24,28 +26,18 @@ T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
 def case_event(n: int, version: int) -> Envelope:
     closed = version == 3
-    return Envelope(
-        id=f"ev-{n}-{version}",
-        source="/zhichan/enforcement",
-        type=event_type("enforcement", "case", "closed" if closed else "changed"),
-        subject=f"case/C{n}",
-        time=T0 + timedelta(minutes=n * 10 + version),
+    state = case_state(
+        f"C{n}",
+        f"2025-02-{n:02d}",
         region="321102" if n % 2 else "321111",
-        aggregateversion=version,
-        data={
-            "id": f"C{n}",
-            "region": "321102" if n % 2 else "321111",
-            "type": "patent_counterfeiting",
-            "procedure": "administrative_penalty",
-            "origin": "complaint",
-            "status": "closed" if closed else "open",
-            "filed_date": f"2025-02-{n:02d}",
-            "closed_date": "2025-03-01" if closed else None,
-            "closed_on_time": closed,
-            # version 2 reports a period overdue: a later version must take it back out
-            "overdue_periods": [{"start": "2025-02-20", "end": None}] if version == 2 else [],
-        },
+        closed="2025-03-01" if closed else None,
+        on_time=True if closed else None,
+        # version 2 reports a period overdue: a later version must take it back out
+        overdue=[("2025-02-20", None)] if version == 2 else [],
+        case_type="counterfeit_patent",
+        version=version,
     )
+    return producer.case_event(state, event_id=f"ev-{n}-{version}", time=T0 + timedelta(minutes=n * 10 + version))
 
 
 async def test_a_replay_over_many_chunks_and_transactions_ends_as_the_live_consumer(broker, tmp_path, monkeypatch):

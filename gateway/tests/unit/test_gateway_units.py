@@ -6,6 +6,9 @@ from gateway.facts import agency_facts, case_facts, fact, pledge_facts
 from gateway.metrics import parse_filters
 from gateway.openapi import merge_openapi
 from gateway.proxy import target_of
+from gateway.tests.events import agency_state, case_state, pledge_state
+from services.agencies.contracts import StatusChange
+from services.financing.contracts import Asset
 from zhichan.api.problems import Invalid
 from zhichan.metrics_catalogue import CATALOGUE
 
@@ -15,14 +18,10 @@ def entry(status, on, at="2025-01-01T00:00:00"):
 
 
 def agency(history):
-    return {
-        "region": "320311",
-        "service_types": ["legal"],
-        "offline": True,
-        "in_cluster": False,
-        "brand_level": "none",
-        "status_history": history,
-    }
+    """The agencies service's payload of an agency through ``history`` (entries with their own ``at``)."""
+    state = agency_state("A1", [(e["status"], e["on"]) for e in history], offline=True, service_types=["legal"])
+    state.status_history = [StatusChange(**e) for e in history]
+    return state.model_dump(mode="json")
 
 
 def steps(facts):
@@ -62,16 +61,15 @@ def test_agency_dimensions_are_encoded_for_filtering():
 
 
 def test_a_closed_overdue_case_steps_in_and_out_of_the_overdue_stock():
-    case = {
-        "region": "321100",
-        "type": "counterfeit_patent",
-        "procedure": "administrative_penalty",
-        "origin": "complaint",
-        "filed_date": "2025-01-02",
-        "closed_date": "2025-05-10",
-        "closed_on_time": False,
-        "overdue_periods": [{"start": "2025-04-02", "end": "2025-05-09"}],
-    }
+    case = case_state(
+        "C1",
+        "2025-01-02",
+        region="321100",
+        closed="2025-05-10",
+        on_time=False,
+        overdue=[("2025-04-02", "2025-05-09")],
+        case_type="counterfeit_patent",
+    ).model_dump(mode="json")
     by_series = {}
     for f in case_facts(case):
         by_series.setdefault(f.series, []).append((f.day, f.amount))
@@ -83,14 +81,13 @@ def test_a_closed_overdue_case_steps_in_and_out_of_the_overdue_stock():
 
 
 def test_pledge_amounts_are_exact_fen():
-    pledge = {
-        "region": "420500",
-        "registered_on": "2025-03-01",
-        "loan_amount": "12345678.91",
-        "asset_types": ["trademark", "patent"],
-        "kind": "mixed",
-        "patent_count": 3,
-    }
+    state = pledge_state("P1", "2025-03-01", "12345678.91", region="420500")
+    state.assets = [
+        Asset(type="trademark", number="12345678", title="某商标"),
+        *(Asset(type="patent", number=f"ZL20231000000{n}.1", title="一种装置") for n in range(3)),
+    ]
+    state.asset_types, state.kind, state.patent_count = ["trademark", "patent"], "mixed", 3
+    pledge = state.model_dump(mode="json")
     amount, count, patents = pledge_facts(pledge)
     assert amount.amount == 1234567891 and amount.dims[:2] == (",patent,trademark,", "mixed")
     assert (count.amount, patents.amount) == (1, 3)

@@ -8,33 +8,26 @@ import orjson
 from gateway import rebuild
 from gateway.facts import case_facts
 from gateway.readmodel import prepare_states
-from zhichan.events.envelope import Envelope, event_type
+from gateway.tests import events as producer
+from gateway.tests.events import case_state
+from zhichan.events.envelope import Envelope
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def case_event(n: int, version: int, status: str, *, event_id: str | None = None, region: str = "321102") -> Envelope:
-    data = {
-        "id": f"C{n}",
-        "region": region,
-        "type": "patent_counterfeiting",
-        "procedure": "administrative_penalty",
-        "origin": "complaint",
-        "status": status,
-        "filed_date": "2025-02-01",
-        "closed_date": "2025-03-01" if status == "closed" else None,
-        "closed_on_time": status == "closed",
-        "overdue_periods": [],
-    }
-    return Envelope(
-        id=event_id or f"ev-{n}-{version}",
-        source="zhichan/enforcement",
-        type=event_type("enforcement", "case", "changed"),
-        subject=f"case/C{n}",
-        time=T0 + timedelta(minutes=n * 10 + version),
+    closed = status == "closed"
+    state = case_state(
+        f"C{n}",
+        "2025-02-01",
         region=region,
-        aggregateversion=version,
-        data=data,
+        closed="2025-03-01" if closed else None,
+        on_time=True if closed else None,
+        case_type="counterfeit_patent",
+        version=version,
+    )
+    return producer.case_event(
+        state, event_id=event_id or f"ev-{n}-{version}", time=T0 + timedelta(minutes=n * 10 + version)
     )
 
 
