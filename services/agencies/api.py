@@ -31,6 +31,8 @@ from services.agencies.schemas import (
     CreditEntryList,
     CreditEntryPublic,
     CreditPublic,
+    DeadlineChangePublic,
+    DeadlineRecountPublic,
     DrawCreate,
     DrawList,
     DrawOutcome,
@@ -62,11 +64,13 @@ from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.etag import etag_for
 from zhichan.api.problems import PROBLEM_RESPONSES
 from zhichan.auth import User, require_roles
+from zhichan.workdays import WorkdayCalendar
 
 router = APIRouter(prefix="/agencies", tags=["agencies"], responses=PROBLEM_RESPONSES)
 
 Reader = Annotated[User, require_roles("officer", "auditor", "department")]
 Writer = Annotated[User, require_roles("officer")]
+Admin = Annotated[User, require_roles("admin")]
 
 
 def _public(agency) -> AgencyPublic:
@@ -159,6 +163,13 @@ def get_rules(request: Request) -> AgenciesRules:
 
 
 RulesDep = Annotated[AgenciesRules, Depends(get_rules)]
+
+
+def get_calendar(request: Request) -> WorkdayCalendar:
+    return request.app.state.calendar
+
+
+CalendarDep = Annotated[WorkdayCalendar, Depends(get_calendar)]
 
 
 def _tagged(response: Response, row) -> None:
@@ -318,9 +329,14 @@ def _complaints(rows, next_cursor) -> ComplaintList:
     "/complaints", status_code=201, response_model=ComplaintPublic, tags=["complaints"], summary="Receive a complaint"
 )
 async def receive_complaint(
-    body: ComplaintCreate, session: SessionDep, user: Writer, rules: RulesDep, response: Response
+    body: ComplaintCreate,
+    session: SessionDep,
+    user: Writer,
+    rules: RulesDep,
+    calendar: CalendarDep,
+    response: Response,
 ) -> ComplaintPublic:
-    complaint = await service.receive_complaint(session, body, user, rules.complaint_handling_working_days)
+    complaint = await service.receive_complaint(session, body, user, rules.complaint_handling_working_days, calendar)
     _created(response, complaint, f"/complaints/{complaint.id}")
     return _complaint(complaint)
 
@@ -357,6 +373,26 @@ async def overdue_complaints(
     as_of: Annotated[date | None, Query(description="Overdue on this date; default today")] = None,
 ) -> ComplaintList:
     return _complaints(*await service.overdue_complaints(session, user, page, region=region, as_of=as_of))
+
+
+@supervision.post(
+    "/complaints/deadlines/recompute",
+    response_model=DeadlineRecountPublic,
+    tags=["complaints"],
+    summary="Count provisional deadlines again with the holiday arrangements known now (admin)",
+    description="An open complaint's deadline is provisional when it was counted into a year whose holiday "
+    "arrangement (国务院办公厅 节假日安排) the service's calendar did not know yet. The service counts them again "
+    "by itself when it starts; this does it on demand (after a rolling upgrade, for complaints an old replica "
+    "received). Each change is stored and published as zhichan.agencies.complaint.deadline_changed.v1; a second "
+    "run changes nothing.",
+)
+async def recompute_deadlines(session: SessionDep, user: Admin, calendar: CalendarDep) -> DeadlineRecountPublic:
+    recount = await service.recount_provisional_deadlines(session, calendar, user)
+    return DeadlineRecountPublic(
+        known_through=recount.known_through,
+        examined=recount.examined,
+        changed=[DeadlineChangePublic.model_validate(change, from_attributes=True) for change in recount.changed],
+    )
 
 
 @supervision.get(

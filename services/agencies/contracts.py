@@ -105,7 +105,13 @@ class ComplaintState(BaseModel):
     content: str
     handling_working_days: int
     deadline: date
-    deadline_provisional: bool
+    deadline_provisional: bool = Field(
+        description="Counted partly past the last year whose holiday arrangement was known; counted again "
+        "(complaint.deadline_changed) once the calendar knows it"
+    )
+    deadline_known_through: int | None = Field(
+        None, description="The last year whose holiday arrangement the calendar knew when the deadline was counted"
+    )
     status: str = Field(description="open | resolved")
     outcome: str | None = Field(None, description="upheld | rejected | mediated")
     findings: str | None = None
@@ -220,6 +226,7 @@ ANNUAL_REPORT_SUBMITTED = "zhichan.agencies.annual_report.submitted.v1"
 ANNUAL_REPORT_SUPERSEDED = "zhichan.agencies.annual_report.superseded.v1"
 COMPLAINT_RECEIVED = "zhichan.agencies.complaint.received.v1"
 COMPLAINT_RESOLVED = "zhichan.agencies.complaint.resolved.v1"
+COMPLAINT_DEADLINE_CHANGED = "zhichan.agencies.complaint.deadline_changed.v1"
 CREDIT_ENTRY_RECORDED = "zhichan.agencies.credit_entry.recorded.v1"
 INSPECTION_DRAW_DRAWN = "zhichan.agencies.inspection_draw.drawn.v1"
 INSPECTION_SCHEDULED = "zhichan.agencies.inspection.scheduled.v1"
@@ -240,6 +247,10 @@ EVENTS: dict[str, tuple[type[BaseModel], str]] = {
     ANNUAL_REPORT_SUPERSEDED: (AnnualReportState, "An annual report replaced by a correction; it no longer counts"),
     COMPLAINT_RECEIVED: (ComplaintState, "A complaint against an agency received, with its handling deadline"),
     COMPLAINT_RESOLVED: (ComplaintState, "A complaint resolved (upheld, rejected or mediated)"),
+    COMPLAINT_DEADLINE_CHANGED: (
+        ComplaintState,
+        "An open complaint's provisional deadline counted again with a year's holiday arrangement now known",
+    ),
     CREDIT_ENTRY_RECORDED: (CreditEntryState, "A commendation or violation entered in the credit archive"),
     INSPECTION_DRAW_DRAWN: (InspectionDrawState, "A random inspection draw (双随机), with its seed and inputs"),
     INSPECTION_SCHEDULED: (InspectionState, "An agency drawn for inspection, with its inspectors"),

@@ -1,5 +1,5 @@
 """Agency rules, free of I/O: the filing state machine and the vocabularies, certificate numbers,
-the credit grade, the random inspection draw."""
+complaints' handling deadlines, the credit grade, the random inspection draw."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import date
+
+from zhichan.workdays import Deadline, WorkdayCalendar
 
 SERVICE_TYPES = {
     "patent_agency": "专利代理",
@@ -131,6 +133,45 @@ COMPLAINT_CHANNELS = {"hotline": "热线", "online": "网上", "letter": "来信
 COMPLAINT_OUTCOMES = {"upheld": "属实", "rejected": "不属实", "mediated": "调解"}
 COMPLAINT_STATUSES = {"open": "办理中", "resolved": "已办结"}
 DEFAULT_HANDLING_WORKING_DAYS = 15
+
+
+def handling_deadline(received_on: date, working_days: int, calendar: WorkdayCalendar) -> Deadline:
+    """The day a complaint must be handled by: the ``working_days``-th working day after the day it
+    was received (that day itself not counted). Provisional when some day counted lies in a year
+    whose holiday arrangement ``calendar`` does not know yet: such days count Monday to Friday."""
+    return calendar.add_working_days(received_on, working_days)
+
+
+def recounted_deadline(
+    *,
+    received_on: date,
+    working_days: int,
+    deadline: date,
+    provisional: bool,
+    known_through: int | None,
+    calendar: WorkdayCalendar,
+) -> Deadline | None:
+    """A complaint's deadline counted again with ``calendar``, or None when it stands.
+
+    Only a provisional deadline is counted again: an arrangement once published does not change,
+    so a deadline counted wholly within published years is final. And only by a calendar that
+    knows more years than the one it was counted with (``known_through``, its last year; None when
+    not recorded): a calendar that knows no more has nothing to add, and one that knows fewer — a
+    replica of the previous release, during an upgrade — must not undo the count of a newer one.
+
+    Once the calendar knows the year a provisional deadline ran into, the count gives the deadline
+    the arrangement makes — usually another day, since that year's holidays no longer count as
+    working days and its adjusted weekend days (调休) do — and no longer provisional. If the
+    calendar still lacks a year the count runs into, the deadline stays provisional (the days of
+    the years it does know now count by their arrangement). None when the count gives the same day
+    and the same flag: counting again never changes a deadline twice.
+    """
+    if not provisional or (known_through is not None and calendar.last_year <= known_through):
+        return None
+    recounted = handling_deadline(received_on, working_days, calendar)
+    if (recounted.day, recounted.provisional) == (deadline, provisional):
+        return None
+    return recounted
 
 
 # ---------------------------------------------------------------------------------------------

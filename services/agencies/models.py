@@ -125,6 +125,9 @@ class Complaint(SQLModel, table=True):
     handling_working_days: int
     deadline: date
     deadline_provisional: bool = False
+    # The last year whose holiday arrangement the calendar knew when the deadline was counted;
+    # None for complaints received before the service recorded it.
+    deadline_known_through: int | None = None
     status: str = Field(max_length=10)
     outcome: str | None = Field(default=None, max_length=10)
     findings: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -309,6 +309,9 @@ class ComplaintPublic(BaseModel):
     handling_working_days: int
     deadline: date = Field(description="The handling_working_days-th working day after received_on")
     deadline_provisional: bool = Field(description="Counted partly past the published holiday arrangements")
+    deadline_known_through: int | None = Field(
+        description="Counted with the holiday arrangements published up to this year (null: not recorded)"
+    )
     status: Literal["open", "resolved"]
     outcome: Outcome | None
     findings: str | None
@@ -326,6 +329,26 @@ class ComplaintDetail(ComplaintPublic):
 class ComplaintList(BaseModel):
     items: list[ComplaintPublic]
     next_cursor: str | None = None
+
+
+class DeadlineChangePublic(BaseModel):
+    complaint_id: str
+    region: str
+    received_on: date
+    handling_working_days: int
+    previous_deadline: date
+    previous_provisional: bool
+    deadline: date
+    deadline_provisional: bool
+    version: int = Field(description="The complaint's version after the change")
+
+
+class DeadlineRecountPublic(BaseModel):
+    known_through: int = Field(description="The last year whose holiday arrangement the calendar knows")
+    examined: int = Field(
+        description="Open complaints whose provisional deadline was counted with fewer years known, counted again"
+    )
+    changed: list[DeadlineChangePublic] = Field(description="Those whose deadline or provisional flag changed")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -43,11 +44,11 @@ from zhichan.api.pagination import PageParams, encode_cursor
 from zhichan.api.problems import Conflict, Invalid, NotFound
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today, utcnow
-from zhichan.db import insert_at_commit
+from zhichan.db import insert_at_commit, reads_only
 from zhichan.events import record_event
 from zhichan.ids import new_id
 from zhichan.regions import registry
-from zhichan.workdays import add_working_days
+from zhichan.workdays import CALENDAR, WorkdayCalendar
 
 VERB_OF_ACTION = {
     "approve": "approved",
@@ -647,14 +648,18 @@ def complaint_state(complaint: Complaint) -> contracts.ComplaintState:
 
 
 async def receive_complaint(
-    session: AsyncSession, data: ComplaintCreate, user: User, handling_working_days: int
+    session: AsyncSession,
+    data: ComplaintCreate,
+    user: User,
+    handling_working_days: int,
+    calendar: WorkdayCalendar = CALENDAR,
 ) -> Complaint:
     agency = await session.get(Agency, data.agency_id)
     if agency is None or not user.sees(agency.region):
         raise Invalid.field(["agency_id"], f"no agency {data.agency_id}")
     require_write_access(user, agency.region)
     received_on = _business_date(data.received_on, "received_on", what="receipt date")
-    deadline = add_working_days(received_on, handling_working_days)
+    deadline = domain.handling_deadline(received_on, handling_working_days, calendar)
     now = utcnow()
     complaint = Complaint(
         id=new_id(),
@@ -667,6 +672,7 @@ async def receive_complaint(
         handling_working_days=handling_working_days,
         deadline=deadline.day,
         deadline_provisional=deadline.provisional,
+        deadline_known_through=calendar.last_year,
         status="open",
         created_at=now,
         updated_at=now,
@@ -743,6 +749,120 @@ async def overdue_complaints(
         Complaint.status == "open", Complaint.deadline < (as_of or today())
     )
     return await _page(session, query, page, Complaint, Complaint.deadline, decode=date.fromisoformat)
+
+
+@dataclass(frozen=True)
+class DeadlineChange:
+    complaint_id: str
+    region: str
+    received_on: date
+    handling_working_days: int
+    previous_deadline: date
+    previous_provisional: bool
+    deadline: date
+    deadline_provisional: bool
+    version: int
+
+
+@dataclass(frozen=True)
+class DeadlineRecount:
+    known_through: int
+    examined: int
+    changed: list[DeadlineChange]
+
+
+RECOUNT_BATCH = 500
+
+
+async def recount_provisional_deadlines(
+    session: AsyncSession, calendar: WorkdayCalendar, user: User | None
+) -> DeadlineRecount:
+    """Counts again, with ``calendar``, every open complaint's provisional deadline that was
+    counted with fewer years known (:func:`domain.recounted_deadline`); each one that changes is
+    stored with the years now known and its ``complaint.deadline_changed`` event. Idempotent: with
+    the same calendar a second run finds nothing to change.
+
+    A batch at a time: first read without the write lock, then, if any moves, that batch locked (on
+    PostgreSQL ``FOR UPDATE``; on SQLite the write transaction serialises) and counted again, since
+    a replica may have resolved or recounted a complaint in between. The events' actor is ``user``,
+    the admin who asked, or none when the service does it by itself at startup."""
+    examined, changed, after = 0, [], ""
+    while True:
+        await reads_only(session)
+        batch = (
+            await session.execute(
+                select(
+                    Complaint.id,
+                    Complaint.received_on,
+                    Complaint.handling_working_days,
+                    Complaint.deadline,
+                    Complaint.deadline_provisional,
+                    Complaint.deadline_known_through,
+                )
+                .where(
+                    Complaint.status == "open",
+                    Complaint.deadline_provisional.is_(True),
+                    or_(
+                        Complaint.deadline_known_through.is_(None),
+                        Complaint.deadline_known_through < calendar.last_year,
+                    ),
+                    Complaint.id > after,
+                )
+                .order_by(Complaint.id)
+                .limit(RECOUNT_BATCH)
+            )
+        ).all()
+        await session.rollback()
+        if not batch:
+            return DeadlineRecount(calendar.last_year, examined, changed)
+        examined += len(batch)
+        after = batch[-1].id
+        due = [row.id for row in batch if _recounted(row, calendar) is not None]
+        if due:
+            changed += await _store_recounted(session, due, calendar, user)
+
+
+def _recounted(complaint, calendar: WorkdayCalendar):
+    return domain.recounted_deadline(
+        received_on=complaint.received_on,
+        working_days=complaint.handling_working_days,
+        deadline=complaint.deadline,
+        provisional=complaint.deadline_provisional,
+        known_through=complaint.deadline_known_through,
+        calendar=calendar,
+    )
+
+
+async def _store_recounted(
+    session: AsyncSession, ids: list[str], calendar: WorkdayCalendar, user: User | None
+) -> list[DeadlineChange]:
+    query = select(Complaint).where(Complaint.id.in_(ids)).order_by(Complaint.id).with_for_update()
+    changes = []
+    for complaint in (await session.execute(query)).scalars():
+        recounted = _recounted(complaint, calendar) if complaint.status == "open" else None
+        if recounted is None:
+            continue
+        previous = complaint.deadline, complaint.deadline_provisional
+        complaint.deadline = recounted.day
+        complaint.deadline_provisional = recounted.provisional
+        complaint.deadline_known_through = calendar.last_year
+        complaint.version += 1
+        complaint.updated_at = utcnow()
+        _publish_state(session, "complaint", "deadline_changed", complaint, complaint_state(complaint), user)
+        changes.append(
+            DeadlineChange(
+                complaint.id,
+                complaint.region,
+                complaint.received_on,
+                complaint.handling_working_days,
+                *previous,
+                complaint.deadline,
+                complaint.deadline_provisional,
+                complaint.version,
+            )
+        )
+    await session.commit()
+    return changes
 
 
 # ---------------------------------------------------------------------------------------------
