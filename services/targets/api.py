@@ -66,13 +66,20 @@ class UnsupportedMediaType(ProblemError):
 
 def _item(region: Region) -> RegionItem:
     return RegionItem(
-        code=region.code, name=region.name, level=region.level, parent=region.parent, custom=region.custom
+        code=region.code,
+        name=region.name,
+        level=region.level,
+        parent=region.parent,
+        custom=region.custom,
+        withdrawn_in=region.withdrawn_in,
+        successors=list(region.successors),
     )
 
 
-def _children(code: str | None) -> list[Region]:
+def _children(code: str) -> list[Region]:
+    """A region's children in use; a withdrawn region's children were withdrawn with it, so all of them."""
     regions = registry()
-    return [r for r in regions.all() if r.parent == code]
+    return regions.children(code, withdrawn=regions.get(code).withdrawn)
 
 
 @regions_router.post("", response_model=RegionPublic, status_code=201, summary="Define a custom region (e.g. a zone)")
@@ -109,6 +116,9 @@ async def list_regions(
     parent: Annotated[str | None, Query(description="Only the regions directly below this one")] = None,
     level: Level | None = None,
     custom: bool | None = None,
+    withdrawn: Annotated[
+        bool, Query(description="Include codes withdrawn in a revision (kept for the records filed under them)")
+    ] = False,
 ) -> RegionList | RegionTree:
     regions = registry()
     if parent is not None and parent not in regions:
@@ -117,7 +127,7 @@ async def list_regions(
         if level is not None or custom is not None:
             raise Invalid.field(["view"], "level and custom filter the flat view")
         children: dict[str | None, list[Region]] = {}
-        for region in regions.all():
+        for region in regions.all(withdrawn=withdrawn):
             children.setdefault(region.parent, []).append(region)
 
         def node(region: Region) -> RegionNode:
@@ -126,7 +136,7 @@ async def list_regions(
         return RegionTree(items=[node(r) for r in children.get(parent, [])])
     found = [
         r
-        for r in regions.all()
+        for r in regions.all(withdrawn=withdrawn)
         if (parent is None or r.parent == parent)
         and (level is None or r.level == level)
         and (custom is None or r.custom == custom)

@@ -45,15 +45,20 @@ class RegionCreate(BaseModel):
     parent: str = Field(examples=["321100"], description="The region it lies in")
 
 
-class RegionPublic(RegionRef):
+class RegionItem(RegionRef):
     custom: bool
+    withdrawn_in: int | None = Field(
+        None,
+        description="The year the code was withdrawn (民政部 table); null while in use. Records filed under "
+        "it keep resolving; new plans and regions are not placed under it.",
+    )
+    successors: list[str] = Field(default_factory=list, description="A withdrawn code's: the codes its area went to")
+
+
+class RegionPublic(RegionItem):
     version: int | None = Field(None, description="Custom regions: +1 per redefinition")
     ancestors: list[RegionRef] = Field(default_factory=list, description="From the parent up")
     children: list[RegionRef] = Field(default_factory=list)
-
-
-class RegionItem(RegionRef):
-    custom: bool
 
 
 class RegionNode(RegionItem):

@@ -23,7 +23,7 @@ from zhichan.clock import today, utcnow
 from zhichan.events import record_event
 from zhichan.ids import new_id
 from zhichan.region_sync import CustomRegion
-from zhichan.regions import CUSTOM_CODE, Region, registry
+from zhichan.regions import CUSTOM_CODE, Region, registry, withdrawn_problem
 
 PUBLISHED = ("active", "closed")
 
@@ -74,6 +74,9 @@ async def define_region(session: AsyncSession, data: RegionCreate, user: User) -
         raise Invalid.field(["parent"], f"{data.parent} lies within {data.code}")
     require_write_access(user, data.parent)
     row = await session.get(CustomRegion, data.code)
+    parent = regions.get(data.parent)
+    if parent.withdrawn and (row is None or row.parent != data.parent):  # one defined under it before stays
+        raise Invalid.field(["parent"], withdrawn_problem(parent, regions))
     if row is not None:
         require_write_access(user, row.code)
         if (row.name, row.level, row.parent) == (data.name, data.level, data.parent):
@@ -355,6 +358,23 @@ def _check_import_access(user: User, doc: domain.PlanDocument) -> None:
         require_write_access(user, anchor)
 
 
+def _withdrawn_problems(doc: domain.PlanDocument, new_plan: bool) -> list[domain.PlanProblem]:
+    """A new plan is not made for a withdrawn region, nor a new region placed in one; a plan made
+    while its region was in use is still imported again."""
+    regions = registry()
+    problems = []
+    if new_plan and doc.region.code in regions and regions.get(doc.region.code).withdrawn:
+        region = regions.get(doc.region.code)
+        problems.append(domain.PlanProblem(("region", "code"), withdrawn_problem(region, regions)))
+    paths: dict[int, domain.Path] = {id(spec): ("regions", i) for i, spec in enumerate(doc.regions)}
+    paths[id(doc.region)] = ("region",)
+    for spec in doc.new_regions(regions):
+        if spec.parent in regions and regions.get(spec.parent).withdrawn:
+            message = withdrawn_problem(regions.get(spec.parent), regions)
+            problems.append(domain.PlanProblem((*paths[id(spec)], "parent"), message))
+    return problems
+
+
 async def import_plan(session: AsyncSession, raw: bytes, fmt: str, user: User) -> tuple[Plan, bool]:
     """Creates the plan, or updates the plan with the same key; returns it and whether it is new."""
     doc = read_plan_file(raw, fmt)
@@ -367,6 +387,9 @@ async def import_plan(session: AsyncSession, raw: bytes, fmt: str, user: User) -
         if plan.region != doc.region.code:
             raise Conflict(f"plan {doc.key} belongs to region {plan.region}; a plan's region cannot change")
         _require_open(plan)
+    problems = _withdrawn_problems(doc, new_plan=plan is None)
+    if problems:
+        raise _plan_invalid(problems)
     new_regions = [_new_region_row(r.code, r.name, r.level, r.parent) for r in doc.new_regions(registry())]
     for row in new_regions:
         session.add(row)

@@ -7,7 +7,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from services.targets import planfile
+from services.targets import domain, planfile, service
 from services.targets.tests.integration.conftest import (
     PLAN,
     YAML,
@@ -363,3 +363,26 @@ async def test_idempotency_key_on_import(app_client, officer):
     second = await client.post("/plans/import", content=as_yaml(plan_file()), headers=headers)
     assert first.status_code == second.status_code == 201
     assert second.headers.get("idempotent-replayed") == "true"
+
+
+async def test_no_new_plan_is_made_for_a_withdrawn_region_nor_a_new_region_placed_in_one(app_client):
+    app, client = app_client
+    officer = auth("officer", ["320600"])
+    old = {"code": "320602", "name": "崇川区", "level": "district", "parent": "320600"}
+    refused = await import_plan(client, officer, region=old)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["loc"] == ["region", "code"]
+    assert "withdrawn in 2020; use 320613 崇川区" in refused.json()["errors"][0]["msg"]
+    zone = {"code": "320602-HTZ", "name": "崇川高新区", "level": "zone", "parent": "320602"}
+    refused = await import_plan(client, officer, region=zone)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["region", "parent"]
+    assert await row_counts(app) == NOTHING
+    current = await import_plan(client, officer, region={**old, "code": "320613"})
+    assert current.status_code == 201, current.text
+
+
+def test_a_plan_made_while_its_region_was_in_use_is_still_imported_again():
+    document = plan_file(region={"code": "320602", "name": "崇川区", "level": "district", "parent": "320600"})
+    doc = domain.read_plan(document, registry())
+    assert service._withdrawn_problems(doc, new_plan=False) == []
+    assert [p.path for p in service._withdrawn_problems(doc, new_plan=True)] == [("region", "code")]

@@ -99,3 +99,46 @@ async def test_a_region_defined_by_another_replica_is_found_in_the_database(clie
     await client.post("/regions", json=ZONE, headers=officer)
     registry.cache_clear()  # this replica has not seen it
     assert (await client.get("/regions/321100-ETDZ")).json()["name"] == ZONE["name"]
+
+
+async def test_a_withdrawn_code_still_answers_marked_with_its_successor(client):
+    miyun = (await client.get("/regions/110228")).json()
+    assert (miyun["name"], miyun["level"], miyun["withdrawn_in"], miyun["successors"]) == (
+        "密云县",
+        "county",
+        2015,
+        ["110118"],
+    )
+    assert [a["code"] for a in miyun["ancestors"]] == ["110000"]
+    current = (await client.get("/regions/110118")).json()
+    assert (current["name"], current["level"], current["withdrawn_in"], current["successors"]) == (
+        "密云区",
+        "district",
+        None,
+        [],
+    )
+    laiwu = (await client.get("/regions/371200")).json()  # a withdrawn city lists the districts it had
+    assert laiwu["withdrawn_in"] == 2018 and {"371202", "371203"} <= {c["code"] for c in laiwu["children"]}
+
+
+async def test_lists_offer_withdrawn_codes_only_when_asked(client):
+    nantong = {c["code"] for c in (await client.get("/regions/320600")).json()["children"]}
+    assert "320613" in nantong and "320602" not in nantong
+    listed = (await client.get("/regions", params={"parent": "320600", "limit": 500})).json()["items"]
+    assert "320613" in {r["code"] for r in listed} and all(r["withdrawn_in"] is None for r in listed)
+    everything = (await client.get("/regions", params={"parent": "320600", "limit": 500, "withdrawn": "true"})).json()
+    old = next(r for r in everything["items"] if r["code"] == "320602")
+    assert (old["name"], old["withdrawn_in"], old["successors"]) == ("崇川区", 2020, ["320613"])
+    tree = (await client.get("/regions", params={"view": "tree", "parent": "110000"})).json()["items"]
+    assert "110118" in {n["code"] for n in tree} and "110228" not in {n["code"] for n in tree}
+
+
+async def test_no_new_region_is_placed_in_a_withdrawn_one(app_client):
+    app, client = app_client
+    zone = {"code": "320602-HTZ", "name": "崇川高新区", "level": "zone", "parent": "320602"}
+    refused = await client.post("/regions", json=zone, headers=auth("officer", ["320600"]))
+    assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["parent"]
+    assert "withdrawn in 2020; use 320613 崇川区" in refused.json()["errors"][0]["msg"]
+    assert await outbox(app) == [] and "320602-HTZ" not in registry()
+    placed = await client.post("/regions", json={**zone, "parent": "320613"}, headers=auth("officer", ["320600"]))
+    assert placed.status_code == 201, placed.text
