@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 
@@ -35,14 +35,15 @@ def create_service_app(
     description: str,
     routers: Sequence[APIRouter],
     contracts: ModuleType | None = None,
-    enum_labels: dict[str, dict[str, str]] | None = None,
+    enum_labels: Mapping[str, Mapping[str, str]] | None = None,
     settings: ProcessSettings | None = None,
     platform: PlatformSettings | None = None,
     on_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
     replicate_regions: bool = True,
 ) -> FastAPI:
-    """``replicate_regions``: keep the custom regions the targets service defines (every service
+    """``enum_labels``: the vocabularies ``/meta/enums`` serves, by name (:mod:`zhichan.vocabulary`).
+    ``replicate_regions``: keep the custom regions the targets service defines (every service
     but targets itself, which owns them); the service's migrations must create the tables of
     :mod:`zhichan.region_sync`."""
     region_replica = RegionSync(name) if replicate_regions else None
@@ -85,10 +86,11 @@ def create_service_app(
     app = create_base_app(name, title=title, description=description, lifespan=lifespan)
     app.add_middleware(IdempotencyMiddleware)
     if enum_labels is not None:
+        labels = {name: dict(vocabulary) for name, vocabulary in enum_labels.items()}
 
         @app.get("/meta/enums", tags=["meta"], summary="Chinese labels of every enum code")
         async def enums() -> dict[str, dict[str, str]]:
-            return enum_labels
+            return labels
 
     if contracts is not None:
         from zhichan.events.asyncapi import asyncapi_document

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from zhichan import vocabulary
 from zhichan.money import MONEY_UNITS
 
 # Unit → family. Counts of different things share a family: a plan may say 次 or 个 for a
@@ -76,6 +77,9 @@ class Metric:
     filters: Mapping[str, Filter] = field(default_factory=dict)
 
 
+# The values each filter takes: a vocabulary's codes (zhichan.vocabulary). The enforcement and
+# agencies tuples are still written out; they become their vocabularies' codes when those
+# services declare them (zhichan/PLUMBING.md).
 CASE_TYPES = (
     "trademark_infringement",
     "counterfeit_patent",
@@ -91,9 +95,9 @@ CASE_TYPES = (
 )
 CASE_PROCEDURES = ("administrative_penalty", "administrative_adjudication", "mediation")
 CASE_ORIGINS = ("complaint", "inspection", "campaign", "referral", "online_monitoring")
-IP_TYPES = ("patent", "trademark", "copyright", "gi", "layout_design")
-PLEDGE_KINDS = ("patent", "trademark", "copyright", "mixed", "portfolio")
-TRANSACTION_TYPES = ("transfer", "licence", "open_licence", "capital_contribution")
+IP_TYPES = vocabulary.IP_TYPES.codes
+PLEDGE_KINDS = vocabulary.PLEDGE_KINDS.codes
+TRANSACTION_TYPES = vocabulary.TRANSACTION_TYPES.codes
 AGENCY_SERVICE_TYPES = (
     "patent_agency",
     "trademark_agency",

@@ -1,0 +1,79 @@
+"""Vocabularies: each enum of the platform declared once, as its codes and their Chinese labels.
+
+From one :class:`Vocabulary` come the three things that used to be written out separately and
+kept equal by hand: the type of a request or response field (``ASSET_TYPES.literal``, a
+``Literal`` of the codes), the labels ``/meta/enums`` serves (the vocabulary itself, a mapping of
+code to label), and the values a metric of the catalogue may be filtered by
+(``ASSET_TYPES.codes``).
+
+A vocabulary that only one service uses is declared in that service's ``domain.py``. One that
+more than one package reads — a service's field and a filter of :mod:`zhichan.metrics_catalogue`,
+which the targets service checks plans against and the gateway computes — is declared below:
+the kernel imports no service, so it is declared where every package can import it, and the
+owning service's ``domain.py`` re-exports it under its own name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+
+
+class Vocabulary(Mapping[str, str]):
+    """Codes → Chinese labels, in the order given (which is the order of lists and of the
+    catalogue's values). Read-only."""
+
+    __slots__ = ("_labels", "codes", "literal")
+
+    def __init__(self, labels: Mapping[str, str]) -> None:
+        if not labels:
+            raise ValueError("a vocabulary has at least one code")
+        self._labels = dict(labels)
+        self.codes: tuple[str, ...] = tuple(self._labels)
+        # Literal[("a", "b")] is Literal["a", "b"]: the JSON Schema of a field of this type is the
+        # enum of the codes, as a Literal written out by hand gives.
+        self.literal: Any = Literal[self.codes]
+
+    def __getitem__(self, code: str) -> str:
+        return self._labels[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __repr__(self) -> str:
+        return f"Vocabulary({self._labels!r})"
+
+
+# --- vocabularies more than one package reads -----------------------------------------------
+
+# The types of IP a pledge, a transaction or an insurance policy is about (financing's asset
+# types; the catalogue's ``ip_type`` filter).
+IP_TYPES = Vocabulary(
+    {
+        "patent": "专利",
+        "trademark": "商标",
+        "copyright": "著作权",
+        "gi": "地理标志",
+        "layout_design": "集成电路布图设计",
+    }
+)
+PLEDGE_KINDS = Vocabulary(
+    {
+        "patent": "专利质押",
+        "trademark": "商标质押",
+        "copyright": "著作权质押",
+        "mixed": "混合质押",
+        "portfolio": "组合质押",
+    }
+)
+TRANSACTION_TYPES = Vocabulary(
+    {
+        "transfer": "转让",
+        "licence": "许可",
+        "open_licence": "开放许可",
+        "capital_contribution": "作价入股",
+    }
+)
