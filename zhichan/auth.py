@@ -80,8 +80,8 @@ def issue_token(
 
 class TokenVerifier:
     """Verifies bearer tokens, remembering the ones it verified until they expire: a caller
-    sends the same token with every request, and checking its signature again was a tenth of a
-    create's CPU (bench/). A remembered token is only ever accepted before its ``exp``."""
+    sends the same token with every request, and checking its signature is costly next to the
+    rest of a request (BENCHMARKS.md). A remembered token is only ever accepted before its ``exp``."""
 
     REMEMBERED = 4096
 
@@ -141,8 +141,8 @@ _bearer = HTTPBearer(auto_error=False, description="JWT from `zhichan token` in 
 
 
 # Each of these reads the bearer token itself rather than depending on another of them: FastAPI
-# solves every level of a dependency chain per request, and the chain of four was a tenth of a
-# create's CPU with the body and the session (bench/writes.py).
+# solves every level of a dependency chain per request, and each level costs a request CPU
+# (BENCHMARKS.md).
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
@@ -179,6 +179,12 @@ def require_roles(*roles: str):
         return user
 
     return Depends(_check)
+
+
+# Who reads and who writes a service's records: the same two everywhere. Defined once, so that a
+# route asks for the same dependency as every other route (FastAPI solves it once per request).
+Reader = Annotated[User, require_roles("officer", "auditor", "department")]
+Writer = Annotated[User, require_roles("officer")]
 
 
 def require_write_access(user: User, region: str) -> None:

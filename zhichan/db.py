@@ -11,9 +11,11 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Self, TypeVar
 
 import aiosqlite
-from sqlalchemy import DateTime, Integer, Table, TypeDecorator, event
+from pydantic import BaseModel
+from sqlalchemy import DateTime, Index, Integer, Table, TypeDecorator, event
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
@@ -21,11 +23,15 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, MissingGreenlet
+from sqlalchemy.exc import DBAPIError, IntegrityError, MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
+
+from zhichan.api.problems import Conflict
+from zhichan.clock import utcnow
+from zhichan.ids import new_id
 
 log = logging.getLogger("zhichan.db")
 
@@ -38,6 +44,7 @@ READS_ONLY = "zhichan_reads_only"
 SINGLE_READS = "zhichan_single_reads"
 
 SessionFactory = async_sessionmaker[AsyncSession]
+StateModel = TypeVar("StateModel", bound=BaseModel)
 
 
 def make_engine(url: str, **kwargs) -> AsyncEngine:
@@ -109,8 +116,8 @@ def make_engine(url: str, **kwargs) -> AsyncEngine:
 def _sqlite_execute(conn: Connection, statement: str) -> None:
     """A statement without parameters or rows in one call into aiosqlite's thread, where
     ``exec_driver_sql`` makes three (make a cursor, execute, close it). Each call wakes that thread
-    and then the event loop; on a small VM that costs more CPU than the statement (bench/: ~50 µs
-    a wake-up), and BEGIN runs in every transaction."""
+    and then the event loop, which costs more CPU than the statement on a small VM (BENCHMARKS.md),
+    and BEGIN runs in every transaction."""
     try:
         await_(conn.connection.dbapi_connection.driver_connection.execute(statement))
     except sqlite3.Error as error:  # as SQLAlchemy would have raised it
@@ -121,9 +128,11 @@ class _OneCallCursor(AsyncAdapt_aiosqlite_cursor):
     """A statement in one call into aiosqlite's thread: cursor, execute, fetch and close there
     together. SQLAlchemy's adapter makes each of those a call of its own (three for an INSERT,
     four for a SELECT), and each call wakes the thread and then the event loop, which costs more
-    CPU than SQLite's work on a small VM (bench/: a create went from 8 calls to 4, the relay's
-    round from 11 to 6). Results are fetched whole, as the adapter's cursor does; streaming
-    (server-side) cursors are left as they are."""
+    CPU than SQLite's work on a small VM (BENCHMARKS.md). Results are fetched whole, as the
+    adapter's cursor does; streaming (server-side) cursors are left as they are.
+
+    It subclasses SQLAlchemy's aiosqlite adapter, which is not a public API: after an upgrade of
+    SQLAlchemy, test_sqlite_transaction_queue.py and the one-call tests say whether it still fits."""
 
     __slots__ = ("_description", "_rowcount", "_lastrowid", "_arraysize")
     _awaitable_cursor_close = False  # there is no driver cursor left open to close
@@ -212,8 +221,8 @@ class TransactionQueue:
 
     BEGIN IMMEDIATE takes the database's write lock; a connection that finds it taken does not
     wait in line but polls, sleeping 1, 2, 5 … up to 100 ms between tries, in its driver thread.
-    With a service's requests and its relay in one process, those sleeps were the write path's
-    p99 and the relay's lag (bench/). Here transactions queue on an asyncio lock instead, so
+    With a service's requests and its relay in one process, those sleeps became the write path's
+    p99 and the relay's lag. Here transactions queue on an asyncio lock instead, so
     each starts as soon as the previous one ends. Other processes on the same file still meet
     the busy timeout; a transaction that waits here longer than that goes ahead and lets SQLite
     decide, so a holder this queue lost track of cannot stall the process."""
@@ -292,6 +301,69 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+class Stamped(SQLModel):
+    """The version and timestamps of an aggregate's table. The version is what the ETag and the
+    event's ``aggregateversion`` carry; every change counts one (:meth:`touch`).
+
+    (``sa_type``, not ``sa_column``: a Column belongs to one table, a mixin's fields to many.)"""
+
+    version: int = 1
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+    @classmethod
+    def new(cls, **fields: Any) -> Self:
+        """A new row: version 1, created and updated now (the same instant)."""
+        now = utcnow()
+        return cls(version=1, created_at=now, updated_at=now, **fields)
+
+    def touch(self) -> None:
+        """One change more: the next version, updated now."""
+        self.version += 1
+        self.updated_at = utcnow()
+
+
+class Aggregate(Stamped):
+    """The table of an aggregate: its id (a ULID, :func:`zhichan.ids.new_id`), the region it
+    belongs to (every query is scoped by it), its version and timestamps."""
+
+    id: str = Field(primary_key=True, max_length=26)
+    region: str = Field(max_length=32)
+
+    @classmethod
+    def new(cls, **fields: Any) -> Self:
+        """A new aggregate: a new id unless given, version 1, created and updated now."""
+        return super().new(**{"id": new_id(), **fields})
+
+
+def region_indexes(table: str, *dated_by: str) -> tuple[Index, ...]:
+    """The indexes of an :class:`Aggregate`'s table that queries scoped by region read: (region,
+    id) for its lists' pages, and (region, column) for each business date it is counted by."""
+    return tuple(Index(f"ix_{table}_region_{column}", "region", column) for column in ("id", *dated_by))
+
+
+def state_of(state: type[StateModel], row: object, **fields: Any) -> StateModel:
+    """The contract state of a table row: each field of ``state`` not given in ``fields`` is the
+    row's attribute of the same name (a state names its fields as its table does; what it
+    shapes otherwise — a party, the assets — is given)."""
+    taken = {name: getattr(row, name) for name in state.model_fields if name not in fields}
+    return state(**taken, **fields)
+
+
+async def commit_or_conflict(session: AsyncSession, detail: str, **extra: Any) -> None:
+    """Commits; if a unique constraint refuses the rows (a natural key taken: a registration
+    number, a case number), rolls back and answers 409 with ``detail``.
+
+    The constraint decides, not a lookup beforehand: a lookup races a concurrent write of the same
+    key and is one statement more on every create. ``detail`` must not say more than the caller
+    may know (the row that holds the key may lie in a region the caller does not see)."""
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raise Conflict(detail, **extra) from None
+
+
 async def insert_many(
     session: AsyncSession, table: Table, columns: Sequence[str], rows: Sequence[Sequence], on_conflict: str = ""
 ) -> None:
@@ -318,10 +390,10 @@ def insert_at_commit(
 ) -> None:
     """:func:`insert_many`, run just before the session's transaction commits, together with the
     others given so: on SQLite in one call into the driver's thread. For writes nothing reads
-    back in the same transaction (new rows, sums, logs, positions). The gateway's consumer
-    applies a fetch of one or two events in a dozen statements; each cost ~0.1 ms of SQLAlchemy
-    and a wake-up of the driver's thread, more than SQLite's work (bench/lag.py). A rollback
-    drops them. The rows go before the ORM's flush of the same commit.
+    back in the same transaction (new rows, sums, logs, positions): the outbox, the inbox, the
+    gateway's read model. Each statement sent on its own costs SQLAlchemy's handling and a wake-up of the driver's
+    thread, more than SQLite's work (BENCHMARKS.md). A rollback drops them. The rows go before
+    the ORM's flush of the same commit.
 
     ``once``: a write made once per transaction however often it is asked for (the last rows).
     ``gather``: rows asked for under the same key go in one executemany (the same table and
@@ -342,11 +414,12 @@ _AT_COMMIT = "zhichan_insert_at_commit"
 
 def insert_new(session: AsyncSession, *rows: SQLModel) -> None:
     """New rows written with the commit, by :func:`insert_at_commit`, instead of added to the
-    session: building their insert through the unit of work's flush cost more CPU than the rest
-    of a create (bench/writes.py). For rows nothing reads back or changes before the commit; the
-    objects are not attached to the session and keep the values they were built with. A value
-    left None where the database fills it in (an autoincrement key, a server default) is left
-    out of the insert, as the ORM leaves it out."""
+    session. The objects are not attached to the session and keep the values they were built
+    with. A value left None where the database fills it in (an autoincrement key, a server
+    default) is left out of the insert, as the ORM leaves it out.
+
+    To remove once the services are converted (zhichan/PLUMBING.md): a service adds its rows to
+    the session; only the kernel's outbox, inbox and read-model paths write at the commit."""
     for row in rows:
         table = row.__table__
         present = [
@@ -391,8 +464,7 @@ def _insert_at_commit(session: Session) -> None:
         return
     # With nothing left for the ORM to flush, the COMMIT goes with them too; SQLAlchemy's commit
     # that follows then finds SQLite holding no transaction and makes no call of its own
-    # (_OneCallConnection.commit). A filing is then one call into SQLite's thread, not three:
-    # each call wakes that thread and then the event loop, ~60 µs of CPU (bench/writes.py).
+    # (_OneCallConnection.commit): each call wakes the driver's thread and then the event loop.
     commit_here = not (session.new or session.dirty or session.deleted)
 
     def run_all(conn: sqlite3.Connection) -> None:  # in aiosqlite's thread
@@ -452,8 +524,8 @@ _REMEMBER_FROM = 100  # rows: a bulk insert repeats the same few thousand days; 
 
 @functools.lru_cache(maxsize=256)
 def _insert_plan(dialect, table: Table, columns: tuple[str, ...], on_conflict: str) -> tuple[str, tuple]:
-    """The INSERT and the columns' converters, made once per table and columns: making them again
-    for every row written at a commit was a tenth of a filing's CPU (bench/writes.py)."""
+    """The INSERT and the columns' converters, made once per table and columns: every create
+    writes the same few tables with the same columns."""
     converters = tuple(
         (i, convert)
         for i, name in enumerate(columns)

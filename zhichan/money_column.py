@@ -18,6 +18,10 @@ class YuanInFen(TypeDecorator):
     impl = BigInteger
     cache_ok = True
 
+    @property
+    def python_type(self) -> type:
+        return Decimal  # what the column holds in Python (a cursor's value is read back as it)
+
     def process_bind_param(self, value: Decimal | int | str | None, dialect) -> int | None:
         # parse_yuan refuses floats and a third decimal instead of rounding them away
         return None if value is None else to_fen(parse_yuan(value))
