@@ -8,29 +8,18 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-ASSET_TYPES = {
-    "patent": "专利",
-    "trademark": "商标",
-    "copyright": "著作权",
-    "gi": "地理标志",
-    "layout_design": "集成电路布图设计",
-}
-PLEDGE_KINDS = {
-    "patent": "专利质押",
-    "trademark": "商标质押",
-    "copyright": "著作权质押",
-    "mixed": "混合质押",
-    "portfolio": "组合质押",
-}
-GUARANTEE_MODES = {"direct": "直接质押", "guarantor": "担保公司担保", "insurance": "保险保证"}
-PLEDGE_STATUSES = {"registered": "已登记", "released": "已注销", "defaulted": "已违约", "disposed": "已处置"}
-TRANSACTION_TYPES = {
-    "transfer": "转让",
-    "licence": "许可",
-    "open_licence": "开放许可",
-    "capital_contribution": "作价入股",
-}
-ACTION_LABELS = {"release": "注销", "default": "违约", "dispose": "处置"}
+# Asset types, pledge kinds and transaction types are filters of the metric catalogue too: they
+# are declared in the kernel, where the catalogue can read them, and named here.
+from zhichan.vocabulary import IP_TYPES as ASSET_TYPES
+from zhichan.vocabulary import PLEDGE_KINDS as PLEDGE_KINDS
+from zhichan.vocabulary import TRANSACTION_TYPES as TRANSACTION_TYPES
+from zhichan.vocabulary import Vocabulary
+
+GUARANTEE_MODES = Vocabulary({"direct": "直接质押", "guarantor": "担保公司担保", "insurance": "保险保证"})
+PLEDGE_STATUSES = Vocabulary(
+    {"registered": "已登记", "released": "已注销", "defaulted": "已违约", "disposed": "已处置"}
+)
+ACTION_LABELS = Vocabulary({"release": "注销", "default": "违约", "dispose": "处置"})
 
 # The right each asset type is pledged as. A geographical indication is registered in China as a
 # collective or certification mark and pledged as a trademark; a layout-design right is registered

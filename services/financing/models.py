@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from zhichan.db import UTCDateTime
+from zhichan.db import Aggregate, UTCDateTime, region_indexes
 from zhichan.fields import empty_list
 from zhichan.money_column import YuanInFen
 
@@ -20,24 +20,13 @@ def _money(nullable: bool = False):
     return Field(sa_column=Column(YuanInFen(), nullable=False))
 
 
-class Stamped(SQLModel):
-    """Version and timestamps of an aggregate (sa_type, not sa_column: a Column belongs to one table)."""
-
-    version: int = 1
-    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-
-
-class Pledge(Stamped, table=True):
+class Pledge(Aggregate, table=True):
     __tablename__ = "pledge"
     __table_args__ = (
-        Index("ix_pledge_region_id", "region", "id"),
-        Index("ix_pledge_region_registered_on", "region", "registered_on"),
+        *region_indexes("pledge", "registered_on"),
         UniqueConstraint("registration_number", name="uq_pledge_registration_number"),
     )
 
-    id: str = Field(primary_key=True, max_length=26)
-    region: str = Field(max_length=32)
     registration_number: str = Field(max_length=100)
     pledgor_name: str = Field(max_length=200)
     pledgor_uscc: str = Field(max_length=18, index=True)
@@ -101,16 +90,13 @@ class PledgeRiskCompensation(SQLModel, table=True):
     recorded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class IpTransaction(Stamped, table=True):
+class IpTransaction(Aggregate, table=True):
     __tablename__ = "ip_transaction"
     __table_args__ = (
-        Index("ix_ip_transaction_region_id", "region", "id"),
-        Index("ix_ip_transaction_region_recorded_on", "region", "recorded_on"),
+        *region_indexes("ip_transaction", "recorded_on"),
         UniqueConstraint("record_number", name="uq_ip_transaction_record_number"),
     )
 
-    id: str = Field(primary_key=True, max_length=26)
-    region: str = Field(max_length=32)
     type: str = Field(max_length=30, index=True)
     record_number: str | None = Field(default=None, max_length=100)
     grantor_name: str = Field(max_length=200)
@@ -122,16 +108,13 @@ class IpTransaction(Stamped, table=True):
     recorded_on: date
 
 
-class InsurancePolicy(Stamped, table=True):
+class InsurancePolicy(Aggregate, table=True):
     __tablename__ = "insurance_policy"
     __table_args__ = (
-        Index("ix_insurance_policy_region_id", "region", "id"),
-        Index("ix_insurance_policy_region_period_start", "region", "period_start"),
+        *region_indexes("insurance_policy", "period_start"),
         UniqueConstraint("policy_number", name="uq_insurance_policy_policy_number"),
     )
 
-    id: str = Field(primary_key=True, max_length=26)
-    region: str = Field(max_length=32)
     policy_number: str = Field(max_length=100)
     insurer: str = Field(max_length=200)
     insured_name: str = Field(max_length=200)
@@ -142,15 +125,10 @@ class InsurancePolicy(Stamped, table=True):
     period_end: date
 
 
-class MatchmakingEvent(Stamped, table=True):
+class MatchmakingEvent(Aggregate, table=True):
     __tablename__ = "matchmaking_event"
-    __table_args__ = (
-        Index("ix_matchmaking_event_region_id", "region", "id"),
-        Index("ix_matchmaking_event_region_held_on", "region", "held_on"),
-    )
+    __table_args__ = region_indexes("matchmaking_event", "held_on")
 
-    id: str = Field(primary_key=True, max_length=26)
-    region: str = Field(max_length=32)
     title: str = Field(max_length=200)
     held_on: date
     organiser: str = Field(max_length=200)

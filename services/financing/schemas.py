@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -18,20 +18,16 @@ from services.financing.domain import (
     PLEDGE_STATUSES,
     TRANSACTION_TYPES,
 )
+from zhichan.api.pagination import Page
+from zhichan.api.scope import RegionQuery
 from zhichan.fields import USCC, RegionCode
 from zhichan.money import Yuan
 
-AssetType = Literal["patent", "trademark", "copyright", "gi", "layout_design"]
-PledgeKind = Literal["patent", "trademark", "copyright", "mixed", "portfolio"]
-GuaranteeMode = Literal["direct", "guarantor", "insurance"]
-PledgeStatus = Literal["registered", "released", "defaulted", "disposed"]
-TransactionType = Literal["transfer", "licence", "open_licence", "capital_contribution"]
-# the API and the domain name the same codes
-assert set(AssetType.__args__) == set(ASSET_TYPES)
-assert set(PledgeKind.__args__) == set(PLEDGE_KINDS)
-assert set(GuaranteeMode.__args__) == set(GUARANTEE_MODES)
-assert set(PledgeStatus.__args__) == set(PLEDGE_STATUSES)
-assert set(TransactionType.__args__) == set(TRANSACTION_TYPES)
+AssetType = ASSET_TYPES.literal
+PledgeKind = PLEDGE_KINDS.literal
+GuaranteeMode = GUARANTEE_MODES.literal
+PledgeStatus = PLEDGE_STATUSES.literal
+TransactionType = TRANSACTION_TYPES.literal
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Number = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -113,9 +109,23 @@ class PledgePublic(contracts.PledgeState):
     outstanding_balance: Yuan = Field(description="The balance this pledge secures today")
 
 
-class PledgeList(BaseModel):
-    items: list[PledgePublic]
-    next_cursor: str | None = None
+class PledgeList(Page[PledgePublic]):
+    pass
+
+
+class PledgeFilter(BaseModel):
+    """The query of ``GET /pledges``."""
+
+    region: RegionQuery = None
+    status: PledgeStatus | None = None
+    kind: PledgeKind | None = None
+    asset_type: AssetType | None = Field(None, description="Pledges with at least one asset of this type")
+    pledgee: str | None = Field(None, max_length=200, description="Part of the pledgee's name")
+    pledgor_uscc: USCC | None = None
+    registered_from: date | None = None
+    registered_to: date | None = None
+    min_amount: Yuan | None = Field(None, description="Smallest loan amount, 元")
+    max_amount: Yuan | None = Field(None, description="Largest loan amount, 元")
 
 
 class TransactionCreate(Strict):
@@ -134,9 +144,18 @@ class TransactionPublic(contracts.TransactionState):
     pass
 
 
-class TransactionList(BaseModel):
-    items: list[TransactionPublic]
-    next_cursor: str | None = None
+class TransactionList(Page[TransactionPublic]):
+    pass
+
+
+class TransactionFilter(BaseModel):
+    """The query of ``GET /transactions``."""
+
+    region: RegionQuery = None
+    type: TransactionType | None = None
+    asset_type: AssetType | None = None
+    recorded_from: date | None = None
+    recorded_to: date | None = None
 
 
 class InsurancePolicyCreate(Strict):
@@ -155,9 +174,18 @@ class InsurancePolicyPublic(contracts.InsurancePolicyState):
     pass
 
 
-class InsurancePolicyList(BaseModel):
-    items: list[InsurancePolicyPublic]
-    next_cursor: str | None = None
+class InsurancePolicyList(Page[InsurancePolicyPublic]):
+    pass
+
+
+class InsurancePolicyFilter(BaseModel):
+    """The query of ``GET /insurance-policies``."""
+
+    region: RegionQuery = None
+    insurer: str | None = Field(None, max_length=200, description="Part of the insurer's name")
+    asset_type: AssetType | None = None
+    starts_from: date | None = None
+    starts_to: date | None = None
 
 
 class MatchmakingEventCreate(Strict):
@@ -175,9 +203,24 @@ class MatchmakingEventPublic(contracts.MatchmakingEventState):
     pass
 
 
-class MatchmakingEventList(BaseModel):
-    items: list[MatchmakingEventPublic]
-    next_cursor: str | None = None
+class MatchmakingEventList(Page[MatchmakingEventPublic]):
+    pass
+
+
+class MatchmakingEventFilter(BaseModel):
+    """The query of ``GET /matchmaking-events``."""
+
+    region: RegionQuery = None
+    held_from: date | None = None
+    held_to: date | None = None
+
+
+class SummaryWindow(BaseModel):
+    """The query of ``GET /financing/summary``."""
+
+    region: RegionQuery = None
+    from_: date | None = Field(None, alias="from", description="Default: 1 January of `to`'s year")
+    to: date | None = Field(None, description="Default: today (Asia/Shanghai)")
 
 
 class Amount(BaseModel):
