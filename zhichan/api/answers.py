@@ -35,11 +35,18 @@ def shape(public: type[Public], state: BaseModel, **extra: Any) -> Public:
 
 
 def answer(
-    response: Response, public: type[Public], state: BaseModel, *, location: str | None = None, **extra: Any
+    response: Response,
+    public: type[Public],
+    state: BaseModel,
+    *,
+    location: str | None = None,
+    tag: str | None = None,
+    **extra: Any,
 ) -> Public:
-    """:func:`shape`, with the state's ETag (of its ``id`` and ``version``) on the response, and
-    ``location`` as its Location when the record was just created."""
-    response.headers["ETag"] = etag_for(state.id, state.version)
+    """:func:`shape`, with the state's ETag on the response, and ``location`` as its Location when
+    the record was just created. The ETag is of the state's ``id`` and ``version``; ``tag`` names
+    the record otherwise where its URL does (a plan's key)."""
+    response.headers["ETag"] = etag_for(tag if tag is not None else state.id, state.version)
     if location is not None:
         response.headers["Location"] = location
     return shape(public, state, **extra)

@@ -76,8 +76,8 @@ def test_an_answer_is_the_public_model_of_the_state_with_its_etag_and_location()
     assert public.parts[0] is state.parts[0], "nested models pass as they are"
     assert response.headers["ETag"] == '"T1.3"' and response.headers["Location"] == "/things/T1"
     read = Response()
-    answer(read, ThingPublic, state, shown="x")
-    assert "Location" not in read.headers
+    answer(read, ThingPublic, state, tag="thing-key", shown="x")
+    assert "Location" not in read.headers and read.headers["ETag"] == '"thing-key.3"'
 
 
 def test_a_listing_is_the_list_model_of_a_page_of_states():
