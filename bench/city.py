@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from aiokafka import AIOKafkaProducer
 
 from services.targets.contracts import PlanState
-from zhichan.events.envelope import Envelope, event_type, topic_of
+from zhichan.events.envelope import Envelope, event_type, kafka_headers, topic_of
 from zhichan.metrics_catalogue import AGENCY_SERVICE_TYPES, CASE_ORIGINS, CASE_PROCEDURES, CASE_TYPES, PLEDGE_KINDS
 
 CITY = "321100"
@@ -232,7 +232,12 @@ async def produce(bootstrap: str, divisor: int) -> int:
         pending = []
         for envelope in events(divisor):
             pending.append(
-                await producer.send(topic_of(envelope.service), envelope.to_json(), key=envelope.aggregate_id.encode())
+                await producer.send(
+                    topic_of(envelope.service),
+                    envelope.to_json(),
+                    key=envelope.aggregate_id.encode(),
+                    headers=kafka_headers(),
+                )
             )
             sent += 1
             if len(pending) >= 20_000:

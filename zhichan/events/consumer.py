@@ -281,5 +281,10 @@ class EventConsumer:
             f"{topic}.dlq",
             message.value,
             key=message.key,
-            headers=[("dlq-reason", reason[:1000].encode()), ("dlq-offset", str(message.offset).encode())],
+            # The record's own headers stay (its content-type says how to read it), the reason added.
+            headers=[
+                *(header for header in message.headers or () if not header[0].startswith("dlq-")),
+                ("dlq-reason", reason[:1000].encode()),
+                ("dlq-offset", str(message.offset).encode()),
+            ],
         )

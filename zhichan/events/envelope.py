@@ -30,6 +30,23 @@ def topic_of(service: str) -> str:
     return f"zhichan.{service}"
 
 
+# The Kafka protocol binding of CloudEvents 1.0 (section 3.1.1): a receiver reads a record as
+# structured mode only when its ``content-type`` header says so, and as binary mode when it
+# carries ``ce_`` headers. So every record says so, and carries no ``ce_`` header: a partial
+# binary set (``ce_type`` alone …) makes the official SDKs read the record as binary and fail.
+CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+
+
+def kafka_headers(traceparent: str | None = None) -> list[tuple[str, bytes]]:
+    """The headers of a record carrying one structured-mode envelope; the W3C ``traceparent`` of
+    the change travels along (the Distributed Tracing extension, which the binding leaves
+    unprefixed)."""
+    headers = [("content-type", CONTENT_TYPE.encode())]
+    if traceparent:
+        headers.append(("traceparent", traceparent.encode()))
+    return headers
+
+
 class Envelope(BaseModel):
     model_config = ConfigDict(extra="allow")
 

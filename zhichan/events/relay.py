@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from zhichan.clock import utcnow
 from zhichan.db import SINGLE_READS, SessionFactory
 from zhichan.events.broker import ensure_topics, make_producer
-from zhichan.events.envelope import topic_of
+from zhichan.events.envelope import kafka_headers, topic_of
 from zhichan.events.outbox import OutboxEvent, RelayLease
 from zhichan.settings import PlatformSettings
 
@@ -160,7 +160,10 @@ class OutboxRelay:
         for row in rows:
             futures.append(
                 await self._producer.send(
-                    row.topic, row.envelope.encode(), key=row.key.encode(), headers=_kafka_headers(row)
+                    row.topic,
+                    row.envelope.encode(),
+                    key=row.key.encode(),
+                    headers=kafka_headers(json.loads(row.envelope).get("traceparent")),
                 )
             )
         results = await asyncio.gather(*futures, return_exceptions=True)
@@ -258,16 +261,6 @@ class OutboxRelay:
             with contextlib.suppress(Exception):
                 await self._producer.stop()
             self._producer = None
-
-
-def _kafka_headers(row) -> list[tuple[str, bytes]]:
-    """CloudEvents' Kafka binding names the type in a header, so routers need not parse the body;
-    the W3C traceparent of the request that made the change travels along."""
-    headers = [("ce_type", row.type.encode()), ("ce_id", row.event_id.encode())]
-    traceparent = json.loads(row.envelope).get("traceparent")
-    if traceparent:
-        headers.append(("traceparent", traceparent.encode()))
-    return headers
 
 
 async def mark_all_unsent(session_factory: SessionFactory) -> int:
