@@ -1,8 +1,16 @@
-"""One entry point: ``/api/<resource>…`` is forwarded to the service that owns the resource."""
+"""One entry point: ``/api/<resource>…`` is forwarded to the service that owns the resource.
+
+Only to a resource: a path whose segments, percent-decoded, are empty, ``.`` or ``..``, or hold
+a slash, is refused (404) rather than forwarded, since the service (or a URL library on the way)
+would read it as another path — ``/api/cases/%2e%2e/metrics`` was the service's ``/metrics``.
+What a client says in ``Forwarded``/``X-Forwarded-*`` is dropped; the gateway says who the
+client is, and the services trust that from the gateway only (``<PROCESS>_FORWARDED_ALLOW_IPS``).
+"""
 
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote, unquote
 
 import httpx
 from fastapi import APIRouter, Request
@@ -53,6 +61,13 @@ HOP_BY_HOP = {
 }
 
 
+# Headers a client must not set for the service: who the client is, as proxies tell it. The
+# gateway sets its own X-Forwarded-For/-Proto/-Host from the connection.
+FORWARDING_HEADERS = {"forwarded", "x-real-ip", "x-client-ip", "true-client-ip"}
+# Characters a path segment may hold as they are (RFC 3986 pchar less "%"): the rest is encoded.
+SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
+
+
 class ServiceUnavailable(ProblemError):
     status, title, slug = 503, "Service unavailable", "service-unavailable"
 
@@ -76,22 +91,68 @@ def owner_of(parts: list[str]) -> str | None:
     return RESOURCE_OWNERS.get(parts[0])
 
 
+def resource_path(raw_path: bytes) -> str | None:
+    """The path under ``/api/`` of a request whose path as sent is ``raw_path``, each segment
+    percent-encoded afresh; None when the path names no resource: a segment that is empty, ``.``
+    or ``..`` once decoded (``%2e%2e``), or that decodes to a slash or backslash (``%2f``), which
+    the service would route as two segments."""
+    try:
+        text = raw_path.decode()
+    except UnicodeDecodeError:
+        return None
+    if not text.startswith("/api/"):
+        return None
+    segments = []
+    for raw in text.removeprefix("/api/").split("/"):
+        try:
+            segment = unquote(raw, errors="strict")
+        except UnicodeDecodeError:
+            return None
+        if segment in ("", ".", "..") or "/" in segment or "\\" in segment:
+            return None
+        segments.append(quote(segment, safe=SEGMENT_SAFE))
+    return "/".join(segments)
+
+
+def forwarded_headers(request: Request) -> dict[str, str]:
+    """The request's headers for the service: hop-by-hop ones and whatever the client said about
+    forwarding dropped, and the gateway's own word on who the client is — the peer of this
+    connection (or, when the gateway itself is behind a proxy it trusts, the client that proxy
+    named), the scheme and the host it asked for."""
+    headers = {
+        k: v
+        for k, v in request.headers.items()
+        if k.lower() not in HOP_BY_HOP
+        and k.lower() not in FORWARDING_HEADERS
+        and not k.lower().startswith("x-forwarded-")
+    }
+    if request.client is not None:
+        headers["x-forwarded-for"] = request.client.host
+    headers["x-forwarded-proto"] = request.url.scheme
+    if host := request.headers.get("host"):
+        headers["x-forwarded-host"] = host
+    if rid := request_id_var.get():
+        headers["x-request-id"] = rid
+    if tp := traceparent_var.get():
+        headers["traceparent"] = tp
+    return headers
+
+
 def _rewrite_location(value: str) -> str:
     return "/api" + value if value.startswith("/") and not value.startswith("/api/") else value
 
 
 async def forward(request: Request, path: str) -> Response:
-    target = target_of(path)
+    # The path as the client sent it, not as decoded for routing: "%2f" and "/" differ here.
+    raw_path = request.scope.get("raw_path") or quote(request.scope["path"]).encode()
+    encoded = resource_path(raw_path)
+    target = target_of(encoded) if encoded is not None else None
     if target is None:
         raise NotFound(f"no resource /api/{path}")
     service, path = target
     settings = request.app.state.settings
     client: httpx.AsyncClient = request.app.state.http
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
-    if rid := request_id_var.get():
-        headers["x-request-id"] = rid
-    if tp := traceparent_var.get():
-        headers["traceparent"] = tp
+    headers = forwarded_headers(request)
     url = f"{settings.service_url(service)}/{path}"
     try:
         upstream = await client.request(

@@ -52,6 +52,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        # Who the client is, as a proxy says in X-Forwarded-*: believed from the configured peers only.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

@@ -62,6 +62,12 @@ class ProcessSettings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy async URL; default SQLite under var/.")
     migrate_on_start: bool = Field(True, description="Run Alembic migrations when the process starts.")
     relay_enabled: bool = Field(True, description="Publish the outbox from this process.")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1,::1",
+        description="Peers whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses or networks, "
+        "comma-separated; empty: none): for a service, the gateway's address; for the gateway, the "
+        "reverse proxy in front of it. From any other peer these headers are ignored.",
+    )
 
     @property
     def http_port(self) -> int:

@@ -5,7 +5,7 @@ import pytest
 from gateway.facts import agency_facts, case_facts, fact, pledge_facts
 from gateway.metrics import parse_filters
 from gateway.openapi import merge_openapi
-from gateway.proxy import target_of
+from gateway.proxy import resource_path, target_of
 from gateway.tests.events import agency_state, case_state, pledge_state
 from services.agencies.contracts import StatusChange
 from services.financing.contracts import Asset
@@ -128,6 +128,46 @@ def test_filters_are_parsed_and_checked():
 )
 def test_each_resource_goes_to_its_owner(path, target):
     assert target_of(path) == target
+
+
+@pytest.mark.parametrize(
+    "raw, path",
+    [
+        (b"/api/cases/01ABC/close", "cases/01ABC/close"),
+        (b"/api/plans/zj-2025/indicators/%E4%B8%93%E5%88%A9", "plans/zj-2025/indicators/%E4%B8%93%E5%88%A9"),
+        ("/api/plans/专利".encode(), "plans/%E4%B8%93%E5%88%A9"),  # sent unencoded: encoded for the service
+        (b"/api/cases/a%3Fb%23c", "cases/a%3Fb%23c"),  # a "?" or "#" in a segment stays in the segment
+        (b"/api/cases/a%20b", "cases/a%20b"),
+        (b"/api/cases/v1.2", "cases/v1.2"),
+    ],
+)
+def test_a_resource_path_is_forwarded_segment_by_segment(raw, path):
+    assert resource_path(raw) == path
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"/api/cases/../metrics",
+        b"/api/cases/%2e%2e/metrics",
+        b"/api/cases/%2E%2E/metrics",
+        b"/api/cases/.%2e/metrics",
+        b"/api/cases/%2e/metrics",
+        b"/api/cases/./metrics",
+        b"/api/cases/..%2fmetrics",
+        b"/api/cases/%2e%2e%2Fmetrics",
+        b"/api/cases/..%5cmetrics",
+        b"/api/cases/01ABC%2fclose",
+        b"/api/cases//metrics",
+        b"/api/cases/",
+        b"/api/%2e%2e/metrics",
+        b"/api/meta/agencies/..%2f..%2fmetrics",
+        b"/api/cases/%ff",  # not UTF-8
+        b"/metrics",
+    ],
+)
+def test_a_path_with_dot_empty_or_slashed_segments_names_no_resource(raw):
+    assert resource_path(raw) is None
 
 
 def test_merge_prefixes_paths_and_keeps_clashing_schemas_apart():
