@@ -24,7 +24,8 @@ PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "Cache-Control": "no-cache",
     "X-Content-Type-Options": "nosniff",
-    # A sign-in link carries the token in its query: never pass the page's address on.
+    # Never pass a page's address on (a sign-in link's token is in its fragment, which no browser
+    # sends; this keeps any other address of ours out of Referer headers too).
     "Referrer-Policy": "no-referrer",
 }
 

@@ -189,7 +189,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 知产 Zhichan is running.
   Gateway     {stack.gateway_url}
   Dashboard   {stack.gateway_url}/
-  Sign in     {stack.gateway_url}/signin?token={officer}
+  Sign in     {stack.gateway_url}/signin#token={officer}
               (an officer of 镇江市 321100, for 24 hours)
   Swagger UI  {stack.gateway_url}/docs
   Broker      {stack.broker.bootstrap} (Tansu, memory only)

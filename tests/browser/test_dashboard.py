@@ -4,6 +4,7 @@ chart, and watch a row change status when a new record arrives, without reloadin
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import date
@@ -77,10 +78,20 @@ def statuses(page: Page) -> dict[str, str]:
     )
 
 
+def access_log(stack, path: str) -> list[str]:
+    """The gateway's access log lines (JSON) of requests for ``path``."""
+    lines = (stack.var_dir / "logs" / "gateway.log").read_text(encoding="utf-8", errors="replace").splitlines()
+    return [line for line in lines if line.startswith("{") and json.loads(line).get("path") == path]
+
+
 def test_signed_in_officer_follows_a_plan_live(stack, api, plan, page):
-    page.goto(f"{stack.gateway_url}/signin?token={token('officer', [CITY])}")
+    signin_token = token("officer", [CITY])
+    page.goto(f"{stack.gateway_url}/signin#token={signin_token}")
     page.wait_for_url(f"{stack.gateway_url}/")  # stored, and the link with the token left the history
     expect(page.locator("#user-name")).to_have_attribute("data-regions", CITY)
+    # the token rode in the fragment: the gateway logged the page's request, and not the token
+    logged = eventually(lambda: access_log(stack, "/signin"), "the access log line of the sign-in page")
+    assert not [line for line in logged if signin_token in line]
 
     # the picker offers the officer's city and the regions directly below it, the zone among them
     expect(page.locator(f"#region-picker option[value='{ZONE}']")).to_have_count(1)
@@ -163,6 +174,17 @@ def test_without_signing_in_only_published_plans_show(stack, plan, page):
     # the published plan itself is public: its indicators show without a token
     page.goto(f"{stack.gateway_url}/#/plan/{PLAN}")
     expect(page.locator("#indicators tr.indicator")).to_have_count(len(plan["indicators"]))
+
+    # an old link, with the token in its query, signs no one in: the token leaves the address bar
+    old_link_token = token("officer", [CITY], sub="old-link-user")
+    before = len(access_log(stack, "/signin"))
+    page.goto(f"{stack.gateway_url}/signin?token={old_link_token}")
+    expect(page.locator("#signin-error")).to_be_visible()
+    assert page.url == f"{stack.gateway_url}/signin"
+    assert page.evaluate("localStorage.getItem('zhichan.token')") is None
+    # it did reach the gateway, which logs the path and never the query
+    eventually(lambda: len(access_log(stack, "/signin")) > before, "the access log line of the old link")
+    assert old_link_token not in (stack.var_dir / "logs" / "gateway.log").read_text(encoding="utf-8", errors="replace")
 
     # signing in by pasting a token into the form
     page.goto(f"{stack.gateway_url}/signin")
