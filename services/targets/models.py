@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from zhichan.db import UTCDateTime
+from zhichan.db import Aggregate, Stamped, UTCDateTime
 from zhichan.fields import empty_dict, empty_list
 from zhichan.region_sync import CustomRegion  # noqa: F401 - the table is part of this service's schema
 
@@ -20,6 +20,7 @@ class DecimalText(TypeDecorator):
 
     impl = String(40)
     cache_ok = True
+    python_type = Decimal  # a cursor's value of such a column is read back as a Decimal
 
     def process_bind_param(self, value: Decimal | None, dialect) -> str | None:
         return None if value is None else format(Decimal(value).normalize(), "f")
@@ -36,17 +37,11 @@ def _json() -> Column:
     return Column(JSON, nullable=False)
 
 
-def _timestamp() -> Column:
-    return Column(UTCDateTime(), nullable=False)
-
-
-class Plan(SQLModel, table=True):
+class Plan(Aggregate, table=True):
     __tablename__ = "plan"
     __table_args__ = (Index("ix_plan_region_key", "region", "key"),)
 
-    id: str = Field(primary_key=True, max_length=26)
     key: str = Field(max_length=100, unique=True)
-    region: str = Field(max_length=32)
     title: str = Field(max_length=500)
     issued_by: str | None = Field(default=None, max_length=200)
     start: date
@@ -55,12 +50,9 @@ class Plan(SQLModel, table=True):
     # Other regions the file introduced (``regions:``), kept so an export is the file again.
     regions: list[dict] = Field(default_factory=empty_list, sa_column=_json())
     status_history: list[dict] = Field(default_factory=empty_list, sa_column=_json())
-    version: int = 1
-    created_at: datetime = Field(sa_column=_timestamp())
-    updated_at: datetime = Field(sa_column=_timestamp())
 
 
-class Indicator(SQLModel, table=True):
+class Indicator(Stamped, table=True):
     __tablename__ = "indicator"
     __table_args__ = (UniqueConstraint("plan_id", "key", name="uq_indicator_plan_key"),)
 
@@ -87,12 +79,9 @@ class Indicator(SQLModel, table=True):
     responsible: list[str] = Field(default_factory=empty_list, sa_column=_json())
     source_metric: str | None = Field(default=None, max_length=100)  # None: reported
     source_filters: dict = Field(default_factory=empty_dict, sa_column=_json())
-    version: int = 1
-    created_at: datetime = Field(sa_column=_timestamp())
-    updated_at: datetime = Field(sa_column=_timestamp())
 
 
-class Task(SQLModel, table=True):
+class Task(Stamped, table=True):
     __tablename__ = "task"
     __table_args__ = (UniqueConstraint("plan_id", "key", name="uq_task_plan_key"),)
 
@@ -107,9 +96,6 @@ class Task(SQLModel, table=True):
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     status: str = Field(max_length=20)
     status_history: list[dict] = Field(default_factory=empty_list, sa_column=_json())
-    version: int = 1
-    created_at: datetime = Field(sa_column=_timestamp())
-    updated_at: datetime = Field(sa_column=_timestamp())
 
 
 class ProgressReport(SQLModel, table=True):
@@ -133,4 +119,4 @@ class ProgressReport(SQLModel, table=True):
     supersedes: str | None = Field(
         default=None, sa_column=Column(String(26), ForeignKey("progress_report.id"), nullable=True, unique=True)
     )
-    created_at: datetime = Field(sa_column=_timestamp())
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
