@@ -98,21 +98,10 @@ CASE_ORIGINS = ("complaint", "inspection", "campaign", "referral", "online_monit
 IP_TYPES = vocabulary.IP_TYPES.codes
 PLEDGE_KINDS = vocabulary.PLEDGE_KINDS.codes
 TRANSACTION_TYPES = vocabulary.TRANSACTION_TYPES.codes
-AGENCY_SERVICE_TYPES = (
-    "patent_agency",
-    "trademark_agency",
-    "legal",
-    "information",
-    "operation",
-    "valuation",
-    "navigation",
-    "consulting",
-    "training",
-    "finance",
-)
-BRAND_LEVELS = ("none", "municipal", "provincial", "national")
-PRACTITIONER_TYPES = ("patent_attorney", "trademark_agent")
-INSPECTION_FINDINGS = ("compliant", "rectification_ordered", "penalised")
+AGENCY_SERVICE_TYPES = vocabulary.AGENCY_SERVICE_TYPES.codes
+BRAND_LEVELS = vocabulary.BRAND_LEVELS.codes
+PRACTITIONER_TYPES = vocabulary.PRACTITIONER_TYPES.codes
+INSPECTION_FINDINGS = vocabulary.INSPECTION_FINDINGS.codes
 BOOLEAN = (True, False)
 
 

@@ -77,3 +77,27 @@ TRANSACTION_TYPES = Vocabulary(
         "capital_contribution": "作价入股",
     }
 )
+
+# What an IP service agency offers, its brand level (品牌服务机构), its practitioners' types and
+# what a random inspection of it found (the agencies service's; filters of the agency metrics).
+AGENCY_SERVICE_TYPES = Vocabulary(
+    {
+        "patent_agency": "专利代理",
+        "trademark_agency": "商标代理",
+        "legal": "法律",
+        "information": "信息检索分析",
+        "operation": "运营",
+        "valuation": "评估",
+        "navigation": "专利导航",
+        "consulting": "咨询",
+        "training": "培训",
+        "finance": "金融",
+    }
+)
+BRAND_LEVELS = Vocabulary(
+    {"none": "无", "municipal": "市级品牌机构", "provincial": "省级品牌机构", "national": "国家级品牌机构"}
+)
+PRACTITIONER_TYPES = Vocabulary({"patent_attorney": "专利代理师", "trademark_agent": "商标代理人"})
+INSPECTION_FINDINGS = Vocabulary(
+    {"compliant": "未发现问题", "rectification_ordered": "责令整改", "penalised": "予以处罚"}
+)

@@ -8,22 +8,18 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
+from zhichan import vocabulary
+from zhichan.vocabulary import Vocabulary
 from zhichan.workdays import Deadline, WorkdayCalendar
 
-SERVICE_TYPES = {
-    "patent_agency": "专利代理",
-    "trademark_agency": "商标代理",
-    "legal": "法律",
-    "information": "信息检索分析",
-    "operation": "运营",
-    "valuation": "评估",
-    "navigation": "专利导航",
-    "consulting": "咨询",
-    "training": "培训",
-    "finance": "金融",
-}
-BRAND_LEVELS = {"none": "无", "municipal": "市级品牌机构", "provincial": "省级品牌机构", "national": "国家级品牌机构"}
-STATUSES = {"filed": "已备案待审", "active": "正常", "suspended": "暂停", "deregistered": "已注销"}
+# Service types, brand levels, practitioner types and inspection findings are filters of the
+# metric catalogue too: they are declared in the kernel, where the catalogue can read them, and
+# named here.
+SERVICE_TYPES = vocabulary.AGENCY_SERVICE_TYPES
+BRAND_LEVELS = vocabulary.BRAND_LEVELS
+PRACTITIONER_TYPES = vocabulary.PRACTITIONER_TYPES
+INSPECTION_FINDINGS = vocabulary.INSPECTION_FINDINGS
+STATUSES = Vocabulary({"filed": "已备案待审", "active": "正常", "suspended": "暂停", "deregistered": "已注销"})
 
 # action → (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -32,7 +28,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "reinstate": (frozenset({"suspended"}), "active"),
     "deregister": (frozenset({"filed", "active", "suspended"}), "deregistered"),
 }
-ACTION_LABELS = {"approve": "审核通过", "suspend": "暂停", "reinstate": "恢复", "deregister": "注销"}
+ACTION_LABELS = Vocabulary({"approve": "审核通过", "suspend": "暂停", "reinstate": "恢复", "deregister": "注销"})
 
 
 class TransitionNotAllowed(Exception):
@@ -73,8 +69,7 @@ def active_on(history: list[dict], day: date) -> bool:
 # ---------------------------------------------------------------------------------------------
 # Practitioners (执业人员)
 
-PRACTITIONER_TYPES = {"patent_attorney": "专利代理师", "trademark_agent": "商标代理人"}
-PRACTITIONER_STATUSES = {"active": "执业中", "left": "已离职"}
+PRACTITIONER_STATUSES = Vocabulary({"active": "执业中", "left": "已离职"})
 # The first two digits of a GB/T 2260 code: the provinces, plus Taiwan, Hong Kong and Macao.
 PROVINCE_PREFIXES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
@@ -115,7 +110,7 @@ def normalise_certificate(number: str, practitioner_type: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Annual reports (年度报告)
 
-REPORT_STATUSES = {"current": "有效", "superseded": "已更正"}
+REPORT_STATUSES = Vocabulary({"current": "有效", "superseded": "已更正"})
 
 
 def check_report_year(year: int, filed_year: int, today: date) -> None:
@@ -129,9 +124,9 @@ def check_report_year(year: int, filed_year: int, today: date) -> None:
 # ---------------------------------------------------------------------------------------------
 # Complaints (投诉)
 
-COMPLAINT_CHANNELS = {"hotline": "热线", "online": "网上", "letter": "来信"}
-COMPLAINT_OUTCOMES = {"upheld": "属实", "rejected": "不属实", "mediated": "调解"}
-COMPLAINT_STATUSES = {"open": "办理中", "resolved": "已办结"}
+COMPLAINT_CHANNELS = Vocabulary({"hotline": "热线", "online": "网上", "letter": "来信"})
+COMPLAINT_OUTCOMES = Vocabulary({"upheld": "属实", "rejected": "不属实", "mediated": "调解"})
+COMPLAINT_STATUSES = Vocabulary({"open": "办理中", "resolved": "已办结"})
 DEFAULT_HANDLING_WORKING_DAYS = 15
 
 
@@ -177,7 +172,7 @@ def recounted_deadline(
 # ---------------------------------------------------------------------------------------------
 # Credit archive (诚信档案) and grade (信用等级)
 
-CREDIT_GRADES = {"A": "守信", "B": "基本守信", "C": "失信风险", "D": "严重失信"}
+CREDIT_GRADES = Vocabulary({"A": "守信", "B": "基本守信", "C": "失信风险", "D": "严重失信"})
 # kind → (polarity, default points, label)
 CREDIT_KINDS: dict[str, tuple[str, int, str]] = {
     "commendation": ("commendation", 5, "表彰奖励"),
@@ -187,9 +182,9 @@ CREDIT_KINDS: dict[str, tuple[str, int, str]] = {
     "penalty": ("violation", 20, "行政处罚"),
     "abnormal_filings": ("violation", 15, "非正常专利申请"),
 }
-CREDIT_KIND_LABELS = {kind: label for kind, (_, _, label) in CREDIT_KINDS.items()}
+CREDIT_KIND_LABELS = Vocabulary({kind: label for kind, (_, _, label) in CREDIT_KINDS.items()})
 # Kinds an officer records by hand; the others follow from complaints and inspections.
-MANUAL_CREDIT_KINDS = frozenset({"commendation", "penalty", "abnormal_filings"})
+MANUAL_CREDIT_KINDS = ("commendation", "penalty", "abnormal_filings")
 PENALTY_KINDS = frozenset({"penalty", "inspection_penalty"})
 CREDIT_WINDOW_YEARS = 3
 BASE_SCORE = 100
@@ -273,8 +268,7 @@ def credit_grade(entries: list[CreditEntryFact], as_of: date) -> GradeReport:
 # ---------------------------------------------------------------------------------------------
 # Random inspections (双随机、一公开)
 
-INSPECTION_FINDINGS = {"compliant": "未发现问题", "rectification_ordered": "责令整改", "penalised": "予以处罚"}
-INSPECTION_STATUSES = {"pending": "待检查", "concluded": "已办结"}
+INSPECTION_STATUSES = Vocabulary({"pending": "待检查", "concluded": "已办结"})
 CREDIT_KIND_OF_FINDING = {"rectification_ordered": "inspection_rectification", "penalised": "inspection_penalty"}
 DEFAULT_GRADE_WEIGHTS = {"A": 1, "B": 1, "C": 2, "D": 3}
 DRAW_ALGORITHM = "sequential-weighted-v1"

@@ -18,13 +18,20 @@ from pydantic import (
 )
 
 from services.agencies.domain import (
+    BRAND_LEVELS,
     COMPLAINT_CHANNELS,
     COMPLAINT_OUTCOMES,
-    CREDIT_KINDS,
+    COMPLAINT_STATUSES,
+    CREDIT_GRADES,
+    CREDIT_KIND_LABELS,
     INSPECTION_FINDINGS,
+    INSPECTION_STATUSES,
     MANUAL_CREDIT_KINDS,
+    PRACTITIONER_STATUSES,
     PRACTITIONER_TYPES,
+    REPORT_STATUSES,
     SERVICE_TYPES,
+    STATUSES,
     CertificateError,
     normalise_certificate,
 )
@@ -32,20 +39,9 @@ from zhichan.money import FEN, Yuan
 from zhichan.regions import registry
 from zhichan.uscc import validate_uscc
 
-ServiceType = Literal[
-    "patent_agency",
-    "trademark_agency",
-    "legal",
-    "information",
-    "operation",
-    "valuation",
-    "navigation",
-    "consulting",
-    "training",
-    "finance",
-]
-BrandLevel = Literal["none", "municipal", "provincial", "national"]
-Status = Literal["filed", "active", "suspended", "deregistered"]
+ServiceType = SERVICE_TYPES.literal
+BrandLevel = BRAND_LEVELS.literal
+Status = STATUSES.literal
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
@@ -57,7 +53,6 @@ def _known_region(code: str) -> str:
 
 RegionCode = Annotated[str, AfterValidator(_known_region)]
 USCC = Annotated[str, AfterValidator(validate_uscc)]
-assert set(ServiceType.__args__) == set(SERVICE_TYPES)  # the API and the domain name the same types
 
 
 class AgencyBase(BaseModel):
@@ -147,9 +142,8 @@ class AgencyList(BaseModel):
 # ---------------------------------------------------------------------------------------------
 # Practitioners
 
-PractitionerType = Literal["patent_attorney", "trademark_agent"]
-PractitionerStatus = Literal["active", "left"]
-assert set(PractitionerType.__args__) == set(PRACTITIONER_TYPES)
+PractitionerType = PRACTITIONER_TYPES.literal
+PractitionerStatus = PRACTITIONER_STATUSES.literal
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -214,6 +208,7 @@ class PractitionerList(BaseModel):
 # Annual reports
 
 
+ReportStatus = REPORT_STATUSES.literal
 MAX_REVENUE = Decimal("9999999999999.99")  # 15 significant digits: exact on every database
 
 
@@ -256,7 +251,7 @@ class AnnualReportPublic(BaseModel):
     practitioners: int
     service_revenue: Yuan
     filings_handled: int
-    status: Literal["current", "superseded"]
+    status: ReportStatus
     submitted_on: date
     supersedes: str | None
     superseded_by: str | None
@@ -274,9 +269,9 @@ class AnnualReportList(BaseModel):
 # ---------------------------------------------------------------------------------------------
 # Complaints
 
-Channel = Literal["hotline", "online", "letter"]
-Outcome = Literal["upheld", "rejected", "mediated"]
-assert set(Channel.__args__) == set(COMPLAINT_CHANNELS) and set(Outcome.__args__) == set(COMPLAINT_OUTCOMES)
+Channel = COMPLAINT_CHANNELS.literal
+Outcome = COMPLAINT_OUTCOMES.literal
+ComplaintStatus = COMPLAINT_STATUSES.literal
 
 
 class ComplaintCreate(BaseModel):
@@ -312,7 +307,7 @@ class ComplaintPublic(BaseModel):
     deadline_known_through: int | None = Field(
         description="Counted with the holiday arrangements published up to this year (null: not recorded)"
     )
-    status: Literal["open", "resolved"]
+    status: ComplaintStatus
     outcome: Outcome | None
     findings: str | None
     resolved_on: date | None
@@ -354,12 +349,9 @@ class DeadlineRecountPublic(BaseModel):
 # ---------------------------------------------------------------------------------------------
 # Credit archive and grade
 
-ManualCreditKind = Literal["commendation", "penalty", "abnormal_filings"]
-CreditKind = Literal[
-    "commendation", "complaint_upheld", "inspection_rectification", "inspection_penalty", "penalty", "abnormal_filings"
-]
-Grade = Literal["A", "B", "C", "D"]
-assert set(ManualCreditKind.__args__) == MANUAL_CREDIT_KINDS and set(CreditKind.__args__) == set(CREDIT_KINDS)
+CreditKind = CREDIT_KIND_LABELS.literal
+ManualCreditKind = Literal[MANUAL_CREDIT_KINDS]
+Grade = CREDIT_GRADES.literal
 
 
 class CreditEntryCreate(BaseModel):
@@ -433,8 +425,8 @@ class CreditDisclosureList(BaseModel):
 # ---------------------------------------------------------------------------------------------
 # Random inspections
 
-Finding = Literal["compliant", "rectification_ordered", "penalised"]
-assert set(Finding.__args__) == set(INSPECTION_FINDINGS)
+Finding = INSPECTION_FINDINGS.literal
+InspectionStatus = INSPECTION_STATUSES.literal
 MAX_SEED = 2**63 - 1
 
 
@@ -560,7 +552,7 @@ class InspectionPublic(BaseModel):
     region: str
     inspectors: list[InspectorPublic]
     drawn_on: date
-    status: Literal["pending", "concluded"]
+    status: InspectionStatus
     finding: Finding | None
     notes: str | None
     decision_reference: str | None
@@ -585,7 +577,7 @@ class InspectionDisclosure(BaseModel):
     uscc: str
     region: str
     inspectors: list[str] = Field(description="Inspectors' names")
-    status: Literal["pending", "concluded"]
+    status: InspectionStatus
     finding: Finding | None
     decision_reference: str | None
     concluded_on: date | None
