@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from services.financing import contracts, domain, service
+from services.financing import contracts, domain
 from services.financing.schemas import (
     Default,
     Dispose,
@@ -33,6 +33,7 @@ from services.financing.schemas import (
     TransactionList,
     TransactionPublic,
 )
+from services.financing.service import insurance, matchmaking, pledges, summary, transactions
 from zhichan.api.answers import answer, listing
 from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.problems import PROBLEM_RESPONSES
@@ -57,7 +58,7 @@ def _pledge(response: Response, state: contracts.PledgeState, *, location: str |
 
 @router.post("/pledges", status_code=201, response_model=PledgePublic, summary="Register a pledge (质押登记)")
 async def register_pledge(body: PledgeCreate, session: SessionDep, user: Writer, response: Response) -> PledgePublic:
-    state = await service.register_pledge(session, body, user)
+    state = await pledges.register_pledge(session, body, user)
     return _pledge(response, state, location=f"/pledges/{state.id}")
 
 
@@ -65,12 +66,12 @@ async def register_pledge(body: PledgeCreate, session: SessionDep, user: Writer,
 async def list_pledges(
     session: SessionDep, user: Reader, page: PageDep, filters: Annotated[PledgeFilter, Query()]
 ) -> PledgeList:
-    return listing(PledgeList, PledgePublic, await service.list_pledges(session, user, page, filters), _today)
+    return listing(PledgeList, PledgePublic, await pledges.list_pledges(session, user, page, filters), _today)
 
 
 @router.get("/pledges/{pledge_id}", response_model=PledgePublic, summary="One pledge, with its ETag")
 async def get_pledge(pledge_id: str, session: SessionDep, user: Reader, response: Response) -> PledgePublic:
-    return _pledge(response, await service.get_pledge(session, pledge_id, user))
+    return _pledge(response, await pledges.get_pledge(session, pledge_id, user))
 
 
 @router.post(
@@ -79,21 +80,21 @@ async def get_pledge(pledge_id: str, session: SessionDep, user: Reader, response
 async def release_pledge(
     pledge_id: str, session: SessionDep, user: Writer, response: Response, body: Release | None = None
 ) -> PledgePublic:
-    return _pledge(response, await service.transition(session, pledge_id, "release", body or Release(), user))
+    return _pledge(response, await pledges.transition(session, pledge_id, "release", body or Release(), user))
 
 
 @router.post("/pledges/{pledge_id}/default", response_model=PledgePublic, summary="Default: registered → defaulted")
 async def default_pledge(
     pledge_id: str, body: Default, session: SessionDep, user: Writer, response: Response
 ) -> PledgePublic:
-    return _pledge(response, await service.transition(session, pledge_id, "default", body, user))
+    return _pledge(response, await pledges.transition(session, pledge_id, "default", body, user))
 
 
 @router.post("/pledges/{pledge_id}/dispose", response_model=PledgePublic, summary="Dispose: defaulted → disposed")
 async def dispose_pledge(
     pledge_id: str, body: Dispose, session: SessionDep, user: Writer, response: Response
 ) -> PledgePublic:
-    return _pledge(response, await service.transition(session, pledge_id, "dispose", body, user))
+    return _pledge(response, await pledges.transition(session, pledge_id, "dispose", body, user))
 
 
 @router.post(
@@ -105,7 +106,7 @@ async def dispose_pledge(
 async def grant_subsidy(
     pledge_id: str, body: SubsidyCreate, session: SessionDep, user: Writer, response: Response
 ) -> PledgePublic:
-    return _pledge(response, await service.grant_subsidy(session, pledge_id, body, user))
+    return _pledge(response, await pledges.grant_subsidy(session, pledge_id, body, user))
 
 
 @router.post(
@@ -117,7 +118,7 @@ async def grant_subsidy(
 async def claim_risk_compensation(
     pledge_id: str, body: RiskCompensationCreate, session: SessionDep, user: Writer, response: Response
 ) -> PledgePublic:
-    return _pledge(response, await service.claim_risk_compensation(session, pledge_id, body, user))
+    return _pledge(response, await pledges.claim_risk_compensation(session, pledge_id, body, user))
 
 
 # --- transactions -----------------------------------------------------------------------------
@@ -132,7 +133,7 @@ async def claim_risk_compensation(
 async def record_transaction(
     body: TransactionCreate, session: SessionDep, user: Writer, response: Response
 ) -> TransactionPublic:
-    state = await service.record_transaction(session, body, user)
+    state = await transactions.record_transaction(session, body, user)
     return answer(response, TransactionPublic, state, location=f"/transactions/{state.id}")
 
 
@@ -140,12 +141,14 @@ async def record_transaction(
 async def list_transactions(
     session: SessionDep, user: Reader, page: PageDep, filters: Annotated[TransactionFilter, Query()]
 ) -> TransactionList:
-    return listing(TransactionList, TransactionPublic, await service.list_transactions(session, user, page, filters))
+    return listing(
+        TransactionList, TransactionPublic, await transactions.list_transactions(session, user, page, filters)
+    )
 
 
 @router.get("/transactions/{record_id}", response_model=TransactionPublic, summary="One transaction")
 async def get_transaction(record_id: str, session: SessionDep, user: Reader, response: Response) -> TransactionPublic:
-    return answer(response, TransactionPublic, await service.get_transaction(session, record_id, user))
+    return answer(response, TransactionPublic, await transactions.get_transaction(session, record_id, user))
 
 
 # --- insurance policies -----------------------------------------------------------------------
@@ -160,7 +163,7 @@ async def get_transaction(record_id: str, session: SessionDep, user: Reader, res
 async def record_insurance_policy(
     body: InsurancePolicyCreate, session: SessionDep, user: Writer, response: Response
 ) -> InsurancePolicyPublic:
-    state = await service.record_insurance_policy(session, body, user)
+    state = await insurance.record_insurance_policy(session, body, user)
     return answer(response, InsurancePolicyPublic, state, location=f"/insurance-policies/{state.id}")
 
 
@@ -168,7 +171,7 @@ async def record_insurance_policy(
 async def list_insurance_policies(
     session: SessionDep, user: Reader, page: PageDep, filters: Annotated[InsurancePolicyFilter, Query()]
 ) -> InsurancePolicyList:
-    states = await service.list_insurance_policies(session, user, page, filters)
+    states = await insurance.list_insurance_policies(session, user, page, filters)
     return listing(InsurancePolicyList, InsurancePolicyPublic, states)
 
 
@@ -176,7 +179,7 @@ async def list_insurance_policies(
 async def get_insurance_policy(
     record_id: str, session: SessionDep, user: Reader, response: Response
 ) -> InsurancePolicyPublic:
-    return answer(response, InsurancePolicyPublic, await service.get_insurance_policy(session, record_id, user))
+    return answer(response, InsurancePolicyPublic, await insurance.get_insurance_policy(session, record_id, user))
 
 
 # --- matchmaking events -----------------------------------------------------------------------
@@ -191,7 +194,7 @@ async def get_insurance_policy(
 async def record_matchmaking_event(
     body: MatchmakingEventCreate, session: SessionDep, user: Writer, response: Response
 ) -> MatchmakingEventPublic:
-    state = await service.record_matchmaking_event(session, body, user)
+    state = await matchmaking.record_matchmaking_event(session, body, user)
     return answer(response, MatchmakingEventPublic, state, location=f"/matchmaking-events/{state.id}")
 
 
@@ -199,7 +202,7 @@ async def record_matchmaking_event(
 async def list_matchmaking_events(
     session: SessionDep, user: Reader, page: PageDep, filters: Annotated[MatchmakingEventFilter, Query()]
 ) -> MatchmakingEventList:
-    states = await service.list_matchmaking_events(session, user, page, filters)
+    states = await matchmaking.list_matchmaking_events(session, user, page, filters)
     return listing(MatchmakingEventList, MatchmakingEventPublic, states)
 
 
@@ -207,7 +210,7 @@ async def list_matchmaking_events(
 async def get_matchmaking_event(
     record_id: str, session: SessionDep, user: Reader, response: Response
 ) -> MatchmakingEventPublic:
-    return answer(response, MatchmakingEventPublic, await service.get_matchmaking_event(session, record_id, user))
+    return answer(response, MatchmakingEventPublic, await matchmaking.get_matchmaking_event(session, record_id, user))
 
 
 # --- summary ----------------------------------------------------------------------------------
@@ -221,4 +224,4 @@ async def get_matchmaking_event(
 async def financing_summary(
     session: SessionDep, user: Reader, window: Annotated[SummaryWindow, Query()]
 ) -> FinancingSummary:
-    return await service.summary(session, user, window)
+    return await summary.region_summary(session, user, window)
