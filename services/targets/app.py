@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from services.targets import contracts, domain
 from services.targets.api import regions_router, router
 from zhichan.app import create_service_app
-from zhichan.regions import LEVEL_LABELS
 
 
 def create_app(**kwargs) -> FastAPI:
@@ -30,7 +29,7 @@ def create_app(**kwargs) -> FastAPI:
             "unit": domain.UNIT_LABELS,
             "plan_status": domain.PLAN_STATUSES,
             "task_status": domain.TASK_STATUSES,
-            "region_level": LEVEL_LABELS,
+            "region_level": domain.REGION_LEVELS,
         },
         **kwargs,
     )

@@ -17,33 +17,39 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from zhichan.metrics_catalogue import CATALOGUE, UNITS, binding_problems
-from zhichan.regions import CUSTOM_CODE, LEVELS, RegionRegistry
+from zhichan.regions import CUSTOM_CODE, LEVEL_LABELS, RegionRegistry
+from zhichan.vocabulary import Vocabulary
 
 FORMAT = "zhichan.plan/v1"
 
-CATEGORIES = {
-    "creation": "创造",
-    "utilization": "运用",
-    "protection": "保护",
-    "management": "管理",
-    "service": "服务",
-    "talent": "人才",
-    "governance": "治理",
-}
-MEASURES = {
-    "stock": "存量(拥有量、总数)",
-    "cumulative": "累计",
-    "annual": "年度",
-    "annual_average": "年均",
-    "rate": "比率",
-}
-DIRECTIONS = {"at_least": "不低于", "at_most": "不高于"}
-NATURES = {"expected": "预期性", "binding": "约束性"}
+CATEGORIES = Vocabulary(
+    {
+        "creation": "创造",
+        "utilization": "运用",
+        "protection": "保护",
+        "management": "管理",
+        "service": "服务",
+        "talent": "人才",
+        "governance": "治理",
+    }
+)
+MEASURES = Vocabulary(
+    {
+        "stock": "存量(拥有量、总数)",
+        "cumulative": "累计",
+        "annual": "年度",
+        "annual_average": "年均",
+        "rate": "比率",
+    }
+)
+DIRECTIONS = Vocabulary({"at_least": "不低于", "at_most": "不高于"})
+NATURES = Vocabulary({"expected": "预期性", "binding": "约束性"})
 # How the yearly figures between the baseline and the target go where no milestone gives them.
-TRAJECTORIES = {"linear": "线性(每年增加相同数量)", "compound": "复合增长(每年增长相同比例)"}
-PLAN_STATUSES = {"draft": "草案", "active": "执行中", "closed": "已结束"}
-TASK_STATUSES = {"planned": "未开始", "in_progress": "推进中", "done": "已完成", "delayed": "滞后"}
-UNIT_LABELS = {unit: unit for unit in UNITS}
+TRAJECTORIES = Vocabulary({"linear": "线性(每年增加相同数量)", "compound": "复合增长(每年增长相同比例)"})
+PLAN_STATUSES = Vocabulary({"draft": "草案", "active": "执行中", "closed": "已结束"})
+TASK_STATUSES = Vocabulary({"planned": "未开始", "in_progress": "推进中", "done": "已完成", "delayed": "滞后"})
+UNIT_LABELS = Vocabulary({unit: unit for unit in UNITS})
+REGION_LEVELS = Vocabulary(LEVEL_LABELS)
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 STANDARD_CODE = re.compile(r"^[0-9]{6}$")
@@ -385,7 +391,7 @@ def _region(value: Any, path: Path, problems: Problems) -> RegionSpec | None:
         problems.add((*path, "code"), "a six-digit GB/T 2260 code, or a custom code such as 321100-ETDZ")
         code = None
     name = _text(obj, "name", path, problems, max_length=100)
-    level = _choice(obj, "level", {lv: lv for lv in LEVELS}, path, problems)
+    level = _choice(obj, "level", REGION_LEVELS, path, problems)
     parent = _code(obj.get("parent"))
     if obj.get("parent") is not None and parent is None:
         problems.add((*path, "parent"), "expected a region code")

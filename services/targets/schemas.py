@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, PlainSerializer, StringConstraints
 
 from services.targets import domain
 from services.targets.contracts import IndicatorState, PlanState, ProgressReportState, RegionRef, TaskState
-from zhichan.regions import LEVELS
 
-Level = Literal["province", "city", "district", "county", "zone"]
-PlanStatus = Literal["draft", "active", "closed"]
-TaskStatus = Literal["planned", "in_progress", "done", "delayed"]
-assert set(Level.__args__) == set(LEVELS)
-assert set(PlanStatus.__args__) == set(domain.PLAN_STATUSES)
-assert set(TaskStatus.__args__) == set(domain.TASK_STATUSES)
-assert set(IndicatorState.model_fields["trajectory"].annotation.__args__) == set(domain.TRAJECTORIES)
+Level = domain.REGION_LEVELS.literal
+PlanStatus = domain.PLAN_STATUSES.literal
+TaskStatus = domain.TASK_STATUSES.literal
 
 
 def _number(value: Any) -> Decimal:

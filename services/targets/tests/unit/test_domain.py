@@ -3,10 +3,12 @@
 import copy
 from datetime import date
 from decimal import Decimal
+from typing import get_args
 
 import pytest
 
 from services.targets import domain
+from services.targets.contracts import IndicatorState
 from services.targets.domain import PlanInvalid, read_plan
 from zhichan.regions import RegionRegistry
 
@@ -448,3 +450,8 @@ def test_numbers_are_exact_and_never_bools():
     for bad in (True, None, "NaN", "inf", "12%"):
         with pytest.raises(ValueError):
             domain.parse_number(bad)
+
+
+def test_the_indicator_contract_names_the_trajectories_of_the_vocabulary():
+    # contracts.py, which the gateway reads, writes them out: it imports no rule of the service.
+    assert get_args(IndicatorState.model_fields["trajectory"].annotation) == domain.TRAJECTORIES.codes
