@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -35,24 +34,13 @@ from services.agencies.domain import (
     CertificateError,
     normalise_certificate,
 )
+from zhichan.fields import USCC, RegionCode
 from zhichan.money import FEN, Yuan
-from zhichan.regions import registry
-from zhichan.uscc import validate_uscc
 
 ServiceType = SERVICE_TYPES.literal
 BrandLevel = BRAND_LEVELS.literal
 Status = STATUSES.literal
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-def _known_region(code: str) -> str:
-    if code not in registry():
-        raise ValueError(f"unknown region code {code!r} (GB/T 2260 or a custom region defined in targets)")
-    return code
-
-
-RegionCode = Annotated[str, AfterValidator(_known_region)]
-USCC = Annotated[str, AfterValidator(validate_uscc)]
 
 
 class AgencyBase(BaseModel):
