@@ -80,21 +80,9 @@ class Metric:
 # The values each filter takes: a vocabulary's codes (zhichan.vocabulary). The enforcement and
 # agencies tuples are still written out; they become their vocabularies' codes when those
 # services declare them (zhichan/PLUMBING.md).
-CASE_TYPES = (
-    "trademark_infringement",
-    "counterfeit_patent",
-    "patent_infringement_dispute",
-    "gi_infringement",
-    "copyright",
-    "trade_secret",
-    "passing_off",
-    "plant_variety",
-    "abnormal_patent_application",
-    "malicious_trademark_filing",
-    "agency_misconduct",
-)
-CASE_PROCEDURES = ("administrative_penalty", "administrative_adjudication", "mediation")
-CASE_ORIGINS = ("complaint", "inspection", "campaign", "referral", "online_monitoring")
+CASE_TYPES = vocabulary.CASE_TYPES.codes
+CASE_PROCEDURES = vocabulary.CASE_PROCEDURES.codes
+CASE_ORIGINS = vocabulary.CASE_ORIGINS.codes
 IP_TYPES = vocabulary.IP_TYPES.codes
 PLEDGE_KINDS = vocabulary.PLEDGE_KINDS.codes
 TRANSACTION_TYPES = vocabulary.TRANSACTION_TYPES.codes

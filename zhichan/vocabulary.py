@@ -78,6 +78,36 @@ TRANSACTION_TYPES = Vocabulary(
     }
 )
 
+# Case types, procedures and how a case came in (the enforcement service's; filters of the case
+# metrics).
+CASE_TYPES = Vocabulary(
+    {
+        "trademark_infringement": "商标侵权",
+        "counterfeit_patent": "假冒专利",
+        "patent_infringement_dispute": "专利侵权纠纷",
+        "gi_infringement": "地理标志侵权",
+        "copyright": "侵犯版权",
+        "trade_secret": "侵犯商业秘密",
+        "passing_off": "仿冒混淆",
+        "plant_variety": "植物新品种",
+        "abnormal_patent_application": "非正常专利申请",
+        "malicious_trademark_filing": "商标恶意注册",
+        "agency_misconduct": "代理机构违法违规",
+    }
+)
+CASE_PROCEDURES = Vocabulary(
+    {"administrative_penalty": "行政处罚", "administrative_adjudication": "行政裁决", "mediation": "调解"}
+)
+CASE_ORIGINS = Vocabulary(
+    {
+        "complaint": "投诉举报",
+        "inspection": "检查发现",
+        "campaign": "专项行动",
+        "referral": "移送",
+        "online_monitoring": "网络监测",
+    }
+)
+
 # What an IP service agency offers, its brand level (品牌服务机构), its practitioners' types and
 # what a random inspection of it found (the agencies service's; filters of the agency metrics).
 AGENCY_SERVICE_TYPES = Vocabulary(

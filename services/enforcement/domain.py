@@ -11,64 +11,54 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from zhichan import rates
+from zhichan import rates, vocabulary
+from zhichan.vocabulary import Vocabulary
 
-CASE_TYPES = {
-    "trademark_infringement": "商标侵权",
-    "counterfeit_patent": "假冒专利",
-    "patent_infringement_dispute": "专利侵权纠纷",
-    "gi_infringement": "地理标志侵权",
-    "copyright": "侵犯版权",
-    "trade_secret": "侵犯商业秘密",
-    "passing_off": "仿冒混淆",
-    "plant_variety": "植物新品种",
-    "abnormal_patent_application": "非正常专利申请",
-    "malicious_trademark_filing": "商标恶意注册",
-    "agency_misconduct": "代理机构违法违规",
-}
-PROCEDURES = {
-    "administrative_penalty": "行政处罚",
-    "administrative_adjudication": "行政裁决",
-    "mediation": "调解",
-}
-ORIGINS = {
-    "complaint": "投诉举报",
-    "inspection": "检查发现",
-    "campaign": "专项行动",
-    "referral": "移送",
-    "online_monitoring": "网络监测",
-}
-STATUSES = {
-    "filed": "已立案",
-    "investigating": "调查中",
-    "suspended": "中止",
-    "decided": "已作出决定",
-    "closed": "已结案",
-    "transferred": "已移送",
-    "withdrawn": "已撤销",
-}
-OUTCOMES = {
-    "penalty_decision": "行政处罚决定",
-    "adjudication_infringement": "行政裁决(侵权成立)",
-    "adjudication_no_infringement": "行政裁决(侵权不成立)",
-    "mediation_agreement": "调解协议",
-    "dismissed": "不予处罚/驳回/终止",
-    "transferred": "移送",
-}
-TRANSFER_TARGETS = {"police": "公安机关", "judiciary": "司法机关", "other_authority": "其他有管辖权的行政机关"}
-PARTY_KINDS = {"organization": "单位", "natural_person": "自然人"}
-PERIOD_UNITS = {"days": "日", "months": "个月"}
-ACTION_LABELS = {
-    "file": "立案",
-    "investigate": "开始调查",
-    "extend": "延长办案期限",
-    "suspend": "中止",
-    "resume": "恢复",
-    "decide": "作出决定",
-    "close": "结案",
-    "transfer": "移送",
-    "withdraw": "撤销立案",
-}
+# Case types, procedures and origins are filters of the metric catalogue too: they are declared
+# in the kernel, where the catalogue can read them, and named here.
+CASE_TYPES = vocabulary.CASE_TYPES
+PROCEDURES = vocabulary.CASE_PROCEDURES
+ORIGINS = vocabulary.CASE_ORIGINS
+STATUSES = Vocabulary(
+    {
+        "filed": "已立案",
+        "investigating": "调查中",
+        "suspended": "中止",
+        "decided": "已作出决定",
+        "closed": "已结案",
+        "transferred": "已移送",
+        "withdrawn": "已撤销",
+    }
+)
+# What a decision may be; a transfer ends a case with the outcome ``transferred`` besides.
+DECISION_OUTCOMES = Vocabulary(
+    {
+        "penalty_decision": "行政处罚决定",
+        "adjudication_infringement": "行政裁决(侵权成立)",
+        "adjudication_no_infringement": "行政裁决(侵权不成立)",
+        "mediation_agreement": "调解协议",
+        "dismissed": "不予处罚/驳回/终止",
+    }
+)
+OUTCOMES = Vocabulary({**DECISION_OUTCOMES, "transferred": "移送"})
+TRANSFER_TARGETS = Vocabulary(
+    {"police": "公安机关", "judiciary": "司法机关", "other_authority": "其他有管辖权的行政机关"}
+)
+PARTY_KINDS = Vocabulary({"organization": "单位", "natural_person": "自然人"})
+PERIOD_UNITS = Vocabulary({"days": "日", "months": "个月"})
+ACTION_LABELS = Vocabulary(
+    {
+        "file": "立案",
+        "investigate": "开始调查",
+        "extend": "延长办案期限",
+        "suspend": "中止",
+        "resume": "恢复",
+        "decide": "作出决定",
+        "close": "结案",
+        "transfer": "移送",
+        "withdraw": "撤销立案",
+    }
+)
 
 OPEN_STATUSES = frozenset({"filed", "investigating", "suspended", "decided"})
 ENDED_STATUSES = frozenset({"closed", "transferred", "withdrawn"})

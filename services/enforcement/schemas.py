@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -19,49 +19,17 @@ from pydantic import (
 )
 
 from services.enforcement import contracts, domain
+from zhichan.fields import USCC, RegionCode
 from zhichan.money import Yuan
-from zhichan.regions import registry
-from zhichan.uscc import validate_uscc
 
-CaseType = Literal[
-    "trademark_infringement",
-    "counterfeit_patent",
-    "patent_infringement_dispute",
-    "gi_infringement",
-    "copyright",
-    "trade_secret",
-    "passing_off",
-    "plant_variety",
-    "abnormal_patent_application",
-    "malicious_trademark_filing",
-    "agency_misconduct",
-]
-Procedure = Literal["administrative_penalty", "administrative_adjudication", "mediation"]
-Origin = Literal["complaint", "inspection", "campaign", "referral", "online_monitoring"]
-Status = Literal["filed", "investigating", "suspended", "decided", "closed", "transferred", "withdrawn"]
-Outcome = Literal[
-    "penalty_decision",
-    "adjudication_infringement",
-    "adjudication_no_infringement",
-    "mediation_agreement",
-    "dismissed",
-]
-TransferTarget = Literal["police", "judiciary", "other_authority"]
-PartyKind = Literal["organization", "natural_person"]
-PeriodUnit = Literal["days", "months"]
-# The API and the domain name the same things.
-assert set(CaseType.__args__) == set(domain.CASE_TYPES)
-assert set(Procedure.__args__) == set(domain.PROCEDURES)
-assert set(Origin.__args__) == set(domain.ORIGINS)
-assert set(Status.__args__) == set(domain.STATUSES)
-assert set(Outcome.__args__) | {"transferred"} == set(domain.OUTCOMES)
-assert set(TransferTarget.__args__) == set(domain.TRANSFER_TARGETS)
-
-
-def _known_region(code: str) -> str:
-    if code not in registry():
-        raise ValueError(f"unknown region code {code!r} (GB/T 2260 or a custom region defined in targets)")
-    return code
+CaseType = domain.CASE_TYPES.literal
+Procedure = domain.PROCEDURES.literal
+Origin = domain.ORIGINS.literal
+Status = domain.STATUSES.literal
+Outcome = domain.DECISION_OUTCOMES.literal
+TransferTarget = domain.TRANSFER_TARGETS.literal
+PartyKind = domain.PARTY_KINDS.literal
+PeriodUnit = domain.PERIOD_UNITS.literal
 
 
 def _not_negative(amount: Decimal) -> Decimal:
@@ -70,13 +38,7 @@ def _not_negative(amount: Decimal) -> Decimal:
     return amount
 
 
-def _id_number(value: str) -> str:
-    return domain.validate_id_number(value)
-
-
-RegionCode = Annotated[str, AfterValidator(_known_region)]
-USCC = Annotated[str, AfterValidator(validate_uscc)]
-IdNumber = Annotated[str, AfterValidator(_id_number)]
+IdNumber = Annotated[str, AfterValidator(domain.validate_id_number)]
 Amount = Annotated[Yuan, AfterValidator(_not_negative)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
