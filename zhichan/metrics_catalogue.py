@@ -77,9 +77,7 @@ class Metric:
     filters: Mapping[str, Filter] = field(default_factory=dict)
 
 
-# The values each filter takes: a vocabulary's codes (zhichan.vocabulary). The enforcement and
-# agencies tuples are still written out; they become their vocabularies' codes when those
-# services declare them (zhichan/PLUMBING.md).
+# The values each filter takes: a vocabulary's codes (zhichan.vocabulary).
 CASE_TYPES = vocabulary.CASE_TYPES.codes
 CASE_PROCEDURES = vocabulary.CASE_PROCEDURES.codes
 CASE_ORIGINS = vocabulary.CASE_ORIGINS.codes
