@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from zhichan.db import UTCDateTime
+from zhichan.db import Aggregate, Stamped, region_indexes
 from zhichan.fields import empty_list
 
 
-class Case(SQLModel, table=True):
+class Case(Aggregate, table=True):
     """A case. The lifecycle's parts are JSON (rule snapshot, extension, suspensions,
     timeline); what lists filter on is a column of its own."""
 
@@ -22,8 +22,6 @@ class Case(SQLModel, table=True):
         Index("ix_case_respondent_decided", "respondent_uscc", "decided_date"),
     )
 
-    id: str = Field(primary_key=True, max_length=26)
-    region: str = Field(max_length=32)
     case_number: str = Field(max_length=64)
     case_type: str = Field(max_length=40, index=True)
     procedure: str = Field(max_length=40, index=True)
@@ -55,32 +53,21 @@ class Case(SQLModel, table=True):
     closed_date: date | None = Field(default=None, index=True)
     closed_on_time: bool | None = None
     timeline: list[dict] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
-    version: int = 1
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class Campaign(SQLModel, table=True):
+class Campaign(Aggregate, table=True):
     __tablename__ = "campaign"
-    __table_args__ = (
-        UniqueConstraint("region", "name", name="uq_campaign_region_name"),
-        Index("ix_campaign_region_id", "region", "id"),
-    )
+    __table_args__ = (*region_indexes("campaign"), UniqueConstraint("region", "name", name="uq_campaign_region_name"))
 
-    id: str = Field(primary_key=True, max_length=26)
     name: str = Field(max_length=200)
-    region: str = Field(max_length=32)
     start_date: date
     end_date: date
     focus: str = Field(sa_column=Column(Text, nullable=False))
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_by: str | None = Field(default=None, max_length=100)
-    version: int = 1
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class RegionPolicy(SQLModel, table=True):
+class RegionPolicy(Stamped, table=True):
     """A region's own deadline rules and watch-list windows, every version kept (append-only)."""
 
     __tablename__ = "region_policy"
@@ -88,12 +75,9 @@ class RegionPolicy(SQLModel, table=True):
     region: str = Field(primary_key=True, max_length=32)
     deadline_rules: list[dict] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     watch_windows: list[dict] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
-    version: int = 1
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class WatchlistEntry(SQLModel, table=True):
+class WatchlistEntry(Stamped, table=True):
     """A respondent on a region's watch list: created when first listed, kept as history."""
 
     __tablename__ = "watchlist_entry"
@@ -105,6 +89,3 @@ class WatchlistEntry(SQLModel, table=True):
     respondent_name: str = Field(max_length=200)
     decisions: list[dict] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
     listed_periods: list[dict] = Field(default_factory=empty_list, sa_column=Column(JSON, nullable=False))
-    version: int = 1
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
