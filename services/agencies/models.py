@@ -8,11 +8,11 @@ from decimal import Decimal
 from sqlalchemy import JSON, BigInteger, Column, Index, Numeric, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-from zhichan.db import UTCDateTime
+from zhichan.db import Aggregate, UTCDateTime, region_indexes
 from zhichan.fields import empty_list
 
 
-class Agency(SQLModel, table=True):
+class Agency(Aggregate, table=True):
     __tablename__ = "agency"
     __table_args__ = (
         # A USCC may be filed again only after its earlier filing was deregistered.
@@ -23,13 +23,11 @@ class Agency(SQLModel, table=True):
             sqlite_where=text("status != 'deregistered'"),
             postgresql_where=text("status != 'deregistered'"),
         ),
-        Index("ix_agency_region_id", "region", "id"),
+        *region_indexes("agency"),
     )
 
-    id: str = Field(primary_key=True, max_length=26)
     name: str = Field(max_length=200)
     uscc: str = Field(max_length=18, index=True)
-    region: str = Field(max_length=32)
     address: str | None = Field(default=None, max_length=500)
     # Stored ",a,b," so a filter is one indexed-free LIKE on both SQLite and PostgreSQL.
     service_types: str = Field(max_length=500)
@@ -44,9 +42,6 @@ class Agency(SQLModel, table=True):
     brand_history: list[dict] = Field(
         default_factory=empty_list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'"))
     )
-    version: int = 1
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
     @property
     def service_type_list(self) -> list[str]:
@@ -58,17 +53,17 @@ def _live_unique(name: str, *columns: str, where: str) -> Index:
     return Index(name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where))
 
 
-class Practitioner(SQLModel, table=True):
+class Practitioner(Aggregate, table=True):
+    """A certificate's spell at one agency, in the agency's region."""
+
     __tablename__ = "practitioner"
     __table_args__ = (
         # One certificate practises in one agency at a time.
         _live_unique("uq_practitioner_active_certificate", "certificate_number", where="status = 'active'"),
-        Index("ix_practitioner_region_id", "region", "id"),
+        *region_indexes("practitioner"),
     )
 
-    id: str = Field(primary_key=True, max_length=26)
     agency_id: str = Field(foreign_key="agency.id", index=True, max_length=26)
-    region: str = Field(max_length=32)  # the agency's
     name: str = Field(max_length=100)
     certificate_number: str = Field(max_length=20, index=True)
     type: str = Field(max_length=20)
@@ -76,12 +71,9 @@ class Practitioner(SQLModel, table=True):
     joined_on: date
     left_on: date | None = None
     leave_reason: str | None = Field(default=None, max_length=1000)
-    version: int = 1
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class AnnualReport(SQLModel, table=True):
+class AnnualReport(Aggregate, table=True):
     __tablename__ = "annual_report"
     __table_args__ = (
         # One current report per agency and year; corrections supersede it.
@@ -89,9 +81,7 @@ class AnnualReport(SQLModel, table=True):
         Index("ix_annual_report_region_year", "region", "year"),
     )
 
-    id: str = Field(primary_key=True, max_length=26)
     agency_id: str = Field(foreign_key="agency.id", index=True, max_length=26)
-    region: str = Field(max_length=32)
     year: int
     staff: int
     practitioners: int
@@ -102,21 +92,16 @@ class AnnualReport(SQLModel, table=True):
     supersedes: str | None = Field(default=None, max_length=26)
     superseded_by: str | None = Field(default=None, max_length=26)
     supersede_reason: str | None = Field(default=None, max_length=1000)
-    version: int = 1
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class Complaint(SQLModel, table=True):
+class Complaint(Aggregate, table=True):
     __tablename__ = "complaint"
     __table_args__ = (
-        Index("ix_complaint_region_id", "region", "id"),
+        *region_indexes("complaint"),
         Index("ix_complaint_open_deadline", "status", "deadline"),
     )
 
-    id: str = Field(primary_key=True, max_length=26)
     agency_id: str = Field(foreign_key="agency.id", index=True, max_length=26)
-    region: str = Field(max_length=32)
     channel: str = Field(max_length=10)
     received_on: date
     content: str = Field(sa_column=Column(Text, nullable=False))
@@ -132,9 +117,6 @@ class Complaint(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=10)
     findings: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     resolved_on: date | None = None
-    version: int = 1
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class CreditEntry(SQLModel, table=True):
@@ -162,7 +144,7 @@ class InspectionDraw(SQLModel, table=True):
     """A random draw, with everything needed to run it again: seed, eligible lists, weights."""
 
     __tablename__ = "inspection_draw"
-    __table_args__ = (Index("ix_inspection_draw_region_id", "region", "id"),)
+    __table_args__ = region_indexes("inspection_draw")
 
     id: str = Field(primary_key=True, max_length=26)
     region: str = Field(max_length=32)
@@ -181,16 +163,14 @@ class InspectionDraw(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class Inspection(SQLModel, table=True):
+class Inspection(Aggregate, table=True):
     """One drawn agency's inspection, by its pair of inspectors, and what it found."""
 
     __tablename__ = "inspection"
-    __table_args__ = (Index("ix_inspection_region_id", "region", "id"),)
+    __table_args__ = region_indexes("inspection")
 
-    id: str = Field(primary_key=True, max_length=26)
     draw_id: str = Field(foreign_key="inspection_draw.id", index=True, max_length=26)
     agency_id: str = Field(foreign_key="agency.id", index=True, max_length=26)
-    region: str = Field(max_length=32)
     inspectors: list[dict] = Field(sa_column=Column(JSON, nullable=False))
     drawn_on: date
     status: str = Field(max_length=10)
@@ -198,9 +178,6 @@ class Inspection(SQLModel, table=True):
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     decision_reference: str | None = Field(default=None, max_length=200)
     concluded_on: date | None = None
-    version: int = 1
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Evaluation(SQLModel, table=True):
