@@ -1,5 +1,5 @@
 """Plan files as bytes: YAML, JSON and the Excel workbook, to and from the plain data that
-:func:`services.targets.domain.read_plan` checks. No I/O beyond the bytes given.
+:func:`services.targets.plan_document.read_plan` checks. No I/O beyond the bytes given.
 
 Numbers stay exact: YAML and JSON decimals are read as ``Decimal``, never through a float.
 The workbook has the sheets ``plan``, ``indicators``, ``milestones`` (a column per year) and
@@ -23,20 +23,8 @@ from yaml.constructor import ConstructorError
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode
 
-from services.targets.domain import (
-    CATEGORIES,
-    DIRECTIONS,
-    MEASURES,
-    NATURES,
-    RANGE_DASH,
-    TRAJECTORIES,
-    UNIT_LABELS,
-    Path,
-    PlanInvalid,
-    PlanProblem,
-    Problems,
-    range_text,
-)
+from services.targets.domain import CATEGORIES, DIRECTIONS, MEASURES, NATURES, TRAJECTORIES, UNIT_LABELS
+from services.targets.plan_document import RANGE_DASH, Path, PlanInvalid, PlanProblem, Problems, range_text
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 JSON_TYPES = ("application/json",)

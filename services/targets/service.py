@@ -13,6 +13,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.targets import contracts, domain, planfile
 from services.targets.models import Indicator, Plan, ProgressReport, Task
+from services.targets.plan_document import (
+    Baseline,
+    IndicatorSpec,
+    MetricSource,
+    Path,
+    PlanDocument,
+    PlanInvalid,
+    PlanProblem,
+    Problems,
+    RegionSpec,
+    TaskSpec,
+    indicator_data,
+    plan_data,
+    read_indicator,
+    read_plan,
+    region_data,
+    source_data,
+)
 from services.targets.schemas import RegionCreate, ReportCreate, TaskUpdate
 from zhichan import region_sync
 from zhichan.api.etag import check_if_match
@@ -28,7 +46,7 @@ from zhichan.regions import CUSTOM_CODE, Region, registry, withdrawn_problem
 PUBLISHED = ("active", "closed")
 
 
-def _plan_invalid(problems: list[domain.PlanProblem], what: str = "the plan file") -> Invalid:
+def _plan_invalid(problems: list[PlanProblem], what: str = "the plan file") -> Invalid:
     errors = [p.as_error() for p in problems]
     shown = "; ".join(f"{e['path'] or '(file)'}: {e['msg']}" for e in errors[:3])
     more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
@@ -130,8 +148,8 @@ async def plan_parts(session: AsyncSession, plan: Plan) -> tuple[list[Indicator]
     return list(indicators), list(tasks)
 
 
-def indicator_spec(row: Indicator) -> domain.IndicatorSpec:
-    return domain.IndicatorSpec(
+def indicator_spec(row: Indicator) -> IndicatorSpec:
+    return IndicatorSpec(
         key=row.key,
         name=row.name,
         category=row.category,
@@ -140,29 +158,29 @@ def indicator_spec(row: Indicator) -> domain.IndicatorSpec:
         direction=row.direction,
         nature=row.nature,
         target=row.target,
-        baseline=domain.Baseline(row.baseline_year, row.baseline_value) if row.baseline_year is not None else None,
+        baseline=Baseline(row.baseline_year, row.baseline_value) if row.baseline_year is not None else None,
         milestones={int(year): Decimal(value) for year, value in row.milestones.items()},
         responsible=list(row.responsible),
-        source=domain.MetricSource(row.source_metric, dict(row.source_filters)) if row.source_metric else None,
+        source=MetricSource(row.source_metric, dict(row.source_filters)) if row.source_metric else None,
         trajectory=row.trajectory,
         target_max=row.target_max,
         milestone_maxima={int(year): Decimal(value) for year, value in row.milestone_maxima.items()},
     )
 
 
-def task_spec(row: Task) -> domain.TaskSpec:
-    return domain.TaskSpec(row.key, row.title, list(row.responsible), row.due, list(row.indicators), row.notes)
+def task_spec(row: Task) -> TaskSpec:
+    return TaskSpec(row.key, row.title, list(row.responsible), row.due, list(row.indicators), row.notes)
 
 
-def region_spec(code: str) -> domain.RegionSpec:
+def region_spec(code: str) -> RegionSpec:
     region = registry().get(code)
-    return domain.RegionSpec(region.code, region.name, region.level, region.parent)
+    return RegionSpec(region.code, region.name, region.level, region.parent)
 
 
-def plan_document(plan: Plan, indicators: list[Indicator], tasks: list[Task]) -> domain.PlanDocument:
-    return domain.PlanDocument(
+def document_of(plan: Plan, indicators: list[Indicator], tasks: list[Task]) -> PlanDocument:
+    return PlanDocument(
         region=region_spec(plan.region),
-        regions=[domain.RegionSpec(r["code"], r["name"], r["level"], r.get("parent")) for r in plan.regions],
+        regions=[RegionSpec(r["code"], r["name"], r["level"], r.get("parent")) for r in plan.regions],
         key=plan.key,
         title=plan.title,
         issued_by=plan.issued_by,
@@ -190,7 +208,7 @@ def indicator_state(row: Indicator) -> contracts.IndicatorState:
         milestone_maxima={str(year): value for year, value in sorted(spec.milestone_maxima.items())},
         trajectory=row.trajectory,
         responsible=list(row.responsible),
-        source=domain.source_data(spec.source),
+        source=source_data(spec.source),
         accepts_reports=spec.accepts_reports,
         version=row.version,
         updated_at=row.updated_at,
@@ -327,25 +345,25 @@ async def _part_counts(session: AsyncSession, plan_ids: list[str]) -> dict[str, 
 async def export_plan(session: AsyncSession, key: str, fmt: str, user: User | None) -> bytes:
     plan = await visible_plan(session, key, user)
     indicators, tasks = await plan_parts(session, plan)
-    return planfile.encode(domain.plan_data(plan_document(plan, indicators, tasks)), fmt)
+    return planfile.encode(plan_data(document_of(plan, indicators, tasks)), fmt)
 
 
 # --- plans: import -------------------------------------------------------------------------------
 
 
-def read_plan_file(raw: bytes, fmt: str) -> domain.PlanDocument:
+def read_plan_file(raw: bytes, fmt: str) -> PlanDocument:
     """The checked plan of a file's bytes; every problem at once as a 422."""
     try:
         decoded = planfile.decode(raw, fmt)
-    except domain.PlanInvalid as exc:
+    except PlanInvalid as exc:
         raise _plan_invalid(exc.problems) from None
     try:
-        return domain.read_plan(decoded.data, registry(), decoded.problems)
-    except domain.PlanInvalid as exc:
+        return read_plan(decoded.data, registry(), decoded.problems)
+    except PlanInvalid as exc:
         raise _plan_invalid(decoded.located(exc.problems)) from None
 
 
-def _check_import_access(user: User, doc: domain.PlanDocument) -> None:
+def _check_import_access(user: User, doc: PlanDocument) -> None:
     """Writing the plan needs its region; a new region needs the known region it lies in."""
     regions = registry()
     given = {r.code: r for r in doc.region_chain()}
@@ -358,20 +376,20 @@ def _check_import_access(user: User, doc: domain.PlanDocument) -> None:
         require_write_access(user, anchor)
 
 
-def _withdrawn_problems(doc: domain.PlanDocument, new_plan: bool) -> list[domain.PlanProblem]:
+def _withdrawn_problems(doc: PlanDocument, new_plan: bool) -> list[PlanProblem]:
     """A new plan is not made for a withdrawn region, nor a new region placed in one; a plan made
     while its region was in use is still imported again."""
     regions = registry()
     problems = []
     if new_plan and doc.region.code in regions and regions.get(doc.region.code).withdrawn:
         region = regions.get(doc.region.code)
-        problems.append(domain.PlanProblem(("region", "code"), withdrawn_problem(region, regions)))
-    paths: dict[int, domain.Path] = {id(spec): ("regions", i) for i, spec in enumerate(doc.regions)}
+        problems.append(PlanProblem(("region", "code"), withdrawn_problem(region, regions)))
+    paths: dict[int, Path] = {id(spec): ("regions", i) for i, spec in enumerate(doc.regions)}
     paths[id(doc.region)] = ("region",)
     for spec in doc.new_regions(regions):
         if spec.parent in regions and regions.get(spec.parent).withdrawn:
             message = withdrawn_problem(regions.get(spec.parent), regions)
-            problems.append(domain.PlanProblem((*paths[id(spec)], "parent"), message))
+            problems.append(PlanProblem((*paths[id(spec)], "parent"), message))
     return problems
 
 
@@ -416,7 +434,7 @@ def _history_entry(status: str, user: User, reason: str | None = None) -> dict[s
     return entry
 
 
-async def _create_plan(session: AsyncSession, doc: domain.PlanDocument, user: User) -> Plan:
+async def _create_plan(session: AsyncSession, doc: PlanDocument, user: User) -> Plan:
     now = utcnow()
     plan = Plan(
         id=new_id(),
@@ -427,7 +445,7 @@ async def _create_plan(session: AsyncSession, doc: domain.PlanDocument, user: Us
         start=doc.start,
         end=doc.end,
         status="draft",
-        regions=[domain.region_data(r) for r in doc.regions],
+        regions=[region_data(r) for r in doc.regions],
         status_history=[_history_entry("draft", user)],
         version=1,
         created_at=now,
@@ -442,7 +460,7 @@ async def _create_plan(session: AsyncSession, doc: domain.PlanDocument, user: Us
     return plan
 
 
-def _apply_indicator(row: Indicator, spec: domain.IndicatorSpec) -> None:
+def _apply_indicator(row: Indicator, spec: IndicatorSpec) -> None:
     row.key = spec.key
     row.name = spec.name
     row.category = spec.category
@@ -462,7 +480,7 @@ def _apply_indicator(row: Indicator, spec: domain.IndicatorSpec) -> None:
     row.source_filters = dict(spec.source.filters) if spec.source else {}
 
 
-def _apply_task(row: Task, spec: domain.TaskSpec) -> None:
+def _apply_task(row: Task, spec: TaskSpec) -> None:
     row.key = spec.key
     row.title = spec.title
     row.responsible = list(spec.responsible)
@@ -471,14 +489,14 @@ def _apply_task(row: Task, spec: domain.TaskSpec) -> None:
     row.notes = spec.notes
 
 
-def _new_indicator(plan: Plan, spec: domain.IndicatorSpec, position: int) -> Indicator:
+def _new_indicator(plan: Plan, spec: IndicatorSpec, position: int) -> Indicator:
     row = Indicator(id=new_id(), plan_id=plan.id, position=position, created_at=plan.updated_at)
     row.updated_at = plan.updated_at
     _apply_indicator(row, spec)
     return row
 
 
-def _new_task(plan: Plan, spec: domain.TaskSpec, position: int) -> Task:
+def _new_task(plan: Plan, spec: TaskSpec, position: int) -> Task:
     row = Task(
         id=new_id(),
         plan_id=plan.id,
@@ -492,14 +510,14 @@ def _new_task(plan: Plan, spec: domain.TaskSpec, position: int) -> Task:
     return row
 
 
-async def _update_plan(session: AsyncSession, plan: Plan, doc: domain.PlanDocument, user: User) -> None:
+async def _update_plan(session: AsyncSession, plan: Plan, doc: PlanDocument, user: User) -> None:
     indicators, tasks = await plan_parts(session, plan)
-    current = plan_document(plan, indicators, tasks)
+    current = document_of(plan, indicators, tasks)
     if replace(doc, region=current.region) == current:
         return  # the same file again (its region's name may be spelt longer): nothing changes
     now = utcnow()
     plan.title, plan.issued_by, plan.start, plan.end = doc.title, doc.issued_by, doc.start, doc.end
-    plan.regions = [domain.region_data(r) for r in doc.regions]
+    plan.regions = [region_data(r) for r in doc.regions]
     plan.updated_at = now
     plan.version += 1
     indicators = await _sync_indicators(session, plan, indicators, doc.indicators)
@@ -508,7 +526,7 @@ async def _update_plan(session: AsyncSession, plan: Plan, doc: domain.PlanDocume
 
 
 async def _sync_indicators(
-    session: AsyncSession, plan: Plan, rows: list[Indicator], specs: list[domain.IndicatorSpec]
+    session: AsyncSession, plan: Plan, rows: list[Indicator], specs: list[IndicatorSpec]
 ) -> list[Indicator]:
     """The plan's indicators made those of the file: matched by key, kept rows keep their id."""
     by_key = {row.key: row for row in rows}
@@ -545,7 +563,7 @@ async def _sync_indicators(
     return result
 
 
-async def _sync_tasks(session: AsyncSession, plan: Plan, rows: list[Task], specs: list[domain.TaskSpec]) -> list[Task]:
+async def _sync_tasks(session: AsyncSession, plan: Plan, rows: list[Task], specs: list[TaskSpec]) -> list[Task]:
     """The plan's tasks made those of the file; a kept task keeps its status and history."""
     by_key = {row.key: row for row in rows}
     wanted = {spec.key for spec in specs}
@@ -619,9 +637,9 @@ async def update_indicator(
     row = find_part(indicators, ikey, "indicator", plan)
     check_if_match(if_match, indicator_etag_id(plan, row), row.version)
     _require_open(plan)
-    merged = {**domain.indicator_data(indicator_spec(row)), **changes}
-    problems = domain.Problems()
-    spec = domain.read_indicator(merged, plan.start, plan.end, (), problems)
+    merged = {**indicator_data(indicator_spec(row)), **changes}
+    problems = Problems()
+    spec = read_indicator(merged, plan.start, plan.end, (), problems)
     if problems.items:
         raise _plan_invalid(problems.items, f"the change of indicator {ikey}")
     if spec == indicator_spec(row):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 
 from services.targets.models import Indicator, Plan, ProgressReport, Task
 from services.targets.tests.conftest import service
-from services.targets.tests.unit.test_domain import plan_file
+from services.targets.tests.unit.test_plan_document import plan_file
 from zhichan.events.outbox import OutboxEvent
 from zhichan.region_sync import CustomRegion
 from zhichan.testing import auth

@@ -5,7 +5,7 @@ import yaml
 
 from services.targets import planfile
 from services.targets.tests.integration.conftest import PLAN, event_types, imported, outbox
-from services.targets.tests.unit.test_domain import plan_file
+from services.targets.tests.unit.test_plan_document import plan_file
 from zhichan.testing import auth
 
 PATENTS = f"/plans/{PLAN}/indicators/patents"

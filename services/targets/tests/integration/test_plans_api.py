@@ -7,7 +7,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from services.targets import domain, planfile, service
+from services.targets import plan_document, planfile, service
 from services.targets.tests.integration.conftest import (
     PLAN,
     YAML,
@@ -18,7 +18,7 @@ from services.targets.tests.integration.conftest import (
     outbox,
     row_counts,
 )
-from services.targets.tests.unit.test_domain import plan_file
+from services.targets.tests.unit.test_plan_document import plan_file
 from zhichan.regions import registry
 from zhichan.testing import auth
 
@@ -383,6 +383,6 @@ async def test_no_new_plan_is_made_for_a_withdrawn_region_nor_a_new_region_place
 
 def test_a_plan_made_while_its_region_was_in_use_is_still_imported_again():
     document = plan_file(region={"code": "320602", "name": "崇川区", "level": "district", "parent": "320600"})
-    doc = domain.read_plan(document, registry())
+    doc = plan_document.read_plan(document, registry())
     assert service._withdrawn_problems(doc, new_plan=False) == []
     assert [p.path for p in service._withdrawn_problems(doc, new_plan=True)] == [("region", "code")]

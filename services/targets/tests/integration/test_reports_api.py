@@ -4,7 +4,7 @@ import pytest
 import pytest_asyncio
 
 from services.targets.tests.integration.conftest import PLAN, import_plan, imported, outbox, row_counts
-from services.targets.tests.unit.test_domain import plan_file
+from services.targets.tests.unit.test_plan_document import plan_file
 from zhichan.clock import today
 from zhichan.testing import auth
 

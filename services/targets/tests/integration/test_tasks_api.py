@@ -3,7 +3,7 @@
 import pytest_asyncio
 
 from services.targets.tests.integration.conftest import PLAN, imported, outbox
-from services.targets.tests.unit.test_domain import plan_file
+from services.targets.tests.unit.test_plan_document import plan_file
 from zhichan.testing import auth
 
 TASKS = f"/plans/{PLAN}/tasks"

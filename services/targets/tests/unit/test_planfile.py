@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from services.targets import domain, planfile
-from services.targets.domain import PlanInvalid
-from services.targets.tests.unit.test_domain import plan_file
+from services.targets import plan_document, planfile
+from services.targets.plan_document import PlanInvalid
+from services.targets.tests.unit.test_plan_document import plan_file
 from zhichan.regions import RegionRegistry
 
 
@@ -22,28 +22,28 @@ def regions() -> RegionRegistry:
 
 
 @pytest.fixture(scope="module")
-def plan(regions) -> domain.PlanDocument:
+def plan(regions) -> plan_document.PlanDocument:
     document = plan_file()
     document["indicators"][0]["baseline"] = {"year": 2023, "value": "2.81"}
     document["indicators"][1]["source"] = {"metric": "financing.pledge_amount", "filters": {"kind": ["mixed"]}}
     document["tasks"][0]["notes"] = '=HYPERLINK("http://evil")'  # text, never a formula
-    return domain.read_plan(document, regions)
+    return plan_document.read_plan(document, regions)
 
 
-def read_back(raw: bytes, fmt: str, regions) -> domain.PlanDocument:
+def read_back(raw: bytes, fmt: str, regions) -> plan_document.PlanDocument:
     decoded = planfile.decode(raw, fmt)
-    return domain.read_plan(decoded.data, regions, decoded.problems)
+    return plan_document.read_plan(decoded.data, regions, decoded.problems)
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "json", "xlsx"])
 def test_each_format_gives_the_same_plan_back(plan, regions, fmt):
-    assert read_back(planfile.encode(domain.plan_data(plan), fmt), fmt, regions) == plan
+    assert read_back(planfile.encode(plan_document.plan_data(plan), fmt), fmt, regions) == plan
 
 
 def test_yaml_to_json_to_xlsx_to_yaml(plan, regions):
     current = plan
     for fmt in ("yaml", "json", "xlsx", "yaml"):
-        current = read_back(planfile.encode(domain.plan_data(current), fmt), fmt, regions)
+        current = read_back(planfile.encode(plan_document.plan_data(current), fmt), fmt, regions)
     assert current == plan
 
 
@@ -72,13 +72,13 @@ def test_yaml_that_is_refused(text, reason):
 
 
 def test_exported_yaml_reads_like_the_format(plan):
-    text = planfile.encode(domain.plan_data(plan), "yaml").decode()
+    text = planfile.encode(plan_document.plan_data(plan), "yaml").decode()
     assert "code: 321100-ETDZ" in text and "parent: '321100'" in text and "start: 2024-01-01" in text
     assert "value: 2.81" in text and "2024: 750" in text
 
 
 def test_workbook_sheets_and_text_cells(plan):
-    workbook = load_workbook(io.BytesIO(planfile.encode(domain.plan_data(plan), "xlsx")))
+    workbook = load_workbook(io.BytesIO(planfile.encode(plan_document.plan_data(plan), "xlsx")))
     assert workbook.sheetnames == ["plan", "indicators", "milestones", "tasks"]
     tasks = workbook["tasks"]
     assert tasks.cell(2, planfile.TASK_COLUMNS.index("notes") + 1).data_type == "s"
@@ -87,7 +87,7 @@ def test_workbook_sheets_and_text_cells(plan):
 
 
 def _workbook(plan, edit) -> bytes:
-    workbook = load_workbook(io.BytesIO(planfile.encode(domain.plan_data(plan), "xlsx")))
+    workbook = load_workbook(io.BytesIO(planfile.encode(plan_document.plan_data(plan), "xlsx")))
     edit(workbook)
     out = io.BytesIO()
     workbook.save(out)
@@ -98,10 +98,10 @@ def _problems(raw: bytes, regions) -> dict[str, str]:
     with pytest.raises(PlanInvalid) as caught:
         decoded = planfile.decode(raw, "xlsx")
         try:
-            domain.read_plan(decoded.data, regions, decoded.problems)
+            plan_document.read_plan(decoded.data, regions, decoded.problems)
         except PlanInvalid as exc:
             raise PlanInvalid(decoded.located(exc.problems)) from None
-    return {domain.path_text(p.path): p.msg for p in caught.value.problems}
+    return {plan_document.path_text(p.path): p.msg for p in caught.value.problems}
 
 
 def test_a_missing_sheet_is_named(plan, regions):
@@ -172,7 +172,7 @@ def test_not_a_workbook():
 def test_a_workbook_that_inflates_too_much_is_refused(plan, monkeypatch):
     monkeypatch.setattr(planfile, "MAX_UNZIPPED_BYTES", 1000)
     with pytest.raises(PlanInvalid) as caught:
-        planfile.decode(planfile.encode(domain.plan_data(plan), "xlsx"), "xlsx")
+        planfile.decode(planfile.encode(plan_document.plan_data(plan), "xlsx"), "xlsx")
     assert "inflates" in caught.value.problems[0].msg
 
 
@@ -196,7 +196,7 @@ def test_format_of(content_type, filename, fmt):
 
 
 @pytest.fixture(scope="module")
-def ranged(regions) -> domain.PlanDocument:
+def ranged(regions) -> plan_document.PlanDocument:
     """The plan with a ranged target and milestone (每年 1—2 场) and a compound trajectory."""
     document = plan_file()
     document["indicators"][0].update(
@@ -209,12 +209,12 @@ def ranged(regions) -> domain.PlanDocument:
         target={"min": 1, "max": 2},
         milestones={2024: {"min": "1.5", "max": 2}, 2025: 3, 2026: {"min": 1, "max": 2}},
     )
-    return domain.read_plan(document, regions)
+    return plan_document.read_plan(document, regions)
 
 
 @pytest.mark.parametrize("fmt", ["yaml", "json", "xlsx"])
 def test_ranges_and_trajectory_come_back_from_each_format(ranged, regions, fmt):
-    back = read_back(planfile.encode(domain.plan_data(ranged), fmt), fmt, regions)
+    back = read_back(planfile.encode(plan_document.plan_data(ranged), fmt), fmt, regions)
     assert back == ranged
     assert back.indicators[1].target_max == 2 and back.indicators[1].milestone_maxima == {2024: 2, 2026: 2}
     assert back.indicators[0].trajectory == "compound"
@@ -223,15 +223,15 @@ def test_ranges_and_trajectory_come_back_from_each_format(ranged, regions, fmt):
 def test_ranges_through_yaml_json_xlsx_yaml(ranged, regions):
     current = ranged
     for fmt in ("yaml", "json", "xlsx", "yaml"):
-        current = read_back(planfile.encode(domain.plan_data(current), fmt), fmt, regions)
+        current = read_back(planfile.encode(plan_document.plan_data(current), fmt), fmt, regions)
     assert current == ranged
 
 
 def test_ranges_read_like_the_format(ranged, plan):
-    text = planfile.encode(domain.plan_data(ranged), "yaml").decode()
+    text = planfile.encode(plan_document.plan_data(ranged), "yaml").decode()
     assert "target: {min: 1, max: 2}" in text and "2024: {min: 1.5, max: 2}" in text and "trajectory: compound" in text
-    assert "trajectory" not in planfile.encode(domain.plan_data(plan), "yaml").decode()  # linear: as before
-    as_json = json.loads(planfile.encode(domain.plan_data(ranged), "json"))
+    assert "trajectory" not in planfile.encode(plan_document.plan_data(plan), "yaml").decode()  # linear: as before
+    as_json = json.loads(planfile.encode(plan_document.plan_data(ranged), "json"))
     assert as_json["indicators"][1]["milestones"] == {
         "2024": {"min": 1.5, "max": 2},
         "2025": 3,
@@ -240,7 +240,7 @@ def test_ranges_read_like_the_format(ranged, plan):
 
 
 def test_a_range_is_a_text_cell_with_a_dash(ranged):
-    workbook = load_workbook(io.BytesIO(planfile.encode(domain.plan_data(ranged), "xlsx")))
+    workbook = load_workbook(io.BytesIO(planfile.encode(plan_document.plan_data(ranged), "xlsx")))
     indicators = workbook["indicators"]
     target = indicators.cell(3, planfile.INDICATOR_COLUMNS.index("target") + 1)
     assert (target.value, target.data_type) == ("1—2", "s")
