@@ -14,6 +14,7 @@ from services.enforcement.schemas import (
     CampaignList,
     CampaignPublic,
     CaseCreate,
+    CaseFilter,
     CaseList,
     CasePublic,
     CaseStats,
@@ -23,11 +24,8 @@ from services.enforcement.schemas import (
     DecideIn,
     DisclosureList,
     ExtendIn,
-    Origin,
     OverdueReport,
-    Procedure,
     RegionCode,
-    Status,
     StepIn,
     SuspendIn,
     TransferIn,
@@ -35,10 +33,12 @@ from services.enforcement.schemas import (
     WatchWindowPublic,
     WatchWindowPut,
 )
+from zhichan.api.answers import answer, listing
 from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.etag import etag_for
 from zhichan.api.problems import PROBLEM_RESPONSES
-from zhichan.auth import User, require_roles
+from zhichan.api.scope import RegionQuery
+from zhichan.auth import Reader, Writer
 from zhichan.clock import today
 
 cases_router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
@@ -46,15 +46,7 @@ campaigns_router = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=
 watchlist_router = APIRouter(prefix="/watchlist", tags=["watch list"], responses=PROBLEM_RESPONSES)
 disclosure_router = APIRouter(prefix="/disclosure", tags=["public disclosure"], responses=PROBLEM_RESPONSES)
 
-Reader = Annotated[User, require_roles("officer", "auditor", "department")]
-Writer = Annotated[User, require_roles("officer")]
-RegionQuery = Annotated[RegionCode | None, Query(description="Region code; its descendants are included")]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="Optional: refuse (412) if changed since")]
-
-
-def _case_answer(case, response: Response) -> CasePublic:
-    response.headers["ETag"] = etag_for(case.id, case.version)
-    return service.case_public(case)
 
 
 # ---------------------------------------------------------------- cases
@@ -62,46 +54,16 @@ def _case_answer(case, response: Response) -> CasePublic:
 
 @cases_router.post("", status_code=201, response_model=CasePublic, summary="File a case (立案), deadline computed")
 async def file_case(body: CaseCreate, session: SessionDep, user: Writer, response: Response) -> CasePublic:
-    case = await service.file_case(session, body, user)
-    response.headers["Location"] = f"/cases/{case.id}"
-    return _case_answer(case, response)
+    state, id_numbers = await service.file_case(session, body, user)
+    return answer(response, CasePublic, state, location=f"/cases/{state.id}", **id_numbers)
 
 
 @cases_router.get("", response_model=CaseList, summary="List cases")
 async def list_cases(
-    session: SessionDep,
-    user: Reader,
-    page: PageDep,
-    region: RegionQuery = None,
-    type_: Annotated[CaseType | None, Query(alias="type")] = None,
-    procedure: Procedure | None = None,
-    origin: Origin | None = None,
-    status: Status | None = None,
-    handling_unit: str | None = None,
-    overdue: Annotated[bool | None, Query(description="Open and past its deadline today")] = None,
-    filed_from: date | None = None,
-    filed_to: date | None = None,
-    closed_from: date | None = None,
-    closed_to: date | None = None,
-    campaign: Annotated[str | None, Query(description="Campaign id")] = None,
-    respondent_uscc: str | None = None,
+    session: SessionDep, user: Reader, page: PageDep, filters: Annotated[CaseFilter, Query()]
 ) -> CaseList:
-    filters = {
-        "type": type_,
-        "procedure": procedure,
-        "origin": origin,
-        "status": status,
-        "handling_unit": handling_unit,
-        "overdue": overdue,
-        "filed_from": filed_from,
-        "filed_to": filed_to,
-        "closed_from": closed_from,
-        "closed_to": closed_to,
-        "campaign": campaign,
-        "respondent_uscc": respondent_uscc.strip().upper() if respondent_uscc else None,
-    }
-    rows, next_cursor = await service.list_cases(session, user, page, region=region, filters=filters)
-    return CaseList(items=[service.case_public(c) for c in rows], next_cursor=next_cursor)
+    found, id_numbers = await service.list_cases(session, user, page, filters)
+    return listing(CaseList, CasePublic, found, lambda state: id_numbers[state.id])
 
 
 @cases_router.get("/stats", response_model=CaseStats, summary="Filed, closed, on time, overdue; 按期结案率")
@@ -152,7 +114,8 @@ async def put_deadline_rules(
 
 @cases_router.get("/{case_id}", response_model=CasePublic, summary="One case with its full timeline")
 async def get_case(case_id: str, session: SessionDep, user: Reader, response: Response) -> CasePublic:
-    return _case_answer(await service.get_visible(session, case_id, user), response)
+    state, id_numbers = await service.get_case(session, case_id, user)
+    return answer(response, CasePublic, state, **id_numbers)
 
 
 def _step_route(action: str, body_model: type[StepIn], summary: str) -> None:
@@ -166,8 +129,8 @@ def _step_route(action: str, body_model: type[StepIn], summary: str) -> None:
             body: StepIn | None = None,
             if_match: IfMatch = None,
         ) -> CasePublic:
-            case = await service.transition(session, case_id, action, body or StepIn(), user, if_match)
-            return _case_answer(case, response)
+            state, id_numbers = await service.transition(session, case_id, action, body or StepIn(), user, if_match)
+            return answer(response, CasePublic, state, **id_numbers)
 
     else:
 
@@ -179,7 +142,8 @@ def _step_route(action: str, body_model: type[StepIn], summary: str) -> None:
             response: Response,
             if_match: IfMatch = None,
         ) -> CasePublic:
-            return _case_answer(await service.transition(session, case_id, action, body, user, if_match), response)
+            state, id_numbers = await service.transition(session, case_id, action, body, user, if_match)
+            return answer(response, CasePublic, state, **id_numbers)
 
     route.__name__ = f"{action}_case"
     cases_router.add_api_route(

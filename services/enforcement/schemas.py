@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -19,6 +19,8 @@ from pydantic import (
 )
 
 from services.enforcement import contracts, domain
+from zhichan.api.pagination import Page
+from zhichan.api.scope import RegionQuery
 from zhichan.fields import USCC, RegionCode
 from zhichan.money import Yuan
 
@@ -140,14 +142,50 @@ class PartyPublic(BaseModel):
     id_number: str | None = None
 
 
+# What officers see: the state, with its parties' identity card numbers, which no event carries.
+# They come beside the state, as ``respondent_id_number`` and ``complainant_id_number``.
 class CasePublic(contracts.CaseState):
     respondent: PartyPublic
     complainant: PartyPublic | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _with_id_numbers(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for party in ("respondent", "complainant"):
+                number = data.pop(f"{party}_id_number", None)
+                if isinstance(data.get(party), contracts.PartyState):
+                    data[party] = {**dict(data[party]), "id_number": number}
+        return data
 
-class CaseList(BaseModel):
-    items: list[CasePublic]
-    next_cursor: str | None = None
+
+class CaseList(Page[CasePublic]):
+    pass
+
+
+class CaseFilter(BaseModel):
+    """The query of ``GET /cases``."""
+
+    region: RegionQuery = None
+    type: CaseType | None = None
+    procedure: Procedure | None = None
+    origin: Origin | None = None
+    status: Status | None = None
+    handling_unit: str | None = None
+    overdue: bool | None = Field(None, description="Open and past its deadline today")
+    filed_from: date | None = None
+    filed_to: date | None = None
+    closed_from: date | None = None
+    closed_to: date | None = None
+    campaign: str | None = Field(None, description="Campaign id")
+    respondent_uscc: str | None = None
+
+    @field_validator("respondent_uscc")
+    @classmethod
+    def _as_stored(cls, uscc: str | None) -> str | None:
+        """USCCs are stored normalised (upper case); a filter that is not one finds nothing."""
+        return uscc.strip().upper() if uscc else None
 
 
 # ---------------------------------------------------------------- stats and overdue

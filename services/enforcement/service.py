@@ -11,10 +11,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import and_, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement, Select
 
 from services.enforcement import contracts, domain
 from services.enforcement.domain import CaseFile, DeadlineRule, Versioned
@@ -24,7 +24,7 @@ from services.enforcement.schemas import (
     CampaignCreate,
     CampaignPublic,
     CaseCreate,
-    CasePublic,
+    CaseFilter,
     CaseStats,
     Counts,
     DeadlineRulesPublic,
@@ -33,7 +33,6 @@ from services.enforcement.schemas import (
     OverdueCase,
     OverdueReport,
     OverdueUnit,
-    PartyPublic,
     RuleInForce,
     StepIn,
     WatchlistCase,
@@ -42,11 +41,12 @@ from services.enforcement.schemas import (
     WatchWindowPut,
 )
 from zhichan.api.etag import check_if_match, etag_for
-from zhichan.api.pagination import PageParams, encode_cursor
+from zhichan.api.pagination import PageParams, encode_cursor, keyset_page
 from zhichan.api.problems import Conflict, Invalid, NotFound
+from zhichan.api.scope import get_visible, scoped
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today, utcnow
-from zhichan.db import insert_new
+from zhichan.db import commit_or_conflict, state_of
 from zhichan.events import record_event
 from zhichan.ids import new_id
 from zhichan.money import from_fen, to_fen
@@ -81,24 +81,19 @@ def _day(value: str | None) -> date | None:
 
 
 def _publish(
-    session: AsyncSession,
-    aggregate: str,
-    verb: str,
-    aggregate_id: str,
-    region: str,
-    version: int,
-    data: BaseModel,
-    user: User,
+    session: AsyncSession, aggregate: str, verb: str, state: Any, user: User, *, aggregate_id: str | None = None
 ) -> None:
+    """The event of a change, in the outbox, in the change's transaction: the state after it.
+    ``aggregate_id``: the key of an aggregate that has no ``id`` (a region's policy)."""
     record_event(
         session,
         service=contracts.SERVICE,
         aggregate=aggregate,
         verb=verb,
-        aggregate_id=aggregate_id,
-        region=region,
-        version=version,
-        data=data,
+        aggregate_id=aggregate_id or state.id,
+        region=state.region,
+        version=state.version,
+        data=state,
         actor=user.sub,
     )
 
@@ -196,7 +191,7 @@ def policy_state(policy: RegionPolicy) -> contracts.RegionPolicyState:
 
 
 def _publish_policy(session: AsyncSession, policy: RegionPolicy, verb: str, user: User) -> None:
-    _publish(session, "region_policy", verb, policy.region, policy.region, policy.version, policy_state(policy), user)
+    _publish(session, "region_policy", verb, policy_state(policy), user, aggregate_id=policy.region)
 
 
 def _visible_region(user: User, region: str | None) -> None:
@@ -397,25 +392,15 @@ def _party(kind: str, name: str, uscc: str | None) -> contracts.PartyState:
 def case_state(case: Case) -> contracts.CaseState:
     cf = case_file(case)
     decision = cf.decision
-    return contracts.CaseState(
-        id=case.id,
-        region=case.region,
-        case_number=case.case_number,
+    return state_of(
+        contracts.CaseState,
+        case,
         type=case.case_type,
-        procedure=case.procedure,
-        origin=case.origin,
         respondent=_party(case.respondent_kind, case.respondent_name, case.respondent_uscc),
         complainant=_party(case.complainant["kind"], case.complainant["name"], case.complainant.get("uscc"))
         if case.complainant
         else None,
-        summary=case.summary,
-        filed_date=case.filed_date,
-        handling_unit=case.handling_unit,
-        campaign_id=case.campaign_id,
-        status=case.status,
-        deadline_rule=contracts.DeadlineRuleState(**case.deadline_rule),
         base_due_date=cf.base_due,
-        extension=contracts.ExtensionState(**case.extension) if case.extension else None,
         period_end=cf.period_end(),
         suspensions=[
             contracts.SuspensionState(
@@ -424,7 +409,6 @@ def case_state(case: Case) -> contracts.CaseState:
             for s in cf.suspensions
         ],
         suspended_days=cf.suspended_days(),
-        due_date=cf.due_date,
         due_date_basis=cf.basis(),
         overdue_periods=[contracts.Period(start=start, end=end) for start, end in cf.overdue_periods()],
         decision=contracts.DecisionState(
@@ -438,27 +422,20 @@ def case_state(case: Case) -> contracts.CaseState:
         )
         if decision
         else None,
-        transfer=contracts.TransferState(**case.transfer) if case.transfer else None,
-        closed_date=case.closed_date,
-        closed_on_time=case.closed_on_time,
-        timeline=case.timeline,
-        version=case.version,
-        created_at=case.created_at,
-        updated_at=case.updated_at,
     )
 
 
-def case_public(case: Case) -> CasePublic:
-    """What officers see: the state, plus a natural person's identity card number."""
-    state = case_state(case).model_dump()
-    state["respondent"] = PartyPublic(**state["respondent"], id_number=case.respondent_id_number)
-    if case.complainant:
-        state["complainant"] = PartyPublic(**case.complainant)
-    return CasePublic(**state)
+def id_numbers(case: Case) -> dict[str, str | None]:
+    """What officers see beside a case's state: its parties' identity card numbers, which no
+    event carries."""
+    return {
+        "respondent_id_number": case.respondent_id_number,
+        "complainant_id_number": case.complainant.get("id_number") if case.complainant else None,
+    }
 
 
-def _publish_case(session: AsyncSession, case: Case, verb: str, user: User) -> None:
-    _publish(session, "case", verb, case.id, case.region, case.version, case_state(case), user)
+def _with_id_numbers(case: Case) -> tuple[contracts.CaseState, dict[str, str | None]]:
+    return case_state(case), id_numbers(case)
 
 
 def _step(action: str, status: str, on: date, user: User, reason: str | None, details: dict) -> dict:
@@ -501,7 +478,7 @@ def _domain_problem(exc: Exception, cf: CaseFile, action: str) -> Exception:
     return Invalid.field([exc.loc], str(exc))
 
 
-async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Case:
+async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> tuple[contracts.CaseState, dict]:
     require_write_access(user, data.region)
     filed = data.filed_date or today()
     policies = await _policies(session, _chain(data.region))
@@ -514,10 +491,8 @@ async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Case
         raise Invalid.field(["campaign_id"], "a case that comes from a campaign names the campaign")
     if data.campaign_id:
         await _check_campaign(session, data.campaign_id, data.region, filed)
-    now = utcnow()
     respondent = data.respondent
-    case = Case(
-        id=new_id(),
+    case = Case.new(
         region=data.region,
         case_number=data.case_number,
         case_type=data.type,
@@ -535,26 +510,17 @@ async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Case
         status="filed",
         deadline_rule=rule,
         timeline=[_step("file", "filed", filed, user, None, {})],
-        version=1,
-        created_at=now,
-        updated_at=now,
     )
     _store_lifecycle(case, cf)
-    insert_new(session, case)
-    _publish_case(session, case, "filed", user)
-    try:
-        await session.commit()
-    except IntegrityError:  # the (region, case number) constraint decides: no lookup beforehand
-        await session.rollback()
-        raise Conflict(f"case number {data.case_number} is already used in region {data.region}") from None
-    return case
+    session.add(case)
+    state, numbers = _with_id_numbers(case)
+    _publish(session, "case", "filed", state, user)
+    await commit_or_conflict(session, f"case number {data.case_number} is already used in region {data.region}")
+    return state, numbers
 
 
-async def get_visible(session: AsyncSession, case_id: str, user: User, *, for_update: bool = False) -> Case:
-    case = await session.get(Case, case_id, with_for_update=for_update)
-    if case is None or not user.sees(case.region):  # another region's record does not exist for you
-        raise NotFound(f"no case {case_id}")
-    return case
+async def get_case(session: AsyncSession, case_id: str, user: User) -> tuple[contracts.CaseState, dict]:
+    return _with_id_numbers(await get_visible(session, Case, case_id, user, "case"))
 
 
 def _money_text(value: Any) -> Any:
@@ -563,8 +529,8 @@ def _money_text(value: Any) -> Any:
 
 async def transition(
     session: AsyncSession, case_id: str, action: str, body: StepIn, user: User, if_match: str | None = None
-) -> Case:
-    case = await get_visible(session, case_id, user, for_update=True)
+) -> tuple[contracts.CaseState, dict]:
+    case = await get_visible(session, Case, case_id, user, "case", for_update=True)
     require_write_access(user, case.region)
     if if_match:  # optional: a step is refused anyway when the case moved on to another status
         check_if_match(if_match, case.id, case.version)
@@ -578,58 +544,55 @@ async def transition(
     recorded = {k: _money_text(v) for k, v in details.items() if k != "reason" and v is not None}
     case.timeline = [*case.timeline, _step(action, after.status, on, user, body.reason, recorded)]
     _store_lifecycle(case, after)
-    case.version += 1
-    case.updated_at = utcnow()
-    _publish_case(session, case, VERB_OF_ACTION[action], user)
+    case.touch()
+    state, numbers = _with_id_numbers(case)
+    _publish(session, "case", VERB_OF_ACTION[action], state, user)
     if after.decision is not None and after.decision.against_respondent and case.respondent_uscc:
         await _refresh_watchlist(session, {case.respondent_uscc: set(_chain(case.region))}, user)
     await session.commit()
-    return case
+    return state, numbers
 
 
 # ---------------------------------------------------------------- cases: reads
 
 
-def _scoped(query, column, user: User, region: str | None):
-    scope = user.scope(region)
-    return query if scope is None else query.where(column.in_(sorted(scope)))
+def _between(query: Select, column: ColumnElement, start: date | None, end: date | None) -> Select:
+    if start is not None:
+        query = query.where(column >= start)
+    if end is not None:
+        query = query.where(column <= end)
+    return query
 
 
 async def list_cases(
-    session: AsyncSession, user: User, page: PageParams, *, region: str | None, filters: dict[str, Any]
-) -> tuple[list[Case], str | None]:
-    query = _scoped(select(Case).order_by(Case.id).limit(page.limit + 1), Case.region, user, region)
-    equal = {
-        "type": Case.case_type,
-        "procedure": Case.procedure,
-        "origin": Case.origin,
-        "status": Case.status,
-        "handling_unit": Case.handling_unit,
-        "campaign": Case.campaign_id,
-        "respondent_uscc": Case.respondent_uscc,
-    }
-    for name, column in equal.items():
-        if filters.get(name) is not None:
-            query = query.where(column == filters[name])
-    ranges = {"filed": Case.filed_date, "closed": Case.closed_date}
-    for name, column in ranges.items():
-        if filters.get(f"{name}_from") is not None:
-            query = query.where(column >= filters[f"{name}_from"])
-        if filters.get(f"{name}_to") is not None:
-            query = query.where(column <= filters[f"{name}_to"])
-    if filters.get("overdue") is not None:
+    session: AsyncSession, user: User, page: PageParams, filters: CaseFilter
+) -> tuple[tuple[list[contracts.CaseState], str | None], dict[str, dict]]:
+    """A page of cases, and each one's identity card numbers by its id."""
+    query = scoped(select(Case), Case.region, user, filters.region)
+    for column, value in (
+        (Case.case_type, filters.type),
+        (Case.procedure, filters.procedure),
+        (Case.origin, filters.origin),
+        (Case.status, filters.status),
+        (Case.handling_unit, filters.handling_unit),
+        (Case.campaign_id, filters.campaign),
+        (Case.respondent_uscc, filters.respondent_uscc),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    query = _between(query, Case.filed_date, filters.filed_from, filters.filed_to)
+    query = _between(query, Case.closed_date, filters.closed_from, filters.closed_to)
+    if filters.overdue is not None:
         overdue_now = and_(Case.overdue_since.is_not(None), Case.overdue_since <= today())
-        query = query.where(overdue_now if filters["overdue"] else ~overdue_now)
-    if page.after:
-        query = query.where(Case.id > str(page.after.get("id", "")))
-    rows = list((await session.execute(query)).scalars())
-    return _page(rows, page, lambda c: {"id": c.id})
+        query = query.where(overdue_now if filters.overdue else ~overdue_now)
+    rows, next_cursor = await keyset_page(session, query, page, Case.id)
+    return ([case_state(c) for c in rows], next_cursor), {c.id: id_numbers(c) for c in rows}
 
 
 async def _cases_touching(session: AsyncSession, user: User, region: str | None, start: date, end: date) -> list[Case]:
     """Cases filed by ``end`` that were still open on ``start`` or later."""
     query = select(Case).where(Case.filed_date <= end, or_(Case.closed_date.is_(None), Case.closed_date >= start))
-    return list((await session.execute(_scoped(query, Case.region, user, region))).scalars())
+    return list((await session.execute(scoped(query, Case.region, user, region))).scalars())
 
 
 async def case_stats(session: AsyncSession, user: User, region: str | None, start: date, end: date) -> CaseStats:
@@ -708,7 +671,7 @@ def campaign_state(campaign: Campaign) -> contracts.CampaignState:
 async def _campaign_counts(session: AsyncSession, user: User, ids: list[str]) -> dict[str, CampaignCaseCounts]:
     """Counts of each campaign's cases, among the cases the caller sees."""
     query = select(Case).where(Case.campaign_id.in_(ids))
-    cases = (await session.execute(_scoped(query, Case.region, user, None))).scalars()
+    cases = (await session.execute(scoped(query, Case.region, user, None))).scalars()
     grouped: dict[str, list[Case]] = defaultdict(list)
     for case in cases:
         grouped[case.campaign_id].append(case)
@@ -758,7 +721,7 @@ async def create_campaign(session: AsyncSession, data: CampaignCreate, user: Use
         updated_at=now,
     )
     session.add(campaign)
-    _publish(session, "campaign", "created", campaign.id, campaign.region, 1, campaign_state(campaign), user)
+    _publish(session, "campaign", "created", campaign_state(campaign), user)
     try:
         await session.commit()
     except IntegrityError:
@@ -777,7 +740,7 @@ async def get_campaign(session: AsyncSession, campaign_id: str, user: User) -> C
 async def list_campaigns(
     session: AsyncSession, user: User, page: PageParams, *, region: str | None, active_on: date | None
 ) -> tuple[list[Campaign], str | None]:
-    query = _scoped(select(Campaign).order_by(Campaign.id).limit(page.limit + 1), Campaign.region, user, region)
+    query = scoped(select(Campaign).order_by(Campaign.id).limit(page.limit + 1), Campaign.region, user, region)
     if active_on is not None:
         query = query.where(Campaign.start_date <= active_on, Campaign.end_date >= active_on)
     if page.after:
@@ -861,7 +824,7 @@ async def _refresh_watchlist(session: AsyncSession, targets: dict[str, set[str]]
             entry.listed_periods = listed
             entry.version += 1
             entry.updated_at = now
-            _publish(session, "watchlist_entry", verb, entry.id, region, entry.version, watchlist_state(entry), user)
+            _publish(session, "watchlist_entry", verb, watchlist_state(entry), user)
 
 
 def _top_regions(user: User) -> set[str]:

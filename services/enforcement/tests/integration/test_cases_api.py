@@ -11,6 +11,7 @@ from services.enforcement.tests.integration.conftest import (
     file_case,
     outbox,
     run_steps,
+    step,
 )
 from zhichan.clock import today
 from zhichan.testing import auth
@@ -64,6 +65,18 @@ async def test_a_natural_persons_id_number_is_kept_but_never_published(app, clie
     [event] = await outbox(app)
     assert event["data"]["respondent"] == person
     assert "11010519491231002X" not in str(event)
+
+
+async def test_officers_read_the_parties_id_numbers_wherever_a_case_is_answered(client, officer):
+    respondent = {"name": "张三", "id_number": "11010519491231002X"}
+    complainant = {"kind": "natural_person", "name": "李四", "id_number": "321102198001010017"}
+    case = await file_case(client, officer, respondent=respondent, complainant=complainant)
+    one = (await client.get(f"/cases/{case['id']}", headers=officer)).json()
+    [listed] = (await client.get("/cases", headers=officer)).json()["items"]
+    stepped = await step(client, case["id"], "investigate", officer)
+    for answer in (case, one, listed, stepped):
+        assert answer["respondent"]["id_number"] == respondent["id_number"]
+        assert answer["complainant"] == {**complainant, "uscc": None}
 
 
 async def test_a_complainant_may_be_given_by_name(client, officer):
