@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from starlette.datastructures import UploadFile
 
-from services.targets import planfile, service
+from services.targets import planfile
 from services.targets.models import Indicator, Plan, ProgressReport, Task
 from services.targets.schemas import (
     IndicatorList,
@@ -32,6 +32,7 @@ from services.targets.schemas import (
     TaskStatus,
     TaskUpdate,
 )
+from services.targets.service import _common, indicators, plans, regions, reports, tasks
 from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.etag import etag_for
 from zhichan.api.pagination import encode_cursor
@@ -45,7 +46,7 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 
 async def _fresh_regions(session: SessionDep) -> None:
-    await service.refresh_regions(session)
+    await regions.refresh_regions(session)
 
 
 regions_router = APIRouter(
@@ -84,21 +85,21 @@ def _children(code: str) -> list[Region]:
 
 @regions_router.post("", response_model=RegionPublic, status_code=201, summary="Define a custom region (e.g. a zone)")
 async def define_region(body: RegionCreate, session: SessionDep, user: Officer, response: Response) -> RegionPublic:
-    row, created = await service.define_region(session, body, user)
+    row, created = await regions.define_region(session, body, user)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/regions/{row.code}"
     return _region_public(row.code, row, response)
 
 
 def _region_public(code: str, row: CustomRegion | None, response: Response) -> RegionPublic:
-    region = service.get_region(code)
-    regions = registry()
+    region = regions.get_region(code)
+    known = registry()
     if row is not None:
         response.headers["ETag"] = etag_for(row.code, row.version)
     return RegionPublic(
         **_item(region).model_dump(),
         version=row.version if row is not None else None,
-        ancestors=[_item(regions.get(c)) for c in regions.ancestors(code)],
+        ancestors=[_item(known.get(c)) for c in known.ancestors(code)],
         children=[_item(r) for r in _children(code)],
     )
 
@@ -213,12 +214,12 @@ async def _uploaded_file(request: Request) -> tuple[bytes, str]:
 
 
 def _plan_public(plan: Plan, indicators: list[Indicator], tasks: list[Task]) -> PlanPublic:
-    state = service.plan_state(plan, indicators, tasks)
+    state = _common.plan_state(plan, indicators, tasks)
     return PlanPublic(**state.model_dump(), region_name=registry().get(plan.region).name)
 
 
 async def _plan_answer(session, plan: Plan, response: Response) -> PlanPublic:
-    indicators, tasks = await service.plan_parts(session, plan)
+    indicators, tasks = await _common.plan_parts(session, plan)
     response.headers["ETag"] = etag_for(plan.key, plan.version)
     return _plan_public(plan, indicators, tasks)
 
@@ -233,7 +234,7 @@ async def _plan_answer(session, plan: Plan, response: Response) -> PlanPublic:
 )
 async def import_plan(request: Request, session: SessionDep, user: Officer, response: Response) -> PlanPublic:
     raw, fmt = await _uploaded_file(request)
-    plan, created = await service.import_plan(session, raw, fmt, user)
+    plan, created = await plans.import_plan(session, raw, fmt, user)
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/plans/{plan.key}"
     return await _plan_answer(session, plan, response)
@@ -250,7 +251,7 @@ async def list_plans(
         str | None, Query(description="Plans running in a year (2024), on a day (2024-03-01) or a range (2021..2025)")
     ] = None,
 ) -> PlanList:
-    rows, next_cursor = await service.list_plans(session, user, page, region=region, status=status, period=period)
+    rows, next_cursor = await plans.list_plans(session, user, page, region=region, status=status, period=period)
     items = [
         PlanSummary(
             **{f: getattr(plan, f) for f in ("id", "key", "region", "title", "issued_by", "start", "end", "status")},
@@ -267,7 +268,7 @@ async def list_plans(
 
 @router.get("/{key}", response_model=PlanPublic, summary="One plan with its indicators and tasks")
 async def get_plan(key: str, session: SessionDep, user: OptionalUser, response: Response) -> PlanPublic:
-    plan = await service.visible_plan(session, key, user)
+    plan = await _common.visible_plan(session, key, user)
     return await _plan_answer(session, plan, response)
 
 
@@ -279,7 +280,7 @@ async def get_plan(key: str, session: SessionDep, user: OptionalUser, response: 
 async def export_plan(
     key: str, session: SessionDep, user: OptionalUser, format: Literal["yaml", "json", "xlsx"] = "yaml"
 ) -> Response:
-    content = await service.export_plan(session, key, format, user)
+    content = await plans.export_plan(session, key, format, user)
     return Response(
         content,
         media_type=planfile.MEDIA_TYPES[format],
@@ -289,7 +290,7 @@ async def export_plan(
 
 def _transition_route(action: str, summary: str) -> None:
     async def route(key: str, session: SessionDep, user: Officer, response: Response) -> PlanPublic:
-        plan = await service.transition_plan(session, key, action, user)
+        plan = await plans.transition_plan(session, key, action, user)
         return await _plan_answer(session, plan, response)
 
     route.__name__ = f"{action}_plan"
@@ -305,14 +306,14 @@ _transition_route("close", "Close a plan: active → closed (it no longer change
 
 def _indicator_public(plan: Plan, row: Indicator, response: Response | None = None) -> IndicatorPublic:
     if response is not None:
-        response.headers["ETag"] = etag_for(service.indicator_etag_id(plan, row), row.version)
-    return IndicatorPublic(**service.indicator_state(row).model_dump(), plan=plan.key)
+        response.headers["ETag"] = etag_for(indicators.indicator_etag_id(plan, row), row.version)
+    return IndicatorPublic(**_common.indicator_state(row).model_dump(), plan=plan.key)
 
 
 @router.get("/{key}/indicators", response_model=IndicatorList, summary="The plan's indicators, in plan order")
 async def list_indicators(key: str, session: SessionDep, user: OptionalUser, page: PageDep) -> IndicatorList:
-    plan = await service.visible_plan(session, key, user)
-    indicators, _tasks = await service.plan_parts(session, plan)
+    plan = await _common.visible_plan(session, key, user)
+    indicators, _tasks = await _common.plan_parts(session, plan)
     after = int(page.after.get("position", -1)) if page.after else -1
     rows = [i for i in indicators if i.position > after]
     next_cursor = encode_cursor({"position": rows[page.limit - 1].position}) if len(rows) > page.limit else None
@@ -321,9 +322,9 @@ async def list_indicators(key: str, session: SessionDep, user: OptionalUser, pag
 
 @router.get("/{key}/indicators/{ikey}", response_model=IndicatorPublic, summary="One indicator, with its ETag")
 async def get_indicator(key: str, ikey: str, session: SessionDep, user: OptionalUser, response: Response):
-    plan = await service.visible_plan(session, key, user)
-    indicators, _tasks = await service.plan_parts(session, plan)
-    return _indicator_public(plan, service.find_part(indicators, ikey, "indicator", plan), response)
+    plan = await _common.visible_plan(session, key, user)
+    indicators, _tasks = await _common.plan_parts(session, plan)
+    return _indicator_public(plan, _common.find_part(indicators, ikey, "indicator", plan), response)
 
 
 @router.patch(
@@ -341,7 +342,7 @@ async def update_indicator(
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> IndicatorPublic:
     changes = body.model_dump(exclude_unset=True)
-    plan, row = await service.update_indicator(session, key, ikey, changes, if_match, user)
+    plan, row = await indicators.update_indicator(session, key, ikey, changes, if_match, user)
     return _indicator_public(plan, row, response)
 
 
@@ -349,7 +350,7 @@ async def update_indicator(
 
 
 def _report_public(plan: Plan, row: Indicator, report: ProgressReport, superseded_by: str | None) -> ReportPublic:
-    state = service.report_state(plan, row, report)
+    state = reports.report_state(plan, row, report)
     return ReportPublic(**state.model_dump(), superseded_by=superseded_by)
 
 
@@ -371,15 +372,15 @@ def _report_public(plan: Plan, row: Indicator, report: ProgressReport, supersede
 async def submit_report(
     key: str, ikey: str, body: ReportCreate, session: SessionDep, user: Reporter, response: Response
 ) -> ReportPublic:
-    plan, row, report = await service.submit_report(session, key, ikey, body, user)
+    plan, row, report = await reports.submit_report(session, key, ikey, body, user)
     response.headers["Location"] = f"/plans/{key}/indicators/{ikey}/reports/{report.id}"
     return _report_public(plan, row, report, None)
 
 
 @router.get("/{key}/indicators/{ikey}/reports", response_model=ReportList, summary="Reports, in as-of order")
 async def list_reports(key: str, ikey: str, session: SessionDep, user: CurrentUser, page: PageDep) -> ReportList:
-    plan, row, reports, next_cursor = await service.list_reports(session, key, ikey, user, page)
-    return ReportList(items=[_report_public(plan, row, r, later) for r, later in reports], next_cursor=next_cursor)
+    plan, row, found, next_cursor = await reports.list_reports(session, key, ikey, user, page)
+    return ReportList(items=[_report_public(plan, row, r, later) for r, later in found], next_cursor=next_cursor)
 
 
 # --- tasks ---------------------------------------------------------------------------------------
@@ -387,8 +388,8 @@ async def list_reports(key: str, ikey: str, session: SessionDep, user: CurrentUs
 
 def _task_public(plan: Plan, task: Task, response: Response | None = None) -> TaskPublic:
     if response is not None:
-        response.headers["ETag"] = etag_for(service.task_etag_id(plan, task), task.version)
-    return TaskPublic(**service.task_state(task).model_dump(), plan=plan.key)
+        response.headers["ETag"] = etag_for(tasks.task_etag_id(plan, task), task.version)
+    return TaskPublic(**_common.task_state(task).model_dump(), plan=plan.key)
 
 
 @router.get(
@@ -404,15 +405,13 @@ async def list_tasks(
     status: TaskStatus | None = None,
     responsible: Annotated[str | None, Query(description="A responsible unit (责任单位)")] = None,
 ) -> TaskList:
-    plan, tasks, next_cursor = await service.list_tasks(
-        session, key, user, page, status=status, responsible=responsible
-    )
-    return TaskList(items=[_task_public(plan, t) for t in tasks], next_cursor=next_cursor)
+    plan, found, next_cursor = await tasks.list_tasks(session, key, user, page, status=status, responsible=responsible)
+    return TaskList(items=[_task_public(plan, t) for t in found], next_cursor=next_cursor)
 
 
 @router.get("/{key}/tasks/{tkey}", response_model=TaskPublic, summary="One task, with its ETag")
 async def get_task(key: str, tkey: str, session: SessionDep, user: OptionalUser, response: Response) -> TaskPublic:
-    plan, task = await service.visible_task(session, key, tkey, user)
+    plan, task = await tasks.visible_task(session, key, tkey, user)
     return _task_public(plan, task, response)
 
 
@@ -431,5 +430,5 @@ async def update_task(
     response: Response,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> TaskPublic:
-    plan, task = await service.update_task(session, key, tkey, body, if_match, user)
+    plan, task = await tasks.update_task(session, key, tkey, body, if_match, user)
     return _task_public(plan, task, response)

@@ -7,7 +7,8 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from services.targets import plan_document, planfile, service
+from services.targets import plan_document, planfile
+from services.targets.service import plans
 from services.targets.tests.integration.conftest import (
     PLAN,
     YAML,
@@ -384,5 +385,5 @@ async def test_no_new_plan_is_made_for_a_withdrawn_region_nor_a_new_region_place
 def test_a_plan_made_while_its_region_was_in_use_is_still_imported_again():
     document = plan_file(region={"code": "320602", "name": "崇川区", "level": "district", "parent": "320600"})
     doc = plan_document.read_plan(document, registry())
-    assert service._withdrawn_problems(doc, new_plan=False) == []
-    assert [p.path for p in service._withdrawn_problems(doc, new_plan=True)] == [("region", "code")]
+    assert plans._withdrawn_problems(doc, new_plan=False) == []
+    assert [p.path for p in plans._withdrawn_problems(doc, new_plan=True)] == [("region", "code")]
