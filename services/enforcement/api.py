@@ -35,7 +35,6 @@ from services.enforcement.schemas import (
 )
 from zhichan.api.answers import answer, listing
 from zhichan.api.deps import PageDep, SessionDep
-from zhichan.api.etag import etag_for
 from zhichan.api.problems import PROBLEM_RESPONSES
 from zhichan.api.scope import RegionQuery
 from zhichan.auth import Reader, Writer
@@ -168,10 +167,8 @@ _step_route("withdraw", StepIn, "Withdraw (撤销立案)")
 async def create_campaign(
     body: CampaignCreate, session: SessionDep, user: Writer, response: Response
 ) -> CampaignPublic:
-    campaign = await service.create_campaign(session, body, user)
-    response.headers["ETag"] = etag_for(campaign.id, campaign.version)
-    response.headers["Location"] = f"/campaigns/{campaign.id}"
-    return (await service.campaigns_public(session, user, [campaign]))[0]
+    state, case_counts = await service.create_campaign(session, body, user)
+    return answer(response, CampaignPublic, state, location=f"/campaigns/{state.id}", **case_counts)
 
 
 @campaigns_router.get("", response_model=CampaignList, summary="List campaigns with their case counts")
@@ -182,15 +179,14 @@ async def list_campaigns(
     region: RegionQuery = None,
     active_on: Annotated[date | None, Query(description="Campaigns running on this date")] = None,
 ) -> CampaignList:
-    rows, next_cursor = await service.list_campaigns(session, user, page, region=region, active_on=active_on)
-    return CampaignList(items=await service.campaigns_public(session, user, rows), next_cursor=next_cursor)
+    found, case_counts = await service.list_campaigns(session, user, page, region, active_on)
+    return listing(CampaignList, CampaignPublic, found, lambda state: case_counts[state.id])
 
 
 @campaigns_router.get("/{campaign_id}", response_model=CampaignPublic, summary="One campaign with its case counts")
 async def get_campaign(campaign_id: str, session: SessionDep, user: Reader, response: Response) -> CampaignPublic:
-    campaign = await service.get_campaign(session, campaign_id, user)
-    response.headers["ETag"] = etag_for(campaign.id, campaign.version)
-    return (await service.campaigns_public(session, user, [campaign]))[0]
+    state, case_counts = await service.get_campaign(session, campaign_id, user)
+    return answer(response, CampaignPublic, state, **case_counts)
 
 
 # ---------------------------------------------------------------- watch list

@@ -343,9 +343,8 @@ class CampaignPublic(contracts.CampaignState):
     case_counts: CampaignCaseCounts
 
 
-class CampaignList(BaseModel):
-    items: list[CampaignPublic]
-    next_cursor: str | None = None
+class CampaignList(Page[CampaignPublic]):
+    pass
 
 
 # ---------------------------------------------------------------- watch list, disclosure

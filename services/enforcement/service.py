@@ -22,7 +22,6 @@ from services.enforcement.models import Campaign, Case, RegionPolicy, WatchlistE
 from services.enforcement.schemas import (
     CampaignCaseCounts,
     CampaignCreate,
-    CampaignPublic,
     CaseCreate,
     CaseFilter,
     CaseStats,
@@ -48,7 +47,6 @@ from zhichan.auth import User, require_write_access
 from zhichan.clock import today, utcnow
 from zhichan.db import commit_or_conflict, state_of
 from zhichan.events import record_event
-from zhichan.ids import new_id
 from zhichan.money import from_fen, to_fen
 from zhichan.regions import registry
 
@@ -653,62 +651,40 @@ async def overdue_report(session: AsyncSession, user: User, region: str | None, 
 
 
 def campaign_state(campaign: Campaign) -> contracts.CampaignState:
-    return contracts.CampaignState(
-        id=campaign.id,
-        name=campaign.name,
-        region=campaign.region,
-        start=campaign.start_date,
-        end=campaign.end_date,
-        focus=campaign.focus,
-        description=campaign.description,
-        created_by=campaign.created_by,
-        version=campaign.version,
-        created_at=campaign.created_at,
-        updated_at=campaign.updated_at,
-    )
+    return state_of(contracts.CampaignState, campaign, start=campaign.start_date, end=campaign.end_date)
 
 
-async def _campaign_counts(session: AsyncSession, user: User, ids: list[str]) -> dict[str, CampaignCaseCounts]:
-    """Counts of each campaign's cases, among the cases the caller sees."""
-    query = select(Case).where(Case.campaign_id.in_(ids))
-    cases = (await session.execute(scoped(query, Case.region, user, None))).scalars()
-    grouped: dict[str, list[Case]] = defaultdict(list)
-    for case in cases:
-        grouped[case.campaign_id].append(case)
+def _case_counts(cases: list[Case]) -> dict[str, CampaignCaseCounts]:
+    """What a reader sees beside a campaign's state: counts of its cases."""
     now = today()
-    counts = {}
-    for campaign_id in ids:
-        mine = grouped.get(campaign_id, [])
-        counts[campaign_id] = CampaignCaseCounts(
-            total=len(mine),
-            open=sum(c.status in domain.OPEN_STATUSES for c in mine),
-            overdue=sum(c.overdue_since is not None and c.overdue_since <= now for c in mine),
-            decided=sum(c.decided_date is not None for c in mine),
-            ended=sum(c.status in domain.ENDED_STATUSES for c in mine),
-            by_status=dict(Counter(c.status for c in mine)),
-            by_type=dict(Counter(c.case_type for c in mine)),
-            fines_total=from_fen(sum(c.fine_fen or 0 for c in mine)),
-            confiscations_total=from_fen(sum(c.confiscation_fen or 0 for c in mine)),
-        )
-    return counts
-
-
-async def campaigns_public(session: AsyncSession, user: User, campaigns: list[Campaign]) -> list[CampaignPublic]:
-    counts = await _campaign_counts(session, user, [c.id for c in campaigns])
-    return [CampaignPublic(**campaign_state(c).model_dump(), case_counts=counts[c.id]) for c in campaigns]
-
-
-async def create_campaign(session: AsyncSession, data: CampaignCreate, user: User) -> Campaign:
-    require_write_access(user, data.region)
-    duplicate = Conflict(f"region {data.region} already has a campaign named {data.name}")
-    taken = await session.execute(
-        select(Campaign.id).where(Campaign.region == data.region, Campaign.name == data.name).limit(1)
+    counts = CampaignCaseCounts(
+        total=len(cases),
+        open=sum(c.status in domain.OPEN_STATUSES for c in cases),
+        overdue=sum(c.overdue_since is not None and c.overdue_since <= now for c in cases),
+        decided=sum(c.decided_date is not None for c in cases),
+        ended=sum(c.status in domain.ENDED_STATUSES for c in cases),
+        by_status=dict(Counter(c.status for c in cases)),
+        by_type=dict(Counter(c.case_type for c in cases)),
+        fines_total=from_fen(sum(c.fine_fen or 0 for c in cases)),
+        confiscations_total=from_fen(sum(c.confiscation_fen or 0 for c in cases)),
     )
-    if taken.first() is not None:
-        raise duplicate
-    now = utcnow()
-    campaign = Campaign(
-        id=new_id(),
+    return {"case_counts": counts}
+
+
+async def _counted(session: AsyncSession, user: User, campaigns: list[Campaign]) -> dict[str, dict]:
+    """Each campaign's case counts, among the cases the caller sees, by campaign id."""
+    query = scoped(select(Case).where(Case.campaign_id.in_([c.id for c in campaigns])), Case.region, user)
+    grouped: dict[str, list[Case]] = defaultdict(list)
+    for case in (await session.execute(query)).scalars():
+        grouped[case.campaign_id].append(case)
+    return {c.id: _case_counts(grouped[c.id]) for c in campaigns}
+
+
+async def create_campaign(
+    session: AsyncSession, data: CampaignCreate, user: User
+) -> tuple[contracts.CampaignState, dict]:
+    require_write_access(user, data.region)
+    campaign = Campaign.new(
         name=data.name,
         region=data.region,
         start_date=data.start,
@@ -716,37 +692,28 @@ async def create_campaign(session: AsyncSession, data: CampaignCreate, user: Use
         focus=data.focus,
         description=data.description,
         created_by=user.sub,
-        version=1,
-        created_at=now,
-        updated_at=now,
     )
     session.add(campaign)
-    _publish(session, "campaign", "created", campaign_state(campaign), user)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise duplicate from None
-    return campaign
+    state = campaign_state(campaign)
+    _publish(session, "campaign", "created", state, user)
+    await commit_or_conflict(session, f"region {data.region} already has a campaign named {data.name}")
+    return state, _case_counts([])  # no case names it yet
 
 
-async def get_campaign(session: AsyncSession, campaign_id: str, user: User) -> Campaign:
-    campaign = await session.get(Campaign, campaign_id)
-    if campaign is None or not user.sees(campaign.region):
-        raise NotFound(f"no campaign {campaign_id}")
-    return campaign
+async def get_campaign(session: AsyncSession, campaign_id: str, user: User) -> tuple[contracts.CampaignState, dict]:
+    campaign = await get_visible(session, Campaign, campaign_id, user, "campaign")
+    return campaign_state(campaign), (await _counted(session, user, [campaign]))[campaign.id]
 
 
 async def list_campaigns(
-    session: AsyncSession, user: User, page: PageParams, *, region: str | None, active_on: date | None
-) -> tuple[list[Campaign], str | None]:
-    query = scoped(select(Campaign).order_by(Campaign.id).limit(page.limit + 1), Campaign.region, user, region)
+    session: AsyncSession, user: User, page: PageParams, region: str | None, active_on: date | None
+) -> tuple[tuple[list[contracts.CampaignState], str | None], dict[str, dict]]:
+    """A page of campaigns, and each one's case counts by its id."""
+    query = scoped(select(Campaign), Campaign.region, user, region)
     if active_on is not None:
         query = query.where(Campaign.start_date <= active_on, Campaign.end_date >= active_on)
-    if page.after:
-        query = query.where(Campaign.id > str(page.after.get("id", "")))
-    rows = list((await session.execute(query)).scalars())
-    return _page(rows, page, lambda c: {"id": c.id})
+    rows, next_cursor = await keyset_page(session, query, page, Campaign.id)
+    return ([campaign_state(c) for c in rows], next_cursor), await _counted(session, user, rows)
 
 
 # ---------------------------------------------------------------- watch list
