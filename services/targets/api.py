@@ -13,12 +13,12 @@ from services.targets.schemas import (
     IndicatorList,
     IndicatorPublic,
     IndicatorUpdate,
-    Level,
     PlanList,
     PlanPublic,
     PlanStatus,
     PlanSummary,
     RegionCreate,
+    RegionFilter,
     RegionItem,
     RegionList,
     RegionNode,
@@ -33,12 +33,13 @@ from services.targets.schemas import (
     TaskUpdate,
 )
 from services.targets.service import _common, indicators, plans, regions, reports, tasks
+from zhichan.api.answers import answer, shape
 from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.etag import etag_for
 from zhichan.api.pagination import encode_cursor
 from zhichan.api.problems import PROBLEM_RESPONSES, Invalid, PayloadTooLarge, ProblemError
-from zhichan.auth import CurrentUser, OptionalUser, User, require_roles
-from zhichan.region_sync import CustomRegion
+from zhichan.auth import CurrentUser, OptionalUser, User, Writer, require_roles
+from zhichan.region_sync import RegionState
 from zhichan.regions import Region, registry
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -54,7 +55,6 @@ regions_router = APIRouter(
 )
 router = APIRouter(prefix="/plans", tags=["plans"], responses=PROBLEM_RESPONSES, dependencies=[Depends(_fresh_regions)])
 
-Officer = Annotated[User, require_roles("officer")]
 Reporter = Annotated[User, require_roles("officer", "department")]
 
 
@@ -66,42 +66,36 @@ class UnsupportedMediaType(ProblemError):
 
 
 def _item(region: Region) -> RegionItem:
-    return RegionItem(
-        code=region.code,
-        name=region.name,
-        level=region.level,
-        parent=region.parent,
-        custom=region.custom,
-        withdrawn_in=region.withdrawn_in,
-        successors=list(region.successors),
-    )
+    return RegionItem.model_validate(region, from_attributes=True)
 
 
 def _children(code: str) -> list[Region]:
     """A region's children in use; a withdrawn region's children were withdrawn with it, so all of them."""
-    regions = registry()
-    return regions.children(code, withdrawn=regions.get(code).withdrawn)
+    known = registry()
+    return known.children(code, withdrawn=known.get(code).withdrawn)
+
+
+def _region_public(
+    response: Response, code: str, state: RegionState | None, *, location: str | None = None
+) -> RegionPublic:
+    """A region with its ancestors and children. A custom one is a record of this service, with a
+    version and its ETag; a GB/T 2260 region is reference data."""
+    region = regions.get_region(code)
+    known = registry()
+    around = {
+        "ancestors": [_item(known.get(c)) for c in known.ancestors(code)],
+        "children": [_item(r) for r in _children(code)],
+    }
+    if state is None:
+        return shape(RegionPublic, _item(region), **around)
+    return answer(response, RegionPublic, state, location=location, tag=state.code, custom=region.custom, **around)
 
 
 @regions_router.post("", response_model=RegionPublic, status_code=201, summary="Define a custom region (e.g. a zone)")
-async def define_region(body: RegionCreate, session: SessionDep, user: Officer, response: Response) -> RegionPublic:
-    row, created = await regions.define_region(session, body, user)
+async def define_region(body: RegionCreate, session: SessionDep, user: Writer, response: Response) -> RegionPublic:
+    state, created = await regions.define_region(session, body, user)
     response.status_code = 201 if created else 200
-    response.headers["Location"] = f"/regions/{row.code}"
-    return _region_public(row.code, row, response)
-
-
-def _region_public(code: str, row: CustomRegion | None, response: Response) -> RegionPublic:
-    region = regions.get_region(code)
-    known = registry()
-    if row is not None:
-        response.headers["ETag"] = etag_for(row.code, row.version)
-    return RegionPublic(
-        **_item(region).model_dump(),
-        version=row.version if row is not None else None,
-        ancestors=[_item(known.get(c)) for c in known.ancestors(code)],
-        children=[_item(r) for r in _children(code)],
-    )
+    return _region_public(response, state.code, state, location=f"/regions/{state.code}")
 
 
 @regions_router.get(
@@ -111,45 +105,21 @@ def _region_public(code: str, row: CustomRegion | None, response: Response) -> R
     description="Reference data, readable without a token. `view=tree` nests the regions below `parent` "
     "(or every province when no parent is given); `view=flat` lists them in code order, page by page.",
 )
-async def list_regions(
-    page: PageDep,
-    view: Literal["flat", "tree"] = "flat",
-    parent: Annotated[str | None, Query(description="Only the regions directly below this one")] = None,
-    level: Level | None = None,
-    custom: bool | None = None,
-    withdrawn: Annotated[
-        bool, Query(description="Include codes withdrawn in a revision (kept for the records filed under them)")
-    ] = False,
-) -> RegionList | RegionTree:
-    regions = registry()
-    if parent is not None and parent not in regions:
-        raise Invalid.field(["parent"], f"unknown region {parent}")
-    if view == "tree":
-        if level is not None or custom is not None:
-            raise Invalid.field(["view"], "level and custom filter the flat view")
-        children: dict[str | None, list[Region]] = {}
-        for region in regions.all(withdrawn=withdrawn):
-            children.setdefault(region.parent, []).append(region)
+async def list_regions(page: PageDep, filters: Annotated[RegionFilter, Query()]) -> RegionList | RegionTree:
+    if filters.view == "flat":
+        found, next_cursor = regions.list_regions(page, filters)
+        return RegionList(items=[_item(r) for r in found], next_cursor=next_cursor)
+    below = regions.region_tree(filters)
 
-        def node(region: Region) -> RegionNode:
-            return RegionNode(**_item(region).model_dump(), children=[node(c) for c in children.get(region.code, [])])
+    def node(region: Region) -> RegionNode:
+        return shape(RegionNode, _item(region), children=[node(c) for c in below.get(region.code, [])])
 
-        return RegionTree(items=[node(r) for r in children.get(parent, [])])
-    found = [
-        r
-        for r in regions.all(withdrawn=withdrawn)
-        if (parent is None or r.parent == parent)
-        and (level is None or r.level == level)
-        and (custom is None or r.custom == custom)
-        and (page.after is None or r.code > str(page.after.get("code", "")))
-    ]
-    next_cursor = encode_cursor({"code": found[page.limit - 1].code}) if len(found) > page.limit else None
-    return RegionList(items=[_item(r) for r in found[: page.limit]], next_cursor=next_cursor)
+    return RegionTree(items=[node(r) for r in below.get(filters.parent, [])])
 
 
 @regions_router.get("/{code}", response_model=RegionPublic, summary="One region, with its ancestors and children")
 async def get_region(code: str, session: SessionDep, response: Response) -> RegionPublic:
-    return _region_public(code, await session.get(CustomRegion, code), response)
+    return _region_public(response, code, await regions.custom_region(session, code))
 
 
 # --- plans ---------------------------------------------------------------------------------------
@@ -232,7 +202,7 @@ async def _plan_answer(session, plan: Plan, response: Response) -> PlanPublic:
     openapi_extra=IMPORT_BODY,
     responses={413: {"description": "Larger than 5 MB"}, 415: {"description": "Not YAML, JSON or xlsx"}},
 )
-async def import_plan(request: Request, session: SessionDep, user: Officer, response: Response) -> PlanPublic:
+async def import_plan(request: Request, session: SessionDep, user: Writer, response: Response) -> PlanPublic:
     raw, fmt = await _uploaded_file(request)
     plan, created = await plans.import_plan(session, raw, fmt, user)
     response.status_code = 201 if created else 200
@@ -289,7 +259,7 @@ async def export_plan(
 
 
 def _transition_route(action: str, summary: str) -> None:
-    async def route(key: str, session: SessionDep, user: Officer, response: Response) -> PlanPublic:
+    async def route(key: str, session: SessionDep, user: Writer, response: Response) -> PlanPublic:
         plan = await plans.transition_plan(session, key, action, user)
         return await _plan_answer(session, plan, response)
 
@@ -337,7 +307,7 @@ async def update_indicator(
     ikey: str,
     body: IndicatorUpdate,
     session: SessionDep,
-    user: Officer,
+    user: Writer,
     response: Response,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> IndicatorPublic:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, PlainSerializer, StringConstraints
 
 from services.targets import domain
 from services.targets.contracts import IndicatorState, PlanState, ProgressReportState, RegionRef, TaskState
+from zhichan.api.pagination import Page
 
 Level = domain.REGION_LEVELS.literal
 PlanStatus = domain.PLAN_STATUSES.literal
@@ -60,14 +61,25 @@ class RegionNode(RegionItem):
     children: list[RegionNode] = Field(default_factory=list)
 
 
-class RegionList(BaseModel):
-    items: list[RegionItem]
-    next_cursor: str | None = None
+class RegionList(Page[RegionItem]):
+    pass
 
 
 class RegionTree(BaseModel):
     items: list[RegionNode]
     next_cursor: str | None = None
+
+
+class RegionFilter(BaseModel):
+    """The query of ``GET /regions``."""
+
+    view: Literal["flat", "tree"] = "flat"
+    parent: str | None = Field(None, description="Only the regions directly below this one")
+    level: Level | None = None
+    custom: bool | None = None
+    withdrawn: bool = Field(
+        False, description="Include codes withdrawn in a revision (kept for the records filed under them)"
+    )
 
 
 class PlanPublic(PlanState):

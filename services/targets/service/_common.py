@@ -22,7 +22,7 @@ from zhichan.api.problems import Conflict, Invalid, NotFound
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today, utcnow
 from zhichan.events import record_event
-from zhichan.region_sync import CustomRegion
+from zhichan.region_sync import CustomRegion, RegionState
 
 PUBLISHED = ("active", "closed")
 
@@ -34,18 +34,21 @@ def plan_invalid(problems: list[PlanProblem], what: str = "the plan file") -> In
     return Invalid(f"{len(errors)} problem(s) in {what}: {shown}{more}", errors=errors)
 
 
-def record_region(session: AsyncSession, row: CustomRegion, user: User) -> None:
+def record_region(session: AsyncSession, row: CustomRegion, user: User) -> RegionState:
+    """The event of a custom region defined (by a plan file's import too); returns its state."""
+    state = row.state()
     record_event(
         session,
         service=contracts.SERVICE,
         aggregate="region",
         verb="defined",
-        aggregate_id=row.code,
-        region=row.code,
-        version=row.version,
-        data=row.state(),
+        aggregate_id=state.code,
+        region=state.code,
+        version=state.version,
+        data=state,
         actor=user.sub,
     )
+    return state
 
 
 def new_region_row(code: str, name: str, level: str, parent: str | None) -> CustomRegion:
