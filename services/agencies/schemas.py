@@ -34,6 +34,8 @@ from services.agencies.domain import (
     CertificateError,
     normalise_certificate,
 )
+from zhichan.api.pagination import Page
+from zhichan.api.scope import RegionQuery
 from zhichan.fields import USCC, RegionCode
 from zhichan.money import FEN, Yuan
 
@@ -41,6 +43,13 @@ ServiceType = SERVICE_TYPES.literal
 BrandLevel = BRAND_LEVELS.literal
 Status = STATUSES.literal
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Part(BaseModel):
+    """A part of a public answer (an entry of a history, an inspector), made from the same part of
+    the record's contract state."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class AgencyBase(BaseModel):
@@ -85,7 +94,7 @@ class Transition(BaseModel):
     reason: str | None = Field(None, max_length=1000)
 
 
-class StatusChangePublic(BaseModel):
+class StatusChangePublic(Part):
     status: Status
     on: date
     at: datetime
@@ -93,7 +102,7 @@ class StatusChangePublic(BaseModel):
     reason: str | None = None
 
 
-class BrandDecisionPublic(BaseModel):
+class BrandDecisionPublic(Part):
     brand_level: BrandLevel
     previous_level: BrandLevel
     decided_on: date
@@ -122,9 +131,18 @@ class AgencyPublic(BaseModel):
     updated_at: datetime
 
 
-class AgencyList(BaseModel):
-    items: list[AgencyPublic]
-    next_cursor: str | None = None
+class AgencyList(Page[AgencyPublic]):
+    pass
+
+
+class AgencyFilter(BaseModel):
+    """The query of ``GET /agencies``."""
+
+    region: RegionQuery = None
+    status: Status | None = None
+    service_type: ServiceType | None = None
+    offline: bool | None = None
+    in_cluster: bool | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,9 +205,18 @@ class PractitionerPublic(BaseModel):
     updated_at: datetime
 
 
-class PractitionerList(BaseModel):
-    items: list[PractitionerPublic]
-    next_cursor: str | None = None
+class PractitionerList(Page[PractitionerPublic]):
+    pass
+
+
+class PractitionerFilter(BaseModel):
+    """The query of ``GET /practitioners``."""
+
+    region: RegionQuery = None
+    type: PractitionerType | None = None
+    status: PractitionerStatus | None = None
+    agency_id: str | None = None
+    certificate_number: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,9 +276,16 @@ class AnnualReportPublic(BaseModel):
     updated_at: datetime
 
 
-class AnnualReportList(BaseModel):
-    items: list[AnnualReportPublic]
-    next_cursor: str | None = None
+class AnnualReportList(Page[AnnualReportPublic]):
+    pass
+
+
+class AnnualReportFilter(BaseModel):
+    """The query of ``GET /annual-reports``."""
+
+    region: RegionQuery = None
+    year: int | None = None
+    include_superseded: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,9 +343,18 @@ class ComplaintDetail(ComplaintPublic):
     complainant_contact: str | None = Field(None, description="Only for officers; null for other roles")
 
 
-class ComplaintList(BaseModel):
-    items: list[ComplaintPublic]
-    next_cursor: str | None = None
+class ComplaintList(Page[ComplaintPublic]):
+    pass
+
+
+class ComplaintFilter(BaseModel):
+    """The query of ``GET /complaints``."""
+
+    region: RegionQuery = None
+    agency_id: str | None = None
+    status: ComplaintStatus | None = None
+    channel: Channel | None = None
+    outcome: Outcome | None = None
 
 
 class DeadlineChangePublic(BaseModel):
@@ -389,9 +432,8 @@ class CreditPublic(BaseModel):
     rule: str
 
 
-class CreditEntryList(BaseModel):
-    items: list[CreditEntryPublic]
-    next_cursor: str | None = None
+class CreditEntryList(Page[CreditEntryPublic]):
+    pass
 
 
 class CreditDisclosure(BaseModel):
@@ -405,9 +447,8 @@ class CreditDisclosure(BaseModel):
     as_of: date
 
 
-class CreditDisclosureList(BaseModel):
-    items: list[CreditDisclosure]
-    next_cursor: str | None = None
+class CreditDisclosureList(Page[CreditDisclosure]):
+    pass
 
 
 # ---------------------------------------------------------------------------------------------
@@ -415,6 +456,7 @@ class CreditDisclosureList(BaseModel):
 
 Finding = INSPECTION_FINDINGS.literal
 InspectionStatus = INSPECTION_STATUSES.literal
+DrawnYear = Annotated[int | None, Field(description="Year drawn")]
 MAX_SEED = 2**63 - 1
 
 
@@ -460,19 +502,19 @@ class DrawCreate(BaseModel):
         return value
 
 
-class InspectorPublic(BaseModel):
+class InspectorPublic(Part):
     id: str
     name: str
 
 
-class EligibleAgencyPublic(BaseModel):
+class EligibleAgencyPublic(Part):
     agency_id: str
     name: str
     grade: Grade
     weight: int
 
 
-class DrawAssignmentPublic(BaseModel):
+class DrawAssignmentPublic(Part):
     inspection_id: str
     agency_id: str
     inspectors: list[InspectorPublic]
@@ -496,9 +538,8 @@ class DrawPublic(BaseModel):
     created_at: datetime
 
 
-class DrawList(BaseModel):
-    items: list[DrawPublic]
-    next_cursor: str | None = None
+class DrawList(Page[DrawPublic]):
+    pass
 
 
 class DrawOutcome(BaseModel):
@@ -550,9 +591,19 @@ class InspectionPublic(BaseModel):
     updated_at: datetime
 
 
-class InspectionList(BaseModel):
-    items: list[InspectionPublic]
-    next_cursor: str | None = None
+class InspectionList(Page[InspectionPublic]):
+    pass
+
+
+class InspectionFilter(BaseModel):
+    """The query of ``GET /inspections``."""
+
+    region: RegionQuery = None
+    status: InspectionStatus | None = None
+    finding: Finding | None = None
+    agency_id: str | None = None
+    draw_id: str | None = None
+    year: DrawnYear = None
 
 
 class InspectionDisclosure(BaseModel):
@@ -571,9 +622,16 @@ class InspectionDisclosure(BaseModel):
     concluded_on: date | None
 
 
-class InspectionDisclosureList(BaseModel):
-    items: list[InspectionDisclosure]
-    next_cursor: str | None = None
+class InspectionDisclosureList(Page[InspectionDisclosure]):
+    pass
+
+
+class InspectionDisclosureFilter(BaseModel):
+    """The query of ``GET /disclosure/inspections``."""
+
+    region: RegionQuery = None
+    year: DrawnYear = None
+    finding: Finding | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -608,9 +666,8 @@ class EvaluationPublic(BaseModel):
     created_at: datetime
 
 
-class EvaluationList(BaseModel):
-    items: list[EvaluationPublic]
-    next_cursor: str | None = None
+class EvaluationList(Page[EvaluationPublic]):
+    pass
 
 
 class BrandLevelChange(BaseModel):
