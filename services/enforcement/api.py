@@ -25,7 +25,6 @@ from services.enforcement.schemas import (
     DisclosureList,
     ExtendIn,
     OverdueReport,
-    RegionCode,
     StepIn,
     SuspendIn,
     TransferIn,
@@ -39,12 +38,14 @@ from zhichan.api.problems import PROBLEM_RESPONSES
 from zhichan.api.scope import RegionQuery
 from zhichan.auth import Reader, Writer
 from zhichan.clock import today
+from zhichan.fields import RegionCode
 
 cases_router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
 campaigns_router = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=PROBLEM_RESPONSES)
 watchlist_router = APIRouter(prefix="/watchlist", tags=["watch list"], responses=PROBLEM_RESPONSES)
 disclosure_router = APIRouter(prefix="/disclosure", tags=["public disclosure"], responses=PROBLEM_RESPONSES)
 
+Today = Annotated[date | None, Query(description="Default: today")]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="Optional: refuse (412) if changed since")]
 
 
@@ -93,11 +94,10 @@ async def get_deadline_rules(
     user: Reader,
     response: Response,
     region: Annotated[RegionCode | None, Query(description="Without it: the national defaults")] = None,
-    on: Annotated[date | None, Query(description="Default: today")] = None,
+    on: Today = None,
 ) -> DeadlineRulesPublic:
-    rules, etag = await service.deadline_rules(session, user, region, on or today())
-    response.headers["ETag"] = etag
-    return rules
+    rules = await service.deadline_rules(session, user, region, on)
+    return answer(response, DeadlineRulesPublic, rules, tag=service.policy_tag(region))
 
 
 @cases_router.put(
@@ -106,9 +106,8 @@ async def get_deadline_rules(
 async def put_deadline_rules(
     body: DeadlineRulesPut, session: SessionDep, user: Writer, response: Response, if_match: IfMatch = None
 ) -> DeadlineRulesPublic:
-    rules, etag = await service.put_deadline_rules(session, body, if_match, user)
-    response.headers["ETag"] = etag
-    return rules
+    rules = await service.put_deadline_rules(session, body, if_match, user)
+    return answer(response, DeadlineRulesPublic, rules, tag=service.policy_tag(body.region))
 
 
 @cases_router.get("/{case_id}", response_model=CasePublic, summary="One case with its full timeline")
@@ -198,11 +197,9 @@ async def get_watchlist(
     user: Reader,
     page: PageDep,
     region: Annotated[RegionCode | None, Query(description="The region's list (its descendants' cases count)")] = None,
-    as_of: Annotated[date | None, Query(description="Default: today")] = None,
+    as_of: Today = None,
 ) -> WatchlistPage:
-    day = as_of or today()
-    items, next_cursor = await service.watchlist(session, user, page, region, day)
-    return WatchlistPage(as_of=day, items=items, next_cursor=next_cursor)
+    return await service.watchlist(session, user, page, region, as_of)
 
 
 @watchlist_router.get("/window", response_model=WatchWindowPublic, summary="The watch-list window in force")
@@ -211,20 +208,18 @@ async def get_watch_window(
     user: Reader,
     response: Response,
     region: Annotated[RegionCode | None, Query(description="Without it: the national default")] = None,
-    on: Annotated[date | None, Query(description="Default: today")] = None,
+    on: Today = None,
 ) -> WatchWindowPublic:
-    window, etag = await service.watch_window(session, user, region, on or today())
-    response.headers["ETag"] = etag
-    return window
+    window = await service.watch_window(session, user, region, on)
+    return answer(response, WatchWindowPublic, window, tag=service.policy_tag(region))
 
 
 @watchlist_router.put("/window", response_model=WatchWindowPublic, summary="Set a region's watch-list window")
 async def put_watch_window(
     body: WatchWindowPut, session: SessionDep, user: Writer, response: Response, if_match: IfMatch = None
 ) -> WatchWindowPublic:
-    window, etag = await service.put_watch_window(session, body, if_match, user)
-    response.headers["ETag"] = etag
-    return window
+    window = await service.put_watch_window(session, body, if_match, user)
+    return answer(response, WatchWindowPublic, window, tag=service.policy_tag(body.region))
 
 
 # ---------------------------------------------------------------- public disclosure

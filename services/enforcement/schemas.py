@@ -280,9 +280,16 @@ class RuleInForce(contracts.DeadlineRuleState):
     description: str
 
 
-class DeadlineRulesPublic(BaseModel):
+class RegionSettings(BaseModel):
+    """A region's settings in force on a day."""
+
     region: str | None
     on: date
+    # The version of the region's own settings (0: it has none), which the ETag names; not shown.
+    version: int = Field(exclude=True)
+
+
+class DeadlineRulesPublic(RegionSettings):
     rules: list[RuleInForce]
     versions: list[contracts.DeadlineRuleVersion] = Field(description="The region's own versions, oldest first")
 
@@ -296,9 +303,7 @@ class WatchWindowPut(BaseModel):
     reason: Text | None = None
 
 
-class WatchWindowPublic(BaseModel):
-    region: str | None
-    on: date
+class WatchWindowPublic(RegionSettings):
     years: int
     source_region: str | None = Field(description="Region whose setting it is; null: the national default")
     effective_from: date | None

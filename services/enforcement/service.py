@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, or_, select, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -36,11 +35,12 @@ from services.enforcement.schemas import (
     StepIn,
     WatchlistCase,
     WatchlistItem,
+    WatchlistPage,
     WatchWindowPublic,
     WatchWindowPut,
 )
-from zhichan.api.etag import check_if_match, etag_for
-from zhichan.api.pagination import PageParams, encode_cursor, keyset_page
+from zhichan.api.etag import check_if_match
+from zhichan.api.pagination import PageParams, keyset_page, next_page
 from zhichan.api.problems import Conflict, Invalid, NotFound
 from zhichan.api.scope import get_visible, scoped
 from zhichan.auth import User, require_write_access
@@ -102,11 +102,6 @@ async def _serialize_on(session: AsyncSession, key: str) -> None:
     if session.bind.dialect.name == "postgresql":
         lock = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
         await session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})
-
-
-def _page(rows: list, page: PageParams, position: Callable[[Any], dict]) -> tuple[list, str | None]:
-    next_cursor = encode_cursor(position(rows[page.limit - 1])) if len(rows) > page.limit else None
-    return rows[: page.limit], next_cursor
 
 
 # ---------------------------------------------------------------- region policies
@@ -173,19 +168,13 @@ def _rule_source(snapshot: dict) -> str:
     return f"rule of region {code} {name} in force from {snapshot['effective_from']}"
 
 
-def _policy_etag(region: str, policy: RegionPolicy | None) -> str:
-    return etag_for(f"region-policy-{region}", policy.version if policy else 0)
+def policy_tag(region: str | None) -> str:
+    """What the ETag of a region's settings names: its policy (``default``: the national one)."""
+    return f"region-policy-{region or 'default'}"
 
 
 def policy_state(policy: RegionPolicy) -> contracts.RegionPolicyState:
-    return contracts.RegionPolicyState(
-        region=policy.region,
-        deadline_rules=policy.deadline_rules,
-        watch_windows=policy.watch_windows,
-        version=policy.version,
-        created_at=policy.created_at,
-        updated_at=policy.updated_at,
-    )
+    return state_of(contracts.RegionPolicyState, policy)
 
 
 def _publish_policy(session: AsyncSession, policy: RegionPolicy, verb: str, user: User) -> None:
@@ -197,20 +186,20 @@ def _visible_region(user: User, region: str | None) -> None:
         raise NotFound(f"region {region} is outside your regions")
 
 
-async def deadline_rules(
-    session: AsyncSession, user: User, region: str | None, on: date
-) -> tuple[DeadlineRulesPublic, str]:
+async def deadline_rules(session: AsyncSession, user: User, region: str | None, on: date | None) -> DeadlineRulesPublic:
     """The rules in force for a region on a date (its own, else its nearest ancestor's, else the
-    national defaults), with the region's own versions."""
+    national defaults; default today), with the region's own versions."""
     _visible_region(user, region)
+    on = on or today()
     policies = await _policies(session, _chain(region)) if region else {}
     rules = []
     for procedure in domain.PROCEDURES:
         rule = _rule_in_force(policies, region, procedure, on) if region else Versioned(domain.DEFAULT_RULES[procedure])
         rules.append(RuleInForce(**_rule_snapshot(rule), description=rule.value.describe()))
     own = policies.get(region) if region else None
-    public = DeadlineRulesPublic(region=region, on=on, rules=rules, versions=own.deadline_rules if own else [])
-    return public, _policy_etag(region or "default", own)
+    return DeadlineRulesPublic(
+        region=region, on=on, rules=rules, versions=own.deadline_rules if own else [], version=own.version if own else 0
+    )
 
 
 async def _policy_for_change(
@@ -222,27 +211,22 @@ async def _policy_for_change(
         raise Invalid.field(["effective_from"], "a change applies from now on: the date cannot lie in the past")
     policy = await session.get(RegionPolicy, region, with_for_update=True)
     if if_match:  # optional: versions are only ever added, so a blind write loses nothing
-        check_if_match(if_match, f"region-policy-{region}", policy.version if policy else 0)
-    now = utcnow()
+        check_if_match(if_match, policy_tag(region), policy.version if policy else 0)
     if policy is None:
-        policy = RegionPolicy(region=region, version=0, created_at=now, updated_at=now)
+        policy = RegionPolicy.new(region=region)
         session.add(policy)
-    policy.version += 1
-    policy.updated_at = now
+    else:
+        policy.touch()
     return policy, effective
 
 
-async def _commit_policy(session: AsyncSession) -> None:
-    try:
-        await session.commit()
-    except IntegrityError:  # two first changes of one region at once
-        await session.rollback()
-        raise Conflict("the region's settings changed at the same time; read them again and retry") from None
+# Two first changes of one region at once: the second one's new policy row is refused.
+SETTINGS_RACE = "the region's settings changed at the same time; read them again and retry"
 
 
 async def put_deadline_rules(
     session: AsyncSession, body: DeadlineRulesPut, if_match: str | None, user: User
-) -> tuple[DeadlineRulesPublic, str]:
+) -> DeadlineRulesPublic:
     policy, effective = await _policy_for_change(session, body.region, body.effective_from, if_match, user)
     set_at = utcnow().isoformat()
     added = [
@@ -257,31 +241,32 @@ async def put_deadline_rules(
     ]
     policy.deadline_rules = [*policy.deadline_rules, *added]
     _publish_policy(session, policy, "deadline_rules_changed", user)
-    await _commit_policy(session)
+    await commit_or_conflict(session, SETTINGS_RACE)
     return await deadline_rules(session, user, body.region, today())
 
 
-async def watch_window(
-    session: AsyncSession, user: User, region: str | None, on: date
-) -> tuple[WatchWindowPublic, str]:
+async def watch_window(session: AsyncSession, user: User, region: str | None, on: date | None) -> WatchWindowPublic:
+    """The watch-list window in force for a region on a date (default today), found as the
+    deadline rules are, with the region's own versions."""
     _visible_region(user, region)
+    on = on or today()
     policies = await _policies(session, _chain(region)) if region else {}
     window = _window_in_force(policies, region, on) if region else Versioned(domain.DEFAULT_WATCH_WINDOW_YEARS)
     own = policies.get(region) if region else None
-    public = WatchWindowPublic(
+    return WatchWindowPublic(
         region=region,
         on=on,
         years=window.value,
         source_region=window.region,
         effective_from=window.effective_from,
         versions=own.watch_windows if own else [],
+        version=own.version if own else 0,
     )
-    return public, _policy_etag(region or "default", own)
 
 
 async def put_watch_window(
     session: AsyncSession, body: WatchWindowPut, if_match: str | None, user: User
-) -> tuple[WatchWindowPublic, str]:
+) -> WatchWindowPublic:
     """A new window from its date on; the region's entries (and its descendants') are worked
     out again, since who is listed on later days may change."""
     policy, effective = await _policy_for_change(session, body.region, body.effective_from, if_match, user)
@@ -306,7 +291,7 @@ async def put_watch_window(
     for region, uscc in against:
         targets[uscc] |= {code for code in _chain(region) if code in scope}
     await _refresh_watchlist(session, targets, user)
-    await _commit_policy(session)
+    await commit_or_conflict(session, SETTINGS_RACE)
     return await watch_window(session, user, body.region, today())
 
 
@@ -720,17 +705,7 @@ async def list_campaigns(
 
 
 def watchlist_state(entry: WatchlistEntry) -> contracts.WatchlistEntryState:
-    return contracts.WatchlistEntryState(
-        id=entry.id,
-        region=entry.region,
-        uscc=entry.uscc,
-        respondent_name=entry.respondent_name,
-        decisions=entry.decisions,
-        listed_periods=entry.listed_periods,
-        version=entry.version,
-        created_at=entry.created_at,
-        updated_at=entry.updated_at,
-    )
+    return state_of(contracts.WatchlistEntryState, entry)
 
 
 def _periods(stored: list[dict]) -> list[tuple[date, date]]:
@@ -779,18 +754,23 @@ async def _refresh_watchlist(session: AsyncSession, targets: dict[str, set[str]]
             listed = [{"start": start.isoformat(), "end": end.isoformat()} for start, end in periods]
             if entry is not None and entry.decisions == decisions and entry.listed_periods == listed:
                 continue
-            now = utcnow()
-            if entry is None:
+            if entry is None:  # listed: two decisions at least
                 verb = "entered"
-                entry = WatchlistEntry(id=f"{region}:{uscc}", region=region, uscc=uscc, version=0, created_at=now)
+                entry = WatchlistEntry.new(
+                    id=f"{region}:{uscc}",
+                    region=region,
+                    uscc=uscc,
+                    respondent_name=mine[-1].respondent_name,
+                    decisions=decisions,
+                    listed_periods=listed,
+                )
                 session.add(entry)
             else:
                 verb = "entered" if _reentered(_periods(entry.listed_periods), periods) else "updated"
-            entry.respondent_name = mine[-1].respondent_name if mine else entry.respondent_name
-            entry.decisions = decisions
-            entry.listed_periods = listed
-            entry.version += 1
-            entry.updated_at = now
+                entry.respondent_name = mine[-1].respondent_name if mine else entry.respondent_name
+                entry.decisions = decisions
+                entry.listed_periods = listed
+                entry.touch()
             _publish(session, "watchlist_entry", verb, watchlist_state(entry), user)
 
 
@@ -803,8 +783,11 @@ def _top_regions(user: User) -> set[str]:
 
 
 async def watchlist(
-    session: AsyncSession, user: User, page: PageParams, region: str | None, as_of: date
-) -> tuple[list[WatchlistItem], str | None]:
+    session: AsyncSession, user: User, page: PageParams, region: str | None, as_of: date | None
+) -> WatchlistPage:
+    """The respondents listed on a day (default today): on the region's list, or on the lists of
+    the caller's regions; in the order of the entries' ids."""
+    as_of = as_of or today()
     regions = ({region} if user.sees(region) else set()) if region else _top_regions(user)
     query = select(WatchlistEntry).where(WatchlistEntry.region.in_(sorted(regions))).order_by(WatchlistEntry.id)
     if page.after:
@@ -837,7 +820,8 @@ async def watchlist(
         )
         if len(items) > page.limit:
             break
-    return _page(items, page, lambda item: {"id": item.id})
+    items, next_cursor = next_page(items, page, lambda item: {"id": item.id})
+    return WatchlistPage(as_of=as_of, items=items, next_cursor=next_cursor)
 
 
 # ---------------------------------------------------------------- public disclosure
@@ -901,4 +885,4 @@ async def disclosed_cases(
         )
         for c in rows
     ]
-    return _page(items, page, lambda item: {"d": item.decided_date.isoformat(), "id": item.id})
+    return next_page(items, page, lambda item: {"d": item.decided_date.isoformat(), "id": item.id})

@@ -154,6 +154,18 @@ async def test_a_shorter_window_from_today_ends_the_listing(app, client, officer
     assert "zhichan.enforcement.region_policy.watch_window_changed.v1" in await events_match_their_contracts(app)
 
 
+async def test_the_window_is_tagged_with_the_version_of_the_regions_own_settings(client, officer):
+    national = await client.get("/watchlist/window", headers=officer)
+    assert national.headers["etag"] == '"region-policy-default.0"' and "version" not in national.json()
+    read = await client.get("/watchlist/window", params={"region": ZHENJIANG}, headers=officer)
+    assert read.headers["etag"] == f'"region-policy-{ZHENJIANG}.0"'
+    body = {"region": ZHENJIANG, "years": 3}
+    changed = await client.put("/watchlist/window", json=body, headers={**officer, "If-Match": read.headers["etag"]})
+    assert changed.status_code == 200 and changed.headers["etag"] == f'"region-policy-{ZHENJIANG}.1"'
+    stale = await client.put("/watchlist/window", json=body, headers={**officer, "If-Match": read.headers["etag"]})
+    assert stale.status_code == 412
+
+
 async def test_bad_window_changes_are_refused(app, client, officer):
     yesterday = (today() - timedelta(days=1)).isoformat()
     for body, field in [
