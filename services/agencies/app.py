@@ -7,8 +7,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.agencies import contracts, domain, service
+from services.agencies import contracts, domain
 from services.agencies.api import disclosure, router, supervision
+from services.agencies.service import complaints
 from services.agencies.settings import AgenciesRules
 from zhichan.app import create_service_app
 from zhichan.workdays import CALENDAR, WorkdayCalendar
@@ -29,7 +30,7 @@ def create_app(rules: AgenciesRules | None = None, calendar: WorkdayCalendar | N
         logged, and POST /complaints/deadlines/recompute does the same on demand."""
         try:
             async with app.state.session_factory() as session:
-                recount = await service.recount_provisional_deadlines(session, app.state.calendar, None)
+                recount = await complaints.recount_provisional_deadlines(session, app.state.calendar, None)
         except Exception:  # noqa: BLE001 - logged; the service can serve without it
             log.exception("provisional complaint deadlines were not counted again at startup")
             return

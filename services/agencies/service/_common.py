@@ -1,0 +1,68 @@
+"""What the agencies use cases share: the event of a change, business dates, loading a record
+to change it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.agencies import contracts, domain
+from services.agencies.models import Agency
+from zhichan.api.problems import Invalid
+from zhichan.api.scope import get_visible
+from zhichan.auth import User, require_write_access
+from zhichan.clock import today
+from zhichan.events import record_event
+
+Row = TypeVar("Row")
+Paged = tuple[list, str | None]  # states (or a list's items) and the next page's cursor
+
+
+def publish(session: AsyncSession, aggregate: str, verb: str, state: Any, user: User | None) -> None:
+    """The change's event, in the change's transaction; ``user`` None: the service's own doing."""
+    record_event(
+        session,
+        service=contracts.SERVICE,
+        aggregate=aggregate,
+        verb=verb,
+        aggregate_id=state.id,
+        region=state.region,
+        version=state.version,
+        data=state,
+        actor=user.sub if user else None,
+    )
+
+
+def business_date(value: date | None, field: str, *, not_before: date | None = None, what: str = "date") -> date:
+    """The given business date (default today): never in the future, never before ``not_before``."""
+    day = value or today()
+    if day > today():
+        raise Invalid.field([field], f"the {what} lies in the future")
+    if not_before is not None and day < not_before:
+        raise Invalid.field([field], f"the {what} lies before {not_before.isoformat()}")
+    return day
+
+
+@contextmanager
+def date_rule(field: str) -> Iterator[None]:
+    """A business date the domain refuses answers 422, naming the field at fault."""
+    try:
+        yield
+    except domain.BusinessDateError as exc:
+        raise Invalid.field([field], str(exc)) from None
+
+
+async def writable(session: AsyncSession, model: type[Row], key: str, user: User, what: str) -> Row:
+    """The record a change is made to: one the caller sees (else 404), in a region they may write
+    (else 403), locked until the commit on PostgreSQL."""
+    row = await get_visible(session, model, key, user, what, for_update=True)
+    require_write_access(user, row.region)
+    return row
+
+
+async def visible_agency(session: AsyncSession, agency_id: str, user: User) -> Agency:
+    return await get_visible(session, Agency, agency_id, user, "agency")
