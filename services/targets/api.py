@@ -8,15 +8,15 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from starlette.datastructures import UploadFile
 
 from services.targets import planfile
+from services.targets.contracts import PlanState
 from services.targets.models import Indicator, Plan, ProgressReport, Task
 from services.targets.schemas import (
     IndicatorList,
     IndicatorPublic,
     IndicatorUpdate,
+    PlanFilter,
     PlanList,
     PlanPublic,
-    PlanStatus,
-    PlanSummary,
     RegionCreate,
     RegionFilter,
     RegionItem,
@@ -183,15 +183,10 @@ async def _uploaded_file(request: Request) -> tuple[bytes, str]:
     return await _read_body(request, MAX_UPLOAD_BYTES), fmt
 
 
-def _plan_public(plan: Plan, indicators: list[Indicator], tasks: list[Task]) -> PlanPublic:
-    state = _common.plan_state(plan, indicators, tasks)
-    return PlanPublic(**state.model_dump(), region_name=registry().get(plan.region).name)
-
-
-async def _plan_answer(session, plan: Plan, response: Response) -> PlanPublic:
-    indicators, tasks = await _common.plan_parts(session, plan)
-    response.headers["ETag"] = etag_for(plan.key, plan.version)
-    return _plan_public(plan, indicators, tasks)
+def _plan(response: Response, state: PlanState, *, location: str | None = None) -> PlanPublic:
+    return answer(
+        response, PlanPublic, state, location=location, tag=state.key, region_name=registry().get(state.region).name
+    )
 
 
 @router.post(
@@ -204,42 +199,22 @@ async def _plan_answer(session, plan: Plan, response: Response) -> PlanPublic:
 )
 async def import_plan(request: Request, session: SessionDep, user: Writer, response: Response) -> PlanPublic:
     raw, fmt = await _uploaded_file(request)
-    plan, created = await plans.import_plan(session, raw, fmt, user)
+    state, created = await plans.import_plan(session, raw, fmt, user)
     response.status_code = 201 if created else 200
-    response.headers["Location"] = f"/plans/{plan.key}"
-    return await _plan_answer(session, plan, response)
+    return _plan(response, state, location=f"/plans/{state.key}")
 
 
 @router.get("", response_model=PlanList, summary="Plans: published ones for everyone, drafts in your regions")
 async def list_plans(
-    session: SessionDep,
-    user: OptionalUser,
-    page: PageDep,
-    region: Annotated[str | None, Query(description="Region code; its descendants are included")] = None,
-    status: PlanStatus | None = None,
-    period: Annotated[
-        str | None, Query(description="Plans running in a year (2024), on a day (2024-03-01) or a range (2021..2025)")
-    ] = None,
+    session: SessionDep, user: OptionalUser, page: PageDep, filters: Annotated[PlanFilter, Query()]
 ) -> PlanList:
-    rows, next_cursor = await plans.list_plans(session, user, page, region=region, status=status, period=period)
-    items = [
-        PlanSummary(
-            **{f: getattr(plan, f) for f in ("id", "key", "region", "title", "issued_by", "start", "end", "status")},
-            region_name=registry().get(plan.region).name,
-            indicator_count=indicator_count,
-            task_count=task_count,
-            version=plan.version,
-            updated_at=plan.updated_at,
-        )
-        for plan, indicator_count, task_count in rows
-    ]
-    return PlanList(items=items, next_cursor=next_cursor)
+    summaries, next_cursor = await plans.list_plans(session, user, page, filters)
+    return PlanList(items=summaries, next_cursor=next_cursor)
 
 
 @router.get("/{key}", response_model=PlanPublic, summary="One plan with its indicators and tasks")
 async def get_plan(key: str, session: SessionDep, user: OptionalUser, response: Response) -> PlanPublic:
-    plan = await _common.visible_plan(session, key, user)
-    return await _plan_answer(session, plan, response)
+    return _plan(response, await plans.get_plan(session, key, user))
 
 
 @router.get(
@@ -260,8 +235,7 @@ async def export_plan(
 
 def _transition_route(action: str, summary: str) -> None:
     async def route(key: str, session: SessionDep, user: Writer, response: Response) -> PlanPublic:
-        plan = await plans.transition_plan(session, key, action, user)
-        return await _plan_answer(session, plan, response)
+        return _plan(response, await plans.transition_plan(session, key, action, user))
 
     route.__name__ = f"{action}_plan"
     router.add_api_route(f"/{{key}}/{action}", route, methods=["POST"], response_model=PlanPublic, summary=summary)

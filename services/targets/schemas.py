@@ -11,6 +11,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, Pla
 from services.targets import domain
 from services.targets.contracts import IndicatorState, PlanState, ProgressReportState, RegionRef, TaskState
 from zhichan.api.pagination import Page
+from zhichan.api.scope import RegionQuery
 
 Level = domain.REGION_LEVELS.literal
 PlanStatus = domain.PLAN_STATUSES.literal
@@ -102,9 +103,18 @@ class PlanSummary(BaseModel):
     updated_at: datetime
 
 
-class PlanList(BaseModel):
-    items: list[PlanSummary]
-    next_cursor: str | None = None
+class PlanList(Page[PlanSummary]):
+    pass
+
+
+class PlanFilter(BaseModel):
+    """The query of ``GET /plans``."""
+
+    region: RegionQuery = None
+    status: PlanStatus | None = None
+    period: str | None = Field(
+        None, description="Plans running in a year (2024), on a day (2024-03-01) or a range (2021..2025)"
+    )
 
 
 class IndicatorPublic(IndicatorState):

@@ -4,7 +4,7 @@ states their events carry, and the plan event itself."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,10 +21,13 @@ from services.targets.plan_document import (
 from zhichan.api.problems import Conflict, Invalid, NotFound
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today, utcnow
+from zhichan.db import state_of
 from zhichan.events import record_event
 from zhichan.region_sync import CustomRegion, RegionState
 
 PUBLISHED = ("active", "closed")
+
+Part = TypeVar("Part", Indicator, Task)
 
 
 def plan_invalid(problems: list[PlanProblem], what: str = "the plan file") -> Invalid:
@@ -67,12 +70,14 @@ async def visible_plan(session: AsyncSession, key: str, user: User | None) -> Pl
     return plan
 
 
+async def parts_of(session: AsyncSession, model: type[Part], plan: Plan) -> list[Part]:
+    """The plan's indicators or tasks, in plan order."""
+    query = select(model).where(model.plan_id == plan.id).order_by(model.position)
+    return list((await session.execute(query)).scalars())
+
+
 async def plan_parts(session: AsyncSession, plan: Plan) -> tuple[list[Indicator], list[Task]]:
-    indicators = (
-        await session.execute(select(Indicator).where(Indicator.plan_id == plan.id).order_by(Indicator.position))
-    ).scalars()
-    tasks = (await session.execute(select(Task).where(Task.plan_id == plan.id).order_by(Task.position))).scalars()
-    return list(indicators), list(tasks)
+    return await parts_of(session, Indicator, plan), await parts_of(session, Task, plan)
 
 
 async def writable_plan(session: AsyncSession, key: str, user: User) -> Plan:
@@ -116,49 +121,28 @@ def indicator_spec(row: Indicator) -> IndicatorSpec:
 
 def indicator_state(row: Indicator) -> contracts.IndicatorState:
     spec = indicator_spec(row)
-    return contracts.IndicatorState(
-        key=row.key,
-        name=row.name,
-        category=row.category,
-        unit=row.unit,
-        measure=row.measure,
-        direction=row.direction,
-        nature=row.nature,
+    return state_of(
+        contracts.IndicatorState,
+        row,
         baseline=contracts.Baseline(year=row.baseline_year, value=row.baseline_value) if spec.baseline else None,
-        target=row.target,
-        target_max=row.target_max,
         milestones={str(year): value for year, value in sorted(spec.milestones.items())},
         milestone_maxima={str(year): value for year, value in sorted(spec.milestone_maxima.items())},
-        trajectory=row.trajectory,
-        responsible=list(row.responsible),
         source=source_data(spec.source),
         accepts_reports=spec.accepts_reports,
-        version=row.version,
-        updated_at=row.updated_at,
     )
 
 
 def task_state(row: Task) -> contracts.TaskState:
-    return contracts.TaskState.model_validate(row, from_attributes=True)
+    return state_of(contracts.TaskState, row)
 
 
 def plan_state(plan: Plan, indicators: list[Indicator], tasks: list[Task]) -> contracts.PlanState:
-    return contracts.PlanState(
-        id=plan.id,
-        key=plan.key,
-        region=plan.region,
-        title=plan.title,
-        issued_by=plan.issued_by,
-        start=plan.start,
-        end=plan.end,
-        status=plan.status,
+    return state_of(
+        contracts.PlanState,
+        plan,
         regions=[contracts.RegionRef(**r) for r in plan.regions],
         indicators=[indicator_state(i) for i in indicators],
         tasks=[task_state(t) for t in tasks],
-        status_history=plan.status_history,
-        version=plan.version,
-        created_at=plan.created_at,
-        updated_at=plan.updated_at,
     )
 
 
@@ -170,7 +154,9 @@ def publish_plan(
     verb: str,
     user: User,
     **changed: str,
-) -> None:
+) -> contracts.PlanState:
+    """The plan's event: its whole state after the change (and, for a change of one indicator or
+    task, which one); returns the state."""
     state = plan_state(plan, indicators, tasks)
     payload = {
         "indicator_changed": contracts.IndicatorChanged,
@@ -184,9 +170,10 @@ def publish_plan(
         aggregate_id=plan.key,
         region=plan.region,
         version=plan.version,
-        data=payload(**state.model_dump(), **changed),
+        data=payload(**dict(state), **changed),
         actor=user.sub,
     )
+    return state
 
 
 def history_entry(status: str, user: User, reason: str | None = None) -> dict[str, Any]:
@@ -196,21 +183,21 @@ def history_entry(status: str, user: User, reason: str | None = None) -> dict[st
     return entry
 
 
-def apply_indicator(row: Indicator, spec: IndicatorSpec) -> None:
-    row.key = spec.key
-    row.name = spec.name
-    row.category = spec.category
-    row.unit = spec.unit
-    row.measure = spec.measure
-    row.direction = spec.direction
-    row.nature = spec.nature
-    row.target = spec.target
-    row.target_max = spec.target_max
-    row.trajectory = spec.trajectory
-    row.baseline_year = spec.baseline.year if spec.baseline else None
-    row.baseline_value = spec.baseline.value if spec.baseline else None
-    row.milestones = {str(year): format(value, "f") for year, value in sorted(spec.milestones.items())}
-    row.milestone_maxima = {str(year): format(value, "f") for year, value in sorted(spec.milestone_maxima.items())}
-    row.responsible = list(spec.responsible)
-    row.source_metric = spec.source.metric if spec.source else None
-    row.source_filters = dict(spec.source.filters) if spec.source else {}
+def indicator_columns(spec: IndicatorSpec) -> dict[str, Any]:
+    """An indicator's columns, from what the plan file says of it (:func:`indicator_spec` reversed)."""
+    same = ("key", "name", "category", "unit", "measure", "direction", "nature", "target", "target_max", "trajectory")
+    return {
+        **{name: getattr(spec, name) for name in same},
+        "baseline_year": spec.baseline.year if spec.baseline else None,
+        "baseline_value": spec.baseline.value if spec.baseline else None,
+        "milestones": _decimal_texts(spec.milestones),
+        "milestone_maxima": _decimal_texts(spec.milestone_maxima),
+        "responsible": list(spec.responsible),
+        "source_metric": spec.source.metric if spec.source else None,
+        "source_filters": dict(spec.source.filters) if spec.source else {},
+    }
+
+
+def _decimal_texts(figures: dict[int, Decimal]) -> dict[str, str]:
+    """Year → figure as a JSON column keeps it: decimal text, exact."""
+    return {str(year): format(value, "f") for year, value in sorted(figures.items())}

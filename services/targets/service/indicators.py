@@ -13,8 +13,8 @@ from services.targets.plan_document import (
     read_indicator,
 )
 from services.targets.service._common import (
-    apply_indicator,
     find_part,
+    indicator_columns,
     indicator_spec,
     plan_invalid,
     plan_parts,
@@ -46,7 +46,7 @@ async def update_indicator(
         raise plan_invalid(problems.items, f"the change of indicator {ikey}")
     if spec == indicator_spec(row):
         return plan, row
-    apply_indicator(row, spec)
+    row.sqlmodel_update(indicator_columns(spec))
     now = utcnow()
     row.version += 1
     row.updated_at = plan.updated_at = now

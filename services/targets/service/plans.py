@@ -1,16 +1,17 @@
-"""Plans: imported from a plan file (created, or updated by key), listed, activated, closed and
-exported as a plan file again."""
+"""Plans: imported from a plan file (created, or updated by key), listed, read, activated, closed
+and exported as a plan file again."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.targets import domain, planfile
+from services.targets import contracts, domain, planfile
 from services.targets.models import Indicator, Plan, ProgressReport, Task
 from services.targets.plan_document import (
     IndicatorSpec,
@@ -24,15 +25,18 @@ from services.targets.plan_document import (
     read_plan,
     region_data,
 )
+from services.targets.schemas import PlanFilter, PlanSummary
 from services.targets.service._common import (
     PUBLISHED,
-    apply_indicator,
+    Part,
     history_entry,
+    indicator_columns,
     indicator_spec,
     is_visible,
     new_region_row,
     plan_invalid,
     plan_parts,
+    plan_state,
     publish_plan,
     record_region,
     require_open,
@@ -40,12 +44,16 @@ from services.targets.service._common import (
     writable_plan,
 )
 from zhichan import region_sync
-from zhichan.api.pagination import PageParams, encode_cursor
+from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.problems import Conflict, Forbidden, Invalid
+from zhichan.api.scope import scoped
 from zhichan.auth import User, require_write_access
-from zhichan.clock import today, utcnow
+from zhichan.clock import today
+from zhichan.db import commit_or_conflict, state_of
 from zhichan.ids import new_id
 from zhichan.regions import registry, withdrawn_problem
+
+VERB_OF_ACTION = {"activate": "activated", "close": "closed"}
 
 
 def task_spec(row: Task) -> TaskSpec:
@@ -94,57 +102,40 @@ def _period_end(text: str, *, start: bool) -> date:
 
 
 async def list_plans(
-    session: AsyncSession,
-    user: User | None,
-    page: PageParams,
-    *,
-    region: str | None,
-    status: str | None,
-    period: str | None,
-) -> tuple[list[tuple[Plan, int, int]], str | None]:
-    query = select(Plan).order_by(Plan.key).limit(page.limit + 1)
-    if region:
-        if region not in registry():
-            raise Invalid.field(["region"], f"unknown region {region}")
-        query = query.where(Plan.region.in_(sorted(registry().descendants(region))))
+    session: AsyncSession, user: User | None, page: PageParams, filters: PlanFilter
+) -> tuple[list[PlanSummary], str | None]:
+    """Published plans for everyone and drafts in the caller's regions, in key order; a region
+    asked for cuts both to it (with its descendants)."""
+    query = scoped(select(Plan), Plan.region, None, filters.region)
     if user is None:
         query = query.where(Plan.status.in_(PUBLISHED))
     elif not user.is_admin:
         query = query.where(or_(Plan.status.in_(PUBLISHED), Plan.region.in_(sorted(user.scope()))))
-    if status:
-        query = query.where(Plan.status == status)
-    if period:
-        first, last = parse_period(period)
+    if filters.status:
+        query = query.where(Plan.status == filters.status)
+    if filters.period:
+        first, last = parse_period(filters.period)
         query = query.where(Plan.start <= last, Plan.end >= first)
-    if page.after:
-        query = query.where(Plan.key > str(page.after.get("key", "")))
-    plans = list((await session.execute(query)).scalars())
-    next_cursor = encode_cursor({"key": plans[page.limit - 1].key}) if len(plans) > page.limit else None
-    plans = plans[: page.limit]
+    plans, next_cursor = await keyset_page(session, query, page, Plan.key)
     counts = await _part_counts(session, [p.id for p in plans])
-    return [(p, *counts.get(p.id, (0, 0))) for p in plans], next_cursor
+    regions = registry()
+    return [
+        state_of(PlanSummary, p, region_name=regions.get(p.region).name, **counts[p.id]) for p in plans
+    ], next_cursor
 
 
-async def _part_counts(session: AsyncSession, plan_ids: list[str]) -> dict[str, tuple[int, int]]:
-    if not plan_ids:
-        return {}
-    indicators = dict(
-        (
-            await session.execute(
-                select(Indicator.plan_id, func.count())
-                .where(Indicator.plan_id.in_(plan_ids))
-                .group_by(Indicator.plan_id)
-            )
-        ).all()
-    )
-    tasks = dict(
-        (
-            await session.execute(
-                select(Task.plan_id, func.count()).where(Task.plan_id.in_(plan_ids)).group_by(Task.plan_id)
-            )
-        ).all()
-    )
-    return {pid: (indicators.get(pid, 0), tasks.get(pid, 0)) for pid in plan_ids}
+async def _part_counts(session: AsyncSession, plan_ids: list[str]) -> dict[str, dict[str, int]]:
+    counts = {plan_id: {"indicator_count": 0, "task_count": 0} for plan_id in plan_ids}
+    for model, name in ((Indicator, "indicator_count"), (Task, "task_count")):
+        query = select(model.plan_id, func.count()).where(model.plan_id.in_(plan_ids)).group_by(model.plan_id)
+        for plan_id, count in await session.execute(query):
+            counts[plan_id][name] = count
+    return counts
+
+
+async def get_plan(session: AsyncSession, key: str, user: User | None) -> contracts.PlanState:
+    plan = await visible_plan(session, key, user)
+    return plan_state(plan, *await plan_parts(session, plan))
 
 
 async def export_plan(session: AsyncSession, key: str, fmt: str, user: User | None) -> bytes:
@@ -195,8 +186,8 @@ def _withdrawn_problems(doc: PlanDocument, new_plan: bool) -> list[PlanProblem]:
     return problems
 
 
-async def import_plan(session: AsyncSession, raw: bytes, fmt: str, user: User) -> tuple[Plan, bool]:
-    """Creates the plan, or updates the plan with the same key; returns it and whether it is new."""
+async def import_plan(session: AsyncSession, raw: bytes, fmt: str, user: User) -> tuple[contracts.PlanState, bool]:
+    """Creates the plan, or updates the plan with the same key; its state and whether it is new."""
     doc = read_plan_file(raw, fmt)
     _check_import_access(user, doc)
     plan = (await session.execute(select(Plan).where(Plan.key == doc.key))).scalar_one_or_none()
@@ -215,24 +206,16 @@ async def import_plan(session: AsyncSession, raw: bytes, fmt: str, user: User) -
         session.add(row)
         record_region(session, row, user)
     if plan is None:
-        plan = await _create_plan(session, doc, user)
-        created = True
+        state = await _create_plan(session, doc, user)
     else:
-        await _update_plan(session, plan, doc, user)
-        created = False
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        raise Conflict(f"plan {doc.key} was imported at the same time by someone else; try again") from None
+        state = await _update_plan(session, plan, doc, user)
+    await commit_or_conflict(session, f"plan {doc.key} was imported at the same time by someone else; try again")
     region_sync.register_all(new_regions)
-    return plan, created
+    return state, plan is None
 
 
-async def _create_plan(session: AsyncSession, doc: PlanDocument, user: User) -> Plan:
-    now = utcnow()
-    plan = Plan(
-        id=new_id(),
+async def _create_plan(session: AsyncSession, doc: PlanDocument, user: User) -> contracts.PlanState:
+    plan = Plan.new(
         key=doc.key,
         region=doc.region.code,
         title=doc.title,
@@ -242,134 +225,102 @@ async def _create_plan(session: AsyncSession, doc: PlanDocument, user: User) -> 
         status="draft",
         regions=[region_data(r) for r in doc.regions],
         status_history=[history_entry("draft", user)],
-        version=1,
-        created_at=now,
-        updated_at=now,
     )
     session.add(plan)
     await session.flush()  # the parts refer to it; without relationships the flush order is not by key
     indicators = [_new_indicator(plan, spec, position) for position, spec in enumerate(doc.indicators)]
     tasks = [_new_task(plan, spec, position) for position, spec in enumerate(doc.tasks)]
     session.add_all([*indicators, *tasks])
-    publish_plan(session, plan, indicators, tasks, "imported", user)
-    return plan
-
-
-def _apply_task(row: Task, spec: TaskSpec) -> None:
-    row.key = spec.key
-    row.title = spec.title
-    row.responsible = list(spec.responsible)
-    row.due = spec.due
-    row.indicators = list(spec.indicators)
-    row.notes = spec.notes
+    return publish_plan(session, plan, indicators, tasks, "imported", user)
 
 
 def _new_indicator(plan: Plan, spec: IndicatorSpec, position: int) -> Indicator:
-    row = Indicator(id=new_id(), plan_id=plan.id, position=position, created_at=plan.updated_at)
-    row.updated_at = plan.updated_at
-    apply_indicator(row, spec)
-    return row
+    return Indicator.new(id=new_id(), plan_id=plan.id, position=position, **indicator_columns(spec))
 
 
 def _new_task(plan: Plan, spec: TaskSpec, position: int) -> Task:
-    row = Task(
-        id=new_id(),
-        plan_id=plan.id,
-        position=position,
-        status="planned",
-        status_history=[{"status": "planned", "on": today().isoformat(), "at": plan.updated_at.isoformat()}],
-        created_at=plan.updated_at,
-        updated_at=plan.updated_at,
+    planned = {"status": "planned", "on": today().isoformat(), "at": plan.updated_at.isoformat()}
+    return Task.new(
+        id=new_id(), plan_id=plan.id, position=position, status="planned", status_history=[planned], **asdict(spec)
     )
-    _apply_task(row, spec)
-    return row
 
 
-async def _update_plan(session: AsyncSession, plan: Plan, doc: PlanDocument, user: User) -> None:
+async def _update_plan(session: AsyncSession, plan: Plan, doc: PlanDocument, user: User) -> contracts.PlanState:
     indicators, tasks = await plan_parts(session, plan)
     current = document_of(plan, indicators, tasks)
     if replace(doc, region=current.region) == current:
-        return  # the same file again (its region's name may be spelt longer): nothing changes
-    now = utcnow()
+        # the same file again (its region's name may be spelt longer): nothing changes
+        return plan_state(plan, indicators, tasks)
     plan.title, plan.issued_by, plan.start, plan.end = doc.title, doc.issued_by, doc.start, doc.end
     plan.regions = [region_data(r) for r in doc.regions]
-    plan.updated_at = now
-    plan.version += 1
-    indicators = await _sync_indicators(session, plan, indicators, doc.indicators)
-    tasks = await _sync_tasks(session, plan, tasks, doc.tasks)
-    publish_plan(session, plan, indicators, tasks, "updated", user)
+    plan.touch()
+    await _keep_reported(session, indicators, {spec.key for spec in doc.indicators})
+    indicators = await _sync_parts(
+        session, plan, indicators, doc.indicators, _new_indicator, indicator_spec, indicator_columns
+    )
+    tasks = await _sync_parts(session, plan, tasks, doc.tasks, _new_task, task_spec, asdict)
+    return publish_plan(session, plan, indicators, tasks, "updated", user)
 
 
-async def _sync_indicators(
-    session: AsyncSession, plan: Plan, rows: list[Indicator], specs: list[IndicatorSpec]
-) -> list[Indicator]:
-    """The plan's indicators made those of the file: matched by key, kept rows keep their id."""
+async def _keep_reported(session: AsyncSession, indicators: list[Indicator], wanted: set[str]) -> None:
+    """A file may not drop an indicator that has progress reports (409)."""
+    dropped = [row.id for row in indicators if row.key not in wanted]
+    if not dropped:
+        return
+    query = (
+        select(Indicator.key)
+        .join(ProgressReport, ProgressReport.indicator_id == Indicator.id)
+        .where(Indicator.id.in_(dropped))
+        .distinct()
+    )
+    if keys := sorted((await session.execute(query)).scalars()):
+        raise Conflict(
+            f"the file drops indicators that have progress reports: {', '.join(keys)}; keep them in the file",
+            indicators=keys,
+        )
+
+
+async def _sync_parts(
+    session: AsyncSession,
+    plan: Plan,
+    rows: list[Part],
+    specs: Sequence[Any],
+    new: Callable[[Plan, Any, int], Part],
+    spec_of: Callable[[Part], Any],
+    columns_of: Callable[[Any], dict[str, Any]],
+) -> list[Part]:
+    """The plan's indicators or tasks made those of the file, matched by key: a kept one keeps its
+    id (a task its status and history) and counts a version when it changed; the others go."""
     by_key = {row.key: row for row in rows}
     wanted = {spec.key for spec in specs}
-    removed = [row for row in rows if row.key not in wanted]
-    if removed:
-        reported = (
-            await session.execute(
-                select(Indicator.key)
-                .join(ProgressReport, ProgressReport.indicator_id == Indicator.id)
-                .where(Indicator.id.in_([r.id for r in removed]))
-                .distinct()
-            )
-        ).scalars()
-        if keys := sorted(reported):
-            raise Conflict(
-                f"the file drops indicators that have progress reports: {', '.join(keys)}; keep them in the file",
-                indicators=keys,
-            )
-        await session.execute(delete(Indicator).where(Indicator.id.in_([r.id for r in removed])))
-    result = []
+    if dropped := [row for row in rows if row.key not in wanted]:
+        model = type(dropped[0])
+        await session.execute(delete(model).where(model.id.in_([row.id for row in dropped])))
+    kept = []
     for position, spec in enumerate(specs):
         row = by_key.get(spec.key)
         if row is None:
-            row = _new_indicator(plan, spec, position)
+            row = new(plan, spec, position)
             session.add(row)
         else:
             row.position = position
-            if indicator_spec(row) != spec:
-                apply_indicator(row, spec)
-                row.version += 1
-                row.updated_at = plan.updated_at
-        result.append(row)
-    return result
+            if spec_of(row) != spec:
+                row.sqlmodel_update(columns_of(spec))
+                row.touch()
+        kept.append(row)
+    return kept
 
 
-async def _sync_tasks(session: AsyncSession, plan: Plan, rows: list[Task], specs: list[TaskSpec]) -> list[Task]:
-    """The plan's tasks made those of the file; a kept task keeps its status and history."""
-    by_key = {row.key: row for row in rows}
-    wanted = {spec.key for spec in specs}
-    if removed := [row.id for row in rows if row.key not in wanted]:
-        await session.execute(delete(Task).where(Task.id.in_(removed)))
-    result = []
-    for position, spec in enumerate(specs):
-        row = by_key.get(spec.key)
-        if row is None:
-            row = _new_task(plan, spec, position)
-            session.add(row)
-        else:
-            row.position = position
-            if task_spec(row) != spec:
-                _apply_task(row, spec)
-                row.version += 1
-                row.updated_at = plan.updated_at
-        result.append(row)
-    return result
-
-
-async def transition_plan(session: AsyncSession, key: str, action: str, user: User) -> Plan:
+async def transition_plan(session: AsyncSession, key: str, action: str, user: User) -> contracts.PlanState:
+    """Activates (draft → active) or closes (active → closed) a plan."""
     plan = await writable_plan(session, key, user)
     try:
         plan.status = domain.next_plan_status(action, plan.status)
     except domain.TransitionNotAllowed as exc:
         raise Conflict(str(exc), current_status=exc.current, action=action) from None
     plan.status_history = [*plan.status_history, history_entry(plan.status, user)]
-    plan.version += 1
-    plan.updated_at = utcnow()
+    plan.touch()
     indicators, tasks = await plan_parts(session, plan)
-    publish_plan(session, plan, indicators, tasks, {"activate": "activated", "close": "closed"}[action], user)
+    state = publish_plan(session, plan, indicators, tasks, VERB_OF_ACTION[action], user)
     await session.commit()
-    return plan
+    return state
