@@ -18,13 +18,14 @@ from services.enforcement.schemas import (
     CaseList,
     CasePublic,
     CaseStats,
-    CaseType,
     DeadlineRulesPublic,
     DeadlineRulesPut,
     DecideIn,
+    DisclosureFilter,
     DisclosureList,
     ExtendIn,
     OverdueReport,
+    StatsWindow,
     StepIn,
     SuspendIn,
     TransferIn,
@@ -37,7 +38,6 @@ from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.problems import PROBLEM_RESPONSES
 from zhichan.api.scope import RegionQuery
 from zhichan.auth import Reader, Writer
-from zhichan.clock import today
 from zhichan.fields import RegionCode
 
 cases_router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
@@ -67,25 +67,15 @@ async def list_cases(
 
 
 @cases_router.get("/stats", response_model=CaseStats, summary="Filed, closed, on time, overdue; 按期结案率")
-async def case_stats(
-    session: SessionDep,
-    user: Reader,
-    region: RegionQuery = None,
-    from_: Annotated[date | None, Query(alias="from", description="Default: 1 January of `to`'s year")] = None,
-    to: Annotated[date | None, Query(description="Default: today")] = None,
-) -> CaseStats:
-    end = to or today()
-    return await service.case_stats(session, user, region, from_ or date(end.year, 1, 1), end)
+async def case_stats(session: SessionDep, user: Reader, window: Annotated[StatsWindow, Query()]) -> CaseStats:
+    return await service.case_stats(session, user, window)
 
 
 @cases_router.get("/overdue", response_model=OverdueReport, summary="Overdue open cases per handling unit")
 async def overdue_cases(
-    session: SessionDep,
-    user: Reader,
-    region: RegionQuery = None,
-    as_of: Annotated[date | None, Query(description="Default: today")] = None,
+    session: SessionDep, user: Reader, region: RegionQuery = None, as_of: Today = None
 ) -> OverdueReport:
-    return await service.overdue_report(session, user, region, as_of or today())
+    return await service.overdue_report(session, user, region, as_of)
 
 
 @cases_router.get("/deadline-rules", response_model=DeadlineRulesPublic, summary="Deadline rules in force")
@@ -229,14 +219,6 @@ async def put_watch_window(
     "/cases", response_model=DisclosureList, summary="Decided cases, public (行政执法信息公开); no token needed"
 )
 async def disclosed_cases(
-    session: SessionDep,
-    page: PageDep,
-    region: RegionQuery = None,
-    type_: Annotated[CaseType | None, Query(alias="type")] = None,
-    from_: Annotated[date | None, Query(alias="from", description="Decided on or after")] = None,
-    to: Annotated[date | None, Query(description="Decided on or before")] = None,
+    session: SessionDep, page: PageDep, filters: Annotated[DisclosureFilter, Query()]
 ) -> DisclosureList:
-    items, next_cursor = await service.disclosed_cases(
-        session, page, region=region, case_type=type_, decided_from=from_, decided_to=to
-    )
-    return DisclosureList(items=items, next_cursor=next_cursor)
+    return await service.disclosed_cases(session, page, filters)

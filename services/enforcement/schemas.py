@@ -211,6 +211,14 @@ class Counts(BaseModel):
         )
 
 
+class StatsWindow(BaseModel):
+    """The query of ``GET /cases/stats``."""
+
+    region: RegionQuery = None
+    from_: date | None = Field(None, alias="from", description="Default: 1 January of `to`'s year")
+    to: date | None = Field(None, description="Default: today")
+
+
 class CaseStats(Counts):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -400,6 +408,14 @@ class DisclosedCase(BaseModel):
     illegal_revenue: Yuan
 
 
-class DisclosureList(BaseModel):
-    items: list[DisclosedCase]
-    next_cursor: str | None = None
+class DisclosureList(Page[DisclosedCase]):
+    pass
+
+
+class DisclosureFilter(BaseModel):
+    """The query of ``GET /disclosure/cases``."""
+
+    region: RegionQuery = None
+    type: CaseType | None = None
+    from_: date | None = Field(None, alias="from", description="Decided on or after")
+    to: date | None = Field(None, description="Decided on or before")

@@ -28,10 +28,13 @@ from services.enforcement.schemas import (
     DeadlineRulesPublic,
     DeadlineRulesPut,
     DisclosedCase,
+    DisclosureFilter,
+    DisclosureList,
     OverdueCase,
     OverdueReport,
     OverdueUnit,
     RuleInForce,
+    StatsWindow,
     StepIn,
     WatchlistCase,
     WatchlistItem,
@@ -578,19 +581,22 @@ async def _cases_touching(session: AsyncSession, user: User, region: str | None,
     return list((await session.execute(scoped(query, Case.region, user, region))).scalars())
 
 
-async def case_stats(session: AsyncSession, user: User, region: str | None, start: date, end: date) -> CaseStats:
+async def case_stats(session: AsyncSession, user: User, window: StatsWindow) -> CaseStats:
+    """Cases filed, closed, closed on time and overdue in a window (default: the year to today)."""
+    end = window.to or today()
+    start = window.from_ or date(end.year, 1, 1)
     if end < start:
         raise Invalid.field(["from"], "the window starts after it ends")
     total = domain.Tally()
     by_type = {code: domain.Tally() for code in domain.CASE_TYPES}
     by_procedure = {code: domain.Tally() for code in domain.PROCEDURES}
-    for case in await _cases_touching(session, user, region, start, end):
+    for case in await _cases_touching(session, user, window.region, start, end):
         cf = case_file(case)
         for tally in (total, by_type[case.case_type], by_procedure[case.procedure]):
             tally.count(cf, start, end)
     return CaseStats(
         **Counts.of(total).model_dump(),
-        region=region,
+        region=window.region,
         from_=start,
         to=end,
         by_type={code: Counts.of(t) for code, t in by_type.items()},
@@ -602,7 +608,9 @@ def _status_on(case: Case, day: date) -> str:
     return [step["status"] for step in case.timeline if date.fromisoformat(step["date"]) <= day][-1]
 
 
-async def overdue_report(session: AsyncSession, user: User, region: str | None, as_of: date) -> OverdueReport:
+async def overdue_report(session: AsyncSession, user: User, region: str | None, as_of: date | None) -> OverdueReport:
+    """The open cases past their deadline on a day (default today), by handling unit."""
+    as_of = as_of or today()
     units: dict[str, list[OverdueCase]] = defaultdict(list)
     for case in await _cases_touching(session, user, region, as_of, as_of):
         cf = case_file(case)
@@ -827,62 +835,33 @@ async def watchlist(
 # ---------------------------------------------------------------- public disclosure
 
 
-def _cursor_date(value: Any) -> date:
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise Invalid.field(["cursor"], "not a cursor this API gave out") from None
-
-
-async def disclosed_cases(
-    session: AsyncSession,
-    page: PageParams,
-    *,
-    region: str | None,
-    case_type: str | None,
-    decided_from: date | None,
-    decided_to: date | None,
-) -> tuple[list[DisclosedCase], str | None]:
+async def disclosed_cases(session: AsyncSession, page: PageParams, filters: DisclosureFilter) -> DisclosureList:
     """Decided cases of penalty and adjudication procedures, newest decision first, with natural
     persons' names masked and no identity card numbers."""
-    query = (
-        select(Case)
-        .where(Case.decided_date.is_not(None), Case.procedure.in_(sorted(domain.DISCLOSED_PROCEDURES)))
-        .order_by(Case.decided_date.desc(), Case.id.desc())
-        .limit(page.limit + 1)
+    query = select(Case).where(Case.decided_date.is_not(None), Case.procedure.in_(sorted(domain.DISCLOSED_PROCEDURES)))
+    query = scoped(query, Case.region, None, filters.region)
+    if filters.type is not None:
+        query = query.where(Case.case_type == filters.type)
+    query = _between(query, Case.decided_date, filters.from_, filters.to)
+    rows, next_cursor = await keyset_page(session, query, page, Case.decided_date.desc(), Case.id.desc())
+    return DisclosureList(items=[_disclosed(c) for c in rows], next_cursor=next_cursor)
+
+
+def _disclosed(c: Case) -> DisclosedCase:
+    return DisclosedCase(
+        id=c.id,
+        case_number=c.case_number,
+        region=c.region,
+        region_name=registry().get(c.region).name if c.region in registry() else c.region,
+        type=c.case_type,
+        procedure=c.procedure,
+        respondent_kind=c.respondent_kind,
+        respondent_name=domain.disclosed_name(c.respondent_kind, c.respondent_name),
+        respondent_uscc=c.respondent_uscc if c.respondent_kind == "organization" else None,
+        outcome=c.outcome,
+        decided_date=c.decided_date,
+        decision_number=c.decision_number,
+        fine=from_fen(c.fine_fen or 0),
+        confiscation=from_fen(c.confiscation_fen or 0),
+        illegal_revenue=from_fen(c.illegal_revenue_fen or 0),
     )
-    if region is not None:
-        query = query.where(Case.region.in_(sorted(registry().descendants(region))))
-    if case_type is not None:
-        query = query.where(Case.case_type == case_type)
-    if decided_from is not None:
-        query = query.where(Case.decided_date >= decided_from)
-    if decided_to is not None:
-        query = query.where(Case.decided_date <= decided_to)
-    if page.after:
-        after_day, after_id = _cursor_date(page.after.get("d")), str(page.after.get("id", ""))
-        query = query.where(
-            or_(Case.decided_date < after_day, and_(Case.decided_date == after_day, Case.id < after_id))
-        )
-    rows = list((await session.execute(query)).scalars())
-    items = [
-        DisclosedCase(
-            id=c.id,
-            case_number=c.case_number,
-            region=c.region,
-            region_name=registry().get(c.region).name if c.region in registry() else c.region,
-            type=c.case_type,
-            procedure=c.procedure,
-            respondent_kind=c.respondent_kind,
-            respondent_name=domain.disclosed_name(c.respondent_kind, c.respondent_name),
-            respondent_uscc=c.respondent_uscc if c.respondent_kind == "organization" else None,
-            outcome=c.outcome,
-            decided_date=c.decided_date,
-            decision_number=c.decision_number,
-            fine=from_fen(c.fine_fen or 0),
-            confiscation=from_fen(c.confiscation_fen or 0),
-            illegal_revenue=from_fen(c.illegal_revenue_fen or 0),
-        )
-        for c in rows
-    ]
-    return next_page(items, page, lambda item: {"d": item.decided_date.isoformat(), "id": item.id})
