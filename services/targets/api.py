@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from starlette.datastructures import UploadFile
 
 from services.targets import planfile
-from services.targets.contracts import PlanState
-from services.targets.models import Indicator, Plan, ProgressReport, Task
+from services.targets.contracts import IndicatorState, PlanState, TaskState
+from services.targets.models import Indicator, Plan, ProgressReport
 from services.targets.schemas import (
     IndicatorList,
     IndicatorPublic,
@@ -32,11 +32,9 @@ from services.targets.schemas import (
     TaskStatus,
     TaskUpdate,
 )
-from services.targets.service import _common, indicators, plans, regions, reports, tasks
-from zhichan.api.answers import answer, shape
+from services.targets.service import indicators, plans, regions, reports, tasks
+from zhichan.api.answers import answer, listing, shape
 from zhichan.api.deps import PageDep, SessionDep
-from zhichan.api.etag import etag_for
-from zhichan.api.pagination import encode_cursor
 from zhichan.api.problems import PROBLEM_RESPONSES, Invalid, PayloadTooLarge, ProblemError
 from zhichan.auth import CurrentUser, OptionalUser, User, Writer, require_roles
 from zhichan.region_sync import RegionState
@@ -248,27 +246,21 @@ _transition_route("close", "Close a plan: active → closed (it no longer change
 # --- indicators ----------------------------------------------------------------------------------
 
 
-def _indicator_public(plan: Plan, row: Indicator, response: Response | None = None) -> IndicatorPublic:
-    if response is not None:
-        response.headers["ETag"] = etag_for(indicators.indicator_etag_id(plan, row), row.version)
-    return IndicatorPublic(**_common.indicator_state(row).model_dump(), plan=plan.key)
+def _indicator(response: Response, key: str, state: IndicatorState) -> IndicatorPublic:
+    return answer(response, IndicatorPublic, state, tag=indicators.tag(key, state.key), plan=key)
 
 
 @router.get("/{key}/indicators", response_model=IndicatorList, summary="The plan's indicators, in plan order")
 async def list_indicators(key: str, session: SessionDep, user: OptionalUser, page: PageDep) -> IndicatorList:
-    plan = await _common.visible_plan(session, key, user)
-    indicators, _tasks = await _common.plan_parts(session, plan)
-    after = int(page.after.get("position", -1)) if page.after else -1
-    rows = [i for i in indicators if i.position > after]
-    next_cursor = encode_cursor({"position": rows[page.limit - 1].position}) if len(rows) > page.limit else None
-    return IndicatorList(items=[_indicator_public(plan, i) for i in rows[: page.limit]], next_cursor=next_cursor)
+    found = await indicators.list_indicators(session, key, user, page)
+    return listing(IndicatorList, IndicatorPublic, found, lambda _state: {"plan": key})
 
 
 @router.get("/{key}/indicators/{ikey}", response_model=IndicatorPublic, summary="One indicator, with its ETag")
-async def get_indicator(key: str, ikey: str, session: SessionDep, user: OptionalUser, response: Response):
-    plan = await _common.visible_plan(session, key, user)
-    indicators, _tasks = await _common.plan_parts(session, plan)
-    return _indicator_public(plan, _common.find_part(indicators, ikey, "indicator", plan), response)
+async def get_indicator(
+    key: str, ikey: str, session: SessionDep, user: OptionalUser, response: Response
+) -> IndicatorPublic:
+    return _indicator(response, key, await indicators.get_indicator(session, key, ikey, user))
 
 
 @router.patch(
@@ -286,8 +278,7 @@ async def update_indicator(
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> IndicatorPublic:
     changes = body.model_dump(exclude_unset=True)
-    plan, row = await indicators.update_indicator(session, key, ikey, changes, if_match, user)
-    return _indicator_public(plan, row, response)
+    return _indicator(response, key, await indicators.update_indicator(session, key, ikey, changes, if_match, user))
 
 
 # --- progress reports ----------------------------------------------------------------------------
@@ -330,10 +321,8 @@ async def list_reports(key: str, ikey: str, session: SessionDep, user: CurrentUs
 # --- tasks ---------------------------------------------------------------------------------------
 
 
-def _task_public(plan: Plan, task: Task, response: Response | None = None) -> TaskPublic:
-    if response is not None:
-        response.headers["ETag"] = etag_for(tasks.task_etag_id(plan, task), task.version)
-    return TaskPublic(**_common.task_state(task).model_dump(), plan=plan.key)
+def _task(response: Response, key: str, state: TaskState) -> TaskPublic:
+    return answer(response, TaskPublic, state, tag=tasks.tag(key, state.key), plan=key)
 
 
 @router.get(
@@ -349,14 +338,13 @@ async def list_tasks(
     status: TaskStatus | None = None,
     responsible: Annotated[str | None, Query(description="A responsible unit (责任单位)")] = None,
 ) -> TaskList:
-    plan, found, next_cursor = await tasks.list_tasks(session, key, user, page, status=status, responsible=responsible)
-    return TaskList(items=[_task_public(plan, t) for t in found], next_cursor=next_cursor)
+    found = await tasks.list_tasks(session, key, user, page, status=status, responsible=responsible)
+    return listing(TaskList, TaskPublic, found, lambda _state: {"plan": key})
 
 
 @router.get("/{key}/tasks/{tkey}", response_model=TaskPublic, summary="One task, with its ETag")
 async def get_task(key: str, tkey: str, session: SessionDep, user: OptionalUser, response: Response) -> TaskPublic:
-    plan, task = await tasks.visible_task(session, key, tkey, user)
-    return _task_public(plan, task, response)
+    return _task(response, key, await tasks.get_task(session, key, tkey, user))
 
 
 @router.patch(
@@ -374,5 +362,4 @@ async def update_task(
     response: Response,
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> TaskPublic:
-    plan, task = await tasks.update_task(session, key, tkey, body, if_match, user)
-    return _task_public(plan, task, response)
+    return _task(response, key, await tasks.update_task(session, key, tkey, body, if_match, user))

@@ -121,9 +121,8 @@ class IndicatorPublic(IndicatorState):
     plan: str
 
 
-class IndicatorList(BaseModel):
-    items: list[IndicatorPublic]
-    next_cursor: str | None = None
+class IndicatorList(Page[IndicatorPublic]):
+    pass
 
 
 class IndicatorUpdate(BaseModel):
@@ -148,9 +147,8 @@ class TaskPublic(TaskState):
     plan: str
 
 
-class TaskList(BaseModel):
-    items: list[TaskPublic]
-    next_cursor: str | None = None
+class TaskList(Page[TaskPublic]):
+    pass
 
 
 class TaskUpdate(BaseModel):

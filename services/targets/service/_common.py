@@ -18,6 +18,7 @@ from services.targets.plan_document import (
     PlanProblem,
     source_data,
 )
+from zhichan.api.pagination import PageParams, next_page
 from zhichan.api.problems import Conflict, Invalid, NotFound
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today, utcnow
@@ -89,6 +90,14 @@ async def writable_plan(session: AsyncSession, key: str, user: User) -> Plan:
 def require_open(plan: Plan) -> None:
     if plan.status == "closed":
         raise Conflict(f"plan {plan.key} is closed; it no longer changes", current_status=plan.status)
+
+
+def page_by_position(parts: list[Part], page: PageParams) -> tuple[list[Part], str | None]:
+    """A page of a plan's indicators or tasks, in plan order: the cursor holds the last one's position."""
+    after = page.after.get("position", -1) if page.after else -1
+    if not isinstance(after, int):
+        raise Invalid.field(["cursor"], "not a cursor this API gave out")
+    return next_page([part for part in parts if part.position > after], page, lambda part: {"position": part.position})
 
 
 def find_part(rows, key: str, what: str, plan: Plan):
