@@ -6,24 +6,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agencies import contracts, domain
 from services.agencies.models import Agency
-from zhichan.api.problems import Invalid
+from zhichan.api.problems import Conflict, Invalid
 from zhichan.api.scope import get_visible
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today
 from zhichan.events import record_event
 
 Row = TypeVar("Row")
+State = TypeVar("State", bound=BaseModel)
 Paged = tuple[list, str | None]  # states (or a list's items) and the next page's cursor
 
 
-def publish(session: AsyncSession, aggregate: str, verb: str, state: Any, user: User | None) -> None:
-    """The change's event, in the change's transaction; ``user`` None: the service's own doing."""
+def publish(session: AsyncSession, aggregate: str, verb: str, state: State, user: User | None) -> State:
+    """The change's event, in the change's transaction (the caller commits); ``user`` None: the
+    service's own doing. Gives back ``state``, which the use case answers with."""
     record_event(
         session,
         service=contracts.SERVICE,
@@ -35,6 +38,7 @@ def publish(session: AsyncSession, aggregate: str, verb: str, state: Any, user: 
         data=state,
         actor=user.sub if user else None,
     )
+    return state
 
 
 def business_date(value: date | None, field: str, *, not_before: date | None = None, what: str = "date") -> date:
@@ -66,3 +70,20 @@ async def writable(session: AsyncSession, model: type[Row], key: str, user: User
 
 async def visible_agency(session: AsyncSession, agency_id: str, user: User) -> Agency:
     return await get_visible(session, Agency, agency_id, user, "agency")
+
+
+async def live_agency(session: AsyncSession, agency_id: str, user: User) -> Agency:
+    """The agency a change is made to that a deregistered agency no longer takes (409)."""
+    agency = await writable(session, Agency, agency_id, user, "agency")
+    if agency.status == "deregistered":
+        raise Conflict(f"agency {agency.id} is deregistered", current_status=agency.status)
+    return agency
+
+
+async def agency_of_year(session: AsyncSession, agency_id: str, year: int, user: User) -> Agency:
+    """The agency a yearly record (an annual report, an evaluation) is made for: the year has
+    begun, and the agency was filed by then (else 422)."""
+    agency = await writable(session, Agency, agency_id, user, "agency")
+    with date_rule("year"):
+        domain.check_report_year(year, agency.filed_on.year, today())
+    return agency

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.agencies import contracts, domain
-from services.agencies.models import Agency, AnnualReport
+from services.agencies import contracts
+from services.agencies.models import AnnualReport
 from services.agencies.schemas import AnnualReportCreate, AnnualReportFilter
-from services.agencies.service._common import Paged, date_rule, publish, visible_agency, writable
+from services.agencies.service._common import Paged, agency_of_year, publish, visible_agency
 from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.problems import Conflict, Invalid
 from zhichan.api.scope import scoped
@@ -24,9 +24,7 @@ def annual_report_state(report: AnnualReport) -> contracts.AnnualReportState:
 async def submit_annual_report(
     session: AsyncSession, agency_id: str, data: AnnualReportCreate, user: User
 ) -> contracts.AnnualReportState:
-    agency = await writable(session, Agency, agency_id, user, "agency")
-    with date_rule("year"):
-        domain.check_report_year(data.year, agency.filed_on.year, today())
+    agency = await agency_of_year(session, agency_id, data.year, user)
     current = (
         await session.execute(
             select(AnnualReport).where(
@@ -56,8 +54,7 @@ async def submit_annual_report(
         publish(session, "annual_report", "superseded", annual_report_state(current), user)
         await session.flush()  # the old report leaves the one-current-per-year index before the new one enters
     session.add(report)
-    state = annual_report_state(report)
-    publish(session, "annual_report", "submitted", state, user)
+    state = publish(session, "annual_report", "submitted", annual_report_state(report), user)
     await commit_or_conflict(session, f"a report for {data.year} was submitted at the same time")
     return state
 

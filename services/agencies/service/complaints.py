@@ -61,8 +61,7 @@ async def receive_complaint(
         status="open",
     )
     session.add(complaint)
-    state = complaint_state(complaint)
-    publish(session, "complaint", "received", state, user)
+    state = publish(session, "complaint", "received", complaint_state(complaint), user)
     await session.commit()
     return state
 
@@ -89,8 +88,7 @@ async def resolve_complaint(
     complaint.findings = data.findings
     complaint.resolved_on = resolved_on
     complaint.touch()
-    state = complaint_state(complaint)
-    publish(session, "complaint", "resolved", state, user)
+    state = publish(session, "complaint", "resolved", complaint_state(complaint), user)
     if data.outcome == "upheld":
         await credit.enter_credit(
             session,

@@ -105,8 +105,7 @@ async def enter_credit(
     session.add(entry)
     grade = domain.credit_grade(_facts([*earlier, entry]), today())
     state = contracts.CreditEntryState(**entry_fields(entry), agency_grade=grade.grade, agency_score=grade.score)
-    publish(session, "credit_entry", "recorded", state, user)
-    return state
+    return publish(session, "credit_entry", "recorded", state, user)
 
 
 async def record_credit_entry(

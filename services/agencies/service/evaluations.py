@@ -5,15 +5,15 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.agencies import contracts, domain
-from services.agencies.models import Agency, Evaluation
+from services.agencies import contracts
+from services.agencies.models import Evaluation
 from services.agencies.schemas import EvaluationCreate
-from services.agencies.service._common import Paged, business_date, date_rule, publish, visible_agency, writable
+from services.agencies.service._common import Paged, agency_of_year, business_date, publish, visible_agency
 from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.problems import Conflict
 from zhichan.api.scope import scoped
 from zhichan.auth import User
-from zhichan.clock import today, utcnow
+from zhichan.clock import utcnow
 from zhichan.db import commit_or_conflict, state_of
 from zhichan.ids import new_id
 
@@ -25,9 +25,7 @@ def evaluation_state(evaluation: Evaluation) -> contracts.EvaluationState:
 async def record_evaluation(
     session: AsyncSession, agency_id: str, data: EvaluationCreate, user: User
 ) -> contracts.EvaluationState:
-    agency = await writable(session, Agency, agency_id, user, "agency")
-    with date_rule("year"):
-        domain.check_report_year(data.year, agency.filed_on.year, today())
+    agency = await agency_of_year(session, agency_id, data.year, user)
     evaluated_on = business_date(data.evaluated_on, "evaluated_on", what="evaluation date")
     existing = (
         await session.execute(select(Evaluation).where(Evaluation.agency_id == agency.id, Evaluation.year == data.year))
@@ -43,8 +41,7 @@ async def record_evaluation(
         created_at=utcnow(),
     )
     session.add(evaluation)
-    state = evaluation_state(evaluation)
-    publish(session, "evaluation", "recorded", state, user)
+    state = publish(session, "evaluation", "recorded", evaluation_state(evaluation), user)
     await commit_or_conflict(session, f"agency {agency.id} was evaluated for {data.year} at the same time")
     return state
 

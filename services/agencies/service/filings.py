@@ -12,7 +12,15 @@ from services.agencies import contracts, domain
 from services.agencies.models import Agency
 from services.agencies.schemas import AgencyCreate, AgencyFilter, AgencyUpdate, BrandLevelChange, Transition
 from services.agencies.service import practitioners
-from services.agencies.service._common import Paged, business_date, date_rule, publish, visible_agency, writable
+from services.agencies.service._common import (
+    Paged,
+    business_date,
+    date_rule,
+    live_agency,
+    publish,
+    visible_agency,
+    writable,
+)
 from zhichan.api.etag import check_if_match
 from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.problems import Conflict, Invalid
@@ -42,9 +50,7 @@ def agency_state(agency: Agency) -> contracts.AgencyState:
 def _changed(session: AsyncSession, agency: Agency, verb: str, user: User) -> contracts.AgencyState:
     """A change of the agency: its next version and its event (the caller commits)."""
     agency.touch()
-    state = agency_state(agency)
-    publish(session, "agency", verb, state, user)
-    return state
+    return publish(session, "agency", verb, agency_state(agency), user)
 
 
 async def file_agency(session: AsyncSession, data: AgencyCreate, user: User) -> contracts.AgencyState:
@@ -152,9 +158,7 @@ async def transition(
 async def change_brand_level(
     session: AsyncSession, agency_id: str, data: BrandLevelChange, user: User
 ) -> contracts.AgencyState:
-    agency = await writable(session, Agency, agency_id, user, "agency")
-    if agency.status == "deregistered":
-        raise Conflict(f"agency {agency.id} is deregistered", current_status=agency.status)
+    agency = await live_agency(session, agency_id, user)
     if data.brand_level == agency.brand_level:
         raise Conflict(f"agency {agency.id} is already at brand level {agency.brand_level}")
     last_decision = date.fromisoformat(agency.brand_history[-1]["decided_on"]) if agency.brand_history else None

@@ -106,8 +106,7 @@ async def draw_inspections(
         for agency_id, pair in result.assignments
     ]
     session.add_all(inspections)
-    state = draw_state(draw, inspections)
-    publish(session, "inspection_draw", "drawn", state, user)
+    state = publish(session, "inspection_draw", "drawn", draw_state(draw, inspections), user)
     for inspection in inspections:
         publish(session, "inspection", "scheduled", inspection_state(inspection), user)
     await session.commit()
@@ -182,8 +181,7 @@ async def record_finding(
     inspection.decision_reference = data.decision_reference
     inspection.concluded_on = concluded_on
     inspection.touch()
-    state = inspection_state(inspection)
-    publish(session, "inspection", "concluded", state, user)
+    state = publish(session, "inspection", "concluded", inspection_state(inspection), user)
     if kind := domain.CREDIT_KIND_OF_FINDING.get(data.finding):
         await credit.enter_credit(
             session,

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.agencies import contracts
 from services.agencies.models import Agency, Practitioner
 from services.agencies.schemas import PractitionerCreate, PractitionerFilter, PractitionerLeave
-from services.agencies.service._common import Paged, business_date, publish, writable
+from services.agencies.service._common import Paged, business_date, live_agency, publish, writable
 from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.problems import Conflict
 from zhichan.api.scope import get_visible, scoped
@@ -25,9 +25,7 @@ def practitioner_state(practitioner: Practitioner) -> contracts.PractitionerStat
 async def join_practitioner(
     session: AsyncSession, agency_id: str, data: PractitionerCreate, user: User
 ) -> contracts.PractitionerState:
-    agency = await writable(session, Agency, agency_id, user, "agency")
-    if agency.status == "deregistered":
-        raise Conflict(f"agency {agency.id} is deregistered", current_status=agency.status)
+    agency = await live_agency(session, agency_id, user)
     spells = list(
         (
             await session.execute(
@@ -53,8 +51,7 @@ async def join_practitioner(
         joined_on=business_date(data.joined_on, "joined_on", not_before=not_before, what="joining date"),
     )
     session.add(practitioner)
-    state = practitioner_state(practitioner)
-    publish(session, "practitioner", "joined", state, user)
+    state = publish(session, "practitioner", "joined", practitioner_state(practitioner), user)
     await commit_or_conflict(session, f"certificate {data.certificate_number} already practises")
     return state
 
@@ -66,9 +63,7 @@ def _leave(
     practitioner.left_on = left_on
     practitioner.leave_reason = reason
     practitioner.touch()
-    state = practitioner_state(practitioner)
-    publish(session, "practitioner", "left", state, user)
-    return state
+    return publish(session, "practitioner", "left", practitioner_state(practitioner), user)
 
 
 async def leave_practitioner(
