@@ -9,7 +9,6 @@ from starlette.datastructures import UploadFile
 
 from services.targets import planfile
 from services.targets.contracts import IndicatorState, PlanState, TaskState
-from services.targets.models import Indicator, Plan, ProgressReport
 from services.targets.schemas import (
     IndicatorList,
     IndicatorPublic,
@@ -284,11 +283,6 @@ async def update_indicator(
 # --- progress reports ----------------------------------------------------------------------------
 
 
-def _report_public(plan: Plan, row: Indicator, report: ProgressReport, superseded_by: str | None) -> ReportPublic:
-    state = reports.report_state(plan, row, report)
-    return ReportPublic(**state.model_dump(), superseded_by=superseded_by)
-
-
 @router.post(
     "/{key}/indicators/{ikey}/reports",
     response_model=ReportPublic,
@@ -307,15 +301,16 @@ def _report_public(plan: Plan, row: Indicator, report: ProgressReport, supersede
 async def submit_report(
     key: str, ikey: str, body: ReportCreate, session: SessionDep, user: Reporter, response: Response
 ) -> ReportPublic:
-    plan, row, report = await reports.submit_report(session, key, ikey, body, user)
-    response.headers["Location"] = f"/plans/{key}/indicators/{ikey}/reports/{report.id}"
-    return _report_public(plan, row, report, None)
+    state = await reports.submit_report(session, key, ikey, body, user)
+    # a report never changes: it has no version, so no ETag (answer() gives one)
+    response.headers["Location"] = f"/plans/{key}/indicators/{ikey}/reports/{state.id}"
+    return shape(ReportPublic, state)
 
 
 @router.get("/{key}/indicators/{ikey}/reports", response_model=ReportList, summary="Reports, in as-of order")
 async def list_reports(key: str, ikey: str, session: SessionDep, user: CurrentUser, page: PageDep) -> ReportList:
-    plan, row, found, next_cursor = await reports.list_reports(session, key, ikey, user, page)
-    return ReportList(items=[_report_public(plan, row, r, later) for r, later in found], next_cursor=next_cursor)
+    found, superseded_by = await reports.list_reports(session, key, ikey, user, page)
+    return listing(ReportList, ReportPublic, found, lambda state: {"superseded_by": superseded_by.get(state.id)})
 
 
 # --- tasks ---------------------------------------------------------------------------------------

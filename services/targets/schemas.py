@@ -177,6 +177,5 @@ class ReportPublic(ProgressReportState):
     superseded_by: str | None = None
 
 
-class ReportList(BaseModel):
-    items: list[ReportPublic]
-    next_cursor: str | None = None
+class ReportList(Page[ReportPublic]):
+    pass

@@ -3,26 +3,18 @@ correction supersedes), listed in as-of order."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from sqlalchemy import false, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.targets import contracts, domain
 from services.targets.models import Indicator, Plan, ProgressReport
 from services.targets.schemas import ReportCreate
-from services.targets.service._common import (
-    find_part,
-    indicator_spec,
-    plan_parts,
-    require_open,
-    visible_plan,
-)
-from zhichan.api.pagination import PageParams, encode_cursor
+from services.targets.service._common import find_part, indicator_spec, parts_of, require_open, visible_plan
+from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.problems import Conflict, Forbidden, Invalid, NotFound
 from zhichan.auth import User
 from zhichan.clock import today, utcnow
+from zhichan.db import commit_or_conflict, state_of
 from zhichan.events import record_event
 from zhichan.ids import new_id
 
@@ -42,29 +34,14 @@ def _may_report(user: User, plan: Plan, row: Indicator) -> None:
 
 
 def report_state(plan: Plan, row: Indicator, report: ProgressReport) -> contracts.ProgressReportState:
-    return contracts.ProgressReportState(
-        id=report.id,
-        plan=plan.key,
-        indicator=row.key,
-        region=report.region,
-        as_of=report.as_of,
-        value=report.value,
-        unit=report.unit,
-        note=report.note,
-        evidence_url=report.evidence_url,
-        department=report.department,
-        reporter=report.reporter,
-        supersedes=report.supersedes,
-        created_at=report.created_at,
-    )
+    return state_of(contracts.ProgressReportState, report, plan=plan.key, indicator=row.key)
 
 
 async def submit_report(
     session: AsyncSession, key: str, ikey: str, body: ReportCreate, user: User
-) -> tuple[Plan, Indicator, ProgressReport]:
+) -> contracts.ProgressReportState:
     plan = await visible_plan(session, key, user)
-    indicators, _tasks = await plan_parts(session, plan)
-    row = find_part(indicators, ikey, "indicator", plan)
+    row = find_part(await parts_of(session, Indicator, plan), ikey, "indicator", plan)
     _may_report(user, plan, row)
     require_open(plan)
     spec = indicator_spec(row)
@@ -95,23 +72,21 @@ async def submit_report(
         created_at=utcnow(),
     )
     session.add(report)
+    state = report_state(plan, row, report)
     record_event(
         session,
         service=contracts.SERVICE,
         aggregate="progress_report",
         verb="submitted",
-        aggregate_id=report.id,
-        region=plan.region,
+        aggregate_id=state.id,
+        region=state.region,
         version=1,
-        data=report_state(plan, row, report),
+        data=state,
         actor=user.sub,
     )
-    try:
-        await session.commit()
-    except IntegrityError:  # another correction of the same report won the race
-        await session.rollback()
-        raise Conflict(f"report {body.supersedes} has just been superseded; read the reports again") from None
-    return plan, row, report
+    # a report is superseded once (a unique column): another correction of it may just have won
+    await commit_or_conflict(session, f"report {body.supersedes} has just been superseded; read the reports again")
+    return state
 
 
 async def _check_supersedes(session: AsyncSession, row: Indicator, report_id: str) -> None:
@@ -127,40 +102,17 @@ async def _check_supersedes(session: AsyncSession, row: Indicator, report_id: st
 
 async def list_reports(
     session: AsyncSession, key: str, ikey: str, user: User, page: PageParams
-) -> tuple[Plan, Indicator, list[tuple[ProgressReport, str | None]], str | None]:
+) -> tuple[tuple[list[contracts.ProgressReportState], str | None], dict[str, str]]:
+    """A page of an indicator's reports in as-of order, and, beside it, which later report
+    supersedes each one superseded (report id → its correction's id)."""
     plan = await visible_plan(session, key, user)
     if not user.sees(plan.region):
         raise NotFound(f"no reports of plan {key} in your regions")
-    indicators, _tasks = await plan_parts(session, plan)
-    row = find_part(indicators, ikey, "indicator", plan)
-    query = (
-        select(ProgressReport)
-        .where(ProgressReport.indicator_id == row.id)
-        .order_by(ProgressReport.as_of, ProgressReport.id)
-        .limit(page.limit + 1)
+    row = find_part(await parts_of(session, Indicator, plan), ikey, "indicator", plan)
+    query = select(ProgressReport).where(ProgressReport.indicator_id == row.id)
+    reports, next_cursor = await keyset_page(session, query, page, ProgressReport.as_of, ProgressReport.id)
+    corrections = select(ProgressReport.supersedes, ProgressReport.id).where(
+        ProgressReport.supersedes.in_([r.id for r in reports])
     )
-    if page.after:
-        after_date = date.fromisoformat(str(page.after.get("as_of", "0001-01-01")))
-        after_id = str(page.after.get("id", ""))
-        query = query.where(
-            or_(
-                ProgressReport.as_of > after_date,
-                (ProgressReport.as_of == after_date) & (ProgressReport.id > after_id),
-            )
-        )
-    reports = list((await session.execute(query)).scalars())
-    next_cursor = None
-    if len(reports) > page.limit:
-        last = reports[page.limit - 1]
-        next_cursor = encode_cursor({"as_of": last.as_of.isoformat(), "id": last.id})
-    reports = reports[: page.limit]
-    superseded = dict(
-        (
-            await session.execute(
-                select(ProgressReport.supersedes, ProgressReport.id).where(
-                    ProgressReport.supersedes.in_([r.id for r in reports]) if reports else false()
-                )
-            )
-        ).all()
-    )
-    return plan, row, [(r, superseded.get(r.id)) for r in reports], next_cursor
+    superseded_by = dict((await session.execute(corrections)).all()) if reports else {}
+    return ([report_state(plan, row, r) for r in reports], next_cursor), superseded_by
