@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from services.enforcement import service
 from services.enforcement.schemas import (
     CampaignCreate,
     CampaignList,
@@ -33,6 +32,7 @@ from services.enforcement.schemas import (
     WatchWindowPublic,
     WatchWindowPut,
 )
+from services.enforcement.service import campaigns, cases, disclosure, region_policies, statistics, watchlist
 from zhichan.api.answers import answer, listing
 from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.problems import PROBLEM_RESPONSES
@@ -54,7 +54,7 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", description="Optional: 
 
 @cases_router.post("", status_code=201, response_model=CasePublic, summary="File a case (立案), deadline computed")
 async def file_case(body: CaseCreate, session: SessionDep, user: Writer, response: Response) -> CasePublic:
-    state, id_numbers = await service.file_case(session, body, user)
+    state, id_numbers = await cases.file_case(session, body, user)
     return answer(response, CasePublic, state, location=f"/cases/{state.id}", **id_numbers)
 
 
@@ -62,20 +62,20 @@ async def file_case(body: CaseCreate, session: SessionDep, user: Writer, respons
 async def list_cases(
     session: SessionDep, user: Reader, page: PageDep, filters: Annotated[CaseFilter, Query()]
 ) -> CaseList:
-    found, id_numbers = await service.list_cases(session, user, page, filters)
+    found, id_numbers = await cases.list_cases(session, user, page, filters)
     return listing(CaseList, CasePublic, found, lambda state: id_numbers[state.id])
 
 
 @cases_router.get("/stats", response_model=CaseStats, summary="Filed, closed, on time, overdue; 按期结案率")
 async def case_stats(session: SessionDep, user: Reader, window: Annotated[StatsWindow, Query()]) -> CaseStats:
-    return await service.case_stats(session, user, window)
+    return await statistics.case_stats(session, user, window)
 
 
 @cases_router.get("/overdue", response_model=OverdueReport, summary="Overdue open cases per handling unit")
 async def overdue_cases(
     session: SessionDep, user: Reader, region: RegionQuery = None, as_of: Today = None
 ) -> OverdueReport:
-    return await service.overdue_report(session, user, region, as_of)
+    return await statistics.overdue_report(session, user, region, as_of)
 
 
 @cases_router.get("/deadline-rules", response_model=DeadlineRulesPublic, summary="Deadline rules in force")
@@ -86,8 +86,8 @@ async def get_deadline_rules(
     region: Annotated[RegionCode | None, Query(description="Without it: the national defaults")] = None,
     on: Today = None,
 ) -> DeadlineRulesPublic:
-    rules = await service.deadline_rules(session, user, region, on)
-    return answer(response, DeadlineRulesPublic, rules, tag=service.policy_tag(region))
+    rules = await region_policies.deadline_rules(session, user, region, on)
+    return answer(response, DeadlineRulesPublic, rules, tag=region_policies.policy_tag(region))
 
 
 @cases_router.put(
@@ -96,13 +96,13 @@ async def get_deadline_rules(
 async def put_deadline_rules(
     body: DeadlineRulesPut, session: SessionDep, user: Writer, response: Response, if_match: IfMatch = None
 ) -> DeadlineRulesPublic:
-    rules = await service.put_deadline_rules(session, body, if_match, user)
-    return answer(response, DeadlineRulesPublic, rules, tag=service.policy_tag(body.region))
+    rules = await region_policies.put_deadline_rules(session, body, if_match, user)
+    return answer(response, DeadlineRulesPublic, rules, tag=region_policies.policy_tag(body.region))
 
 
 @cases_router.get("/{case_id}", response_model=CasePublic, summary="One case with its full timeline")
 async def get_case(case_id: str, session: SessionDep, user: Reader, response: Response) -> CasePublic:
-    state, id_numbers = await service.get_case(session, case_id, user)
+    state, id_numbers = await cases.get_case(session, case_id, user)
     return answer(response, CasePublic, state, **id_numbers)
 
 
@@ -117,7 +117,7 @@ def _step_route(action: str, body_model: type[StepIn], summary: str) -> None:
             body: StepIn | None = None,
             if_match: IfMatch = None,
         ) -> CasePublic:
-            state, id_numbers = await service.transition(session, case_id, action, body or StepIn(), user, if_match)
+            state, id_numbers = await cases.transition(session, case_id, action, body or StepIn(), user, if_match)
             return answer(response, CasePublic, state, **id_numbers)
 
     else:
@@ -130,7 +130,7 @@ def _step_route(action: str, body_model: type[StepIn], summary: str) -> None:
             response: Response,
             if_match: IfMatch = None,
         ) -> CasePublic:
-            state, id_numbers = await service.transition(session, case_id, action, body, user, if_match)
+            state, id_numbers = await cases.transition(session, case_id, action, body, user, if_match)
             return answer(response, CasePublic, state, **id_numbers)
 
     route.__name__ = f"{action}_case"
@@ -156,7 +156,7 @@ _step_route("withdraw", StepIn, "Withdraw (撤销立案)")
 async def create_campaign(
     body: CampaignCreate, session: SessionDep, user: Writer, response: Response
 ) -> CampaignPublic:
-    state, case_counts = await service.create_campaign(session, body, user)
+    state, case_counts = await campaigns.create_campaign(session, body, user)
     return answer(response, CampaignPublic, state, location=f"/campaigns/{state.id}", **case_counts)
 
 
@@ -168,13 +168,13 @@ async def list_campaigns(
     region: RegionQuery = None,
     active_on: Annotated[date | None, Query(description="Campaigns running on this date")] = None,
 ) -> CampaignList:
-    found, case_counts = await service.list_campaigns(session, user, page, region, active_on)
+    found, case_counts = await campaigns.list_campaigns(session, user, page, region, active_on)
     return listing(CampaignList, CampaignPublic, found, lambda state: case_counts[state.id])
 
 
 @campaigns_router.get("/{campaign_id}", response_model=CampaignPublic, summary="One campaign with its case counts")
 async def get_campaign(campaign_id: str, session: SessionDep, user: Reader, response: Response) -> CampaignPublic:
-    state, case_counts = await service.get_campaign(session, campaign_id, user)
+    state, case_counts = await campaigns.get_campaign(session, campaign_id, user)
     return answer(response, CampaignPublic, state, **case_counts)
 
 
@@ -189,7 +189,7 @@ async def get_watchlist(
     region: Annotated[RegionCode | None, Query(description="The region's list (its descendants' cases count)")] = None,
     as_of: Today = None,
 ) -> WatchlistPage:
-    return await service.watchlist(session, user, page, region, as_of)
+    return await watchlist.listed(session, user, page, region, as_of)
 
 
 @watchlist_router.get("/window", response_model=WatchWindowPublic, summary="The watch-list window in force")
@@ -200,16 +200,16 @@ async def get_watch_window(
     region: Annotated[RegionCode | None, Query(description="Without it: the national default")] = None,
     on: Today = None,
 ) -> WatchWindowPublic:
-    window = await service.watch_window(session, user, region, on)
-    return answer(response, WatchWindowPublic, window, tag=service.policy_tag(region))
+    window = await region_policies.watch_window(session, user, region, on)
+    return answer(response, WatchWindowPublic, window, tag=region_policies.policy_tag(region))
 
 
 @watchlist_router.put("/window", response_model=WatchWindowPublic, summary="Set a region's watch-list window")
 async def put_watch_window(
     body: WatchWindowPut, session: SessionDep, user: Writer, response: Response, if_match: IfMatch = None
 ) -> WatchWindowPublic:
-    window = await service.put_watch_window(session, body, if_match, user)
-    return answer(response, WatchWindowPublic, window, tag=service.policy_tag(body.region))
+    window = await region_policies.put_watch_window(session, body, if_match, user)
+    return answer(response, WatchWindowPublic, window, tag=region_policies.policy_tag(body.region))
 
 
 # ---------------------------------------------------------------- public disclosure
@@ -221,4 +221,4 @@ async def put_watch_window(
 async def disclosed_cases(
     session: SessionDep, page: PageDep, filters: Annotated[DisclosureFilter, Query()]
 ) -> DisclosureList:
-    return await service.disclosed_cases(session, page, filters)
+    return await disclosure.disclosed_cases(session, page, filters)

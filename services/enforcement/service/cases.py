@@ -1,0 +1,318 @@
+"""Cases (案件): filing with the deadline rule in force, the steps of the lifecycle, one case and
+the list. A case's use cases return its state and, beside it, the identity card numbers only
+officers see."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.enforcement import contracts, domain
+from services.enforcement.domain import CaseFile
+from services.enforcement.models import Campaign, Case
+from services.enforcement.schemas import CaseCreate, CaseFilter, StepIn
+from services.enforcement.service import watchlist
+from services.enforcement.service._common import between, from_iso, publish, to_iso
+from services.enforcement.service._in_force import (
+    chain_of,
+    policies_of,
+    rule_in_force,
+    rule_of,
+    rule_snapshot,
+    rule_source,
+)
+from zhichan.api.etag import check_if_match
+from zhichan.api.pagination import PageParams, keyset_page
+from zhichan.api.problems import Conflict, Invalid
+from zhichan.api.scope import get_visible, scoped
+from zhichan.auth import User, require_write_access
+from zhichan.clock import today, utcnow
+from zhichan.db import commit_or_conflict, state_of
+from zhichan.money import from_fen, to_fen
+from zhichan.regions import registry
+
+VERB_OF_ACTION = {
+    "investigate": "investigation_started",
+    "extend": "extended",
+    "suspend": "suspended",
+    "resume": "resumed",
+    "decide": "decided",
+    "close": "closed",
+    "transfer": "transferred",
+    "withdraw": "withdrawn",
+}
+# What each step hands the domain, from its request body.
+STEP_FIELDS: dict[str, tuple[str, ...]] = {
+    "extend": ("approver", "reason"),
+    "suspend": ("reason",),
+    "decide": ("outcome", "fine", "confiscation", "illegal_revenue", "decision_number"),
+    "transfer": ("to", "receiving_body"),
+}
+# A case as officers are answered: its state, and beside it its parties' identity card numbers.
+Identified = tuple[contracts.CaseState, dict[str, str | None]]
+
+
+def case_file(case: Case) -> CaseFile:
+    """The domain's view of a stored case."""
+    extension = case.extension
+    return CaseFile(
+        procedure=case.procedure,
+        filed=case.filed_date,
+        rule=rule_of(case.deadline_rule),
+        rule_source=rule_source(case.deadline_rule),
+        status=case.status,
+        last_step_on=date.fromisoformat(case.timeline[-1]["date"]),
+        extension=domain.Extension(
+            date.fromisoformat(extension["granted_on"]), extension["approver"], extension["reason"]
+        )
+        if extension
+        else None,
+        suspensions=tuple(
+            domain.Suspension(date.fromisoformat(s["start"]), from_iso(s["end"]), s["reason"]) for s in case.suspensions
+        ),
+        decision=domain.Decision(
+            case.outcome,
+            case.decided_date,
+            from_fen(case.fine_fen or 0),
+            from_fen(case.confiscation_fen or 0),
+            from_fen(case.illegal_revenue_fen or 0),
+            case.decision_number,
+        )
+        if case.outcome
+        else None,
+        transfer=domain.Transfer(
+            case.transfer["to"], date.fromisoformat(case.transfer["transferred_on"]), case.transfer["receiving_body"]
+        )
+        if case.transfer
+        else None,
+        ended_on=case.closed_date,
+        history=tuple((s["action"], s["status"], date.fromisoformat(s["date"])) for s in case.timeline[1:]),
+    )
+
+
+def _store_lifecycle(case: Case, cf: CaseFile) -> None:
+    """Writes what the domain decided back onto the row, with the columns lists filter on."""
+    case.status = cf.status
+    case.extension = (
+        {
+            "granted_on": cf.extension.granted_on.isoformat(),
+            "approver": cf.extension.approver,
+            "reason": cf.extension.reason,
+        }
+        if cf.extension
+        else None
+    )
+    case.suspensions = [
+        {"start": s.start.isoformat(), "end": to_iso(s.end), "reason": s.reason} for s in cf.suspensions
+    ]
+    case.due_date = cf.due_date
+    case.overdue_since = cf.overdue_since
+    if cf.decision is not None:
+        case.outcome = cf.decision.outcome
+        case.decided_date = cf.decision.decided_on
+        case.decision_number = cf.decision.decision_number
+        case.fine_fen = to_fen(cf.decision.fine)
+        case.confiscation_fen = to_fen(cf.decision.confiscation)
+        case.illegal_revenue_fen = to_fen(cf.decision.illegal_revenue)
+    if cf.transfer is not None:
+        case.transfer = {
+            "to": cf.transfer.to,
+            "receiving_body": cf.transfer.receiving_body,
+            "transferred_on": cf.transfer.transferred_on.isoformat(),
+        }
+    case.closed_date = cf.ended_on
+    case.closed_on_time = cf.closed_on_time
+
+
+def _party(kind: str, name: str, uscc: str | None) -> contracts.PartyState:
+    return contracts.PartyState(kind=kind, name=name, uscc=uscc)
+
+
+def case_state(case: Case) -> contracts.CaseState:
+    cf = case_file(case)
+    decision = cf.decision
+    return state_of(
+        contracts.CaseState,
+        case,
+        type=case.case_type,
+        respondent=_party(case.respondent_kind, case.respondent_name, case.respondent_uscc),
+        complainant=_party(case.complainant["kind"], case.complainant["name"], case.complainant.get("uscc"))
+        if case.complainant
+        else None,
+        base_due_date=cf.base_due,
+        period_end=cf.period_end(),
+        suspensions=[
+            contracts.SuspensionState(
+                start=s.start, end=s.end, reason=s.reason, days=s.days() if s.end is not None else None
+            )
+            for s in cf.suspensions
+        ],
+        suspended_days=cf.suspended_days(),
+        due_date_basis=cf.basis(),
+        overdue_periods=[contracts.Period(start=start, end=end) for start, end in cf.overdue_periods()],
+        decision=contracts.DecisionState(
+            outcome=decision.outcome,
+            decided_date=decision.decided_on,
+            fine=decision.fine,
+            confiscation=decision.confiscation,
+            illegal_revenue=decision.illegal_revenue,
+            decision_number=decision.decision_number,
+            against_respondent=decision.against_respondent,
+        )
+        if decision
+        else None,
+    )
+
+
+def id_numbers(case: Case) -> dict[str, str | None]:
+    """What officers see beside a case's state: its parties' identity card numbers, which no
+    event carries."""
+    return {
+        "respondent_id_number": case.respondent_id_number,
+        "complainant_id_number": case.complainant.get("id_number") if case.complainant else None,
+    }
+
+
+def _with_id_numbers(case: Case) -> Identified:
+    return case_state(case), id_numbers(case)
+
+
+def _step(action: str, status: str, on: date, user: User, reason: str | None, details: dict) -> dict:
+    return {
+        "action": action,
+        "status": status,
+        "date": on.isoformat(),
+        "at": utcnow().isoformat(),
+        "actor": user.sub,
+        "reason": reason,
+        "details": details,
+    }
+
+
+async def _check_campaign(session: AsyncSession, campaign_id: str, region: str, filed: date) -> None:
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise Invalid.field(["campaign_id"], f"no campaign {campaign_id}")
+    if not registry().contains(campaign.region, region):
+        raise Invalid.field(
+            ["campaign_id"], f"campaign {campaign.name} of region {campaign.region} does not cover {region}"
+        )
+    if not campaign.start_date <= filed <= campaign.end_date:
+        raise Invalid.field(
+            ["campaign_id"],
+            f"filed on {filed.isoformat()}, outside the campaign's period"
+            f" {campaign.start_date.isoformat()}–{campaign.end_date.isoformat()}",
+        )
+
+
+def _domain_problem(exc: Exception, cf: CaseFile, action: str) -> Exception:
+    if isinstance(exc, domain.TransitionNotAllowed):
+        return Conflict(str(exc), current_status=exc.status, action=exc.action)
+    if isinstance(exc, domain.StepRefused):
+        return Conflict(str(exc), current_status=cf.status, action=action)
+    assert isinstance(exc, domain.InvalidStep)
+    return Invalid.field([exc.loc], str(exc))
+
+
+async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Identified:
+    require_write_access(user, data.region)
+    filed = data.filed_date or today()
+    policies = await policies_of(session, chain_of(data.region))
+    rule = rule_snapshot(rule_in_force(policies, data.region, data.procedure, filed))
+    try:
+        cf = domain.new_case(data.procedure, filed, rule_of(rule), rule_source(rule), today())
+    except domain.InvalidStep as exc:
+        raise Invalid.field([exc.loc], str(exc)) from None
+    if data.origin == "campaign" and not data.campaign_id:
+        raise Invalid.field(["campaign_id"], "a case that comes from a campaign names the campaign")
+    if data.campaign_id:
+        await _check_campaign(session, data.campaign_id, data.region, filed)
+    respondent = data.respondent
+    case = Case.new(
+        region=data.region,
+        case_number=data.case_number,
+        case_type=data.type,
+        procedure=data.procedure,
+        origin=data.origin,
+        respondent_kind=respondent.kind,
+        respondent_name=respondent.name,
+        respondent_uscc=respondent.uscc,
+        respondent_id_number=respondent.id_number,
+        complainant=data.complainant.model_dump() if data.complainant else None,
+        summary=data.summary,
+        filed_date=filed,
+        handling_unit=data.handling_unit,
+        campaign_id=data.campaign_id,
+        status="filed",
+        deadline_rule=rule,
+        timeline=[_step("file", "filed", filed, user, None, {})],
+    )
+    _store_lifecycle(case, cf)
+    session.add(case)
+    state, numbers = _with_id_numbers(case)
+    publish(session, "case", "filed", state, user)
+    await commit_or_conflict(session, f"case number {data.case_number} is already used in region {data.region}")
+    return state, numbers
+
+
+async def get_case(session: AsyncSession, case_id: str, user: User) -> Identified:
+    return _with_id_numbers(await get_visible(session, Case, case_id, user, "case"))
+
+
+def _money_text(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal) else value
+
+
+async def transition(
+    session: AsyncSession, case_id: str, action: str, body: StepIn, user: User, if_match: str | None = None
+) -> Identified:
+    case = await get_visible(session, Case, case_id, user, "case", for_update=True)
+    require_write_access(user, case.region)
+    if if_match:  # optional: a step is refused anyway when the case moved on to another status
+        check_if_match(if_match, case.id, case.version)
+    cf = case_file(case)
+    on = body.date or today()
+    details = {name: getattr(body, name) for name in STEP_FIELDS.get(action, ())}
+    try:
+        after = cf.apply(action, on, today(), **details)
+    except (domain.TransitionNotAllowed, domain.StepRefused, domain.InvalidStep) as exc:
+        raise _domain_problem(exc, cf, action) from None
+    recorded = {k: _money_text(v) for k, v in details.items() if k != "reason" and v is not None}
+    case.timeline = [*case.timeline, _step(action, after.status, on, user, body.reason, recorded)]
+    _store_lifecycle(case, after)
+    case.touch()
+    state, numbers = _with_id_numbers(case)
+    publish(session, "case", VERB_OF_ACTION[action], state, user)
+    if after.decision is not None and after.decision.against_respondent and case.respondent_uscc:
+        await watchlist.refresh(session, {case.respondent_uscc: set(chain_of(case.region))}, user)
+    await session.commit()
+    return state, numbers
+
+
+async def list_cases(
+    session: AsyncSession, user: User, page: PageParams, filters: CaseFilter
+) -> tuple[tuple[list[contracts.CaseState], str | None], dict[str, dict]]:
+    """A page of cases, and each one's identity card numbers by its id."""
+    query = scoped(select(Case), Case.region, user, filters.region)
+    for column, value in (
+        (Case.case_type, filters.type),
+        (Case.procedure, filters.procedure),
+        (Case.origin, filters.origin),
+        (Case.status, filters.status),
+        (Case.handling_unit, filters.handling_unit),
+        (Case.campaign_id, filters.campaign),
+        (Case.respondent_uscc, filters.respondent_uscc),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    query = between(query, Case.filed_date, filters.filed_from, filters.filed_to)
+    query = between(query, Case.closed_date, filters.closed_from, filters.closed_to)
+    if filters.overdue is not None:
+        overdue_now = and_(Case.overdue_since.is_not(None), Case.overdue_since <= today())
+        query = query.where(overdue_now if filters.overdue else ~overdue_now)
+    rows, next_cursor = await keyset_page(session, query, page, Case.id)
+    return ([case_state(c) for c in rows], next_cursor), {c.id: id_numbers(c) for c in rows}
