@@ -37,6 +37,11 @@ def _json() -> Column:
     return Column(JSON, nullable=False)
 
 
+def _id_of(table: str, *, index: bool = False):
+    """A column holding the id of a row of ``table``."""
+    return Field(sa_type=String(26), foreign_key=f"{table}.id", index=index)
+
+
 class Plan(Aggregate, table=True):
     __tablename__ = "plan"
     __table_args__ = (Index("ix_plan_region_key", "region", "key"),)
@@ -52,14 +57,20 @@ class Plan(Aggregate, table=True):
     status_history: list[dict] = Field(default_factory=empty_list, sa_column=_json())
 
 
-class Indicator(Stamped, table=True):
+class PlanPart(Stamped):
+    """An indicator or a task: one of a plan's parts, named by a key unique in the plan, in the
+    plan's order (``position``)."""
+
+    id: str = Field(primary_key=True, max_length=26)
+    plan_id: str = _id_of("plan", index=True)
+    key: str = Field(max_length=100)
+    position: int
+
+
+class Indicator(PlanPart, table=True):
     __tablename__ = "indicator"
     __table_args__ = (UniqueConstraint("plan_id", "key", name="uq_indicator_plan_key"),)
 
-    id: str = Field(primary_key=True, max_length=26)
-    plan_id: str = Field(sa_column=Column(String(26), ForeignKey("plan.id"), nullable=False, index=True))
-    key: str = Field(max_length=100)
-    position: int
     name: str = Field(max_length=300)
     category: str = Field(max_length=20)
     unit: str = Field(max_length=10)
@@ -81,14 +92,10 @@ class Indicator(Stamped, table=True):
     source_filters: dict = Field(default_factory=empty_dict, sa_column=_json())
 
 
-class Task(Stamped, table=True):
+class Task(PlanPart, table=True):
     __tablename__ = "task"
     __table_args__ = (UniqueConstraint("plan_id", "key", name="uq_task_plan_key"),)
 
-    id: str = Field(primary_key=True, max_length=26)
-    plan_id: str = Field(sa_column=Column(String(26), ForeignKey("plan.id"), nullable=False, index=True))
-    key: str = Field(max_length=100)
-    position: int
     title: str = Field(max_length=1000)
     responsible: list[str] = Field(default_factory=empty_list, sa_column=_json())
     due: date | None = None
@@ -105,8 +112,8 @@ class ProgressReport(SQLModel, table=True):
     __table_args__ = (Index("ix_progress_report_indicator_as_of", "indicator_id", "as_of", "id"),)
 
     id: str = Field(primary_key=True, max_length=26)
-    plan_id: str = Field(sa_column=Column(String(26), ForeignKey("plan.id"), nullable=False, index=True))
-    indicator_id: str = Field(sa_column=Column(String(26), ForeignKey("indicator.id"), nullable=False))
+    plan_id: str = _id_of("plan", index=True)
+    indicator_id: str = _id_of("indicator")
     region: str = Field(max_length=32)
     as_of: date
     value: Decimal = Field(sa_column=_decimal())
