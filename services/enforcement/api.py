@@ -4,7 +4,7 @@
 their body model through a closure, which FastAPI can only see in evaluated annotations.)"""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Header, Query, Response
 
@@ -24,6 +24,7 @@ from services.enforcement.schemas import (
     DisclosureList,
     ExtendIn,
     OverdueReport,
+    RegionSettings,
     StatsWindow,
     StepIn,
     SuspendIn,
@@ -46,7 +47,18 @@ watchlist_router = APIRouter(prefix="/watchlist", tags=["watch list"], responses
 disclosure_router = APIRouter(prefix="/disclosure", tags=["public disclosure"], responses=PROBLEM_RESPONSES)
 
 Today = Annotated[date | None, Query(description="Default: today")]
+RulesRegion = Annotated[RegionCode | None, Query(description="Without it: the national defaults")]
+WindowRegion = Annotated[RegionCode | None, Query(description="Without it: the national default")]
+ListRegion = Annotated[RegionCode | None, Query(description="The region's list (its descendants' cases count)")]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="Optional: refuse (412) if changed since")]
+
+
+Settings = TypeVar("Settings", bound=RegionSettings)
+
+
+def _settings(response: Response, settings: Settings) -> Settings:
+    """A region's settings in force, with the ETag of its own settings (its policy)."""
+    return answer(response, type(settings), settings, tag=region_policies.policy_tag(settings.region))
 
 
 # ---------------------------------------------------------------- cases
@@ -80,14 +92,9 @@ async def overdue_cases(
 
 @cases_router.get("/deadline-rules", response_model=DeadlineRulesPublic, summary="Deadline rules in force")
 async def get_deadline_rules(
-    session: SessionDep,
-    user: Reader,
-    response: Response,
-    region: Annotated[RegionCode | None, Query(description="Without it: the national defaults")] = None,
-    on: Today = None,
+    session: SessionDep, user: Reader, response: Response, region: RulesRegion = None, on: Today = None
 ) -> DeadlineRulesPublic:
-    rules = await region_policies.deadline_rules(session, user, region, on)
-    return answer(response, DeadlineRulesPublic, rules, tag=region_policies.policy_tag(region))
+    return _settings(response, await region_policies.deadline_rules(session, user, region, on))
 
 
 @cases_router.put(
@@ -96,8 +103,7 @@ async def get_deadline_rules(
 async def put_deadline_rules(
     body: DeadlineRulesPut, session: SessionDep, user: Writer, response: Response, if_match: IfMatch = None
 ) -> DeadlineRulesPublic:
-    rules = await region_policies.put_deadline_rules(session, body, if_match, user)
-    return answer(response, DeadlineRulesPublic, rules, tag=region_policies.policy_tag(body.region))
+    return _settings(response, await region_policies.put_deadline_rules(session, body, if_match, user))
 
 
 @cases_router.get("/{case_id}", response_model=CasePublic, summary="One case with its full timeline")
@@ -183,33 +189,23 @@ async def get_campaign(campaign_id: str, session: SessionDep, user: Reader, resp
 
 @watchlist_router.get("", response_model=WatchlistPage, summary="Repeat infringers under key supervision (重点监管)")
 async def get_watchlist(
-    session: SessionDep,
-    user: Reader,
-    page: PageDep,
-    region: Annotated[RegionCode | None, Query(description="The region's list (its descendants' cases count)")] = None,
-    as_of: Today = None,
+    session: SessionDep, user: Reader, page: PageDep, region: ListRegion = None, as_of: Today = None
 ) -> WatchlistPage:
     return await watchlist.listed(session, user, page, region, as_of)
 
 
 @watchlist_router.get("/window", response_model=WatchWindowPublic, summary="The watch-list window in force")
 async def get_watch_window(
-    session: SessionDep,
-    user: Reader,
-    response: Response,
-    region: Annotated[RegionCode | None, Query(description="Without it: the national default")] = None,
-    on: Today = None,
+    session: SessionDep, user: Reader, response: Response, region: WindowRegion = None, on: Today = None
 ) -> WatchWindowPublic:
-    window = await region_policies.watch_window(session, user, region, on)
-    return answer(response, WatchWindowPublic, window, tag=region_policies.policy_tag(region))
+    return _settings(response, await region_policies.watch_window(session, user, region, on))
 
 
 @watchlist_router.put("/window", response_model=WatchWindowPublic, summary="Set a region's watch-list window")
 async def put_watch_window(
     body: WatchWindowPut, session: SessionDep, user: Writer, response: Response, if_match: IfMatch = None
 ) -> WatchWindowPublic:
-    window = await region_policies.put_watch_window(session, body, if_match, user)
-    return answer(response, WatchWindowPublic, window, tag=region_policies.policy_tag(body.region))
+    return _settings(response, await region_policies.put_watch_window(session, body, if_match, user))
 
 
 # ---------------------------------------------------------------- public disclosure

@@ -363,13 +363,7 @@ class CampaignList(Page[CampaignPublic]):
 # ---------------------------------------------------------------- watch list, disclosure
 
 
-class WatchlistCase(BaseModel):
-    case_id: str
-    case_number: str
-    region: str
-    type: str
-    outcome: str
-    decided_date: date
+class WatchlistCase(contracts.WatchedDecision):
     counts_until: date = Field(description="Last day this decision counts in the window")
 
 

@@ -55,13 +55,7 @@ async def create_campaign(
 ) -> tuple[contracts.CampaignState, dict]:
     require_write_access(user, data.region)
     campaign = Campaign.new(
-        name=data.name,
-        region=data.region,
-        start_date=data.start,
-        end_date=data.end,
-        focus=data.focus,
-        description=data.description,
-        created_by=user.sub,
+        **data.model_dump(exclude={"start", "end"}), start_date=data.start, end_date=data.end, created_by=user.sub
     )
     session.add(campaign)
     state = campaign_state(campaign)

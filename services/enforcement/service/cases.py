@@ -154,17 +154,7 @@ def case_state(case: Case) -> contracts.CaseState:
         suspended_days=cf.suspended_days(),
         due_date_basis=cf.basis(),
         overdue_periods=[contracts.Period(start=start, end=end) for start, end in cf.overdue_periods()],
-        decision=contracts.DecisionState(
-            outcome=decision.outcome,
-            decided_date=decision.decided_on,
-            fine=decision.fine,
-            confiscation=decision.confiscation,
-            illegal_revenue=decision.illegal_revenue,
-            decision_number=decision.decision_number,
-            against_respondent=decision.against_respondent,
-        )
-        if decision
-        else None,
+        decision=state_of(contracts.DecisionState, decision, decided_date=decision.decided_on) if decision else None,
     )
 
 
@@ -231,22 +221,13 @@ async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Iden
         raise Invalid.field(["campaign_id"], "a case that comes from a campaign names the campaign")
     if data.campaign_id:
         await _check_campaign(session, data.campaign_id, data.region, filed)
-    respondent = data.respondent
+    respondent = {f"respondent_{field}": value for field, value in data.respondent.model_dump().items()}
     case = Case.new(
-        region=data.region,
-        case_number=data.case_number,
+        **data.model_dump(exclude={"type", "respondent", "complainant", "filed_date"}),
+        **respondent,
         case_type=data.type,
-        procedure=data.procedure,
-        origin=data.origin,
-        respondent_kind=respondent.kind,
-        respondent_name=respondent.name,
-        respondent_uscc=respondent.uscc,
-        respondent_id_number=respondent.id_number,
         complainant=data.complainant.model_dump() if data.complainant else None,
-        summary=data.summary,
         filed_date=filed,
-        handling_unit=data.handling_unit,
-        campaign_id=data.campaign_id,
         status="filed",
         deadline_rule=rule,
         timeline=[_step("file", "filed", filed, user, None, {})],

@@ -66,14 +66,7 @@ async def refresh(session: AsyncSession, targets: dict[str, set[str]], user: Use
             if entry is None and not periods:
                 continue
             decisions = [
-                contracts.WatchedDecision(
-                    case_id=c.id,
-                    case_number=c.case_number,
-                    region=c.region,
-                    type=c.case_type,
-                    outcome=c.outcome,
-                    decided_date=c.decided_date,
-                ).model_dump(mode="json")
+                state_of(contracts.WatchedDecision, c, case_id=c.id, type=c.case_type).model_dump(mode="json")
                 for c in mine
             ]
             listed = [{"start": start.isoformat(), "end": end.isoformat()} for start, end in periods]
