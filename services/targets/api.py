@@ -53,6 +53,7 @@ regions_router = APIRouter(
 router = APIRouter(prefix="/plans", tags=["plans"], responses=PROBLEM_RESPONSES, dependencies=[Depends(_fresh_regions)])
 
 Reporter = Annotated[User, require_roles("officer", "department")]
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
 class UnsupportedMediaType(ProblemError):
@@ -274,7 +275,7 @@ async def update_indicator(
     session: SessionDep,
     user: Writer,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatch = None,
 ) -> IndicatorPublic:
     changes = body.model_dump(exclude_unset=True)
     return _indicator(response, key, await indicators.update_indicator(session, key, ikey, changes, if_match, user))
@@ -355,6 +356,6 @@ async def update_task(
     session: SessionDep,
     user: Reporter,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatch = None,
 ) -> TaskPublic:
     return _task(response, key, await tasks.update_task(session, key, tkey, body, if_match, user))

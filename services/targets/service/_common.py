@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.targets import contracts
-from services.targets.models import Indicator, Plan, Task
+from services.targets.models import Indicator, Plan, PlanPart, Task
 from services.targets.plan_document import (
     Baseline,
     IndicatorSpec,
@@ -28,7 +28,7 @@ from zhichan.region_sync import CustomRegion, RegionState
 
 PUBLISHED = ("active", "closed")
 
-Part = TypeVar("Part", Indicator, Task)
+Part = TypeVar("Part", bound=PlanPart)
 
 
 def plan_invalid(problems: list[PlanProblem], what: str = "the plan file") -> Invalid:
@@ -38,20 +38,27 @@ def plan_invalid(problems: list[PlanProblem], what: str = "the plan file") -> In
     return Invalid(f"{len(errors)} problem(s) in {what}: {shown}{more}", errors=errors)
 
 
-def record_region(session: AsyncSession, row: CustomRegion, user: User) -> RegionState:
-    """The event of a custom region defined (by a plan file's import too); returns its state."""
-    state = row.state()
+def publish(
+    session: AsyncSession, aggregate: str, verb: str, key: str, region: str, version: int, data: Any, user: User
+) -> None:
+    """An event of this service, written to the outbox in the session's transaction."""
     record_event(
         session,
         service=contracts.SERVICE,
-        aggregate="region",
-        verb="defined",
-        aggregate_id=state.code,
-        region=state.code,
-        version=state.version,
-        data=state,
+        aggregate=aggregate,
+        verb=verb,
+        aggregate_id=key,
+        region=region,
+        version=version,
+        data=data,
         actor=user.sub,
     )
+
+
+def record_region(session: AsyncSession, row: CustomRegion, user: User) -> RegionState:
+    """The event of a custom region defined (by a plan file's import too); returns its state."""
+    state = row.state()
+    publish(session, "region", "defined", state.code, state.code, state.version, state, user)
     return state
 
 
@@ -100,7 +107,7 @@ def page_by_position(parts: list[Part], page: PageParams) -> tuple[list[Part], s
     return next_page([part for part in parts if part.position > after], page, lambda part: {"position": part.position})
 
 
-def find_part(rows, key: str, what: str, plan: Plan):
+def find_part(rows: list[Part], key: str, what: str, plan: Plan) -> Part:
     """The indicator or task with this key among the plan's."""
     for row in rows:
         if row.key == key:
@@ -108,23 +115,19 @@ def find_part(rows, key: str, what: str, plan: Plan):
     raise NotFound(f"no {what} {key} in plan {plan.key}")
 
 
+# What an indicator's row and what the plan file says of it (its spec) name and hold alike.
+_SAME = ("key", "name", "category", "unit", "measure", "direction", "nature", "target", "target_max", "trajectory")
+
+
 def indicator_spec(row: Indicator) -> IndicatorSpec:
+    """What the plan file says of an indicator, from its row."""
     return IndicatorSpec(
-        key=row.key,
-        name=row.name,
-        category=row.category,
-        unit=row.unit,
-        measure=row.measure,
-        direction=row.direction,
-        nature=row.nature,
-        target=row.target,
+        **{name: getattr(row, name) for name in _SAME},
         baseline=Baseline(row.baseline_year, row.baseline_value) if row.baseline_year is not None else None,
         milestones={int(year): Decimal(value) for year, value in row.milestones.items()},
+        milestone_maxima={int(year): Decimal(value) for year, value in row.milestone_maxima.items()},
         responsible=list(row.responsible),
         source=MetricSource(row.source_metric, dict(row.source_filters)) if row.source_metric else None,
-        trajectory=row.trajectory,
-        target_max=row.target_max,
-        milestone_maxima={int(year): Decimal(value) for year, value in row.milestone_maxima.items()},
     )
 
 
@@ -171,17 +174,7 @@ def publish_plan(
         "indicator_changed": contracts.IndicatorChanged,
         "task_changed": contracts.TaskChanged,
     }.get(verb, contracts.PlanState)
-    record_event(
-        session,
-        service=contracts.SERVICE,
-        aggregate="plan",
-        verb=verb,
-        aggregate_id=plan.key,
-        region=plan.region,
-        version=plan.version,
-        data=payload(**dict(state), **changed),
-        actor=user.sub,
-    )
+    publish(session, "plan", verb, plan.key, plan.region, plan.version, payload(**dict(state), **changed), user)
     return state
 
 
@@ -194,9 +187,8 @@ def history_entry(status: str, user: User, reason: str | None = None) -> dict[st
 
 def indicator_columns(spec: IndicatorSpec) -> dict[str, Any]:
     """An indicator's columns, from what the plan file says of it (:func:`indicator_spec` reversed)."""
-    same = ("key", "name", "category", "unit", "measure", "direction", "nature", "target", "target_max", "trajectory")
     return {
-        **{name: getattr(spec, name) for name in same},
+        **{name: getattr(spec, name) for name in _SAME},
         "baseline_year": spec.baseline.year if spec.baseline else None,
         "baseline_value": spec.baseline.value if spec.baseline else None,
         "milestones": _decimal_texts(spec.milestones),

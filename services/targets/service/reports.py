@@ -9,13 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.targets import contracts, domain
 from services.targets.models import Indicator, Plan, ProgressReport
 from services.targets.schemas import ReportCreate
-from services.targets.service._common import find_part, indicator_spec, parts_of, require_open, visible_plan
+from services.targets.service._common import find_part, indicator_spec, parts_of, publish, require_open, visible_plan
 from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.problems import Conflict, Forbidden, Invalid, NotFound
 from zhichan.auth import User
 from zhichan.clock import today, utcnow
 from zhichan.db import commit_or_conflict, state_of
-from zhichan.events import record_event
 from zhichan.ids import new_id
 
 
@@ -73,17 +72,7 @@ async def submit_report(
     )
     session.add(report)
     state = report_state(plan, row, report)
-    record_event(
-        session,
-        service=contracts.SERVICE,
-        aggregate="progress_report",
-        verb="submitted",
-        aggregate_id=state.id,
-        region=state.region,
-        version=1,
-        data=state,
-        actor=user.sub,
-    )
+    publish(session, "progress_report", "submitted", state.id, state.region, 1, state, user)  # never changed
     # a report is superseded once (a unique column): another correction of it may just have won
     await commit_or_conflict(session, f"report {body.supersedes} has just been superseded; read the reports again")
     return state
