@@ -67,12 +67,6 @@ def _item(region: Region) -> RegionItem:
     return RegionItem.model_validate(region, from_attributes=True)
 
 
-def _children(code: str) -> list[Region]:
-    """A region's children in use; a withdrawn region's children were withdrawn with it, so all of them."""
-    known = registry()
-    return known.children(code, withdrawn=known.get(code).withdrawn)
-
-
 def _region_public(
     response: Response, code: str, state: RegionState | None, *, location: str | None = None
 ) -> RegionPublic:
@@ -82,7 +76,8 @@ def _region_public(
     known = registry()
     around = {
         "ancestors": [_item(known.get(c)) for c in known.ancestors(code)],
-        "children": [_item(r) for r in _children(code)],
+        # those in use; a withdrawn region's children were withdrawn with it, so all of them
+        "children": [_item(r) for r in known.children(code, withdrawn=region.withdrawn)],
     }
     if state is None:
         return shape(RegionPublic, _item(region), **around)

@@ -119,9 +119,8 @@ async def list_plans(
     plans, next_cursor = await keyset_page(session, query, page, Plan.key)
     counts = await _part_counts(session, [p.id for p in plans])
     regions = registry()
-    return [
-        state_of(PlanSummary, p, region_name=regions.get(p.region).name, **counts[p.id]) for p in plans
-    ], next_cursor
+    summaries = [state_of(PlanSummary, p, region_name=regions.get(p.region).name, **counts[p.id]) for p in plans]
+    return summaries, next_cursor
 
 
 async def _part_counts(session: AsyncSession, plan_ids: list[str]) -> dict[str, dict[str, int]]:
