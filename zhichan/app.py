@@ -12,9 +12,11 @@ from types import ModuleType
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.middleware import Middleware
 
 from zhichan import migrate
 from zhichan.api.idempotency import IdempotencyMiddleware
+from zhichan.api.limits import BodyLimitMiddleware
 from zhichan.api.problems import install_problem_handlers, problem_response
 from zhichan.auth import TokenVerifier
 from zhichan.db import make_engine, make_session_factory
@@ -83,8 +85,10 @@ def create_service_app(
             await relay.stop()
             await engine.dispose()
 
-    app = create_base_app(name, title=title, description=description, lifespan=lifespan)
-    app.add_middleware(IdempotencyMiddleware)
+    # Inside the body limit: it reads the whole body to hash it.
+    app = create_base_app(
+        name, title=title, description=description, lifespan=lifespan, middleware=[Middleware(IdempotencyMiddleware)]
+    )
     if enum_labels is not None:
         labels = {name: dict(vocabulary) for name, vocabulary in enum_labels.items()}
 
@@ -106,9 +110,15 @@ def create_service_app(
     return app
 
 
-def create_base_app(name: str, *, title: str, description: str, lifespan, **fastapi_options) -> FastAPI:
+def create_base_app(
+    name: str, *, title: str, description: str, lifespan, middleware: Sequence[Middleware] = (), **fastapi_options
+) -> FastAPI:
     """What every process has, services and gateway alike: problems, request ids and logs,
-    metrics, health. ``/docs`` is served by the gateway from local assets, not from a CDN."""
+    metrics, health, the request body limit. ``/docs`` is served by the gateway from local assets,
+    not from a CDN.
+
+    The middleware, outermost first: request id and access log (every answer has them), the body
+    limit (before anything reads the body), then ``middleware`` in the order given."""
     app = FastAPI(
         title=title,
         description=description,
@@ -121,6 +131,9 @@ def create_base_app(name: str, *, title: str, description: str, lifespan, **fast
     app.state.metrics = Metrics(name)
     app.state.service_name = name
     install_problem_handlers(app)
+    for inner in reversed(middleware):  # each one added goes outside those added before it
+        app.add_middleware(inner.cls, *inner.args, **inner.kwargs)
+    app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     app.include_router(health_router(name))
     return app

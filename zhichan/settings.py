@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Signs development tokens only; refused unless dev mode is on.
 DEV_JWT_SECRET = "zhichan-development-secret-do-not-deploy-0123456789"
 
+# A 5 MiB plan file (the largest the targets service imports) and a multipart form's envelope.
+DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024 + 64 * 1024
+
 DEFAULT_PORTS = {"gateway": 8000, "targets": 8001, "enforcement": 8002, "financing": 8003, "agencies": 8004}
 
 
@@ -67,6 +70,14 @@ class ProcessSettings(BaseSettings):
         description="Peers whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses or networks, "
         "comma-separated; empty: none): for a service, the gateway's address; for the gateway, the "
         "reverse proxy in front of it. From any other peer these headers are ignored.",
+    )
+
+    max_body_bytes: int = Field(
+        DEFAULT_MAX_BODY_BYTES,
+        gt=0,
+        description="Largest request body in bytes; a larger one is refused with 413 before it is read (from its "
+        "Content-Length, or counted as a chunked body streams in). The default fits a 5 MiB plan file sent as a "
+        "multipart form.",
     )
 
     @property
