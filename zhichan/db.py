@@ -15,8 +15,7 @@ from typing import Any, Self, TypeVar
 
 import aiosqlite
 from pydantic import BaseModel
-from sqlalchemy import DateTime, Index, Integer, Table, TypeDecorator, event
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import DateTime, Index, Table, TypeDecorator, event
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
@@ -410,40 +409,6 @@ def insert_at_commit(
 
 
 _AT_COMMIT = "zhichan_insert_at_commit"
-
-
-def insert_new(session: AsyncSession, *rows: SQLModel) -> None:
-    """New rows written with the commit, by :func:`insert_at_commit`, instead of added to the
-    session. The objects are not attached to the session and keep the values they were built
-    with. A value left None where the database fills it in (an autoincrement key, a server
-    default) is left out of the insert, as the ORM leaves it out.
-
-    To remove once the services are converted (zhichan/PLUMBING.md): a service adds its rows to
-    the session; only the kernel's outbox, inbox and read-model paths write at the commit."""
-    for row in rows:
-        table = row.__table__
-        present = [
-            (name, value)
-            for key, name, database_fills in _new_row_columns(type(row))
-            if (value := getattr(row, key)) is not None or not database_fills
-        ]
-        columns = tuple(name for name, _ in present)
-        insert_at_commit(
-            session, table, columns, [tuple(v for _, v in present)], gather=f"{table.name}({','.join(columns)})"
-        )
-
-
-@functools.cache
-def _new_row_columns(model: type) -> tuple[tuple[str, str, bool], ...]:
-    """(attribute, column, whether the database fills it in when left out) of a table model."""
-    columns = []
-    for attribute in sa_inspect(model).column_attrs:
-        column = attribute.columns[0]
-        database_fills = column.server_default is not None or (
-            column.primary_key and column.autoincrement in (True, "auto") and isinstance(column.type, Integer)
-        )
-        columns.append((attribute.key, column.name, database_fills))
-    return tuple(columns)
 
 
 @event.listens_for(Session, "before_commit")

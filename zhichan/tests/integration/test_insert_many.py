@@ -8,7 +8,7 @@ from sqlalchemy import JSON, BigInteger, Column, Date, MetaData, String, Table, 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
-from zhichan.db import UTCDateTime, insert_at_commit, insert_many, insert_new, make_engine, make_session_factory
+from zhichan.db import UTCDateTime, insert_at_commit, insert_many, make_engine, make_session_factory
 from zhichan.testing import database_url, record_driver_calls
 
 metadata = MetaData()
@@ -114,7 +114,7 @@ async def test_rows_given_for_the_commit_are_written_by_it_or_dropped_with_a_rol
 
 
 class Probe(SQLModel, table=True):
-    """A table for insert_new: an autoincrement key, a server default, a JSON and a zoned timestamp."""
+    """A table the ORM writes to beside the rows written at the commit."""
 
     __tablename__ = "insert_new_probe"
 
@@ -123,33 +123,6 @@ class Probe(SQLModel, table=True):
     note: str | None = Field(default=None, sa_column=Column(String(20), nullable=True, server_default="none given"))
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-
-
-async def test_new_rows_are_inserted_by_the_commit_with_what_the_database_fills_in_left_out(tmp_path):
-    at = datetime(2025, 1, 2, 9, 30, tzinfo=CST)
-    async with database_url(tmp_path, "kernel") as url:
-        engine = make_engine(url)
-        factory = make_session_factory(engine)
-        try:
-            async with engine.begin() as conn:
-                await conn.run_sync(Probe.__table__.create)
-            async with factory() as session:
-                first, second = Probe(name="a", tags=["x"], at=at), Probe(name="b", note="given", at=at)
-                insert_new(session, first, second)
-                assert first not in session, "the objects stay out of the unit of work"
-                await session.commit()
-            async with factory() as session:
-                insert_new(session, Probe(name="rolled back", at=at))
-                await session.rollback()
-            async with factory() as session:
-                rows = (await session.execute(select(Probe.__table__).order_by(Probe.__table__.c.id))).all()
-            assert [(r.name, r.note, r.tags, r.at) for r in rows] == [
-                ("a", "none given", ["x"], datetime(2025, 1, 2, 1, 30, tzinfo=UTC)),
-                ("b", "given", [], datetime(2025, 1, 2, 1, 30, tzinfo=UTC)),
-            ]
-            assert rows[0].id is not None and rows[1].id is not None
-        finally:
-            await engine.dispose()
 
 
 async def test_on_sqlite_a_commit_of_rows_alone_is_one_call_and_keeps_its_turn_and_atomicity(tmp_path, monkeypatch):
