@@ -47,6 +47,10 @@ StateModel = TypeVar("StateModel", bound=BaseModel)
 
 
 def make_engine(url: str, **kwargs) -> AsyncEngine:
+    """An engine whose errors never carry the values bound to the statement (``hide_parameters``):
+    an error's message goes into logs, and the values are the records' data (a USCC, an ID card
+    number). The statement itself is kept: it says what failed."""
+    kwargs["hide_parameters"] = True
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
