@@ -1,17 +1,23 @@
 """OAuth2 bearer JWT: roles and region scoping.
 
 Claims: ``sub``, ``roles`` (admin, officer, department, auditor, public), ``regions`` (codes; a
-region includes its descendants), ``department``. Development tokens are HS256 with a local
-secret (``zhichan token``); deployment verifies RS256 with the identity provider's public key.
+region includes its descendants), ``department``; every token also needs ``exp``, ``iat`` and
+``iss`` (the issuer the settings name). Development tokens are HS256 with a local secret
+(``zhichan token``); a deployment verifies the identity provider's tokens with its public key or
+its JWKS URL, and then needs an audience (``aud``). Where the provider puts roles, regions and
+department, and what it calls the roles, are settings (:class:`ClaimMapping`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
@@ -21,10 +27,17 @@ from pydantic import BaseModel, Field
 from zhichan.api.problems import Forbidden, Unauthorized
 from zhichan.clock import utcnow
 from zhichan.regions import registry
-from zhichan.settings import PlatformSettings
+from zhichan.settings import DEV_JWT_ISSUER, PlatformSettings
+
+log = logging.getLogger("zhichan.auth")
 
 ROLES = ("admin", "officer", "department", "auditor", "public")
-ISSUER = "zhichan-dev"
+ISSUER = DEV_JWT_ISSUER
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "iss")
+# What an identity provider's keys may sign with; never HS*, whose "key" would be public.
+ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+JWKS_TIMEOUT_SECONDS = 5.0
+BEARER = {"WWW-Authenticate": "Bearer"}
 
 
 class User(BaseModel):
@@ -32,6 +45,7 @@ class User(BaseModel):
     roles: list[str] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=list)
     department: str | None = None
+    iss: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -62,7 +76,15 @@ class User(BaseModel):
 
 
 def issue_token(
-    secret: str, *, sub: str, roles: list[str], regions: list[str], department: str | None = None, hours: float = 12
+    secret: str,
+    *,
+    sub: str,
+    roles: list[str],
+    regions: list[str],
+    department: str | None = None,
+    hours: float = 12,
+    issuer: str = ISSUER,
+    audience: str | None = None,
 ) -> str:
     now = utcnow()
     claims = {
@@ -70,71 +92,292 @@ def issue_token(
         "roles": roles,
         "regions": regions,
         "iat": now,
-        "iss": ISSUER,
+        "iss": issuer,
         "exp": now + timedelta(hours=hours),
     }
     if department:
         claims["department"] = department
+    if audience:
+        claims["aud"] = audience
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def _claim(claims: Mapping[str, Any], path: str) -> Any:
+    """The claim named ``path``, or, failing that, the one its dots lead to in nested claims
+    (``realm_access.roles``). A name with dots of its own (``https://zhichan.example/roles``,
+    as Auth0 wants them) is found whole first."""
+    if path in claims:
+        return claims[path]
+    value: Any = claims
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [part for part in value.replace(",", " ").split() if part]
+    if isinstance(value, list | tuple):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+@dataclass(frozen=True)
+class ClaimMapping:
+    """Where a token holds the roles, regions and department, and what the provider calls the
+    roles. The defaults read Zhichan's own claims (``zhichan token``)."""
+
+    roles: str = "roles"
+    regions: str = "regions"
+    department: str = "department"
+    role_map: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, platform: PlatformSettings) -> ClaimMapping:
+        return cls(
+            platform.jwt_roles_claim, platform.jwt_regions_claim, platform.jwt_department_claim, platform.jwt_role_map
+        )
+
+    def roles_of(self, claims: Mapping[str, Any]) -> tuple[str, ...]:
+        named = _strings(_claim(claims, self.roles))
+        if self.role_map:
+            named = [self.role_map[name] for name in named if name in self.role_map]
+        return tuple(dict.fromkeys(role for role in named if role in ROLES))
+
+    def regions_of(self, claims: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_strings(_claim(claims, self.regions))))
+
+    def department_of(self, claims: Mapping[str, Any]) -> str | None:
+        value = _claim(claims, self.department)
+        if isinstance(value, list) and value:
+            value = value[0]
+        return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A verified token, remembered: its expiry, its key and the caller it names."""
+
+    exp: float
+    kid: str | None
+    sub: str
+    iss: str
+    roles: tuple[str, ...]
+    regions: tuple[str, ...]
+    department: str | None
+
+    def user(self) -> User:  # each request gets its own User (and lists); pydantic's validation
+        # is quicker than model_construct here
+        return User(sub=self.sub, roles=self.roles, regions=self.regions, department=self.department, iss=self.iss)
+
+
+class JwksKeys:
+    """The identity provider's signing keys, fetched from its JWKS URL with PyJWT's
+    :class:`~jwt.PyJWKClient` in a worker thread (it is blocking; the event loop is not), and
+    kept here. A token naming a ``kid`` not among them fetches the keys again, at most once per
+    ``refetch_after`` seconds (rotation: the provider publishes a new key); keys older than
+    ``max_age`` are fetched again in the background while the old ones go on verifying. A key
+    the provider no longer publishes is dropped with the fetch that finds it gone, and
+    ``on_removed`` is told, so that tokens it signed are no longer remembered."""
+
+    def __init__(self, url: str, *, max_age: float, refetch_after: float, on_removed=None) -> None:
+        self.client = jwt.PyJWKClient(url, cache_jwk_set=False, timeout=JWKS_TIMEOUT_SECONDS)
+        self.url = url
+        self.max_age = max_age
+        self.refetch_after = refetch_after
+        self.on_removed = on_removed
+        self.keys: dict[str, jwt.PyJWK] = {}
+        self.clock = time.monotonic
+        self.fetches = 0
+        self._loaded_at = -math.inf  # monotonic time of the last fetch that brought keys
+        self._tried_at = -math.inf  # … of the last fetch, whatever came of it
+        self._lock: asyncio.Lock | None = None
+        self._refreshing: asyncio.Task | None = None
+
+    def stale(self) -> bool:
+        return self.clock() - self._loaded_at > self.max_age
+
+    async def key(self, kid: str) -> jwt.PyJWK | None:
+        key = self.keys.get(kid)
+        if key is not None:
+            self.refresh_if_stale()
+            return key
+        async with self._locked():
+            if kid not in self.keys and self.clock() - self._tried_at >= self.refetch_after:
+                await self.fetch()
+        return self.keys.get(kid)
+
+    def refresh_if_stale(self) -> None:
+        if self.stale() and (self._refreshing is None or self._refreshing.done()):
+            self._refreshing = asyncio.get_running_loop().create_task(self._refresh())
+
+    async def _refresh(self) -> None:
+        async with self._locked():
+            # while the provider cannot be reached, one try per refetch_after (at least a second)
+            if self.stale() and self.clock() - self._tried_at >= max(self.refetch_after, 1.0):
+                await self.fetch()
+
+    def _locked(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    async def fetch(self) -> None:
+        self._tried_at = self.clock()
+        self.fetches += 1
+        try:
+            fetched = await asyncio.to_thread(self.client.get_signing_keys, True)
+        except (jwt.PyJWTError, OSError, ValueError) as exc:
+            log.warning("the JWKS at %s could not be fetched: %s; the keys held stay in use", self.url, exc)
+            return
+        keys = {key.key_id: key for key in fetched if key.algorithm_name in ASYMMETRIC}
+        if not keys:
+            log.warning("the JWKS at %s holds no signing key Zhichan accepts (%s)", self.url, ", ".join(ASYMMETRIC))
+            return
+        removed = set(self.keys) - set(keys)
+        self.keys = keys
+        self._loaded_at = self.clock()
+        if removed and self.on_removed is not None:
+            self.on_removed(removed)
+
+
+def _refusal(exc: jwt.PyJWTError, issuer: str, audience: str | None) -> str:
+    """A 401's detail: what is wrong with the token, in words, never the token itself."""
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return "the token has expired"
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return f"the token has no `{exc.claim}` claim"
+    if isinstance(exc, jwt.InvalidIssuerError):
+        return f"the token was not issued by {issuer}"
+    if isinstance(exc, jwt.InvalidAudienceError):
+        return f"the token is not meant for {audience}" if audience else "the token is meant for another audience"
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return "the token is not valid yet"
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return "invalid token: the signature does not verify"
+    if isinstance(exc, jwt.InvalidAlgorithmError):
+        return "invalid token: its signing algorithm is not accepted"
+    return f"invalid token: {exc}"
 
 
 class TokenVerifier:
     """Verifies bearer tokens, remembering the ones it verified until they expire: a caller
     sends the same token with every request, and checking its signature is costly next to the
-    rest of a request (BENCHMARKS.md). A remembered token is only ever accepted before its ``exp``."""
+    rest of a request (BENCHMARKS.md). A remembered token is only ever accepted before its
+    ``exp``, and no longer once the JWKS stops publishing the key that signed it.
+
+    Keys: the JWKS URL, else the PEM public key, else the HS256 secret. With either of the
+    first two, an audience is required. Every token needs ``exp``, ``iat``, ``sub`` and ``iss``,
+    and ``iss`` must be the configured issuer."""
 
     REMEMBERED = 4096
 
     def __init__(self, platform: PlatformSettings) -> None:
-        if not (platform.token_secret or platform.jwt_public_key):
-            raise RuntimeError("set ZHICHAN_JWT_SECRET or ZHICHAN_JWT_PUBLIC_KEY (or ZHICHAN_DEV_MODE=1)")
+        if not (platform.token_secret or platform.jwt_public_key or platform.jwt_jwks_url):
+            raise RuntimeError(
+                "set ZHICHAN_JWT_SECRET, ZHICHAN_JWT_PUBLIC_KEY or ZHICHAN_JWT_JWKS_URL (or ZHICHAN_DEV_MODE=1)"
+            )
+        if platform.jwt_public_key and platform.jwt_jwks_url:
+            raise RuntimeError("set ZHICHAN_JWT_PUBLIC_KEY or ZHICHAN_JWT_JWKS_URL, not both")
+        if (platform.jwt_public_key or platform.jwt_jwks_url) and not platform.jwt_audience:
+            raise RuntimeError(
+                "set ZHICHAN_JWT_AUDIENCE: the identity provider's tokens are accepted only when meant for Zhichan"
+            )
         self.secret = platform.token_secret
         self.public_key = platform.jwt_public_key
+        self.issuer = platform.jwt_issuer
         self.audience = platform.jwt_audience
-        self._verified: dict[str, tuple[float, dict]] = {}  # token → (exp epoch seconds, claims)
+        self.claims = ClaimMapping.of(platform)
+        self.jwks = (
+            JwksKeys(
+                platform.jwt_jwks_url,
+                max_age=platform.jwt_jwks_cache_seconds,
+                refetch_after=platform.jwt_jwks_refetch_seconds,
+                on_removed=self._forget_keys,
+            )
+            if platform.jwt_jwks_url
+            else None
+        )
+        self._verified: dict[str, _Verified] = {}  # token → what it was found to say
+
+    async def authenticate(self, token: str) -> User:
+        """The caller a token names; 401 if it does not verify. With a JWKS URL, fetches the
+        provider's keys (in a thread) when the token names one not held yet."""
+        remembered = self._verified.get(token)
+        if remembered is not None and time.time() < remembered.exp:
+            if self.jwks is not None:
+                self.jwks.refresh_if_stale()
+            return remembered.user()
+        if self.jwks is None:
+            return self._verify(token, None)
+        kid = _kid_of(token)
+        return self._verify(token, await self.jwks.key(kid), kid)
 
     def verify(self, token: str) -> User:
+        """:meth:`authenticate` without fetching: with a JWKS URL, only the keys already held."""
         remembered = self._verified.get(token)
-        if remembered is not None and time.time() < remembered[0]:
-            return _user_of(remembered[1])
-        claims = self._decode(token)
+        if remembered is not None and time.time() < remembered.exp:
+            return remembered.user()
+        if self.jwks is None:
+            return self._verify(token, None)
+        kid = _kid_of(token)
+        return self._verify(token, self.jwks.keys.get(kid), kid)
+
+    def _verify(self, token: str, jwk: jwt.PyJWK | None, kid: str | None = None) -> User:
+        if self.jwks is not None and jwk is None:
+            raise Unauthorized(f"invalid token: the identity provider has no key {kid[:64]!r}", headers=BEARER)
+        claims = self._decode(token, jwk)
+        verified = _Verified(
+            exp=float(claims["exp"]),
+            kid=kid,
+            sub=claims["sub"],
+            iss=claims["iss"],
+            roles=self.claims.roles_of(claims),
+            regions=self.claims.regions_of(claims),
+            department=self.claims.department_of(claims),
+        )
         if len(self._verified) >= self.REMEMBERED:
             self._verified.pop(next(iter(self._verified)))  # the oldest goes first
-        self._verified[token] = (float(claims.get("exp", math.inf)), claims)
-        return _user_of(claims)
+        self._verified[token] = verified
+        return verified.user()
 
-    def _decode(self, token: str) -> dict:
+    def _decode(self, token: str, jwk: jwt.PyJWK | None) -> dict:
+        if jwk is not None:
+            key, algorithms = jwk, [jwk.algorithm_name]
+        elif self.public_key:
+            key, algorithms = self.public_key, ["RS256", "ES256"]
+        else:
+            key, algorithms = self.secret, ["HS256"]
         try:
-            if self.public_key:
-                claims = jwt.decode(
-                    token,
-                    self.public_key,
-                    algorithms=["RS256", "ES256"],
-                    audience=self.audience,
-                    options={"verify_aud": bool(self.audience)},
-                )
-            else:
-                claims = jwt.decode(
-                    token,
-                    self.secret,
-                    algorithms=["HS256"],
-                    audience=self.audience,
-                    options={"verify_aud": bool(self.audience)},
-                )
-        except jwt.ExpiredSignatureError:
-            raise Unauthorized("the token has expired", headers={"WWW-Authenticate": "Bearer"}) from None
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": list(REQUIRED_CLAIMS), "verify_aud": bool(self.audience)},
+            )
         except jwt.PyJWTError as exc:
-            raise Unauthorized(f"invalid token: {exc}", headers={"WWW-Authenticate": "Bearer"}) from None
+            raise Unauthorized(_refusal(exc, self.issuer, self.audience), headers=BEARER) from None
+        if not claims["sub"]:
+            raise Unauthorized("the token's `sub` claim is empty", headers=BEARER)
         return claims
 
+    def _forget_keys(self, kids: set[str]) -> None:
+        for token in [t for t, v in self._verified.items() if v.kid in kids]:
+            del self._verified[token]
 
-def _user_of(claims: dict) -> User:
-    return User(
-        sub=str(claims.get("sub")),
-        roles=[r for r in claims.get("roles", []) if r in ROLES],
-        regions=list(claims.get("regions", [])),
-        department=claims.get("department"),
-    )
+
+def _kid_of(token: str) -> str:
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError as exc:
+        raise Unauthorized(_refusal(exc, "", None), headers=BEARER) from None
+    if not isinstance(kid, str) or not kid:
+        raise Unauthorized("invalid token: it names no signing key (`kid`)", headers=BEARER)
+    return kid
 
 
 _bearer = HTTPBearer(auto_error=False, description="JWT from `zhichan token` in development")
@@ -146,25 +389,25 @@ _bearer = HTTPBearer(auto_error=False, description="JWT from `zhichan token` in 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _user_of_request(request: Request, credentials: HTTPAuthorizationCredentials | None) -> User | None:
+async def _user_of_request(request: Request, credentials: HTTPAuthorizationCredentials | None) -> User | None:
     if credentials is None:
         return None
-    return request.app.state.token_verifier.verify(credentials.credentials)
+    return await request.app.state.token_verifier.authenticate(credentials.credentials)
 
 
-def _signed_in(request: Request, credentials: HTTPAuthorizationCredentials | None) -> User:
-    user = _user_of_request(request, credentials)
+async def _signed_in(request: Request, credentials: HTTPAuthorizationCredentials | None) -> User:
+    user = await _user_of_request(request, credentials)
     if user is None:
-        raise Unauthorized("send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"})
+        raise Unauthorized("send Authorization: Bearer <token>", headers=BEARER)
     return user
 
 
 async def optional_user(request: Request, credentials: Credentials) -> User | None:
-    return _user_of_request(request, credentials)
+    return await _user_of_request(request, credentials)
 
 
 async def current_user(request: Request, credentials: Credentials) -> User:
-    return _signed_in(request, credentials)
+    return await _signed_in(request, credentials)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
@@ -173,7 +416,7 @@ OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 def require_roles(*roles: str):
     async def _check(request: Request, credentials: Credentials) -> User:
-        user = _signed_in(request, credentials)
+        user = await _signed_in(request, credentials)
         if not user.has_any_role(roles):
             raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
         return user

@@ -14,7 +14,13 @@ import time
 from pathlib import Path
 
 from zhichan import SERVICES
-from zhichan.settings import DEV_JWT_SECRET, platform_settings, process_settings
+from zhichan.settings import (
+    DEV_JWT_ISSUER,
+    DEV_JWT_SECRET,
+    MIN_JWT_SECRET_BYTES,
+    platform_settings,
+    process_settings,
+)
 from zhichan.stack import PROCESSES, Stack
 
 
@@ -77,7 +83,10 @@ def cmd_token(args: argparse.Namespace) -> None:
     if args.role not in ROLES:
         raise SystemExit(f"role must be one of {', '.join(ROLES)}")
     secret = token_secret()
+    if len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+        raise SystemExit(f"ZHICHAN_JWT_SECRET is shorter than {MIN_JWT_SECRET_BYTES} bytes: no process accepts it")
     regions = [r for chunk in args.region for r in chunk.split(",") if r]
+    # The issuer and audience the processes expect (ZHICHAN_JWT_ISSUER, ZHICHAN_JWT_AUDIENCE).
     print(
         issue_token(
             secret,
@@ -86,6 +95,8 @@ def cmd_token(args: argparse.Namespace) -> None:
             regions=regions,
             department=args.department,
             hours=args.hours,
+            issuer=os.environ.get("ZHICHAN_JWT_ISSUER") or DEV_JWT_ISSUER,
+            audience=os.environ.get("ZHICHAN_JWT_AUDIENCE") or None,
         )
     )
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Signs development tokens only; refused unless dev mode is on.
 DEV_JWT_SECRET = "zhichan-development-secret-do-not-deploy-0123456789"
+# The issuer (``iss``) of the tokens `zhichan token` signs, and the one expected by default.
+DEV_JWT_ISSUER = "zhichan-dev"
+# RFC 7518 §3.2: an HS256 key at least as long as the hash (256 bits).
+MIN_JWT_SECRET_BYTES = 32
 
 # A 5 MiB plan file (the largest the targets service imports) and a multipart form's envelope.
 DEFAULT_MAX_BODY_BYTES = 5 * 1024 * 1024 + 64 * 1024
@@ -33,14 +37,75 @@ class PlatformSettings(BaseSettings):
         False, description="Idempotent producer; on for Apache Kafka, off for the embedded Tansu."
     )
     topic_partitions: int = Field(3, description="Partitions per topic when the platform creates them.")
-    jwt_secret: str | None = Field(None, description="HS256 secret for tokens (development).")
-    jwt_public_key: str | None = Field(None, description="PEM public key verifying RS256 tokens.")
-    jwt_audience: str | None = Field(None, description="Expected `aud` claim, if any.")
+    jwt_secret: str | None = Field(
+        None,
+        description=f"HS256 secret signing and verifying tokens (`zhichan token`); at least {MIN_JWT_SECRET_BYTES} "
+        "bytes (`openssl rand -hex 32`).",
+    )
+    jwt_public_key: str | None = Field(
+        None, description="The identity provider's PEM public key verifying its tokens (RS256 or ES256)."
+    )
+    jwt_jwks_url: str | None = Field(
+        None,
+        description="The identity provider's JWKS URL (Keycloak: `…/realms/<realm>/protocol/openid-connect/certs`): "
+        "its signing keys verify its tokens; a token naming an unknown `kid` fetches the keys again.",
+    )
+    jwt_jwks_cache_seconds: float = Field(
+        300, gt=0, description="How old the JWKS keys may get before they are fetched again (in the background)."
+    )
+    jwt_jwks_refetch_seconds: float = Field(
+        30,
+        ge=0,
+        description="Least time between two fetches of the JWKS for a token whose `kid` is unknown: "
+        "a flood of made-up `kid`s costs the identity provider one request per this long.",
+    )
+    jwt_issuer: str = Field(
+        DEV_JWT_ISSUER,
+        description="Expected `iss` claim: tokens of any other issuer are refused. `zhichan token` signs with it; "
+        "with an identity provider, its issuer URL.",
+    )
+    jwt_audience: str | None = Field(
+        None,
+        description="Expected `aud` claim; required with `ZHICHAN_JWT_PUBLIC_KEY` or `ZHICHAN_JWT_JWKS_URL` "
+        "(the client id Zhichan's tokens are issued for), checked with the secret when set.",
+    )
+    jwt_roles_claim: str = Field(
+        "roles",
+        description="Where a token holds the roles: a claim, or a dotted path into nested claims "
+        "(Keycloak: `realm_access.roles`). A string is split at commas and spaces.",
+    )
+    jwt_regions_claim: str = Field(
+        "regions", description="Where a token holds the region codes: a claim or a dotted path (`zhichan_regions`)."
+    )
+    jwt_department_claim: str = Field(
+        "department", description="Where a token holds the department: a claim or a dotted path."
+    )
+    jwt_role_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='The identity provider\'s role names → Zhichan roles (`{"zhichan-officer":"officer"}`). '
+        "When set, only the roles it names count; when empty, roles are taken by their names.",
+    )
     var_dir: Path = Field(Path("var"), description="Where SQLite files and logs go by default.")
     log_level: str = Field("INFO", description="Log level of the JSON logs.")
     relay_poll_seconds: float = Field(
         1.0, description="Outbox relay: longest wait between polls when no commit wakes it."
     )
+
+    @field_validator("jwt_secret", "jwt_public_key", "jwt_jwks_url", "jwt_audience", mode="before")
+    @classmethod
+    def empty_is_unset(cls, value: object) -> object:
+        # docker compose passes an unset variable as an empty string (`${ZHICHAN_JWT_PUBLIC_KEY:-}`)
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def refuse_a_short_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) < MIN_JWT_SECRET_BYTES:
+            raise ValueError(
+                f"ZHICHAN_JWT_SECRET is {len(value.encode())} bytes long; an HS256 secret needs at least "
+                f"{MIN_JWT_SECRET_BYTES} (make one with `openssl rand -hex 32`)"
+            )
+        return value
 
     @model_validator(mode="after")
     def refuse_dev_secret_outside_dev(self) -> PlatformSettings:

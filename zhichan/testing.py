@@ -6,33 +6,144 @@ import asyncio
 import atexit
 import contextlib
 import importlib.util
+import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from zhichan.auth import issue_token
-from zhichan.settings import DEV_JWT_SECRET, PlatformSettings, process_settings
+from zhichan.settings import DEV_JWT_ISSUER, DEV_JWT_SECRET, PlatformSettings, process_settings
 
 POSTGRES_ENV = "ZHICHAN_TEST_POSTGRES"
 
 
 def token(
-    role: str = "officer", regions: list[str] | None = None, department: str | None = None, sub: str | None = None
+    role: str = "officer",
+    regions: list[str] | None = None,
+    department: str | None = None,
+    sub: str | None = None,
+    *,
+    issuer: str = DEV_JWT_ISSUER,
+    secret: str = DEV_JWT_SECRET,
 ) -> str:
     return issue_token(
-        DEV_JWT_SECRET, sub=sub or f"test-{role}", roles=[role], regions=regions or [], department=department
+        secret,
+        sub=sub or f"test-{role}",
+        roles=[role],
+        regions=regions or [],
+        department=department,
+        issuer=issuer,
     )
 
 
 def auth(role: str = "officer", regions: list[str] | None = None, **kwargs) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(role, regions, **kwargs)}"}
+
+
+class IdentityProvider:
+    """An identity provider for tests, as Keycloak is one: RSA keys published as a JWKS on a
+    local port (``with provider.serving(): …``, then :attr:`jwks_url`), tokens signed with the
+    current key. :meth:`rotate` makes a new key current and publishes both; :meth:`retire`
+    stops publishing one."""
+
+    def __init__(self, issuer: str = "https://sso.example/realms/zhichan", audience: str = "zhichan") -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.keys: dict[str, Any] = {}
+        self.published: list[str] = []
+        self.requests = 0
+        self.hold: threading.Event | None = None  # when set, the JWKS is answered only once it is set
+        self.jwks_url = ""
+        self.rotate()
+
+    @property
+    def kid(self) -> str:
+        return self.published[-1]
+
+    def rotate(self) -> str:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        kid = f"key-{len(self.keys) + 1}"
+        self.keys[kid] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.published.append(kid)
+        return kid
+
+    def retire(self, kid: str) -> None:
+        self.published.remove(kid)
+
+    def jwks(self) -> dict[str, list[dict]]:
+        from jwt.algorithms import RSAAlgorithm
+
+        def public(kid: str) -> dict:
+            jwk = json.loads(RSAAlgorithm.to_jwk(self.keys[kid].public_key()))
+            return {**jwk, "kid": kid, "use": "sig", "alg": "RS256"}
+
+        return {"keys": [public(kid) for kid in self.published]}
+
+    def public_pem(self, kid: str | None = None) -> str:
+        from cryptography.hazmat.primitives import serialization
+
+        key = self.keys[kid or self.kid].public_key()
+        return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+    def token(self, kid: str | None = None, *, omit: tuple[str, ...] = (), hours: float = 1, **claims: Any) -> str:
+        """A token as the provider issues it (``sub``, ``iss``, ``aud``, ``iat``, ``exp`` and
+        ``claims``), signed with ``kid`` (the current key); ``omit`` leaves claims out."""
+        import jwt
+
+        now = int(time.time())
+        body = {"sub": "user-1", "iss": self.issuer, "aud": self.audience, "iat": now, "exp": now + int(hours * 3600)}
+        body.update(claims)
+        for name in omit:
+            body.pop(name, None)
+        kid = kid or self.kid
+        return jwt.encode(body, self.keys[kid], algorithm="RS256", headers={"kid": kid})
+
+    def settings(self, tmp_path: Path, **overrides: Any) -> PlatformSettings:
+        """Platform settings that verify this provider's tokens by its JWKS URL."""
+        values = {"jwt_jwks_url": self.jwks_url, "jwt_issuer": self.issuer, "jwt_audience": self.audience}
+        return PlatformSettings(var_dir=tmp_path, **(values | overrides))
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[str]:
+        """Serves the JWKS on a free local port for the block; yields its URL."""
+        import http.server
+
+        provider = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                provider.requests += 1
+                if provider.hold is not None:
+                    provider.hold.wait(10)
+                body = json.dumps(provider.jwks()).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        self.jwks_url = f"http://127.0.0.1:{server.server_address[1]}/realms/zhichan/protocol/openid-connect/certs"
+        try:
+            yield self.jwks_url
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()
 
 
 def platform_for_tests(tmp_path: Path, bootstrap: str = "127.0.0.1:1") -> PlatformSettings:

@@ -84,10 +84,12 @@ def sample(cls: type[BaseSettings], name: str) -> tuple[str, object]:
         return str(low + 1), low + 1
     if annotation is float:
         return "2.5", 2.5
-    if annotation is str:
-        return "sample-value", "sample-value"
+    if annotation is str:  # long enough for a secret (ZHICHAN_JWT_SECRET needs 32 bytes)
+        return "sample-value-of-thirty-two-bytes-or-more", "sample-value-of-thirty-two-bytes-or-more"
     if annotation is Path:
         return "/srv/sample", Path("/srv/sample")
+    if annotation == dict[str, str]:
+        return '{"sample":"value"}', {"sample": "value"}
     if annotation == dict[str, int]:
         changed = {key: value + 1 for key, value in default.items()}
         return json.dumps(changed), changed

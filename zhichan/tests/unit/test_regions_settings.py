@@ -35,4 +35,5 @@ def test_dev_secret_refused_outside_dev_mode():
     with pytest.raises(ValueError, match="development secret"):
         PlatformSettings(dev_mode=False, jwt_secret=DEV_JWT_SECRET)
     assert PlatformSettings(dev_mode=True).token_secret == DEV_JWT_SECRET
-    assert PlatformSettings(dev_mode=False, jwt_secret="a-real-one").token_secret == "a-real-one"
+    real = "a-real-one-of-at-least-thirty-two-bytes"
+    assert PlatformSettings(dev_mode=False, jwt_secret=real).token_secret == real
