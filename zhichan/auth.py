@@ -11,10 +11,12 @@ department, and what it calls the roles, are settings (:class:`ClaimMapping`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any
@@ -40,6 +42,50 @@ JWKS_TIMEOUT_SECONDS = 5.0
 BEARER = {"WWW-Authenticate": "Bearer"}
 
 
+@dataclass
+class Reliance:
+    """What a request's answer relied on, as the checks it made found it: the role sets it
+    asked for (any one of each) and the regions it needed the caller to see. The idempotency
+    store keeps it with an answer, and replays the answer only to a caller who still passes."""
+
+    roles: list[tuple[str, ...]] = field(default_factory=list)
+    regions: set[str] = field(default_factory=set)
+
+    def as_json(self) -> dict[str, list]:
+        return {"roles": [list(r) for r in dict.fromkeys(self.roles)], "regions": sorted(self.regions)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Reliance:
+        return cls([tuple(r) for r in data.get("roles", [])], set(data.get("regions", [])))
+
+    def refusal(self, user: User | None) -> str | None:
+        """Why ``user`` could not make the request now, or None if it could."""
+        if user is None:
+            return "send Authorization: Bearer <token>" if self.roles or self.regions else None
+        for roles in self.roles:
+            if not user.has_any_role(roles):
+                return f"this needs one of the roles: {', '.join(roles)}"
+        for region in sorted(self.regions):
+            if not user.sees(region):
+                return f"region {region} is outside your regions"
+        return None
+
+
+_reliance: ContextVar[Reliance | None] = ContextVar("zhichan_auth_reliance", default=None)
+
+
+@contextlib.contextmanager
+def recording_reliance() -> Iterator[Reliance]:
+    """Within the block (and the tasks and threads it starts), the role and region checks that
+    pass are written down in the :class:`Reliance` it yields."""
+    reliance = Reliance()
+    token = _reliance.set(reliance)
+    try:
+        yield reliance
+    finally:
+        _reliance.reset(token)
+
+
 class User(BaseModel):
     sub: str
     roles: list[str] = Field(default_factory=list)
@@ -52,14 +98,22 @@ class User(BaseModel):
         return "admin" in self.roles
 
     def has_any_role(self, roles: Iterable[str]) -> bool:
-        return self.is_admin or any(r in self.roles for r in roles)
+        roles = tuple(roles)
+        allowed = self.is_admin or any(r in self.roles for r in roles)
+        if allowed and (reliance := _reliance.get()) is not None:
+            reliance.roles.append(roles)
+        return allowed
 
     def sees(self, region: str) -> bool:
         """Whether the region lies within the caller's regions (descendants included)."""
         if self.is_admin:
-            return True
-        regions = registry()
-        return any(regions.contains(mine, region) for mine in self.regions)
+            seen = True
+        else:
+            regions = registry()
+            seen = any(regions.contains(mine, region) for mine in self.regions)
+        if seen and (reliance := _reliance.get()) is not None:
+            reliance.regions.add(region)
+        return seen
 
     def scope(self, requested: str | None = None) -> frozenset[str] | None:
         """Region codes a query may return: the requested region (with descendants) cut to what

@@ -85,6 +85,12 @@ class PlatformSettings(BaseSettings):
         description='The identity provider\'s role names → Zhichan roles (`{"zhichan-officer":"officer"}`). '
         "When set, only the roles it names count; when empty, roles are taken by their names.",
     )
+    idempotency_ttl_hours: float = Field(
+        24,
+        gt=0,
+        description="How long an `Idempotency-Key` is remembered: an older one is forgotten and may be used anew "
+        "(the services purge them on writes, at most hourly).",
+    )
     var_dir: Path = Field(Path("var"), description="Where SQLite files and logs go by default.")
     log_level: str = Field("INFO", description="Log level of the JSON logs.")
     relay_poll_seconds: float = Field(
