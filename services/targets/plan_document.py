@@ -396,7 +396,62 @@ def _check_regions(specs: list[tuple[Path, RegionSpec]], known: RegionRegistry, 
             problems.add((*path, "parent"), f"unknown region {spec.parent}; give it under regions: (parents first)")
         elif spec.parent == spec.code:
             problems.add((*path, "parent"), "a region cannot lie in itself")
+        elif (wrong := misnumbered(spec.code, spec.parent, known, given)) is not None:
+            problems.add((*path, "code"), wrong)
     _check_no_cycle(given, known, specs, problems)
+
+
+def code_owner(
+    code: str, parent: str, known: RegionRegistry, given: Mapping[str, RegionSpec] | None = None
+) -> str | None:
+    """The region whose code a custom ``code`` is numbered from (321100 for 321100-ETDZ) when the
+    region ``parent`` lies in it (or is it); when that code was withdrawn, the successor whose area
+    holds ``parent``. None when neither holds it: the code names another region's area.
+    ``given``: regions a plan file introduces, which ``parent`` may lie in."""
+    given = given or {}
+    prefix = code[:6]
+    owners = [prefix]
+    while owners[-1] in known and known.get(owners[-1]).withdrawn and len(owners) < 10:
+        successors = known.get(owners[-1]).successors
+        if not successors:
+            break
+        owners.extend(successors)
+    for owner in owners:
+        current: str | None = parent
+        for _ in range(12):  # regions nest a few levels deep; a loop is reported elsewhere
+            if current is None:
+                break
+            if current == owner:
+                return owner
+            if current in known:
+                current = known.get(current).parent
+            elif current in given:
+                current = given[current].parent
+            else:
+                break
+    return None
+
+
+def misnumbered(
+    code: str, parent: str, known: RegionRegistry, given: Mapping[str, RegionSpec] | None = None
+) -> str | None:
+    """Why a custom region ``code`` may not lie in ``parent``, or None (a standard code: None).
+
+    A custom code begins with the code of the region it belongs to: only that region's area is
+    numbered with its code, so 321100-ETDZ lies in 321100 镇江市 (or below it) and nowhere else."""
+    if not CUSTOM_CODE.match(code):
+        return None
+    given = given or {}
+    prefix = code[:6]
+    if prefix not in known and prefix not in given:
+        return f"{code} is numbered from {prefix}, which is no known region"
+    if code_owner(code, parent, known, given) is None:
+        name = known.get(prefix).name if prefix in known else given[prefix].name
+        return (
+            f"{code} is numbered from {prefix} {name}, which does not hold {parent}: "
+            "a custom code begins with the code of the region it lies in"
+        )
+    return None
 
 
 def _same_level(given: str, known: str) -> bool:

@@ -3,6 +3,7 @@ states their events carry, and the plan event itself."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -16,15 +17,18 @@ from services.targets.plan_document import (
     IndicatorSpec,
     MetricSource,
     PlanProblem,
+    RegionSpec,
+    code_owner,
     source_data,
 )
 from zhichan.api.pagination import PageParams, next_page
-from zhichan.api.problems import Conflict, Invalid, NotFound
+from zhichan.api.problems import Conflict, Forbidden, Invalid, NotFound
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today, utcnow
 from zhichan.db import state_of
 from zhichan.events import record_event
 from zhichan.region_sync import CustomRegion, RegionState
+from zhichan.regions import CUSTOM_CODE, RegionRegistry
 
 PUBLISHED = ("active", "closed")
 
@@ -60,6 +64,22 @@ def record_region(session: AsyncSession, row: CustomRegion, user: User) -> Regio
     state = row.state()
     publish(session, "region", "defined", state.code, state.code, state.version, state, user)
     return state
+
+
+def require_numbering_access(
+    user: User, code: str, parent: str, known: RegionRegistry, given: Mapping[str, RegionSpec] | None = None
+) -> None:
+    """Who may bring a new region into being (403 otherwise): a GB/T 2260 code only an admin (民政部
+    assigns them); a custom one whoever sees the region it is numbered from, as the region's
+    officers own the codes beginning with its own. ``code`` lies in ``parent`` by its numbering
+    (:func:`~services.targets.plan_document.misnumbered` said so)."""
+    if not CUSTOM_CODE.match(code):
+        if not user.is_admin:
+            raise Forbidden(f"{code} is no GB/T 2260 code known here; only an admin adds one")
+        return
+    owner = code_owner(code, parent, known, given)
+    if owner is not None and owner in known:  # one the file introduces is a new GB/T code: an admin's
+        require_write_access(user, owner)
 
 
 def new_region_row(code: str, name: str, level: str, parent: str | None) -> CustomRegion:

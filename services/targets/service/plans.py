@@ -39,6 +39,7 @@ from services.targets.service._common import (
     plan_state,
     publish_plan,
     record_region,
+    require_numbering_access,
     require_open,
     visible_plan,
     writable_plan,
@@ -156,7 +157,8 @@ def read_plan_file(raw: bytes, fmt: str) -> PlanDocument:
 
 
 def _check_import_access(user: User, doc: PlanDocument) -> None:
-    """Writing the plan needs its region; a new region needs the known region it lies in."""
+    """Writing the plan needs its region; a new region needs the known region it lies in, and the
+    right to number it (:func:`require_numbering_access`), as ``POST /regions`` does."""
     regions = registry()
     given = {r.code: r for r in doc.region_chain()}
     for code in [doc.region.code, *(r.code for r in doc.new_regions(regions))]:
@@ -166,6 +168,8 @@ def _check_import_access(user: User, doc: PlanDocument) -> None:
         if anchor is None:
             raise Forbidden(f"region {code} lies in no region you hold")
         require_write_access(user, anchor)
+    for spec in doc.new_regions(regions):
+        require_numbering_access(user, spec.code, spec.parent, regions, given)
 
 
 def _withdrawn_problems(doc: PlanDocument, new_plan: bool) -> list[PlanProblem]:

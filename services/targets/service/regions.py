@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.targets import domain
+from services.targets.plan_document import misnumbered
 from services.targets.schemas import RegionCreate, RegionFilter
-from services.targets.service._common import new_region_row, record_region
+from services.targets.service._common import new_region_row, record_region, require_numbering_access
 from zhichan import region_sync
 from zhichan.api.pagination import PageParams, next_page
 from zhichan.api.problems import Conflict, Invalid, NotFound
@@ -34,7 +35,10 @@ async def define_region(session: AsyncSession, data: RegionCreate, user: User) -
         raise Invalid.field(["parent"], f"unknown region {data.parent}")
     if data.parent in _descendants(data.code):  # itself or below it: the tree would loop
         raise Invalid.field(["parent"], f"{data.parent} lies within {data.code}")
+    if (wrong := misnumbered(data.code, data.parent, regions)) is not None:
+        raise Invalid.field(["code"], wrong)
     require_write_access(user, data.parent)
+    require_numbering_access(user, data.code, data.parent, regions)
     row = await session.get(CustomRegion, data.code)
     parent = regions.get(data.parent)
     if parent.withdrawn and (row is None or row.parent != data.parent):  # one defined under it before stays

@@ -387,3 +387,23 @@ def test_a_plan_made_while_its_region_was_in_use_is_still_imported_again():
     doc = plan_document.read_plan(document, registry())
     assert plans._withdrawn_problems(doc, new_plan=False) == []
     assert [p.path for p in plans._withdrawn_problems(doc, new_plan=True)] == [("region", "code")]
+
+
+async def test_a_plan_file_cannot_bring_in_another_citys_zone(app_client):
+    """The rule of POST /regions holds for the regions a plan file introduces."""
+    app, client = app_client
+    quanshan = auth("officer", ["320311"])
+    foreign = {"code": "321100-ETDZ", "name": "镇江经济技术开发区", "level": "zone", "parent": "320311"}
+    refused = await import_plan(client, quanshan, region=foreign)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["loc"] == ["region", "code"]
+    under = {"code": "320311-ZZ", "name": "园中园", "level": "zone", "parent": "321100-ETDZ"}
+    refused = await import_plan(client, quanshan, region=under, regions=[foreign])
+    assert refused.status_code == 422 and refused.json()["errors"][0]["loc"] == ["regions", 0, "code"]
+    district = auth("officer", ["321102"])  # inside 镇江市, but 321100's codes are the city's
+    in_district = {**foreign, "parent": "321102"}
+    assert (await import_plan(client, district, region=in_district)).status_code == 403
+    county = {"code": "321199", "name": "新设县", "level": "county", "parent": "321100"}
+    assert (await import_plan(client, auth("officer", ["321100"]), region=county)).status_code == 403
+    assert await row_counts(app) == NOTHING and "321100-ETDZ" not in registry()
+    assert (await import_plan(client, auth("officer", ["321100"]), region=in_district)).status_code == 201

@@ -142,3 +142,39 @@ async def test_no_new_region_is_placed_in_a_withdrawn_one(app_client):
     assert await outbox(app) == [] and "320602-HTZ" not in registry()
     placed = await client.post("/regions", json={**zone, "parent": "320613"}, headers=auth("officer", ["320600"]))
     assert placed.status_code == 201, placed.text
+
+
+async def test_an_officer_cannot_claim_another_citys_code(app_client):
+    """321100-ETDZ is numbered from 镇江市: an officer of 320311 (徐州市泉山区) who placed it under
+    320311 would see every record filed there, and Zhenjiang's officers would not."""
+    app, client = app_client
+    attack = await client.post("/regions", json={**ZONE, "parent": "320311"}, headers=auth("officer", ["320311"]))
+    assert attack.status_code == 422, attack.text
+    [error] = attack.json()["errors"]
+    assert error["loc"] == ["code"] and "numbered from 321100" in error["msg"]
+    assert await outbox(app) == [] and "321100-ETDZ" not in registry()
+    own = await client.post("/regions", json=ZONE, headers=auth("officer", ["321100"]))
+    assert own.status_code == 201, own.text
+
+
+async def test_a_code_is_numbered_by_those_who_see_its_region(app_client):
+    app, client = app_client
+    district = auth("officer", ["321102"])  # 京口区, within 镇江市
+    in_district = {**ZONE, "parent": "321102"}
+    assert (await client.post("/regions", json=in_district, headers=district)).status_code == 403
+    assert (await client.post("/regions", json={**ZONE, "code": "999999-ETDZ"}, headers=district)).status_code == 422
+    assert await outbox(app) == []
+    city = await client.post("/regions", json=in_district, headers=auth("officer", ["321100"]))
+    assert city.status_code == 201, city.text  # a zone of the city's, in one of its districts
+    own = {"code": "321102-HTZ", "name": "京口高新区", "level": "zone", "parent": "321102"}
+    assert (await client.post("/regions", json=own, headers=district)).status_code == 201
+
+
+async def test_only_an_admin_adds_a_gb_t_2260_code(app_client):
+    app, client = app_client
+    county = {"code": "321199", "name": "新设县", "level": "county", "parent": "321100"}
+    refused = await client.post("/regions", json=county, headers=auth("officer", ["321100"]))
+    assert refused.status_code == 403 and "only an admin" in refused.json()["detail"]
+    assert await outbox(app) == [] and "321199" not in registry()
+    added = await client.post("/regions", json=county, headers=auth("admin", []))
+    assert added.status_code == 201, added.text
