@@ -12,6 +12,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zhichan import SERVICES
 from zhichan.settings import (
@@ -22,6 +23,9 @@ from zhichan.settings import (
     process_settings,
 )
 from zhichan.stack import PROCESSES, Stack
+
+if TYPE_CHECKING:
+    from zhichan.auth import TokenSigner
 
 
 def package_dir(process: str) -> Path:
@@ -78,7 +82,7 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 def cmd_token(args: argparse.Namespace) -> None:
-    from zhichan.auth import ROLES, issue_token
+    from zhichan.auth import ROLES
 
     if args.role not in ROLES:
         raise SystemExit(f"role must be one of {', '.join(ROLES)}")
@@ -88,15 +92,12 @@ def cmd_token(args: argparse.Namespace) -> None:
     regions = [r for chunk in args.region for r in chunk.split(",") if r]
     # The issuer and audience the processes expect (ZHICHAN_JWT_ISSUER, ZHICHAN_JWT_AUDIENCE).
     print(
-        issue_token(
-            secret,
+        local_signer(secret).issue(
             sub=args.sub or f"{args.role}-{'-'.join(regions) or 'all'}",
             roles=[args.role],
             regions=regions,
             department=args.department,
             hours=args.hours,
-            issuer=os.environ.get("ZHICHAN_JWT_ISSUER") or DEV_JWT_ISSUER,
-            audience=os.environ.get("ZHICHAN_JWT_AUDIENCE") or None,
         )
     )
 
@@ -122,17 +123,27 @@ def token_secret() -> str:
     return os.environ.get("ZHICHAN_JWT_SECRET") or DEV_JWT_SECRET
 
 
+def local_signer(secret: str | None = None) -> TokenSigner:
+    """Signs as the processes of this environment expect: ZHICHAN_JWT_SECRET (else the
+    development secret), ZHICHAN_JWT_ISSUER and ZHICHAN_JWT_AUDIENCE."""
+    from zhichan.auth import TokenSigner
+
+    return TokenSigner(
+        secret or token_secret(),
+        issuer=os.environ.get("ZHICHAN_JWT_ISSUER") or DEV_JWT_ISSUER,
+        audience=os.environ.get("ZHICHAN_JWT_AUDIENCE") or None,
+    )
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from zhichan.demo import load_demo
 
-    writes = asyncio.run(load_demo(args.url, token_secret()))
+    writes = asyncio.run(load_demo(args.url, local_signer()))
     print(f"demo loaded through {args.url}: {writes} writes (idempotent: a second run changes nothing)")
 
 
 def cmd_import_plan(args: argparse.Namespace) -> None:
     import httpx
-
-    from zhichan.auth import issue_token
 
     path = Path(args.file)
     content_type = {
@@ -143,7 +154,7 @@ def cmd_import_plan(args: argparse.Namespace) -> None:
     }.get(path.suffix)
     if content_type is None:
         raise SystemExit("a plan file is .yaml, .yml, .json or .xlsx")
-    token = issue_token(token_secret(), sub="import-plan", roles=["admin"], regions=[], hours=1)
+    token = local_signer().issue(sub="import-plan", roles=["admin"], regions=[], hours=1)
     resp = httpx.post(
         f"{args.url}/api/plans/import",
         content=path.read_bytes(),
@@ -177,9 +188,8 @@ def _interrupt(*_) -> None:
 def cmd_run(args: argparse.Namespace) -> None:
     import httpx
 
-    from zhichan.auth import issue_token
-
     stack = Stack(var_dir=Path(args.var_dir).resolve())
+    signer = local_signer(DEV_JWT_SECRET)  # the stack runs in development mode
     signal.signal(signal.SIGTERM, _interrupt)  # stopped like Ctrl-C: every child goes down with it
     try:
         print("starting the broker (Tansu) and five processes …", flush=True)
@@ -189,12 +199,12 @@ def cmd_run(args: argparse.Namespace) -> None:
 
             print("loading the demo (three seed plans and their history) …", flush=True)
             try:
-                writes = asyncio.run(load_demo(stack.gateway_url, DEV_JWT_SECRET))
+                writes = asyncio.run(load_demo(stack.gateway_url, signer))
                 print(f"demo loaded: {writes} writes", flush=True)
             except (httpx.HTTPError, RuntimeError) as exc:  # the platform stays up without its demo
                 print(f"the demo did not load completely: {exc}", flush=True)
-        admin = issue_token(DEV_JWT_SECRET, sub="dev-admin", roles=["admin"], regions=[], hours=24)
-        officer = issue_token(DEV_JWT_SECRET, sub="dev-officer-321100", roles=["officer"], regions=["321100"], hours=24)
+        admin = signer.issue(sub="dev-admin", roles=["admin"], regions=[], hours=24)
+        officer = signer.issue(sub="dev-officer-321100", roles=["officer"], regions=["321100"], hours=24)
         print(
             f"""
 知产 Zhichan is running.

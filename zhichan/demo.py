@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from zhichan.auth import issue_token
+from zhichan.auth import TokenSigner
 from zhichan.clock import today
 from zhichan.uscc import build_uscc
 
@@ -123,9 +123,9 @@ REPORTS = [
 
 
 class Loader:
-    def __init__(self, client: httpx.AsyncClient, secret: str) -> None:
+    def __init__(self, client: httpx.AsyncClient, signer: TokenSigner) -> None:
         self.client = client
-        self.secret = secret
+        self.signer = signer
         self.admin = self.token("admin")
         self.limit = asyncio.Semaphore(CONCURRENCY)
         self.writes = 0
@@ -133,7 +133,7 @@ class Loader:
 
     def token(self, role: str, regions: list[str] | None = None, department: str | None = None) -> str:
         sub = f"demo-{role}-{department or 'all'}"
-        return issue_token(self.secret, sub=sub, roles=[role], regions=regions or [], department=department)
+        return self.signer.issue(sub=sub, roles=[role], regions=regions or [], department=department)
 
     async def post(
         self,
@@ -161,11 +161,11 @@ class Loader:
         return resp.json()
 
 
-async def load_demo(base_url: str, secret: str, *, until: date | None = None) -> int:
+async def load_demo(base_url: str, signer: TokenSigner, *, until: date | None = None) -> int:
     """Loads plans and history through the gateway at ``base_url``; returns the number of writes."""
     until = until or today()
     async with httpx.AsyncClient(base_url=base_url, timeout=60.0) as client:
-        loader = Loader(client, secret)
+        loader = Loader(client, signer)
         for path in sorted(PLANS_DIR.glob("*.yaml")):
             plan = await loader.post(
                 "/api/plans/import", key=f"plan:{path.stem}", content=path.read_bytes(), content_type="application/yaml"

@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer
 from cloudevents.core.bindings import kafka as ce_kafka
 
 from zhichan import SERVICES
+from zhichan.auth import TokenSigner
 from zhichan.demo import load_demo
 from zhichan.events.envelope import Envelope, topic_of
 from zhichan.settings import DEV_JWT_SECRET
@@ -96,7 +97,7 @@ def check_record(message, envelope: Envelope, asyncapi: dict) -> None:
 
 
 async def test_every_published_record_is_read_by_the_cloudevents_sdk_and_matches_the_asyncapi_schema(stack):
-    writes = await load_demo(stack.gateway_url, DEV_JWT_SECRET, until=DEMO_UNTIL)
+    writes = await load_demo(stack.gateway_url, TokenSigner(DEV_JWT_SECRET), until=DEMO_UNTIL)
     assert writes > 100
     async with httpx.AsyncClient(timeout=10.0) as client:
         documents = {s: (await client.get(f"{stack.url(s)}/asyncapi.json")).json() for s in SERVICES}
