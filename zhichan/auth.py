@@ -356,6 +356,7 @@ class TokenVerifier:
         self.public_key = platform.jwt_public_key
         self.issuer = platform.jwt_issuer
         self.audience = platform.jwt_audience
+        self.leeway = platform.jwt_leeway_seconds
         self.claims = ClaimMapping.of(platform)
         self.jwks = (
             JwksKeys(
@@ -397,7 +398,7 @@ class TokenVerifier:
             raise Unauthorized(f"invalid token: the identity provider has no key {kid[:64]!r}", headers=BEARER)
         claims = self._decode(token, jwk)
         verified = _Verified(
-            exp=float(claims["exp"]),
+            exp=float(claims["exp"]) + self.leeway,  # as long as jwt.decode would still accept it
             kid=kid,
             sub=claims["sub"],
             iss=claims["iss"],
@@ -424,6 +425,7 @@ class TokenVerifier:
                 algorithms=algorithms,
                 audience=self.audience,
                 issuer=self.issuer,
+                leeway=self.leeway,
                 options={"require": list(REQUIRED_CLAIMS), "verify_aud": bool(self.audience)},
             )
         except jwt.PyJWTError as exc:

@@ -64,6 +64,13 @@ class PlatformSettings(BaseSettings):
         description="Expected `iss` claim: tokens of any other issuer are refused. `zhichan token` signs with it; "
         "with an identity provider, its issuer URL.",
     )
+    jwt_leeway_seconds: float = Field(
+        30,
+        ge=0,
+        le=300,
+        description="Clock skew tolerated between the identity provider and this process when checking a token's "
+        "`exp` and `iat`: a token issued by a clock a few seconds ahead is not refused as 'not yet valid'.",
+    )
     jwt_audience: str | None = Field(
         None,
         description="Expected `aud` claim; required with `ZHICHAN_JWT_PUBLIC_KEY` or `ZHICHAN_JWT_JWKS_URL` "

@@ -38,11 +38,27 @@ def test_a_remembered_token_is_refused_once_it_expires(monkeypatch):
     token = issue_token(DEV_JWT_SECRET, sub="alice", roles=["officer"], regions=[], hours=1)
     v.verify(token)
     expires = jwt.decode(token, options={"verify_signature": False})["exp"]
-    monkeypatch.setattr(auth.time, "time", lambda: expires + 1)
-    monkeypatch.setattr(jwt.api_jwt, "datetime", _frozen_datetime(expires + 1))
+    past_leeway = expires + v.leeway + 1
+    monkeypatch.setattr(auth.time, "time", lambda: past_leeway)
+    monkeypatch.setattr(jwt.api_jwt, "datetime", _frozen_datetime(past_leeway))
 
     with pytest.raises(Unauthorized, match="expired"):
         v.verify(token)
+
+
+def test_a_few_seconds_of_clock_skew_are_tolerated(monkeypatch):
+    v = verifier()
+    assert v.leeway == 30  # ZHICHAN_JWT_LEEWAY_SECONDS
+    token = issue_token(DEV_JWT_SECRET, sub="alice", roles=["officer"], regions=[], hours=1)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    # the provider's clock 10 s ahead: issued "in the future" for this process
+    monkeypatch.setattr(jwt.api_jwt, "datetime", _frozen_datetime(claims["iat"] - 10))
+    assert v.verify(token).sub == "alice"
+    # and 10 s past its expiry by this process's clock, fresh (not remembered)
+    fresh = verifier()
+    monkeypatch.setattr(auth.time, "time", lambda: claims["exp"] + 10)
+    monkeypatch.setattr(jwt.api_jwt, "datetime", _frozen_datetime(claims["exp"] + 10))
+    assert fresh.verify(token).sub == "alice"
 
 
 def test_a_bad_token_is_refused_every_time():
