@@ -297,7 +297,7 @@ async def recompute_deadlines(session: SessionDep, user: Admin, calendar: Calend
     "/complaints/{complaint_id}",
     response_model=ComplaintDetail,
     tags=["complaints"],
-    summary="One complaint (the complainant's contact only for officers)",
+    summary="One complaint (the complainant's contact whole only for officers)",
 )
 async def get_complaint(complaint_id: str, session: SessionDep, user: Reader, response: Response) -> ComplaintDetail:
     state, private = await complaints.get_complaint(session, complaint_id, user)

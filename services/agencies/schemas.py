@@ -304,7 +304,7 @@ class ComplaintCreate(BaseModel):
     received_on: date | None = Field(None, description="Date received; default today")
     content: Text
     complainant_contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = Field(
-        None, description="Kept private: shown to officers on the single complaint only"
+        None, description="Kept private: shown on the single complaint only, whole to officers, masked to other readers"
     )
 
 
@@ -340,7 +340,9 @@ class ComplaintPublic(BaseModel):
 
 
 class ComplaintDetail(ComplaintPublic):
-    complainant_contact: str | None = Field(None, description="Only for officers; null for other roles")
+    complainant_contact: str | None = Field(
+        None, description="Whole for officers; masked (李** 138****5678) for auditors and departments"
+    )
 
 
 class ComplaintList(Page[ComplaintPublic]):

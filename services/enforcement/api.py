@@ -66,16 +66,16 @@ def _settings(response: Response, settings: Settings) -> Settings:
 
 @cases_router.post("", status_code=201, response_model=CasePublic, summary="File a case (立案), deadline computed")
 async def file_case(body: CaseCreate, session: SessionDep, user: Writer, response: Response) -> CasePublic:
-    state, id_numbers = await cases.file_case(session, body, user)
-    return answer(response, CasePublic, state, location=f"/cases/{state.id}", **id_numbers)
+    state, personal = await cases.file_case(session, body, user)
+    return answer(response, CasePublic, state, location=f"/cases/{state.id}", **personal)
 
 
 @cases_router.get("", response_model=CaseList, summary="List cases")
 async def list_cases(
     session: SessionDep, user: Reader, page: PageDep, filters: Annotated[CaseFilter, Query()]
 ) -> CaseList:
-    found, id_numbers = await cases.list_cases(session, user, page, filters)
-    return listing(CaseList, CasePublic, found, lambda state: id_numbers[state.id])
+    found, personal = await cases.list_cases(session, user, page, filters)
+    return listing(CaseList, CasePublic, found, lambda state: personal[state.id])
 
 
 @cases_router.get("/stats", response_model=CaseStats, summary="Filed, closed, on time, overdue; 按期结案率")
@@ -108,8 +108,8 @@ async def put_deadline_rules(
 
 @cases_router.get("/{case_id}", response_model=CasePublic, summary="One case with its full timeline")
 async def get_case(case_id: str, session: SessionDep, user: Reader, response: Response) -> CasePublic:
-    state, id_numbers = await cases.get_case(session, case_id, user)
-    return answer(response, CasePublic, state, **id_numbers)
+    state, personal = await cases.get_case(session, case_id, user)
+    return answer(response, CasePublic, state, **personal)
 
 
 def _step_route(action: str, body_model: type[StepIn], summary: str) -> None:
@@ -123,8 +123,8 @@ def _step_route(action: str, body_model: type[StepIn], summary: str) -> None:
             body: StepIn | None = None,
             if_match: IfMatch = None,
         ) -> CasePublic:
-            state, id_numbers = await cases.transition(session, case_id, action, body or StepIn(), user, if_match)
-            return answer(response, CasePublic, state, **id_numbers)
+            state, personal = await cases.transition(session, case_id, action, body or StepIn(), user, if_match)
+            return answer(response, CasePublic, state, **personal)
 
     else:
 
@@ -136,8 +136,8 @@ def _step_route(action: str, body_model: type[StepIn], summary: str) -> None:
             response: Response,
             if_match: IfMatch = None,
         ) -> CasePublic:
-            state, id_numbers = await cases.transition(session, case_id, action, body, user, if_match)
-            return answer(response, CasePublic, state, **id_numbers)
+            state, personal = await cases.transition(session, case_id, action, body, user, if_match)
+            return answer(response, CasePublic, state, **personal)
 
     route.__name__ = f"{action}_case"
     cases_router.add_api_route(

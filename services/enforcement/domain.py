@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from zhichan import rates, vocabulary
+from zhichan.personal import mask_name as mask_person_name
 from zhichan.vocabulary import Vocabulary
 
 # Case types, procedures and origins are filters of the metric catalogue too: they are declared
@@ -521,7 +522,6 @@ def counting_decisions(decided: Iterable[date], day: date, years: int) -> list[d
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_NAME_SEPARATORS = frozenset(" ·•.")
 
 
 def validate_id_number(value: str) -> str:
@@ -537,15 +537,6 @@ def validate_id_number(value: str) -> str:
     if _ID_CHECK[sum(int(c) * w for c, w in zip(code[:17], _ID_WEIGHTS, strict=True)) % 11] != code[17]:
         raise ValueError("the check character (18th) of the identity card number does not match")
     return code
-
-
-def mask_person_name(name: str) -> str:
-    """A natural person's name for publication: the first character stays, every other one
-    becomes ``*`` (张三 → 张*, 李小明 → 李**); separators stay."""
-    name = name.strip()
-    if len(name) <= 1:
-        return "*" * len(name)
-    return name[0] + "".join(ch if ch in _NAME_SEPARATORS else "*" for ch in name[1:])
 
 
 def disclosed_name(kind: str, name: str) -> str:

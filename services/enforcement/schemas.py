@@ -139,11 +139,17 @@ class PartyPublic(BaseModel):
     kind: PartyKind | None
     name: str
     uscc: str | None = None
-    id_number: str | None = None
+    id_number: str | None = Field(
+        None,
+        description="A natural person's identity card number: whole for officers, masked (3203**********1234) "
+        "for auditors and departments",
+    )
 
 
-# What officers see: the state, with its parties' identity card numbers, which no event carries.
-# They come beside the state, as ``respondent_id_number`` and ``complainant_id_number``.
+# What readers see: the state, with its parties' identity card numbers, which no event carries
+# (whole for officers, masked for auditors and departments). They come beside the state, as
+# ``respondent_id_number`` and ``complainant_id_number``; ``complainant_name``, when given, is the
+# name as the reader may see it.
 class CasePublic(contracts.CaseState):
     respondent: PartyPublic
     complainant: PartyPublic | None = None
@@ -155,8 +161,9 @@ class CasePublic(contracts.CaseState):
             data = dict(data)
             for party in ("respondent", "complainant"):
                 number = data.pop(f"{party}_id_number", None)
+                name = data.pop(f"{party}_name", None)
                 if isinstance(data.get(party), contracts.PartyState):
-                    data[party] = {**dict(data[party]), "id_number": number}
+                    data[party] = {**dict(data[party]), "id_number": number, **({"name": name} if name else {})}
         return data
 
 

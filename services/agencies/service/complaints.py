@@ -26,6 +26,7 @@ from zhichan.api.scope import get_visible, scoped
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today
 from zhichan.db import reads_only, state_of
+from zhichan.personal import mask_contact, shown
 from zhichan.workdays import CALENDAR, WorkdayCalendar
 
 
@@ -69,11 +70,10 @@ async def receive_complaint(
 async def get_complaint(
     session: AsyncSession, complaint_id: str, user: User
 ) -> tuple[contracts.ComplaintState, dict[str, str | None]]:
-    """The complaint's state, and beside it the complainant's contact: officers only (never in
-    an event, a list or the disclosure)."""
+    """The complaint's state, and beside it the complainant's contact: whole for officers,
+    masked for auditors and departments (never in an event, a list or the disclosure)."""
     complaint = await get_visible(session, Complaint, complaint_id, user, "complaint")
-    contact = complaint.complainant_contact if user.has_any_role(["officer"]) else None
-    return complaint_state(complaint), {"complainant_contact": contact}
+    return complaint_state(complaint), {"complainant_contact": shown(user, complaint.complainant_contact, mask_contact)}
 
 
 async def resolve_complaint(

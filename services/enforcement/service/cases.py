@@ -1,6 +1,6 @@
 """Cases (案件): filing with the deadline rule in force, the steps of the lifecycle, one case and
-the list. A case's use cases return its state and, beside it, the identity card numbers only
-officers see."""
+the list. A case's use cases return its state and, beside it, what only officers see whole: the
+parties' identity card numbers (masked for other readers) and a complainant's name."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from zhichan.auth import User, require_write_access
 from zhichan.clock import today, utcnow
 from zhichan.db import commit_or_conflict, state_of
 from zhichan.money import from_fen, to_fen
+from zhichan.personal import mask_id_number, mask_name, shown
 from zhichan.regions import registry
 
 VERB_OF_ACTION = {
@@ -52,7 +53,7 @@ STEP_FIELDS: dict[str, tuple[str, ...]] = {
     "decide": ("outcome", "fine", "confiscation", "illegal_revenue", "decision_number"),
     "transfer": ("to", "receiving_body"),
 }
-# A case as officers are answered: its state, and beside it its parties' identity card numbers.
+# A case as a reader is answered: its state, and beside it its parties' personal data.
 Identified = tuple[contracts.CaseState, dict[str, str | None]]
 
 
@@ -158,17 +159,22 @@ def case_state(case: Case) -> contracts.CaseState:
     )
 
 
-def id_numbers(case: Case) -> dict[str, str | None]:
-    """What officers see beside a case's state: its parties' identity card numbers, which no
-    event carries."""
-    return {
-        "respondent_id_number": case.respondent_id_number,
-        "complainant_id_number": case.complainant.get("id_number") if case.complainant else None,
+def personal_data(case: Case, user: User) -> dict[str, str | None]:
+    """What a reader sees beside a case's state: its parties' identity card numbers, which no
+    event carries, and the complainant's name unless it is an organization's — whole for an
+    officer, masked for an auditor or a department (:mod:`zhichan.personal`)."""
+    complainant = case.complainant or {}
+    shown_data = {
+        "respondent_id_number": shown(user, case.respondent_id_number, mask_id_number),
+        "complainant_id_number": shown(user, complainant.get("id_number"), mask_id_number),
     }
+    if complainant and complainant["kind"] != "organization":  # a person, or not said
+        shown_data["complainant_name"] = shown(user, complainant["name"], mask_name)
+    return shown_data
 
 
-def _with_id_numbers(case: Case) -> Identified:
-    return case_state(case), id_numbers(case)
+def _with_personal_data(case: Case, user: User) -> Identified:
+    return case_state(case), personal_data(case, user)
 
 
 def _step(action: str, status: str, on: date, user: User, reason: str | None, details: dict) -> dict:
@@ -234,14 +240,14 @@ async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Iden
     )
     _store_lifecycle(case, cf)
     session.add(case)
-    state, numbers = _with_id_numbers(case)
+    state, numbers = _with_personal_data(case, user)
     publish(session, "case", "filed", state, user)
     await commit_or_conflict(session, f"case number {data.case_number} is already used in region {data.region}")
     return state, numbers
 
 
 async def get_case(session: AsyncSession, case_id: str, user: User) -> Identified:
-    return _with_id_numbers(await get_visible(session, Case, case_id, user, "case"))
+    return _with_personal_data(await get_visible(session, Case, case_id, user, "case"), user)
 
 
 def _money_text(value: Any) -> Any:
@@ -266,7 +272,7 @@ async def transition(
     case.timeline = [*case.timeline, _step(action, after.status, on, user, body.reason, recorded)]
     _store_lifecycle(case, after)
     case.touch()
-    state, numbers = _with_id_numbers(case)
+    state, numbers = _with_personal_data(case, user)
     publish(session, "case", VERB_OF_ACTION[action], state, user)
     if after.decision is not None and after.decision.against_respondent and case.respondent_uscc:
         await watchlist.refresh(session, {case.respondent_uscc: set(chain_of(case.region))}, user)
@@ -277,7 +283,7 @@ async def transition(
 async def list_cases(
     session: AsyncSession, user: User, page: PageParams, filters: CaseFilter
 ) -> tuple[tuple[list[contracts.CaseState], str | None], dict[str, dict]]:
-    """A page of cases, and each one's identity card numbers by its id."""
+    """A page of cases, and each one's personal data (:func:`personal_data`) by its id."""
     query = scoped(select(Case), Case.region, user, filters.region)
     for column, value in (
         (Case.case_type, filters.type),
@@ -296,4 +302,4 @@ async def list_cases(
         overdue_now = and_(Case.overdue_since.is_not(None), Case.overdue_since <= today())
         query = query.where(overdue_now if filters.overdue else ~overdue_now)
     rows, next_cursor = await keyset_page(session, query, page, Case.id)
-    return ([case_state(c) for c in rows], next_cursor), {c.id: id_numbers(c) for c in rows}
+    return ([case_state(c) for c in rows], next_cursor), {c.id: personal_data(c, user) for c in rows}

@@ -2,9 +2,12 @@
 
 import asyncio
 
+import pytest
+
 from services.enforcement.tests.integration.conftest import (
     JINGKOU,
     RUNZHOU,
+    ZHENJIANG,
     case_body,
     company,
     count_cases,
@@ -275,3 +278,33 @@ async def test_the_same_number_filed_twice_at_once_is_stored_once(app, client, o
     answers = await asyncio.gather(*(client.post("/cases", json=case_body(), headers=officer) for _ in range(2)))
     assert sorted(a.status_code for a in answers) == [201, 409]
     assert await count_cases(app) == 1 and len(await outbox(app)) == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "whole"), [("officer", True), ("admin", True), ("auditor", False), ("department", False)]
+)
+async def test_personal_data_is_whole_for_officers_and_masked_for_other_readers(client, officer, role, whole):
+    respondent = {"name": "张三", "id_number": "11010519491231002X"}
+    complainant = {"kind": "natural_person", "name": "李小明", "id_number": "321102198001010017"}
+    case = await file_case(client, officer, respondent=respondent, complainant=complainant)
+    await file_case(client, officer, n=2, complainant=company(9))  # an organization's name is not personal data
+    reader = auth(role, [ZHENJIANG])
+    one = await client.get(f"/cases/{case['id']}", headers=reader)
+    listed = await client.get("/cases", headers=reader)
+    assert one.status_code == listed.status_code == 200
+    person, firm = listed.json()["items"]
+    for answer in (one.json(), person):
+        if whole:
+            assert answer["respondent"]["id_number"] == respondent["id_number"]
+            assert answer["complainant"] == {**complainant, "uscc": None}
+        else:
+            assert answer["respondent"]["id_number"] == "1101**********002X"
+            assert answer["complainant"] == {
+                "kind": "natural_person",
+                "name": "李**",
+                "uscc": None,
+                "id_number": "3211**********0017",
+            }
+    assert firm["complainant"]["name"] == company(9)["name"]
+    if not whole:
+        assert "11010519491231002X" not in listed.text + one.text and "李小明" not in listed.text + one.text
