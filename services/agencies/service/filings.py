@@ -91,7 +91,7 @@ async def file_agency(session: AsyncSession, data: AgencyCreate, user: User) -> 
     except Conflict:
         live = select(Agency).where(Agency.uscc == data.uscc, Agency.status != "deregistered").limit(1)
         holder = (await session.execute(live)).scalar_one_or_none()
-        if holder is None:  # deregistered since
+        if holder is None or not user.sees(holder.region):  # deregistered since, or not the caller's to know
             raise
         raise Conflict(f"{taken} as agency {holder.id} ({holder.status})") from None
     return state

@@ -35,9 +35,11 @@ async def join_practitioner(
     )
     practising = next((p for p in spells if p.status == "active"), None)
     if practising is not None:
+        if not user.sees(practising.region):  # an agency of another region: nothing of it is named
+            raise Conflict(f"certificate {data.certificate_number} already practises; it must leave first")
         raise Conflict(
             f"certificate {data.certificate_number} practises at agency {practising.agency_id}; it must leave first",
-            practitioner_id=practising.id if user.sees(practising.region) else None,
+            practitioner_id=practising.id,
         )
     # A new spell starts on or after the filing and after the certificate's earlier spells ended.
     not_before = max([agency.filed_on, *(p.left_on for p in spells if p.left_on)])

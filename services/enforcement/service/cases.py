@@ -189,11 +189,14 @@ def _step(action: str, status: str, on: date, user: User, reason: str | None, de
     }
 
 
-async def _check_campaign(session: AsyncSession, campaign_id: str, region: str, filed: date) -> None:
+async def _check_campaign(session: AsyncSession, campaign_id: str, region: str, filed: date, user: User) -> None:
     campaign = await session.get(Campaign, campaign_id)
-    if campaign is None:
+    covers = campaign is not None and registry().contains(campaign.region, region)
+    # A campaign that covers the case's region is the caller's to name (a province's, for a city's
+    # officer); one of a region the caller does not see, and that does not cover it, does not exist.
+    if campaign is None or not (covers or user.sees(campaign.region)):
         raise Invalid.field(["campaign_id"], f"no campaign {campaign_id}")
-    if not registry().contains(campaign.region, region):
+    if not covers:
         raise Invalid.field(
             ["campaign_id"], f"campaign {campaign.name} of region {campaign.region} does not cover {region}"
         )
@@ -226,7 +229,7 @@ async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Iden
     if data.origin == "campaign" and not data.campaign_id:
         raise Invalid.field(["campaign_id"], "a case that comes from a campaign names the campaign")
     if data.campaign_id:
-        await _check_campaign(session, data.campaign_id, data.region, filed)
+        await _check_campaign(session, data.campaign_id, data.region, filed, user)
     respondent = {f"respondent_{field}": value for field, value in data.respondent.model_dump().items()}
     case = Case.new(
         **data.model_dump(exclude={"type", "respondent", "complainant", "filed_date"}),

@@ -196,7 +196,8 @@ async def import_plan(session: AsyncSession, raw: bytes, fmt: str, user: User) -
     plan = (await session.execute(select(Plan).where(Plan.key == doc.key))).scalar_one_or_none()
     if plan is not None:
         if not is_visible(plan, user):
-            raise Conflict(f"the key {doc.key} is taken by a plan of another region; choose another key")
+            # a draft the caller does not see: nothing of it is named, not even its region
+            raise Conflict(f"the key {doc.key} is already taken; choose another key")
         require_write_access(user, plan.region)
         if plan.region != doc.region.code:
             raise Conflict(f"plan {doc.key} belongs to region {plan.region}; a plan's region cannot change")

@@ -259,3 +259,14 @@ async def test_a_refused_request_does_not_hold_its_idempotency_key(app_client, o
     assert refused.status_code == 422
     corrected = await client.post("/agencies", json=agency_body(), headers=headers)
     assert corrected.status_code == 201 and await count_agencies(app) == 1
+
+
+async def test_a_uscc_filed_in_another_region_answers_409_naming_nothing_of_that_agency(app_client, officer):
+    app, client = app_client
+    zhenjiang = auth("officer", ["321100"])
+    theirs = (await client.post("/agencies", json=agency_body(1, region="321102"), headers=zhenjiang)).json()
+    mine = agency_body(1, name="另一家", uscc=theirs["uscc"])  # 320311, the officer's own region
+    dup = await client.post("/agencies", json=mine, headers=officer)
+    assert dup.status_code == 409 and dup.json()["detail"] == f"USCC {theirs['uscc']} is already filed"
+    assert theirs["id"] not in dup.text and theirs["name"] not in dup.text  # nor its status: the detail is all
+    assert await count_agencies(app) == 1

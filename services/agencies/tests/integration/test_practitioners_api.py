@@ -170,3 +170,19 @@ async def test_practitioners_are_scoped_to_the_callers_regions(client):
     assert (await client.get(f"/practitioners/{joined['id']}", headers=auditor)).status_code == 200
     assert_problem(await client.post(f"/practitioners/{joined['id']}/leave", headers=auditor), 403)
     assert_problem(await client.get("/practitioners"), 401)
+
+
+async def test_a_certificate_practising_in_another_region_answers_409_naming_nothing_of_it(app_client, officer):
+    app, client = app_client
+    zhenjiang = auth("officer", ["321100"])
+    theirs = await active_agency(client, zhenjiang, 1, region="321102")
+    joined = (
+        await client.post(f"/agencies/{theirs['id']}/practitioners", json=practitioner(), headers=zhenjiang)
+    ).json()
+    mine = await active_agency(client, officer, 2)
+    refused = await client.post(f"/agencies/{mine['id']}/practitioners", json=practitioner(), headers=officer)
+    problem = assert_problem(refused, 409)
+    assert "practitioner_id" not in problem
+    for secret in (theirs["id"], joined["id"], "321102", theirs["name"]):
+        assert secret not in refused.text, secret
+    assert await count_rows(app, Practitioner) == 1

@@ -138,3 +138,19 @@ async def test_listing_campaigns(client, officer):
     hidden = await client.get(f"/campaigns/{tiequan['id']}", headers=auth("officer", ["420500"]))
     assert hidden.status_code == 404
     assert (await client.get("/campaigns", headers=auth("public"))).status_code == 403
+
+
+async def test_a_campaign_of_a_region_the_caller_does_not_see_is_not_named_to_it(client, officer):
+    yichang = await create(client, auth("officer", ["420500"]), name="宜昌市秘密行动", region="420500")
+    resp = await client.post(
+        "/cases", json=case_body(campaign_id=yichang["id"], filed_date="2025-04-01"), headers=officer
+    )
+    assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["campaign_id"]
+    assert resp.json()["errors"][0]["msg"] == f"no campaign {yichang['id']}"  # as if there were none
+    assert "宜昌" not in resp.text and "420500" not in resp.text
+    # a campaign of a region above the caller's covers its cases: it is the caller's to name
+    province = await create(client, auth("admin"), name="江苏省铁拳行动", region="320000")
+    filed = await client.post(
+        "/cases", json=case_body(campaign_id=province["id"], filed_date="2025-04-01"), headers=officer
+    )
+    assert filed.status_code == 201, filed.text

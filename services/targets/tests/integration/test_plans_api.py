@@ -231,7 +231,9 @@ async def test_a_plan_keeps_its_region(client, officer):
 async def test_a_key_of_another_regions_draft_is_taken(client, officer):
     await imported(client, officer)
     yichang = plan_file(region={"code": "420500", "name": "宜昌市", "level": "city", "parent": "420000"})
-    assert (await import_plan(client, auth("officer", ["420500"]), yichang)).status_code == 409
+    taken = await import_plan(client, auth("officer", ["420500"]), yichang)
+    assert taken.status_code == 409 and taken.json()["detail"] == f"the key {PLAN} is already taken; choose another key"
+    assert "321100" not in taken.text and "region" not in taken.json()["detail"]  # nothing of the draft it hit
 
 
 async def test_lifecycle_activate_then_close(app_client, officer):
