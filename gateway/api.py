@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -21,7 +22,7 @@ from gateway.metrics import COMPUTED, MetricQuery, SeriesSums, metric_value, met
 from gateway.models import PlanView
 from gateway.viewcache import ViewCache, read_stamp
 from zhichan.api.deps import ReadingSessionDep
-from zhichan.api.problems import PROBLEM_RESPONSES, Forbidden, Invalid, NotFound
+from zhichan.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Forbidden, Invalid, NotFound, Problem, ProblemError
 from zhichan.auth import CurrentUser, OptionalUser, User
 from zhichan.clock import today
 from zhichan.metrics_catalogue import CATALOGUE, Metric, describe
@@ -32,7 +33,27 @@ router = APIRouter(prefix="/api/progress", tags=["progress"], responses=PROBLEM_
 RESERVED_PARAMS = {"region", "as_of", "from", "to", "interval"}  # the rest are filters
 PUBLISHED = ("active", "closed")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-AsOf = Annotated[date | None, Query(description="The date the view is computed for (default: today, Asia/Shanghai)")]
+# Every date a view is asked for lies in these years; a series spans this many years at most
+# (each of its months is computed: a window from year 1 to 9999 was 120 000 of them).
+EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
+SERIES_YEARS = 50
+DATES = f"from {EARLIEST} to {LATEST}"
+AsOf = Annotated[
+    date | None,
+    Query(
+        description=f"The date the view is computed for (default: today, Asia/Shanghai); {DATES}",
+        ge=EARLIEST,
+        le=LATEST,
+    ),
+]
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (28 February for a 29th that year lacks)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 async def answer(request: Request, session: AsyncSession, body: dict[str, Any]) -> Response:
@@ -66,8 +87,12 @@ async def catalogue() -> dict[str, list[dict]]:
 
 
 MetricRegion = Annotated[str | None, Query(description="Region code; its descendants are counted too")]
-Window = Annotated[date | None, Query(alias="from", description="Window start (flow metrics)")]
-WindowEnd = Annotated[date | None, Query(alias="to", description="Window end (flow metrics)")]
+Window = Annotated[
+    date | None, Query(alias="from", description=f"Window start (flow metrics); {DATES}", ge=EARLIEST, le=LATEST)
+]
+WindowEnd = Annotated[
+    date | None, Query(alias="to", description=f"Window end (flow metrics); {DATES}", ge=EARLIEST, le=LATEST)
+]
 
 
 def metric_request(
@@ -98,7 +123,10 @@ async def read_metric(
     user: CurrentUser,
     region: MetricRegion = None,
     as_of: Annotated[
-        date | None, Query(description="Date of the value (stock metrics); default: `to` or today")
+        date | None,
+        Query(
+            description=f"Date of the value (stock metrics); default: `to` or today; {DATES}", ge=EARLIEST, le=LATEST
+        ),
     ] = None,
     start: Window = None,
     end: WindowEnd = None,
@@ -136,10 +164,13 @@ async def metric_series(
     interval: Literal["month", "year"] = "month",
 ) -> Response:
     """Each point is a period of the window: flows summed within it, stocks at its last day,
-    rates over it. Default window: 1 January of last year to today."""
+    rates over it. Default window: 1 January of last year to today; 50 years at most."""
     end = end or today()
     start = start or date(end.year - 1, 1, 1)
     metric, filters = metric_request(name, request, user, region, start, end)
+    if end > years_after(start, SERIES_YEARS):
+        message = f"a series spans {SERIES_YEARS} years at most; ask for a shorter window"
+        raise Invalid(message, errors=[{"loc": ["from"], "msg": message}, {"loc": ["to"], "msg": message}])
     ends = views.month_ends(start, end) if interval == "month" else views.year_ends(start, end)
     periods = list(zip([start, *[e + timedelta(days=1) for e in ends[:-1]]], ends, strict=True))
     queries = [
@@ -283,21 +314,107 @@ async def scorecard(request: Request, session: ReadingSessionDep, user: CurrentU
     return await answer(request, session, {"as_of": as_of, "items": rows})
 
 
-@router.get("/stream", summary="Server-sent events: a message each time the read model moves")
-async def stream(request: Request) -> StreamingResponse:
+@router.get(
+    "/stream",
+    summary="Server-sent events: a message each time the read model moves",
+    responses={429: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "Too many streams open"}},
+)
+async def stream(request: Request, user: OptionalUser) -> StreamingResponse:
+    """Open to anyone (it says only that something moved, and a browser's EventSource sends no
+    token); a caller holds a few streams at a time, counted by the token's subject, or by the
+    address without a token, and the gateway a bounded number in all (429 beyond either)."""
     changes: ReadModelChanges = request.app.state.changes
+    release = stream_slots(request).take(stream_holder(request, user))
 
     async def events():
         seen = changes.count
         yield f"event: hello\ndata: {seen}\n\n"
         while not await request.is_disconnected():
-            if await changes.wait_beyond(seen, timeout=15.0):
+            if await changes.wait_beyond(seen, timeout=KEEP_ALIVE_SECONDS):
                 seen = changes.count
                 yield f"event: applied\ndata: {seen}\n\n"
             else:
                 yield ": keep-alive\n\n"
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return HeldStream(events(), release=release, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+KEEP_ALIVE_SECONDS = 15.0
+STREAM_RETRY_SECONDS = 30  # Retry-After of a stream refused: about two keep-alives
+
+
+class TooManyStreams(ProblemError):
+    status, title, slug = 429, "Too many streams", "too-many-streams"
+
+
+def stream_holder(request: Request, user: User | None) -> str:
+    """Whose streams a stream counts among: the token's subject, else the client's address (the
+    one a trusted proxy names, ``GATEWAY_FORWARDED_ALLOW_IPS``)."""
+    if user is not None:
+        return f"sub:{user.sub}"
+    return f"address:{request.client.host if request.client else 'unknown'}"
+
+
+def stream_slots(request: Request) -> StreamSlots:
+    state = request.app.state
+    slots = getattr(state, "stream_slots", None)
+    if slots is None:  # made at the first stream, from the settings the lifespan made
+        settings = state.settings
+        slots = state.stream_slots = StreamSlots(settings.sse_streams_per_holder, settings.sse_streams_total)
+    return slots
+
+
+class StreamSlots:
+    """The event streams open on this gateway process: at most ``per_holder`` per holder and
+    ``total`` in all. :meth:`take` gives the slot's release, which frees it once."""
+
+    def __init__(self, per_holder: int, total: int) -> None:
+        self.per_holder = per_holder
+        self.total = total
+        self.held: dict[str, int] = {}
+
+    @property
+    def open(self) -> int:
+        return sum(self.held.values())
+
+    def take(self, holder: str) -> Callable[[], None]:
+        retry = {"Retry-After": str(STREAM_RETRY_SECONDS)}
+        if self.held.get(holder, 0) >= self.per_holder:
+            raise TooManyStreams(
+                f"at most {self.per_holder} event streams at a time for one caller; close one first", headers=retry
+            )
+        if self.open >= self.total:
+            raise TooManyStreams(f"the gateway holds {self.total} event streams; try again later", headers=retry)
+        self.held[holder] = self.held.get(holder, 0) + 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if released:
+                return
+            released = True
+            left = self.held[holder] - 1
+            if left:
+                self.held[holder] = left
+            else:
+                del self.held[holder]
+
+        return release
+
+
+class HeldStream(StreamingResponse):
+    """A streaming answer that frees its stream slot when it ends, however it ends: the client
+    went away, the process stops, or it never started."""
+
+    def __init__(self, content, *, release: Callable[[], None], **kwargs) -> None:
+        super().__init__(content, **kwargs)
+        self.release = release
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.release()
 
 
 class ReadModelChanges:
