@@ -23,12 +23,17 @@ from gateway.models import PlanView
 from gateway.viewcache import ViewCache, read_stamp
 from zhichan.api.deps import ReadingSessionDep
 from zhichan.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Forbidden, Invalid, NotFound, Problem, ProblemError
-from zhichan.auth import CurrentUser, OptionalUser, User
+from zhichan.auth import OptionalUser, Reader, User
 from zhichan.clock import today
 from zhichan.metrics_catalogue import CATALOGUE, Metric, describe
 from zhichan.regions import registry
 
 router = APIRouter(prefix="/api/progress", tags=["progress"], responses=PROBLEM_RESPONSES)
+
+# Who sees a region's figures (the metrics, a region's overview, the scorecard): admin, officer,
+# auditor and department — a department reports its region's figures, so it sees them — each
+# within their regions. A `public` token sees published plans only, whatever regions it names.
+Staff = Reader
 
 RESERVED_PARAMS = {"region", "as_of", "from", "to", "interval"}  # the rest are filters
 PUBLISHED = ("active", "closed")
@@ -82,7 +87,7 @@ async def visible_plan(session: AsyncSession, key: str, user: User | None) -> Pl
 
 
 @router.get("/metrics", summary="The metric catalogue")
-async def catalogue() -> dict[str, list[dict]]:
+async def catalogue(user: Staff) -> dict[str, list[dict]]:
     return {"items": [m for m in describe() if m["name"] in COMPUTED]}
 
 
@@ -120,7 +125,7 @@ async def read_metric(
     name: str,
     request: Request,
     session: ReadingSessionDep,
-    user: CurrentUser,
+    user: Staff,
     region: MetricRegion = None,
     as_of: Annotated[
         date | None,
@@ -157,7 +162,7 @@ async def metric_series(
     name: str,
     request: Request,
     session: ReadingSessionDep,
-    user: CurrentUser,
+    user: Staff,
     region: MetricRegion = None,
     start: Window = None,
     end: WindowEnd = None,
@@ -289,7 +294,7 @@ async def indicator_series(
 
 @router.get("/regions/{code}", summary="Region overview: plans, headline figures of each domain, latest events")
 async def region_overview(
-    code: str, request: Request, session: ReadingSessionDep, user: CurrentUser, as_of: AsOf = None
+    code: str, request: Request, session: ReadingSessionDep, user: Staff, as_of: AsOf = None
 ) -> Response:
     check_region(user, code)
     stamp = await read_stamp(session)
@@ -301,7 +306,7 @@ async def region_overview(
 
 
 @router.get("/scorecard", summary="Every region you see, side by side")
-async def scorecard(request: Request, session: ReadingSessionDep, user: CurrentUser, as_of: AsOf = None) -> Response:
+async def scorecard(request: Request, session: ReadingSessionDep, user: Staff, as_of: AsOf = None) -> Response:
     cache: ViewCache = request.app.state.view_cache
     stamp = await read_stamp(session)  # first: the regions and rows read next are at least this new
     # Finding the regions reads the recent events (a million at a city's decade): kept too.

@@ -92,7 +92,8 @@ async def test_metric_api_refusals(app_client):
     resp = await client.get(url, params={"region": "320311", "colour": "red"}, headers=ADMIN)
     assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["colour"]
     assert (await client.get("/api/progress/metrics/no.such", headers=ADMIN)).status_code == 404
-    catalogue = (await client.get("/api/progress/metrics")).json()["items"]
+    assert (await client.get("/api/progress/metrics")).status_code == 401  # the catalogue is for staff too
+    catalogue = (await client.get("/api/progress/metrics", headers=ADMIN)).json()["items"]
     assert any(m["name"] == "agencies.active_agencies" and m["unit"] == "家" for m in catalogue)
 
 
