@@ -22,13 +22,15 @@ from gateway.metrics import COMPUTED, MetricQuery, SeriesSums, metric_value, met
 from gateway.models import PlanView
 from gateway.viewcache import ViewCache, read_stamp
 from zhichan.api.deps import ReadingSessionDep
-from zhichan.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Forbidden, Invalid, NotFound, Problem, ProblemError
+from zhichan.api.problems import Forbidden, Invalid, NotFound, ProblemError
 from zhichan.auth import OptionalUser, Reader, User
 from zhichan.clock import today
 from zhichan.metrics_catalogue import CATALOGUE, Metric, describe
 from zhichan.regions import registry
 
-router = APIRouter(prefix="/api/progress", tags=["progress"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/api/progress", tags=["progress"])
+# What a view made by answer() also answers.
+NOT_MODIFIED = {304: {"description": "Not modified: If-None-Match names the view's current ETag"}}
 
 # Who sees a region's figures (the metrics, a region's overview, the scorecard): admin, officer,
 # auditor and department — a department reports its region's figures, so it sees them — each
@@ -87,7 +89,7 @@ async def visible_plan(session: AsyncSession, key: str, user: User | None) -> Pl
 
 
 @router.get("/metrics", summary="The metric catalogue")
-async def catalogue(user: Staff) -> dict[str, list[dict]]:
+async def list_metrics(user: Staff) -> dict[str, list[dict]]:
     return {"items": [m for m in describe() if m["name"] in COMPUTED]}
 
 
@@ -120,8 +122,8 @@ def metric_request(
     return metric, parse_filters(metric, raw_filters)
 
 
-@router.get("/metrics/{name}", summary="A metric's value for a region (descendants included)")
-async def read_metric(
+@router.get("/metrics/{name}", summary="A metric's value for a region (descendants included)", responses=NOT_MODIFIED)
+async def get_metric(
     name: str,
     request: Request,
     session: ReadingSessionDep,
@@ -157,8 +159,12 @@ async def read_metric(
     )
 
 
-@router.get("/metrics/{name}/series", summary="A metric month by month (or year by year) over a window")
-async def metric_series(
+@router.get(
+    "/metrics/{name}/series",
+    summary="A metric month by month (or year by year) over a window",
+    responses=NOT_MODIFIED,
+)
+async def get_metric_series(
     name: str,
     request: Request,
     session: ReadingSessionDep,
@@ -204,8 +210,10 @@ async def metric_series(
     )
 
 
-@router.get("/plans", summary="Plans the gateway knows: published ones, and drafts in your regions")
-async def list_plans(
+@router.get(
+    "/plans", summary="Plans the gateway knows: published ones, and drafts in your regions", responses=NOT_MODIFIED
+)
+async def list_progress_plans(
     request: Request,
     session: ReadingSessionDep,
     user: OptionalUser,
@@ -244,9 +252,9 @@ async def list_plans(
 @router.get(
     "/plans/{key}",
     summary="Progress of every indicator of a plan, and its tasks",
-    responses={200: {"content": {"application/json": {}, XLSX: {}}}},
+    responses={200: {"content": {"application/json": {}, XLSX: {}}}, **NOT_MODIFIED},
 )
-async def plan_progress(
+async def get_plan_progress(
     key: str,
     request: Request,
     session: ReadingSessionDep,
@@ -270,8 +278,12 @@ async def plan_progress(
     return await answer(request, session, {**view})
 
 
-@router.get("/plans/{key}/indicators/{ikey}/series", summary="Actual against expected over time (trend chart)")
-async def indicator_series(
+@router.get(
+    "/plans/{key}/indicators/{ikey}/series",
+    summary="Actual against expected over time (trend chart)",
+    responses=NOT_MODIFIED,
+)
+async def get_indicator_series(
     key: str,
     ikey: str,
     request: Request,
@@ -292,8 +304,12 @@ async def indicator_series(
     )
 
 
-@router.get("/regions/{code}", summary="Region overview: plans, headline figures of each domain, latest events")
-async def region_overview(
+@router.get(
+    "/regions/{code}",
+    summary="Region overview: plans, headline figures of each domain, latest events",
+    responses=NOT_MODIFIED,
+)
+async def get_region_overview(
     code: str, request: Request, session: ReadingSessionDep, user: Staff, as_of: AsOf = None
 ) -> Response:
     check_region(user, code)
@@ -305,8 +321,8 @@ async def region_overview(
     return await answer(request, session, {**view})
 
 
-@router.get("/scorecard", summary="Every region you see, side by side")
-async def scorecard(request: Request, session: ReadingSessionDep, user: Staff, as_of: AsOf = None) -> Response:
+@router.get("/scorecard", summary="Every region you see, side by side", responses=NOT_MODIFIED)
+async def get_scorecard(request: Request, session: ReadingSessionDep, user: Staff, as_of: AsOf = None) -> Response:
     cache: ViewCache = request.app.state.view_cache
     stamp = await read_stamp(session)  # first: the regions and rows read next are at least this new
     # Finding the regions reads the recent events (a million at a city's decade): kept too.
@@ -322,9 +338,9 @@ async def scorecard(request: Request, session: ReadingSessionDep, user: Staff, a
 @router.get(
     "/stream",
     summary="Server-sent events: a message each time the read model moves",
-    responses={429: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "Too many streams open"}},
+    responses={429: {"description": "Too many streams open (`Retry-After` says when to try again)"}},
 )
-async def stream(request: Request, user: OptionalUser) -> StreamingResponse:
+async def stream_changes(request: Request, user: OptionalUser) -> StreamingResponse:
     """Open to anyone (it says only that something moved, and a browser's EventSource sends no
     token); a caller holds a few streams at a time, counted by the token's subject, or by the
     address without a token, and the gateway a bounded number in all (429 beyond either)."""

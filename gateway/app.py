@@ -66,9 +66,10 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
 
     app = create_base_app(
         "gateway",
-        title="知产 Zhichan",
-        description="One entry point to the targets, enforcement, financing and agencies services, and the "
-        "progress of every plan computed live from their events.",
+        # ASCII: generators name the client after it (openapi-python-client: zhichan_client)
+        title="Zhichan",
+        description="知产 (Zhichan): one entry point to the targets, enforcement, financing and agencies services, "
+        "and the progress of every plan computed live from their events.",
         lifespan=lifespan,
         openapi_url=None,
     )

@@ -1,4 +1,6 @@
-"""The merged API: the gateway's own routes plus every service's, under ``/api``.
+"""The merged API: the gateway's own routes plus every service's, under ``/api``. Each service's
+operations keep their ids (their route functions' names, unique across the document: a test says
+so) and answer 503 as well, when the gateway cannot reach the service.
 
 Swagger UI is served from the gateway's own copy of npm's swagger-ui-dist in ``gateway/vendor/swagger_ui``
 (an intranet has no CDN; its README says how to update it). It must be Swagger UI 5 or later: 4 cannot
@@ -20,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from zhichan import SERVICES
+from zhichan.api.problems import PROBLEM_JSON
 
 log = logging.getLogger("zhichan.gateway.openapi")
 CACHE_SECONDS = 30.0
@@ -28,6 +31,10 @@ SKIPPED_PATHS = ("/healthz", "/readyz", "/metrics")
 PER_SERVICE_PATHS = {"/meta/enums": "enums", "/asyncapi.json": "asyncapi.json"}
 SWAGGER_UI_DIR = Path(__file__).parent / "vendor" / "swagger_ui"
 SWAGGER_UI_PATH = "/static/swagger-ui"
+UNAVAILABLE = {
+    "description": "Service unavailable: the gateway could not reach the service that owns the path",
+    "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 
 
 def swagger_ui_version() -> str:
@@ -46,9 +53,9 @@ def merge_openapi(own: dict, services: dict[str, dict]) -> dict:
             if path in SKIPPED_PATHS:
                 continue
             if path in PER_SERVICE_PATHS:
-                merged["paths"][f"/api/meta/{service}/{PER_SERVICE_PATHS[path]}"] = _retag(item, service)
+                merged["paths"][f"/api/meta/{service}/{PER_SERVICE_PATHS[path]}"] = _proxied(_retag(item, service))
                 continue
-            merged["paths"]["/api" + path] = item
+            merged["paths"]["/api" + path] = _proxied(item)
         schemas.update(spec.get("components", {}).get("schemas", {}))
         for scheme_name, scheme in spec.get("components", {}).get("securitySchemes", {}).items():
             merged["components"].setdefault("securitySchemes", {})[scheme_name] = scheme
@@ -59,12 +66,23 @@ def merge_openapi(own: dict, services: dict[str, dict]) -> dict:
     return merged
 
 
+def _proxied(item: dict) -> dict:
+    item = copy.deepcopy(item)
+    for operation in item.values():
+        if isinstance(operation, dict):
+            operation.setdefault("responses", {})["503"] = copy.deepcopy(UNAVAILABLE)
+    return item
+
+
 def _retag(item: dict, service: str) -> dict:
+    """A service's own document, tagged ``meta`` and named for the service: ``get_enum_labels``
+    becomes ``get_targets_enum_labels``."""
     item = copy.deepcopy(item)
     for operation in item.values():
         if isinstance(operation, dict):
             operation["tags"] = ["meta"]
-            operation["operationId"] = f"{service}_{operation.get('operationId', 'document')}"
+            verb, _, rest = operation.get("operationId", "get_document").partition("_")
+            operation["operationId"] = f"{verb}_{service}_{rest}"
             operation["summary"] = f"{service}: {operation.get('summary', '')}"
     return item
 
@@ -80,7 +98,8 @@ def _rename_conflicting_schemas(service: str, spec: dict, existing: dict) -> dic
     renamed = json.loads(text)
     schemas = renamed["components"]["schemas"]
     for name in clashes:
-        schemas[f"{service.title()}{name}"] = schemas.pop(name)
+        # the title too: generators name their models after it (openapi-python-client refuses two alike)
+        schemas[f"{service.title()}{name}"] = {**schemas.pop(name), "title": f"{service.title()}{name}"}
     return renamed
 
 

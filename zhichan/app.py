@@ -15,6 +15,7 @@ from sqlalchemy import text
 from starlette.middleware import Middleware
 
 from zhichan import migrate
+from zhichan.api import openapi
 from zhichan.api.idempotency import IdempotencyMiddleware
 from zhichan.api.limits import BodyLimitMiddleware
 from zhichan.api.problems import install_problem_handlers, problem_response
@@ -87,13 +88,18 @@ def create_service_app(
 
     # Inside the body limit: it reads the whole body to hash it.
     app = create_base_app(
-        name, title=title, description=description, lifespan=lifespan, middleware=[Middleware(IdempotencyMiddleware)]
+        name,
+        title=title,
+        description=description,
+        lifespan=lifespan,
+        middleware=[Middleware(IdempotencyMiddleware)],
+        idempotent_posts=True,
     )
     if enum_labels is not None:
         labels = {name: dict(vocabulary) for name, vocabulary in enum_labels.items()}
 
         @app.get("/meta/enums", tags=["meta"], summary="Chinese labels of every enum code")
-        async def enums() -> dict[str, dict[str, str]]:
+        async def get_enum_labels() -> dict[str, dict[str, str]]:
             return labels
 
     if contracts is not None:
@@ -102,7 +108,7 @@ def create_service_app(
         document = asyncapi_document(name, contracts)
 
         @app.get("/asyncapi.json", tags=["meta"], summary="AsyncAPI document of the events this service publishes")
-        async def asyncapi() -> dict:
+        async def get_asyncapi() -> dict:
             return document
 
     for router in routers:
@@ -111,11 +117,19 @@ def create_service_app(
 
 
 def create_base_app(
-    name: str, *, title: str, description: str, lifespan, middleware: Sequence[Middleware] = (), **fastapi_options
+    name: str,
+    *,
+    title: str,
+    description: str,
+    lifespan,
+    middleware: Sequence[Middleware] = (),
+    idempotent_posts: bool = False,
+    **fastapi_options,
 ) -> FastAPI:
     """What every process has, services and gateway alike: problems, request ids and logs,
-    metrics, health, the request body limit. ``/docs`` is served by the gateway from local assets,
-    not from a CDN.
+    metrics, health, the request body limit, an OpenAPI document that says what the process does
+    (:mod:`zhichan.api.openapi`; ``idempotent_posts``: its POSTs take an Idempotency-Key). ``/docs``
+    is served by the gateway from local assets, not from a CDN.
 
     The middleware, outermost first: request id and access log (every answer has them), the body
     limit (before anything reads the body), then ``middleware`` in the order given."""
@@ -126,8 +140,10 @@ def create_base_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        generate_unique_id_function=openapi.operation_id,
         **fastapi_options,
     )
+    openapi.install(app, idempotent_posts=idempotent_posts)
     app.state.metrics = Metrics(name)
     app.state.service_name = name
     install_problem_handlers(app)
@@ -143,11 +159,15 @@ def health_router(name: str) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz", summary="Alive")
-    async def healthz() -> dict[str, str]:
+    async def check_alive() -> dict[str, str]:
         return {"status": "ok", "process": name}
 
-    @router.get("/readyz", summary="Database and broker reachable")
-    async def readyz(request: Request):
+    @router.get(
+        "/readyz",
+        summary="Database and broker reachable",
+        responses={503: {"description": "Not ready: a dependency is unreachable (`checks` says which)"}},
+    )
+    async def check_ready(request: Request):
         checks: dict[str, str] = {}
         try:
             async with request.app.state.engine.connect() as conn:
@@ -165,7 +185,7 @@ def health_router(name: str) -> APIRouter:
         return problem_response(503, "Not ready", "not-ready", "a dependency is unreachable", checks=checks)
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-    async def metrics(request: Request):
+    async def get_metrics(request: Request):
         return request.app.state.metrics.render()
 
     return router

@@ -479,6 +479,9 @@ async def current_user(request: Request, credentials: Credentials) -> User:
     return await _signed_in(request, credentials)
 
 
+current_user.requires_token = True  # the OpenAPI document says so (zhichan.api.openapi)
+
+
 CurrentUser = Annotated[User, Depends(current_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
@@ -490,6 +493,7 @@ def require_roles(*roles: str):
             raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
         return user
 
+    _check.requires_token = True
     return Depends(_check)
 
 

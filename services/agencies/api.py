@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.agencies.schemas import (
     AgencyCreate,
@@ -63,12 +63,12 @@ from services.agencies.service import (
 from services.agencies.settings import AgenciesRules
 from zhichan.api.answers import answer, listing, shape
 from zhichan.api.deps import PageDep, SessionDep
-from zhichan.api.problems import PROBLEM_RESPONSES
+from zhichan.api.etag import IfMatchRequired
 from zhichan.api.scope import RegionQuery
 from zhichan.auth import Reader, User, Writer, require_roles
 from zhichan.workdays import WorkdayCalendar
 
-router = APIRouter(prefix="/agencies", tags=["agencies"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/agencies", tags=["agencies"])
 
 Admin = Annotated[User, require_roles("admin")]
 
@@ -98,7 +98,7 @@ async def update_agency(
     session: SessionDep,
     user: Writer,
     response: Response,
-    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+    if_match: IfMatchRequired = None,
 ) -> AgencyPublic:
     return answer(response, AgencyPublic, await filings.update_agency(session, agency_id, body, if_match, user))
 
@@ -125,8 +125,8 @@ _transition_route("deregister", "Deregister (注销): filed | active | suspended
 # ---------------------------------------------------------------------------------------------
 # Supervision: practitioners, annual reports, complaints, credit, inspections, evaluations
 
-supervision = APIRouter(responses=PROBLEM_RESPONSES)
-disclosure = APIRouter(prefix="/disclosure", tags=["disclosure (public)"], responses=PROBLEM_RESPONSES)
+supervision = APIRouter()
+disclosure = APIRouter(prefix="/disclosure", tags=["disclosure (public)"])
 
 
 def get_rules(request: Request) -> AgenciesRules:
@@ -219,7 +219,7 @@ async def submit_annual_report(
     tags=["annual reports"],
     summary="The agency's annual reports",
 )
-async def agency_annual_reports(
+async def list_agency_annual_reports(
     agency_id: str, session: SessionDep, user: Reader, page: PageDep, include_superseded: bool = False
 ) -> AnnualReportList:
     reports = await annual_reports.agency_annual_reports(session, agency_id, user, page, include_superseded)
@@ -267,7 +267,7 @@ async def list_complaints(
     tags=["complaints"],
     summary="Open complaints past their handling deadline, oldest deadline first",
 )
-async def overdue_complaints(
+async def list_overdue_complaints(
     session: SessionDep,
     user: Reader,
     page: PageDep,
@@ -289,7 +289,9 @@ async def overdue_complaints(
     "received). Each change is stored and published as zhichan.agencies.complaint.deadline_changed.v1; a second "
     "run changes nothing.",
 )
-async def recompute_deadlines(session: SessionDep, user: Admin, calendar: CalendarDep) -> DeadlineRecountPublic:
+async def recompute_complaint_deadlines(
+    session: SessionDep, user: Admin, calendar: CalendarDep
+) -> DeadlineRecountPublic:
     return await complaints.recount_provisional_deadlines(session, calendar, user)
 
 
@@ -347,9 +349,8 @@ async def list_credit_entries(agency_id: str, session: SessionDep, user: Reader,
     response_model=CreditPublic,
     tags=["credit"],
     summary="The credit grade, and why",
-    name="credit",  # the operation id clients know (`credit` names the use cases' module here)
 )
-async def credit_grade(
+async def get_credit_grade(
     agency_id: str,
     session: SessionDep,
     user: Reader,
@@ -457,7 +458,7 @@ async def record_evaluation(
 @router.get(
     "/{agency_id}/evaluations", response_model=EvaluationList, tags=["evaluations"], summary="The agency's evaluations"
 )
-async def agency_evaluations(agency_id: str, session: SessionDep, user: Reader, page: PageDep) -> EvaluationList:
+async def list_agency_evaluations(agency_id: str, session: SessionDep, user: Reader, page: PageDep) -> EvaluationList:
     return listing(
         EvaluationList, EvaluationPublic, await evaluations.agency_evaluations(session, agency_id, user, page)
     )

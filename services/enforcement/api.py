@@ -6,7 +6,7 @@ their body model through a closure, which FastAPI can only see in evaluated anno
 from datetime import date
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from services.enforcement.schemas import (
     CampaignCreate,
@@ -36,21 +36,20 @@ from services.enforcement.schemas import (
 from services.enforcement.service import campaigns, cases, disclosure, region_policies, statistics, watchlist
 from zhichan.api.answers import answer, listing
 from zhichan.api.deps import PageDep, SessionDep
-from zhichan.api.problems import PROBLEM_RESPONSES
+from zhichan.api.etag import IfMatch
 from zhichan.api.scope import RegionQuery
 from zhichan.auth import Reader, Writer
 from zhichan.fields import RegionCode
 
-cases_router = APIRouter(prefix="/cases", tags=["cases"], responses=PROBLEM_RESPONSES)
-campaigns_router = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=PROBLEM_RESPONSES)
-watchlist_router = APIRouter(prefix="/watchlist", tags=["watch list"], responses=PROBLEM_RESPONSES)
-disclosure_router = APIRouter(prefix="/disclosure", tags=["public disclosure"], responses=PROBLEM_RESPONSES)
+cases_router = APIRouter(prefix="/cases", tags=["cases"])
+campaigns_router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+watchlist_router = APIRouter(prefix="/watchlist", tags=["watch list"])
+disclosure_router = APIRouter(prefix="/disclosure", tags=["disclosure (public)"])
 
 Today = Annotated[date | None, Query(description="Default: today")]
 RulesRegion = Annotated[RegionCode | None, Query(description="Without it: the national defaults")]
 WindowRegion = Annotated[RegionCode | None, Query(description="Without it: the national default")]
 ListRegion = Annotated[RegionCode | None, Query(description="The region's list (its descendants' cases count)")]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="Optional: refuse (412) if changed since")]
 
 
 Settings = TypeVar("Settings", bound=RegionSettings)
@@ -79,12 +78,12 @@ async def list_cases(
 
 
 @cases_router.get("/stats", response_model=CaseStats, summary="Filed, closed, on time, overdue; 按期结案率")
-async def case_stats(session: SessionDep, user: Reader, window: Annotated[StatsWindow, Query()]) -> CaseStats:
+async def get_case_stats(session: SessionDep, user: Reader, window: Annotated[StatsWindow, Query()]) -> CaseStats:
     return await statistics.case_stats(session, user, window)
 
 
 @cases_router.get("/overdue", response_model=OverdueReport, summary="Overdue open cases per handling unit")
-async def overdue_cases(
+async def list_overdue_cases(
     session: SessionDep, user: Reader, region: RegionQuery = None, as_of: Today = None
 ) -> OverdueReport:
     return await statistics.overdue_report(session, user, region, as_of)
@@ -100,7 +99,7 @@ async def get_deadline_rules(
 @cases_router.put(
     "/deadline-rules", response_model=DeadlineRulesPublic, summary="Override a region's rules for cases filed from now"
 )
-async def put_deadline_rules(
+async def set_deadline_rules(
     body: DeadlineRulesPut, session: SessionDep, user: Writer, response: Response, if_match: IfMatch = None
 ) -> DeadlineRulesPublic:
     return _settings(response, await region_policies.put_deadline_rules(session, body, if_match, user))
@@ -202,7 +201,7 @@ async def get_watch_window(
 
 
 @watchlist_router.put("/window", response_model=WatchWindowPublic, summary="Set a region's watch-list window")
-async def put_watch_window(
+async def set_watch_window(
     body: WatchWindowPut, session: SessionDep, user: Writer, response: Response, if_match: IfMatch = None
 ) -> WatchWindowPublic:
     return _settings(response, await region_policies.put_watch_window(session, body, if_match, user))
@@ -214,7 +213,7 @@ async def put_watch_window(
 @disclosure_router.get(
     "/cases", response_model=DisclosureList, summary="Decided cases, public (行政执法信息公开); no token needed"
 )
-async def disclosed_cases(
+async def list_disclosed_cases(
     session: SessionDep, page: PageDep, filters: Annotated[DisclosureFilter, Query()]
 ) -> DisclosureList:
     return await disclosure.disclosed_cases(session, page, filters)

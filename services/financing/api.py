@@ -36,11 +36,10 @@ from services.financing.schemas import (
 from services.financing.service import insurance, matchmaking, pledges, summary, transactions
 from zhichan.api.answers import answer, listing
 from zhichan.api.deps import PageDep, SessionDep
-from zhichan.api.problems import PROBLEM_RESPONSES
 from zhichan.auth import Reader, Writer
 from zhichan.clock import today
 
-router = APIRouter(tags=["financing"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["financing"])
 
 
 def _today(state: contracts.PledgeState) -> dict[str, Any]:
@@ -221,7 +220,7 @@ async def get_matchmaking_event(
     response_model=FinancingSummary,
     summary="Pledges, transactions, insurance and matchmaking in a window, in 元, 万元 and 亿元",
 )
-async def financing_summary(
+async def get_financing_summary(
     session: SessionDep, user: Reader, window: Annotated[SummaryWindow, Query()]
 ) -> FinancingSummary:
     return await summary.region_summary(session, user, window)

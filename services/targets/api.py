@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.datastructures import UploadFile
 
 from services.targets import planfile
@@ -34,7 +34,8 @@ from services.targets.schemas import (
 from services.targets.service import indicators, plans, regions, reports, tasks
 from zhichan.api.answers import answer, listing, shape
 from zhichan.api.deps import PageDep, SessionDep
-from zhichan.api.problems import PROBLEM_RESPONSES, Invalid, PayloadTooLarge, ProblemError
+from zhichan.api.etag import IfMatch, IfMatchRequired
+from zhichan.api.problems import Invalid, PayloadTooLarge, ProblemError
 from zhichan.auth import CurrentUser, OptionalUser, User, Writer, require_roles
 from zhichan.region_sync import RegionState
 from zhichan.regions import Region, registry
@@ -47,13 +48,10 @@ async def _fresh_regions(session: SessionDep) -> None:
     await regions.refresh_regions(session)
 
 
-regions_router = APIRouter(
-    prefix="/regions", tags=["regions"], responses=PROBLEM_RESPONSES, dependencies=[Depends(_fresh_regions)]
-)
-router = APIRouter(prefix="/plans", tags=["plans"], responses=PROBLEM_RESPONSES, dependencies=[Depends(_fresh_regions)])
+regions_router = APIRouter(prefix="/regions", tags=["regions"], dependencies=[Depends(_fresh_regions)])
+router = APIRouter(prefix="/plans", tags=["plans"], dependencies=[Depends(_fresh_regions)])
 
 Reporter = Annotated[User, require_roles("officer", "department")]
-IfMatch = Annotated[str | None, Header(alias="If-Match")]
 
 
 class UnsupportedMediaType(ProblemError):
@@ -270,7 +268,7 @@ async def update_indicator(
     session: SessionDep,
     user: Writer,
     response: Response,
-    if_match: IfMatch = None,
+    if_match: IfMatchRequired = None,
 ) -> IndicatorPublic:
     changes = body.model_dump(exclude_unset=True)
     return _indicator(response, key, await indicators.update_indicator(session, key, ikey, changes, if_match, user))

@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Header
+
 from zhichan.api.problems import PreconditionFailed, PreconditionRequired
+
+# The route parameter: checked when sent (412 when the record changed since). IfMatchRequired: the
+# change is refused without one (428), which the OpenAPI document says by making the header
+# required (zhichan.api.openapi reads the mark).
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The ETag of your last read: refused (412) if the record changed since",
+        json_schema_extra={"x-if-match": "optional"},
+    ),
+]
+IfMatchRequired = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The ETag of your last read (`*`: any version): refused (412) if the record changed since, "
+        "and without it (428)",
+        json_schema_extra={"x-if-match": "required"},
+    ),
+]
 
 
 def etag_for(resource_id: str, version: int) -> str:

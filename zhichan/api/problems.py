@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -18,17 +18,25 @@ log = logging.getLogger("zhichan.errors")
 
 
 class FieldError(BaseModel):
-    loc: list[str | int]
-    msg: str
+    """A field at fault."""
+
+    loc: list[str | int] = Field(description="Where: the field's path in the request, e.g. `[respondent, uscc]`")
+    msg: str = Field(description="What is wrong with it")
 
 
 class Problem(BaseModel):
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    errors: list[FieldError] | None = None
+    """An RFC 9457 problem, the body of every error answer (`application/problem+json`). Some add
+    fields of their own: `current_status` and `action` when a step is not allowed from a record's
+    status, the current `etag` on a 412, `max_bytes` on a 413."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A URI naming the kind of problem; its last segment is a stable slug")
+    title: str = Field(description="A short summary of the kind of problem")
+    status: int = Field(description="The HTTP status code")
+    detail: str | None = Field(default=None, description="What went wrong this time")
+    instance: str | None = Field(default=None, description="The path of the request")
+    errors: list[FieldError] | None = Field(default=None, description="Validation: each field at fault")
 
 
 class ProblemError(Exception):
@@ -138,13 +146,14 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        headers = getattr(exc, "headers", None)
         return problem_response(
             exc.status_code,
             _title(exc.status_code),
             f"http-{exc.status_code}",
             str(exc.detail) if exc.detail else None,
             instance=request.url.path,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(Exception)
@@ -160,16 +169,3 @@ def _title(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
-
-
-PROBLEM_RESPONSES = {
-    code: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": desc}
-    for code, desc in {
-        401: "Not authenticated",
-        403: "Forbidden",
-        404: "Not found",
-        409: "Conflict",
-        412: "Stale If-Match",
-        422: "Invalid input",
-    }.items()
-}

@@ -182,6 +182,6 @@ def test_merge_prefixes_paths_and_keeps_clashing_schemas_apart():
     merged = merge_openapi(own, {"agencies": svc})
     assert set(merged["paths"]) == {"/api/progress/x", "/api/agencies"}
     assert merged["components"]["schemas"]["Problem"] == {"a": 1}
-    assert merged["components"]["schemas"]["AgenciesProblem"] == {"b": 2}
+    assert merged["components"]["schemas"]["AgenciesProblem"] == {"b": 2, "title": "AgenciesProblem"}
     ref = merged["paths"]["/api/agencies"]["get"]["responses"]["200"]["$ref"]
     assert ref == "#/components/schemas/AgenciesProblem"
