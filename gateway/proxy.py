@@ -14,10 +14,11 @@ from urllib.parse import quote, unquote
 
 import httpx
 from fastapi import APIRouter, Request
+from fastapi.routing import iter_route_contexts
 from starlette.responses import Response
 
 from zhichan import SERVICES
-from zhichan.api.problems import NotFound, ProblemError
+from zhichan.api.problems import NotFound, ProblemError, allowed_methods
 from zhichan.observability import request_id_var, traceparent_var
 
 log = logging.getLogger("zhichan.gateway.proxy")
@@ -28,6 +29,8 @@ RESOURCE_OWNERS: dict[str, str] = {
     "practitioners": "agencies",
     "complaints": "agencies",
     "inspections": "agencies",
+    "annual-reports": "agencies",
+    "evaluations": "agencies",
     "plans": "targets",
     "regions": "targets",
     "cases": "enforcement",
@@ -68,8 +71,16 @@ FORWARDING_HEADERS = {"forwarded", "x-real-ip", "x-client-ip", "true-client-ip"}
 SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
 
 
+# Every method goes to the service, which answers 405 with the path's Allow where it has no route.
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+
+
 class ServiceUnavailable(ProblemError):
     status, title, slug = 503, "Service unavailable", "service-unavailable"
+
+
+class MethodNotAllowed(ProblemError):
+    status, title, slug = 405, "Method Not Allowed", "http-405"
 
 
 def target_of(path: str) -> tuple[str, str] | None:
@@ -148,6 +159,11 @@ async def forward(request: Request, path: str) -> Response:
     encoded = resource_path(raw_path)
     target = target_of(encoded) if encoded is not None else None
     if target is None:
+        # A path the gateway answers itself (/api/progress/…) with another method: 405, as a service's is.
+        proxy = request.scope.get("endpoint")
+        own = [route for route in iter_route_contexts(request.app.routes) if route.endpoint is not proxy]
+        if allowed := allowed_methods(own, request.scope):
+            raise MethodNotAllowed(headers={"Allow": ", ".join(allowed)})
         raise NotFound(f"no resource /api/{path}")
     service, path = target
     settings = request.app.state.settings
@@ -174,7 +190,7 @@ async def forward(request: Request, path: str) -> Response:
 def proxy_router() -> APIRouter:
     router = APIRouter()
 
-    @router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+    @router.api_route("/api/{path:path}", methods=METHODS, include_in_schema=False)
     async def to_service(path: str, request: Request) -> Response:
         return await forward(request, path)
 

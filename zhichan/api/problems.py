@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import RouteContext, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://zhichan.example/problems/"
@@ -147,6 +151,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:  # Starlette names the methods of one route; the path may have more
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request.app.routes, request.scope))}
         return problem_response(
             exc.status_code,
             _title(exc.status_code),
@@ -160,6 +166,20 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s", request.url.path)
         return problem_response(500, "Internal error", "internal", "the error was logged", instance=request.url.path)
+
+
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+
+def allowed_methods(routes: Sequence[BaseRoute | RouteContext], scope: Scope) -> list[str]:
+    """The methods some route answers at the request's path (``Allow`` of a 405), in a fixed order;
+    the routes of included routers count, as they were included."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(routes):
+        route_methods = route.methods
+        if route_methods and route.matches(scope)[0] != Match.NONE:
+            methods |= set(route_methods)
+    return sorted(methods, key=lambda m: (METHOD_ORDER.index(m) if m in METHOD_ORDER else len(METHOD_ORDER), m))
 
 
 def _title(status: int) -> str:

@@ -83,3 +83,46 @@ async def test_forwarding_headers_are_the_gateway_s_not_the_client_s(upstream):
     assert "forwarded" not in sent.headers
     assert "x-real-ip" not in sent.headers
     assert sent.headers["authorization"] == "Bearer abc"
+
+
+@pytest.mark.parametrize("resource", ["annual-reports", "evaluations"])
+async def test_every_resource_the_merged_document_lists_is_forwarded(upstream, resource):
+    client, received = upstream
+    assert (await client.get(f"/api/{resource}")).status_code == 200
+    assert [r.url.path for r in received] == [f"/{resource}"]
+
+
+async def test_a_method_the_gateway_s_own_path_does_not_take_is_405_with_allow(upstream):
+    client, received = upstream
+    for method in ("DELETE", "POST", "OPTIONS", "TRACE"):
+        resp = await client.request(method, "/api/progress/plans")
+        assert resp.status_code == 405, method
+        assert resp.headers["allow"] == "GET"
+        assert resp.headers["content-type"].startswith("application/problem+json")
+    assert received == []
+    assert (await client.delete("/api/nothing-here")).status_code == 404
+
+
+async def test_every_method_reaches_the_service_and_its_405_comes_back_with_allow(app_client):
+    app, client = app_client
+    received: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        received.append(request.method)
+        return httpx.Response(
+            405,
+            headers={"Allow": "GET, POST", "Content-Type": "application/problem+json"},
+            json={"type": "https://zhichan.example/problems/http-405", "title": "Method Not Allowed", "status": 405},
+        )
+
+    real = app.state.http
+    app.state.http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    try:
+        for method in ("DELETE", "OPTIONS", "TRACE", "PATCH"):
+            resp = await client.request(method, "/api/cases")
+            assert resp.status_code == 405 and resp.headers["allow"] == "GET, POST", method
+            assert resp.headers["content-type"].startswith("application/problem+json")
+    finally:
+        await app.state.http.aclose()
+        app.state.http = real
+    assert received == ["DELETE", "OPTIONS", "TRACE", "PATCH"]
