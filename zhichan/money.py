@@ -8,6 +8,10 @@ from typing import Annotated
 from pydantic import BeforeValidator, PlainSerializer
 
 FEN = Decimal("0.01")
+# The largest amount, either way: 16 digits of 元. Money is NUMERIC(20,2) or integer fen in a
+# BIGINT (zhichan.money_column), and 10^18 fen is inside 2^63. A larger amount failed in the
+# database when bound (or in quantize, past 28 digits), a 500.
+MAX_YUAN = Decimal("9999999999999999.99")
 MONEY_UNITS: dict[str, Decimal] = {"元": Decimal(1), "万元": Decimal(10_000), "亿元": Decimal(100_000_000)}
 
 
@@ -25,6 +29,8 @@ def parse_yuan(value: object) -> Decimal:
         raise MoneyError(f"not a decimal amount: {value!r}") from exc
     if not amount.is_finite():
         raise MoneyError("amount must be finite")
+    if abs(amount) > MAX_YUAN:
+        raise MoneyError(f"amounts are at most {MAX_YUAN} 元 either way")
     if amount != amount.quantize(FEN):
         raise MoneyError("amount has more than two decimals (fen is the smallest unit)")
     return amount.quantize(FEN)

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from zhichan.money import MoneyError, convert, from_fen, in_all_units, parse_yuan, to_fen
+from zhichan.money import MAX_YUAN, MoneyError, convert, from_fen, in_all_units, parse_yuan, to_fen
 
 
 def test_yuan_to_yi_yuan_is_exact():
@@ -37,3 +37,19 @@ def test_fen_round_trip():
 def test_unknown_unit_is_refused():
     with pytest.raises(MoneyError):
         convert(Decimal(1), "元", "件")
+
+
+@pytest.mark.parametrize(
+    "raw", ["4.946893584413394e+24", "-6.90067237948759e+33", "10000000000000000", "-10000000000000000.00", "1e400"]
+)
+def test_amounts_beyond_what_a_money_column_holds_are_refused(raw):
+    """NUMERIC(20,2) and integer fen in a BIGINT both hold 16 digits of 元: a larger amount was
+    bound as is and failed in the database (or in quantize), a 500."""
+    with pytest.raises(MoneyError, match="at most"):
+        parse_yuan(raw)
+
+
+def test_the_largest_amount_fits_a_bigint_of_fen():
+    assert parse_yuan(str(MAX_YUAN)) == MAX_YUAN
+    assert parse_yuan(str(-MAX_YUAN)) == -MAX_YUAN
+    assert to_fen(MAX_YUAN) < 2**63
