@@ -1,10 +1,13 @@
-"""Request field types every API shares: region codes that exist, USCCs that pass their check."""
+"""Request field types every API shares: region codes that exist, USCCs that pass their check,
+keys naming a record in a path, and bounded dates and years."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator
+from fastapi import Path
+from pydantic import AfterValidator, Field
 
 from zhichan.regions import registry
 from zhichan.uscc import validate_uscc
@@ -18,6 +21,29 @@ def known_region(code: str) -> str:
 
 RegionCode = Annotated[str, AfterValidator(known_region)]
 USCC = Annotated[str, AfterValidator(validate_uscc)]
+
+# A path parameter naming a record: an id (a ULID), a plan, indicator or task key
+# (zhenjiang-etdz-2024-2026), a region code (321100-ETDZ), a metric's name. Anything else — a
+# control character, a byte that is not ASCII, a space — is refused (422) before it reaches a
+# query: PostgreSQL refuses a NUL in text, and that was a 500.
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+KEY_MAX_LENGTH = 100
+Key = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=KEY_MAX_LENGTH,
+        pattern=KEY_PATTERN,
+        description="Letters, digits, '-' and '_', starting with a letter or digit; at most 100",
+    ),
+]
+
+# Business dates and years a caller may ask about: 1900–2200. Beyond them nothing is recorded,
+# and a date computed from one (a year's 1 January, a deadline) could fall outside what Python's
+# dates hold (year 0 was a 500).
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2200, 12, 31)
+Day = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY, description="A date from 1900-01-01 to 2200-12-31")]
+Year = Annotated[int, Field(ge=EARLIEST_DAY.year, le=LATEST_DAY.year, description="A year from 1900 to 2200")]
 
 
 # Default factories for list and dict fields of table models. Not the builtins themselves: for each
