@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import RouteContext, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
@@ -166,6 +167,42 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception):
         log.exception("unhandled error on %s", request.url.path)
         return problem_response(500, "Internal error", "internal", "the error was logged", instance=request.url.path)
+
+    async def _out_of_range(request: Request, exc: Exception):
+        if not out_of_range(exc):
+            return await _unexpected(request, exc)
+        # The error's text holds the value (asyncpg: "invalid input for query argument $1: …"): not logged.
+        log.warning("a value out of range on %s: %s", request.url.path, _kind(exc))
+        return problem_response(
+            422,
+            "Value out of range",
+            "out-of-range",
+            "a value in the request is beyond what the service can store or compute with",
+            instance=request.url.path,
+        )
+
+    app.add_exception_handler(DBAPIError, _out_of_range)
+    app.add_exception_handler(OverflowError, _out_of_range)
+
+
+def out_of_range(exc: BaseException) -> bool:
+    """Whether an error says a value from the request is beyond what the database or Python holds:
+    PostgreSQL's data exceptions (class 22: a NUL in text, a number past its column), asyncpg's
+    refusal of a number past 64 bits before sending it (also 22000), SQLite's of an int it cannot
+    bind, a date moved past year 9999 (both OverflowError). Other database errors are the server's."""
+    if isinstance(exc, DBAPIError):
+        if isinstance(exc, DataError) or isinstance(exc.orig, OverflowError):
+            return True
+        sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return isinstance(sqlstate, str) and sqlstate.startswith("22")
+    return isinstance(exc, OverflowError)
+
+
+def _kind(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    if orig is None:
+        return type(exc).__name__
+    return f"{type(orig).__name__} (SQLSTATE {getattr(orig, 'sqlstate', None)})"
 
 
 METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
