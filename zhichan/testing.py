@@ -234,6 +234,29 @@ async def running_app(
                 yield app, client
 
 
+# Path segments no key is: a NUL, another control character, a byte that is not UTF-8, a
+# character that is not ASCII, and one character too many.
+BAD_KEYS = ("%00", "a%00b", "%1F", "%FF", "%C3%28", "%E4%B8%AD", "k" * 101)
+
+
+async def refuses_bad_keys(app: Any, client: httpx.AsyncClient, headers: dict[str, str]) -> list[str]:
+    """Sends every bad key as each path parameter of each operation of the app's OpenAPI document;
+    returns what did not answer 422 naming that parameter (none: every path parameter is a ``Key``)."""
+    wrong = []
+    for template, operations in app.openapi()["paths"].items():
+        for method, operation in operations.items():
+            names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+            for name, bad in ((name, bad) for name in names for bad in BAD_KEYS):
+                path = template
+                for other in names:
+                    path = path.replace("{" + other + "}", bad if other == name else "k")
+                answer = await client.request(method.upper(), path, headers=headers)
+                errors = answer.json().get("errors") or [] if answer.status_code == 422 else []
+                if [name] not in [e.get("loc") for e in errors]:
+                    wrong.append(f"{method.upper()} {path}: {answer.status_code}")
+    return wrong
+
+
 def record_driver_calls(monkeypatch) -> list[tuple]:
     """From now on, the arguments of every call into aiosqlite's thread, in order: each call
     wakes that thread and the event loop, which is what zhichan.db saves calls for."""

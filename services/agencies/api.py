@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -66,6 +65,7 @@ from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.etag import IfMatchRequired
 from zhichan.api.scope import RegionQuery
 from zhichan.auth import Reader, User, Writer, require_roles
+from zhichan.fields import Day, Key
 from zhichan.workdays import WorkdayCalendar
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])
@@ -87,13 +87,13 @@ async def list_agencies(
 
 
 @router.get("/{agency_id}", response_model=AgencyPublic, summary="One agency, with its ETag")
-async def get_agency(agency_id: str, session: SessionDep, user: Reader, response: Response) -> AgencyPublic:
+async def get_agency(agency_id: Key, session: SessionDep, user: Reader, response: Response) -> AgencyPublic:
     return answer(response, AgencyPublic, await filings.get_agency(session, agency_id, user))
 
 
 @router.patch("/{agency_id}", response_model=AgencyPublic, summary="Change particulars (needs If-Match)")
 async def update_agency(
-    agency_id: str,
+    agency_id: Key,
     body: AgencyUpdate,
     session: SessionDep,
     user: Writer,
@@ -105,7 +105,7 @@ async def update_agency(
 
 def _transition_route(action: str, summary: str):
     async def route(
-        agency_id: str, session: SessionDep, user: Writer, response: Response, body: Transition | None = None
+        agency_id: Key, session: SessionDep, user: Writer, response: Response, body: Transition | None = None
     ) -> AgencyPublic:
         state = await filings.transition(session, agency_id, action, body or Transition(), user)
         return answer(response, AgencyPublic, state)
@@ -154,7 +154,7 @@ CalendarDep = Annotated[WorkdayCalendar, Depends(get_calendar)]
     summary="A practitioner starts practising at the agency",
 )
 async def join_practitioner(
-    agency_id: str, body: PractitionerCreate, session: SessionDep, user: Writer, response: Response
+    agency_id: Key, body: PractitionerCreate, session: SessionDep, user: Writer, response: Response
 ) -> PractitionerPublic:
     state = await practitioners.join_practitioner(session, agency_id, body, user)
     return answer(response, PractitionerPublic, state, location=f"/practitioners/{state.id}")
@@ -167,7 +167,7 @@ async def join_practitioner(
     summary="A practitioner leaves the agency",
 )
 async def leave_practitioner(
-    practitioner_id: str, session: SessionDep, user: Writer, response: Response, body: PractitionerLeave | None = None
+    practitioner_id: Key, session: SessionDep, user: Writer, response: Response, body: PractitionerLeave | None = None
 ) -> PractitionerPublic:
     state = await practitioners.leave_practitioner(session, practitioner_id, body or PractitionerLeave(), user)
     return answer(response, PractitionerPublic, state)
@@ -191,7 +191,7 @@ async def list_practitioners(
     summary="One practitioner",
 )
 async def get_practitioner(
-    practitioner_id: str, session: SessionDep, user: Reader, response: Response
+    practitioner_id: Key, session: SessionDep, user: Reader, response: Response
 ) -> PractitionerPublic:
     return answer(response, PractitionerPublic, await practitioners.get_practitioner(session, practitioner_id, user))
 
@@ -207,7 +207,7 @@ async def get_practitioner(
     summary="Submit the annual report of a year (or correct it, with supersede_reason)",
 )
 async def submit_annual_report(
-    agency_id: str, body: AnnualReportCreate, session: SessionDep, user: Writer, response: Response
+    agency_id: Key, body: AnnualReportCreate, session: SessionDep, user: Writer, response: Response
 ) -> AnnualReportPublic:
     state = await annual_reports.submit_annual_report(session, agency_id, body, user)
     return answer(response, AnnualReportPublic, state, location=f"/agencies/{agency_id}/annual-reports")
@@ -220,7 +220,7 @@ async def submit_annual_report(
     summary="The agency's annual reports",
 )
 async def list_agency_annual_reports(
-    agency_id: str, session: SessionDep, user: Reader, page: PageDep, include_superseded: bool = False
+    agency_id: Key, session: SessionDep, user: Reader, page: PageDep, include_superseded: bool = False
 ) -> AnnualReportList:
     reports = await annual_reports.agency_annual_reports(session, agency_id, user, page, include_superseded)
     return listing(AnnualReportList, AnnualReportPublic, reports)
@@ -272,7 +272,7 @@ async def list_overdue_complaints(
     user: Reader,
     page: PageDep,
     region: RegionQuery = None,
-    as_of: Annotated[date | None, Query(description="Overdue on this date; default today")] = None,
+    as_of: Annotated[Day | None, Query(description="Overdue on this date; default today")] = None,
 ) -> ComplaintList:
     overdue = await complaints.overdue_complaints(session, user, page, region, as_of)
     return listing(ComplaintList, ComplaintPublic, overdue)
@@ -301,7 +301,7 @@ async def recompute_complaint_deadlines(
     tags=["complaints"],
     summary="One complaint (the complainant's contact whole only for officers)",
 )
-async def get_complaint(complaint_id: str, session: SessionDep, user: Reader, response: Response) -> ComplaintDetail:
+async def get_complaint(complaint_id: Key, session: SessionDep, user: Reader, response: Response) -> ComplaintDetail:
     state, private = await complaints.get_complaint(session, complaint_id, user)
     return answer(response, ComplaintDetail, state, **private)
 
@@ -313,7 +313,7 @@ async def get_complaint(complaint_id: str, session: SessionDep, user: Reader, re
     summary="Resolve a complaint; an upheld one enters the credit archive",
 )
 async def resolve_complaint(
-    complaint_id: str, body: ComplaintResolve, session: SessionDep, user: Writer, response: Response
+    complaint_id: Key, body: ComplaintResolve, session: SessionDep, user: Writer, response: Response
 ) -> ComplaintPublic:
     return answer(response, ComplaintPublic, await complaints.resolve_complaint(session, complaint_id, body, user))
 
@@ -329,7 +329,7 @@ async def resolve_complaint(
     summary="Enter a commendation, penalty or abnormal filings in the credit archive",
 )
 async def record_credit_entry(
-    agency_id: str, body: CreditEntryCreate, session: SessionDep, user: Writer, response: Response
+    agency_id: Key, body: CreditEntryCreate, session: SessionDep, user: Writer, response: Response
 ) -> CreditEntryPublic:
     state = await credit.record_credit_entry(session, agency_id, body, user)
     response.headers["Location"] = f"/agencies/{agency_id}/credit"  # an entry is read in the archive, untagged
@@ -339,7 +339,7 @@ async def record_credit_entry(
 @router.get(
     "/{agency_id}/credit-entries", response_model=CreditEntryList, tags=["credit"], summary="The whole credit archive"
 )
-async def list_credit_entries(agency_id: str, session: SessionDep, user: Reader, page: PageDep) -> CreditEntryList:
+async def list_credit_entries(agency_id: Key, session: SessionDep, user: Reader, page: PageDep) -> CreditEntryList:
     entries = await credit.list_credit_entries(session, agency_id, user, page)
     return listing(CreditEntryList, CreditEntryPublic, entries)
 
@@ -351,10 +351,10 @@ async def list_credit_entries(agency_id: str, session: SessionDep, user: Reader,
     summary="The credit grade, and why",
 )
 async def get_credit_grade(
-    agency_id: str,
+    agency_id: Key,
     session: SessionDep,
     user: Reader,
-    as_of: Annotated[date | None, Query(description="Grade on this date; default today")] = None,
+    as_of: Annotated[Day | None, Query(description="Grade on this date; default today")] = None,
 ) -> CreditPublic:
     return await credit.credit_report(session, agency_id, user, as_of)
 
@@ -389,7 +389,7 @@ async def list_draws(session: SessionDep, user: Reader, page: PageDep, region: R
 
 
 @supervision.get("/inspections/draws/{draw_id}", response_model=DrawPublic, tags=["inspections"], summary="One draw")
-async def get_draw(draw_id: str, session: SessionDep, user: Reader, response: Response) -> DrawPublic:
+async def get_draw(draw_id: Key, session: SessionDep, user: Reader, response: Response) -> DrawPublic:
     return answer(response, DrawPublic, await inspections.get_draw(session, draw_id, user))
 
 
@@ -399,7 +399,7 @@ async def get_draw(draw_id: str, session: SessionDep, user: Reader, response: Re
     tags=["inspections", "disclosure (public)"],
     summary="Run a draw again from its recorded seed and lists (public)",
 )
-async def verify_draw(draw_id: str, session: SessionDep) -> DrawVerification:
+async def verify_draw(draw_id: Key, session: SessionDep) -> DrawVerification:
     return await inspections.verify_draw(session, draw_id)
 
 
@@ -413,7 +413,7 @@ async def list_inspections(
 @supervision.get(
     "/inspections/{inspection_id}", response_model=InspectionPublic, tags=["inspections"], summary="One inspection"
 )
-async def get_inspection(inspection_id: str, session: SessionDep, user: Reader, response: Response) -> InspectionPublic:
+async def get_inspection(inspection_id: Key, session: SessionDep, user: Reader, response: Response) -> InspectionPublic:
     return answer(response, InspectionPublic, await inspections.get_inspection(session, inspection_id, user))
 
 
@@ -424,7 +424,7 @@ async def get_inspection(inspection_id: str, session: SessionDep, user: Reader, 
     summary="Record what the inspection found; rectification or a penalty enters the credit archive",
 )
 async def record_finding(
-    inspection_id: str, body: FindingCreate, session: SessionDep, user: Writer, response: Response
+    inspection_id: Key, body: FindingCreate, session: SessionDep, user: Writer, response: Response
 ) -> InspectionPublic:
     return answer(response, InspectionPublic, await inspections.record_finding(session, inspection_id, body, user))
 
@@ -449,7 +449,7 @@ async def disclose_inspections(
     summary="Record the agency's yearly performance evaluation",
 )
 async def record_evaluation(
-    agency_id: str, body: EvaluationCreate, session: SessionDep, user: Writer, response: Response
+    agency_id: Key, body: EvaluationCreate, session: SessionDep, user: Writer, response: Response
 ) -> EvaluationPublic:
     state = await evaluations.record_evaluation(session, agency_id, body, user)
     return answer(response, EvaluationPublic, state, location=f"/agencies/{agency_id}/evaluations")
@@ -458,7 +458,7 @@ async def record_evaluation(
 @router.get(
     "/{agency_id}/evaluations", response_model=EvaluationList, tags=["evaluations"], summary="The agency's evaluations"
 )
-async def list_agency_evaluations(agency_id: str, session: SessionDep, user: Reader, page: PageDep) -> EvaluationList:
+async def list_agency_evaluations(agency_id: Key, session: SessionDep, user: Reader, page: PageDep) -> EvaluationList:
     return listing(
         EvaluationList, EvaluationPublic, await evaluations.agency_evaluations(session, agency_id, user, page)
     )
@@ -482,6 +482,6 @@ async def list_evaluations(
     summary="Change the brand level (品牌机构) by a decision, recorded with its reference",
 )
 async def change_brand_level(
-    agency_id: str, body: BrandLevelChange, session: SessionDep, user: Writer, response: Response
+    agency_id: Key, body: BrandLevelChange, session: SessionDep, user: Writer, response: Response
 ) -> AgencyPublic:
     return answer(response, AgencyPublic, await filings.change_brand_level(session, agency_id, body, user))

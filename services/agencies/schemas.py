@@ -36,7 +36,7 @@ from services.agencies.domain import (
 )
 from zhichan.api.pagination import Page
 from zhichan.api.scope import RegionQuery
-from zhichan.fields import USCC, RegionCode
+from zhichan.fields import USCC, RegionCode, Year
 from zhichan.money import FEN, Yuan
 
 ServiceType = SERVICE_TYPES.literal
@@ -284,7 +284,7 @@ class AnnualReportFilter(BaseModel):
     """The query of ``GET /annual-reports``."""
 
     region: RegionQuery = None
-    year: int | None = None
+    year: Year | None = None
     include_superseded: bool = False
 
 
@@ -458,7 +458,7 @@ class CreditDisclosureList(Page[CreditDisclosure]):
 
 Finding = INSPECTION_FINDINGS.literal
 InspectionStatus = INSPECTION_STATUSES.literal
-DrawnYear = Annotated[int | None, Field(description="Year drawn")]
+DrawnYear = Annotated[Year | None, Field(description="Year drawn")]
 MAX_SEED = 2**63 - 1
 
 
