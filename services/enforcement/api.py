@@ -3,7 +3,6 @@
 (No ``from __future__ import annotations`` here: the step routes are built in a loop and name
 their body model through a closure, which FastAPI can only see in evaluated annotations.)"""
 
-from datetime import date
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Response
@@ -39,14 +38,14 @@ from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.etag import IfMatch
 from zhichan.api.scope import RegionQuery
 from zhichan.auth import Reader, Writer
-from zhichan.fields import RegionCode
+from zhichan.fields import Day, Key, RegionCode
 
 cases_router = APIRouter(prefix="/cases", tags=["cases"])
 campaigns_router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 watchlist_router = APIRouter(prefix="/watchlist", tags=["watch list"])
 disclosure_router = APIRouter(prefix="/disclosure", tags=["disclosure (public)"])
 
-Today = Annotated[date | None, Query(description="Default: today")]
+Today = Annotated[Day | None, Query(description="Default: today")]
 RulesRegion = Annotated[RegionCode | None, Query(description="Without it: the national defaults")]
 WindowRegion = Annotated[RegionCode | None, Query(description="Without it: the national default")]
 ListRegion = Annotated[RegionCode | None, Query(description="The region's list (its descendants' cases count)")]
@@ -106,7 +105,7 @@ async def set_deadline_rules(
 
 
 @cases_router.get("/{case_id}", response_model=CasePublic, summary="One case with its full timeline")
-async def get_case(case_id: str, session: SessionDep, user: Reader, response: Response) -> CasePublic:
+async def get_case(case_id: Key, session: SessionDep, user: Reader, response: Response) -> CasePublic:
     state, personal = await cases.get_case(session, case_id, user)
     return answer(response, CasePublic, state, **personal)
 
@@ -115,7 +114,7 @@ def _step_route(action: str, body_model: type[StepIn], summary: str) -> None:
     if body_model is StepIn:
 
         async def route(
-            case_id: str,
+            case_id: Key,
             session: SessionDep,
             user: Writer,
             response: Response,
@@ -128,7 +127,7 @@ def _step_route(action: str, body_model: type[StepIn], summary: str) -> None:
     else:
 
         async def route(
-            case_id: str,
+            case_id: Key,
             body: body_model,
             session: SessionDep,
             user: Writer,
@@ -171,14 +170,14 @@ async def list_campaigns(
     user: Reader,
     page: PageDep,
     region: RegionQuery = None,
-    active_on: Annotated[date | None, Query(description="Campaigns running on this date")] = None,
+    active_on: Annotated[Day | None, Query(description="Campaigns running on this date")] = None,
 ) -> CampaignList:
     found, case_counts = await campaigns.list_campaigns(session, user, page, region, active_on)
     return listing(CampaignList, CampaignPublic, found, lambda state: case_counts[state.id])
 
 
 @campaigns_router.get("/{campaign_id}", response_model=CampaignPublic, summary="One campaign with its case counts")
-async def get_campaign(campaign_id: str, session: SessionDep, user: Reader, response: Response) -> CampaignPublic:
+async def get_campaign(campaign_id: Key, session: SessionDep, user: Reader, response: Response) -> CampaignPublic:
     state, case_counts = await campaigns.get_campaign(session, campaign_id, user)
     return answer(response, CampaignPublic, state, **case_counts)
 

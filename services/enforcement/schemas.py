@@ -21,7 +21,7 @@ from pydantic import (
 from services.enforcement import contracts, domain
 from zhichan.api.pagination import Page
 from zhichan.api.scope import RegionQuery
-from zhichan.fields import USCC, RegionCode
+from zhichan.fields import USCC, Day, RegionCode
 from zhichan.money import Yuan
 
 CaseType = domain.CASE_TYPES.literal
@@ -181,10 +181,10 @@ class CaseFilter(BaseModel):
     status: Status | None = None
     handling_unit: str | None = None
     overdue: bool | None = Field(None, description="Open and past its deadline today")
-    filed_from: date | None = None
-    filed_to: date | None = None
-    closed_from: date | None = None
-    closed_to: date | None = None
+    filed_from: Day | None = None
+    filed_to: Day | None = None
+    closed_from: Day | None = None
+    closed_to: Day | None = None
     campaign: str | None = Field(None, description="Campaign id")
     respondent_uscc: str | None = None
 
@@ -222,8 +222,8 @@ class StatsWindow(BaseModel):
     """The query of ``GET /cases/stats``."""
 
     region: RegionQuery = None
-    from_: date | None = Field(None, alias="from", description="Default: 1 January of `to`'s year")
-    to: date | None = Field(None, description="Default: today")
+    from_: Day | None = Field(None, alias="from", description="Default: 1 January of `to`'s year")
+    to: Day | None = Field(None, description="Default: today")
 
 
 class CaseStats(Counts):
@@ -418,5 +418,5 @@ class DisclosureFilter(BaseModel):
 
     region: RegionQuery = None
     type: CaseType | None = None
-    from_: date | None = Field(None, alias="from", description="Decided on or after")
-    to: date | None = Field(None, description="Decided on or before")
+    from_: Day | None = Field(None, alias="from", description="Decided on or after")
+    to: Day | None = Field(None, description="Decided on or before")
