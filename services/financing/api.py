@@ -38,6 +38,7 @@ from zhichan.api.answers import answer, listing
 from zhichan.api.deps import PageDep, SessionDep
 from zhichan.auth import Reader, Writer
 from zhichan.clock import today
+from zhichan.fields import Key
 
 router = APIRouter(tags=["financing"])
 
@@ -69,7 +70,7 @@ async def list_pledges(
 
 
 @router.get("/pledges/{pledge_id}", response_model=PledgePublic, summary="One pledge, with its ETag")
-async def get_pledge(pledge_id: str, session: SessionDep, user: Reader, response: Response) -> PledgePublic:
+async def get_pledge(pledge_id: Key, session: SessionDep, user: Reader, response: Response) -> PledgePublic:
     return _pledge(response, await pledges.get_pledge(session, pledge_id, user))
 
 
@@ -77,21 +78,21 @@ async def get_pledge(pledge_id: str, session: SessionDep, user: Reader, response
     "/pledges/{pledge_id}/release", response_model=PledgePublic, summary="Release (注销): registered → released"
 )
 async def release_pledge(
-    pledge_id: str, session: SessionDep, user: Writer, response: Response, body: Release | None = None
+    pledge_id: Key, session: SessionDep, user: Writer, response: Response, body: Release | None = None
 ) -> PledgePublic:
     return _pledge(response, await pledges.transition(session, pledge_id, "release", body or Release(), user))
 
 
 @router.post("/pledges/{pledge_id}/default", response_model=PledgePublic, summary="Default: registered → defaulted")
 async def default_pledge(
-    pledge_id: str, body: Default, session: SessionDep, user: Writer, response: Response
+    pledge_id: Key, body: Default, session: SessionDep, user: Writer, response: Response
 ) -> PledgePublic:
     return _pledge(response, await pledges.transition(session, pledge_id, "default", body, user))
 
 
 @router.post("/pledges/{pledge_id}/dispose", response_model=PledgePublic, summary="Dispose: defaulted → disposed")
 async def dispose_pledge(
-    pledge_id: str, body: Dispose, session: SessionDep, user: Writer, response: Response
+    pledge_id: Key, body: Dispose, session: SessionDep, user: Writer, response: Response
 ) -> PledgePublic:
     return _pledge(response, await pledges.transition(session, pledge_id, "dispose", body, user))
 
@@ -103,7 +104,7 @@ async def dispose_pledge(
     summary="Attach an interest subsidy (贴息); answers the pledge",
 )
 async def grant_subsidy(
-    pledge_id: str, body: SubsidyCreate, session: SessionDep, user: Writer, response: Response
+    pledge_id: Key, body: SubsidyCreate, session: SessionDep, user: Writer, response: Response
 ) -> PledgePublic:
     return _pledge(response, await pledges.grant_subsidy(session, pledge_id, body, user))
 
@@ -115,7 +116,7 @@ async def grant_subsidy(
     summary="Attach a risk-compensation claim (风险补偿) to a defaulted pledge; answers the pledge",
 )
 async def claim_risk_compensation(
-    pledge_id: str, body: RiskCompensationCreate, session: SessionDep, user: Writer, response: Response
+    pledge_id: Key, body: RiskCompensationCreate, session: SessionDep, user: Writer, response: Response
 ) -> PledgePublic:
     return _pledge(response, await pledges.claim_risk_compensation(session, pledge_id, body, user))
 
@@ -146,7 +147,7 @@ async def list_transactions(
 
 
 @router.get("/transactions/{record_id}", response_model=TransactionPublic, summary="One transaction")
-async def get_transaction(record_id: str, session: SessionDep, user: Reader, response: Response) -> TransactionPublic:
+async def get_transaction(record_id: Key, session: SessionDep, user: Reader, response: Response) -> TransactionPublic:
     return answer(response, TransactionPublic, await transactions.get_transaction(session, record_id, user))
 
 
@@ -176,7 +177,7 @@ async def list_insurance_policies(
 
 @router.get("/insurance-policies/{record_id}", response_model=InsurancePolicyPublic, summary="One insurance policy")
 async def get_insurance_policy(
-    record_id: str, session: SessionDep, user: Reader, response: Response
+    record_id: Key, session: SessionDep, user: Reader, response: Response
 ) -> InsurancePolicyPublic:
     return answer(response, InsurancePolicyPublic, await insurance.get_insurance_policy(session, record_id, user))
 
@@ -207,7 +208,7 @@ async def list_matchmaking_events(
 
 @router.get("/matchmaking-events/{record_id}", response_model=MatchmakingEventPublic, summary="One matchmaking event")
 async def get_matchmaking_event(
-    record_id: str, session: SessionDep, user: Reader, response: Response
+    record_id: Key, session: SessionDep, user: Reader, response: Response
 ) -> MatchmakingEventPublic:
     return answer(response, MatchmakingEventPublic, await matchmaking.get_matchmaking_event(session, record_id, user))
 

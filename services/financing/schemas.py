@@ -20,7 +20,7 @@ from services.financing.domain import (
 )
 from zhichan.api.pagination import Page
 from zhichan.api.scope import RegionQuery
-from zhichan.fields import USCC, RegionCode
+from zhichan.fields import USCC, Day, RegionCode
 from zhichan.money import Yuan
 
 AssetType = ASSET_TYPES.literal
@@ -122,8 +122,8 @@ class PledgeFilter(BaseModel):
     asset_type: AssetType | None = Field(None, description="Pledges with at least one asset of this type")
     pledgee: str | None = Field(None, max_length=200, description="Part of the pledgee's name")
     pledgor_uscc: USCC | None = None
-    registered_from: date | None = None
-    registered_to: date | None = None
+    registered_from: Day | None = None
+    registered_to: Day | None = None
     min_amount: Yuan | None = Field(None, description="Smallest loan amount, 元")
     max_amount: Yuan | None = Field(None, description="Largest loan amount, 元")
 
@@ -154,8 +154,8 @@ class TransactionFilter(BaseModel):
     region: RegionQuery = None
     type: TransactionType | None = None
     asset_type: AssetType | None = None
-    recorded_from: date | None = None
-    recorded_to: date | None = None
+    recorded_from: Day | None = None
+    recorded_to: Day | None = None
 
 
 class InsurancePolicyCreate(Strict):
@@ -184,8 +184,8 @@ class InsurancePolicyFilter(BaseModel):
     region: RegionQuery = None
     insurer: str | None = Field(None, max_length=200, description="Part of the insurer's name")
     asset_type: AssetType | None = None
-    starts_from: date | None = None
-    starts_to: date | None = None
+    starts_from: Day | None = None
+    starts_to: Day | None = None
 
 
 class MatchmakingEventCreate(Strict):
@@ -211,16 +211,16 @@ class MatchmakingEventFilter(BaseModel):
     """The query of ``GET /matchmaking-events``."""
 
     region: RegionQuery = None
-    held_from: date | None = None
-    held_to: date | None = None
+    held_from: Day | None = None
+    held_to: Day | None = None
 
 
 class SummaryWindow(BaseModel):
     """The query of ``GET /financing/summary``."""
 
     region: RegionQuery = None
-    from_: date | None = Field(None, alias="from", description="Default: 1 January of `to`'s year")
-    to: date | None = Field(None, description="Default: today (Asia/Shanghai)")
+    from_: Day | None = Field(None, alias="from", description="Default: 1 January of `to`'s year")
+    to: Day | None = Field(None, description="Default: today (Asia/Shanghai)")
 
 
 class Amount(BaseModel):
