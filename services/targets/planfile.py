@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,8 +21,8 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
-from yaml.events import AliasEvent
-from yaml.nodes import MappingNode
+from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
+from yaml.nodes import MappingNode, ScalarNode
 
 from services.targets.domain import CATEGORIES, DIRECTIONS, MEASURES, NATURES, TRAJECTORIES, UNIT_LABELS
 from services.targets.plan_document import RANGE_DASH, Path, PlanInvalid, PlanProblem, Problems, range_text
@@ -32,6 +33,10 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXTENSIONS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".xlsx": "xlsx"}
 MEDIA_TYPES = {"yaml": "application/yaml; charset=utf-8", "json": "application/json", "xlsx": XLSX_TYPE}
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024  # a workbook is a zip: refuse one that inflates beyond this
+# Lists and mappings one inside another, the document itself counted: a plan needs 6 (a range of a
+# milestone of an indicator). A deeper file ended in RecursionError (a 500) in the parser, or would
+# be stored and fail to serialise later.
+MAX_DEPTH = 20
 
 PLAN_COLUMNS = (
     "format",
@@ -117,7 +122,7 @@ def decode(raw: bytes, fmt: str) -> Decoded:
         raise PlanInvalid([PlanProblem((), f"the file is not UTF-8 text: {exc}")]) from None
     if fmt == "json":
         try:
-            return Decoded(json.loads(text, parse_float=Decimal))
+            return Decoded(load_json(text))
         except json.JSONDecodeError as exc:
             raise PlanInvalid([PlanProblem((), f"not JSON: {exc}")]) from None
     try:
@@ -137,14 +142,67 @@ def encode(data: dict[str, Any], fmt: str) -> bytes:
 # --- YAML ----------------------------------------------------------------------------------------
 
 
+def too_deep(path: Path) -> PlanInvalid:
+    return PlanInvalid([PlanProblem(path, f"nested more than {MAX_DEPTH} levels deep")])
+
+
+# What nests in JSON text: a string (skipped whole: brackets in it are text), a bracket, a separator.
+JSON_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]')
+
+
+def load_json(text: str, at: Path = ()) -> Any:
+    """JSON with exact decimals, refused (:class:`PlanInvalid` at the path where it goes too deep,
+    under ``at``) when nested more than MAX_DEPTH levels: the parser recurses once per level."""
+    frames: list[list] = []  # per open container: [bracket, index or key, expecting a key]
+    for token in JSON_STRUCTURE.finditer(text):
+        mark = token.group()
+        if mark in "[{":
+            if len(frames) == MAX_DEPTH:
+                raise too_deep((*at, *(frame[1] for frame in frames)))
+            frames.append([mark, 0, True] if mark == "[" else [mark, "", True])
+        elif mark in "]}":
+            if frames:
+                frames.pop()
+        elif frames and mark == ",":
+            frame = frames[-1]
+            frame[1], frame[2] = (frame[1] + 1, frame[2]) if frame[0] == "[" else (frame[1], True)
+        elif frames and mark == ":":
+            frames[-1][2] = False
+        elif frames and frames[-1][0] == "{" and frames[-1][2]:
+            frames[-1][1] = json.loads(mark)  # the key the value that follows belongs to
+    return json.loads(text, parse_float=Decimal)
+
+
 class PlanLoader(yaml.SafeLoader):
-    """Safe YAML with exact decimals, no anchors/aliases (no billion laughs), no duplicate keys."""
+    """Safe YAML with exact decimals, no anchors/aliases (no billion laughs), no duplicate keys,
+    nested at most MAX_DEPTH levels (the composer recurses once per level)."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self.path: list[str | int] = []  # of the node being composed
+        self.depth = 0  # lists and mappings open around it
 
     def compose_node(self, parent, index):
         if self.check_event(AliasEvent):
             event = self.peek_event()
             raise ConstructorError(None, None, "aliases (*name) are not allowed in a plan file", event.start_mark)
-        return super().compose_node(parent, index)
+        # index: an item's position in a list, a value's key node in a mapping (None for a key)
+        part = index if isinstance(index, int) else index.value if isinstance(index, ScalarNode) else None
+        if parent is not None and part is not None:
+            self.path.append(part)
+        try:
+            if not self.check_event(SequenceStartEvent, MappingStartEvent):
+                return super().compose_node(parent, index)
+            if self.depth == MAX_DEPTH:
+                raise too_deep(tuple(self.path))
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+        finally:
+            if parent is not None and part is not None:
+                self.path.pop()
 
     def construct_mapping(self, node: MappingNode, deep: bool = False):
         seen = set()
@@ -448,7 +506,10 @@ def _indicator_from_row(cells: dict[str, Any], path: Path, problems: Problems) -
     filters = cells.get("filters")
     if filters is not None:
         try:
-            filters = json.loads(str(filters))
+            filters = load_json(str(filters), (*path, "source", "filters"))
+        except PlanInvalid as exc:
+            problems.add(exc.problems[0].path, exc.problems[0].msg)
+            filters = None
         except json.JSONDecodeError:
             problems.add((*path, "source", "filters"), 'write filters as JSON, e.g. {"type": ["transfer", "licence"]}')
             filters = None

@@ -277,3 +277,49 @@ def test_a_workbook_of_an_older_template_has_no_trajectory_column(ranged, region
     doc = read_back(_workbook(ranged, drop), "xlsx", regions)
     assert [i.trajectory for i in doc.indicators] == ["linear", "linear"]
     assert doc.indicators[1].target_max == 2  # the rest reads as before
+
+
+def _nested(depth: int) -> str:
+    """``{"indicators": [{"filters": {"x": [[…]]}}]}`` with ``depth`` containers in all."""
+    return '{"indicators": [{"filters": {"x": ' + "[" * (depth - 4) + "]" * (depth - 4) + "}}]}"
+
+
+def _refusal(raw: bytes, fmt: str) -> dict[str, str]:
+    with pytest.raises(PlanInvalid) as caught:
+        planfile.decode(raw, fmt)
+    return {plan_document.path_text(p.path): p.msg for p in caught.value.problems}
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])  # JSON is YAML too
+@pytest.mark.parametrize("depth", [planfile.MAX_DEPTH + 1, 100_000])
+def test_a_file_nested_deeper_than_a_plan_is_refused_naming_where(fmt, depth):
+    """A deeply nested file ended in RecursionError, a 500; it is a problem at the path where the
+    nesting goes too deep."""
+    found = _refusal(_nested(depth).encode(), fmt)
+    where = "indicators[0].filters.x" + "[0]" * (planfile.MAX_DEPTH - 4)
+    assert found == {where: f"nested more than {planfile.MAX_DEPTH} levels deep"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_nesting_up_to_the_limit_is_read(fmt):
+    assert planfile.decode(_nested(planfile.MAX_DEPTH).encode(), fmt).data["indicators"][0]["filters"]["x"]
+
+
+def test_block_yaml_nested_too_deeply_is_refused():
+    text = "plan:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(200)) + "  " * 201 + "v\n"
+    found = _refusal(text.encode(), "yaml")
+    assert list(found) == [".".join(["plan", *(f"k{i}" for i in range(planfile.MAX_DEPTH - 1))])]
+
+
+def test_json_strings_with_brackets_do_not_count_as_nesting():
+    text = json.dumps({"a": "[" * 1000 + '\\"{' * 1000, "b": [["]"]]})
+    assert planfile.decode(text.encode(), "json").data["b"] == [["]"]]
+
+
+def test_workbook_filters_nested_too_deeply_are_a_problem_of_their_cell(plan, regions):
+    def edit(wb):
+        column = planfile.INDICATOR_COLUMNS.index("filters") + 1
+        wb["indicators"].cell(3, column).value = '{"kind": ' + "[" * 5000 + "]" * 5000 + "}"
+
+    found = _problems(_workbook(plan, edit), regions)
+    assert any(path.startswith("indicators[1].source.filters") and "levels deep" in msg for path, msg in found.items())
