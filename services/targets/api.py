@@ -37,6 +37,7 @@ from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.etag import IfMatch, IfMatchRequired
 from zhichan.api.problems import Invalid, PayloadTooLarge, ProblemError
 from zhichan.auth import CurrentUser, OptionalUser, User, Writer, require_roles
+from zhichan.fields import Key
 from zhichan.region_sync import RegionState
 from zhichan.regions import Region, registry
 
@@ -109,7 +110,7 @@ async def list_regions(page: PageDep, filters: Annotated[RegionFilter, Query()])
 
 
 @regions_router.get("/{code}", response_model=RegionPublic, summary="One region, with its ancestors and children")
-async def get_region(code: str, session: SessionDep, response: Response) -> RegionPublic:
+async def get_region(code: Key, session: SessionDep, response: Response) -> RegionPublic:
     return _region_public(response, code, await regions.custom_region(session, code))
 
 
@@ -204,7 +205,7 @@ async def list_plans(
 
 
 @router.get("/{key}", response_model=PlanPublic, summary="One plan with its indicators and tasks")
-async def get_plan(key: str, session: SessionDep, user: OptionalUser, response: Response) -> PlanPublic:
+async def get_plan(key: Key, session: SessionDep, user: OptionalUser, response: Response) -> PlanPublic:
     return _plan(response, await plans.get_plan(session, key, user))
 
 
@@ -214,7 +215,7 @@ async def get_plan(key: str, session: SessionDep, user: OptionalUser, response: 
     responses={200: {"content": {m.split(";")[0]: {} for m in planfile.MEDIA_TYPES.values()}}},
 )
 async def export_plan(
-    key: str, session: SessionDep, user: OptionalUser, format: Literal["yaml", "json", "xlsx"] = "yaml"
+    key: Key, session: SessionDep, user: OptionalUser, format: Literal["yaml", "json", "xlsx"] = "yaml"
 ) -> Response:
     content = await plans.export_plan(session, key, format, user)
     return Response(
@@ -225,7 +226,7 @@ async def export_plan(
 
 
 def _transition_route(action: str, summary: str) -> None:
-    async def route(key: str, session: SessionDep, user: Writer, response: Response) -> PlanPublic:
+    async def route(key: Key, session: SessionDep, user: Writer, response: Response) -> PlanPublic:
         return _plan(response, await plans.transition_plan(session, key, action, user))
 
     route.__name__ = f"{action}_plan"
@@ -244,14 +245,14 @@ def _indicator(response: Response, key: str, state: IndicatorState) -> Indicator
 
 
 @router.get("/{key}/indicators", response_model=IndicatorList, summary="The plan's indicators, in plan order")
-async def list_indicators(key: str, session: SessionDep, user: OptionalUser, page: PageDep) -> IndicatorList:
+async def list_indicators(key: Key, session: SessionDep, user: OptionalUser, page: PageDep) -> IndicatorList:
     found = await indicators.list_indicators(session, key, user, page)
     return listing(IndicatorList, IndicatorPublic, found, lambda _state: {"plan": key})
 
 
 @router.get("/{key}/indicators/{ikey}", response_model=IndicatorPublic, summary="One indicator, with its ETag")
 async def get_indicator(
-    key: str, ikey: str, session: SessionDep, user: OptionalUser, response: Response
+    key: Key, ikey: Key, session: SessionDep, user: OptionalUser, response: Response
 ) -> IndicatorPublic:
     return _indicator(response, key, await indicators.get_indicator(session, key, ikey, user))
 
@@ -262,8 +263,8 @@ async def get_indicator(
     summary="Change an indicator (name, responsible, milestones, target, trajectory, baseline, source); needs If-Match",
 )
 async def update_indicator(
-    key: str,
-    ikey: str,
+    key: Key,
+    ikey: Key,
     body: IndicatorUpdate,
     session: SessionDep,
     user: Writer,
@@ -293,7 +294,7 @@ async def update_indicator(
     "- `rate`: the rate in % on `as_of`.",
 )
 async def submit_report(
-    key: str, ikey: str, body: ReportCreate, session: SessionDep, user: Reporter, response: Response
+    key: Key, ikey: Key, body: ReportCreate, session: SessionDep, user: Reporter, response: Response
 ) -> ReportPublic:
     state = await reports.submit_report(session, key, ikey, body, user)
     # a report never changes: it has no version, so no ETag (answer() gives one)
@@ -302,7 +303,7 @@ async def submit_report(
 
 
 @router.get("/{key}/indicators/{ikey}/reports", response_model=ReportList, summary="Reports, in as-of order")
-async def list_reports(key: str, ikey: str, session: SessionDep, user: CurrentUser, page: PageDep) -> ReportList:
+async def list_reports(key: Key, ikey: Key, session: SessionDep, user: CurrentUser, page: PageDep) -> ReportList:
     found, superseded_by = await reports.list_reports(session, key, ikey, user, page)
     return listing(ReportList, ReportPublic, found, lambda state: {"superseded_by": superseded_by.get(state.id)})
 
@@ -320,7 +321,7 @@ def _task(response: Response, key: str, state: TaskState) -> TaskPublic:
     summary="The plan's tasks; a department sees those it is responsible for",
 )
 async def list_tasks(
-    key: str,
+    key: Key,
     session: SessionDep,
     user: OptionalUser,
     page: PageDep,
@@ -332,7 +333,7 @@ async def list_tasks(
 
 
 @router.get("/{key}/tasks/{tkey}", response_model=TaskPublic, summary="One task, with its ETag")
-async def get_task(key: str, tkey: str, session: SessionDep, user: OptionalUser, response: Response) -> TaskPublic:
+async def get_task(key: Key, tkey: Key, session: SessionDep, user: OptionalUser, response: Response) -> TaskPublic:
     return _task(response, key, await tasks.get_task(session, key, tkey, user))
 
 
@@ -343,8 +344,8 @@ async def get_task(key: str, tkey: str, session: SessionDep, user: OptionalUser,
     description="By a responsible department or an officer of the region. If-Match is checked when sent.",
 )
 async def update_task(
-    key: str,
-    tkey: str,
+    key: Key,
+    tkey: Key,
     body: TaskUpdate,
     session: SessionDep,
     user: Reporter,

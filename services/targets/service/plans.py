@@ -51,6 +51,7 @@ from zhichan.api.scope import scoped
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today
 from zhichan.db import commit_or_conflict, state_of
+from zhichan.fields import EARLIEST_DAY, LATEST_DAY
 from zhichan.ids import new_id
 from zhichan.regions import registry, withdrawn_problem
 
@@ -90,9 +91,12 @@ def parse_period(text: str) -> tuple[date, date]:
     else:
         first = last = text
     try:
-        return _period_end(first, start=True), _period_end(last, start=False)
+        period = _period_end(first, start=True), _period_end(last, start=False)
     except ValueError:
         raise Invalid.field(["period"], "a year (2024), a date (2024-03-01) or a range (2021..2025)") from None
+    if not all(EARLIEST_DAY <= day <= LATEST_DAY for day in period):
+        raise Invalid.field(["period"], f"a period from {EARLIEST_DAY.year} to {LATEST_DAY.year}")
+    return period
 
 
 def _period_end(text: str, *, start: bool) -> date:
