@@ -25,6 +25,7 @@ from zhichan.api.deps import ReadingSessionDep
 from zhichan.api.problems import Forbidden, Invalid, NotFound, ProblemError
 from zhichan.auth import OptionalUser, Reader, User
 from zhichan.clock import today
+from zhichan.fields import Key
 from zhichan.metrics_catalogue import CATALOGUE, Metric, describe
 from zhichan.regions import registry
 
@@ -255,7 +256,7 @@ async def list_progress_plans(
     responses={200: {"content": {"application/json": {}, XLSX: {}}}, **NOT_MODIFIED},
 )
 async def get_plan_progress(
-    key: str,
+    key: Key,
     request: Request,
     session: ReadingSessionDep,
     user: OptionalUser,
@@ -284,8 +285,8 @@ async def get_plan_progress(
     responses=NOT_MODIFIED,
 )
 async def get_indicator_series(
-    key: str,
-    ikey: str,
+    key: Key,
+    ikey: Key,
     request: Request,
     session: ReadingSessionDep,
     user: OptionalUser,
@@ -310,7 +311,7 @@ async def get_indicator_series(
     responses=NOT_MODIFIED,
 )
 async def get_region_overview(
-    code: str, request: Request, session: ReadingSessionDep, user: Staff, as_of: AsOf = None
+    code: Key, request: Request, session: ReadingSessionDep, user: Staff, as_of: AsOf = None
 ) -> Response:
     check_region(user, code)
     stamp = await read_stamp(session)

@@ -26,6 +26,11 @@ from zhichan.events.broker import ALL_TOPICS
 from zhichan.events.consumer import EventConsumer
 from zhichan.settings import PlatformSettings, platform_settings, process_settings
 
+# Idle connections to the services are let go after 2 s: a service (uvicorn) closes one idle for
+# 5 s, and httpx's default, 5 s too, now and then sent a request on a connection the service was
+# closing that moment (ReadError: the caller got 503).
+PROXY_KEEPALIVE_SECONDS = 2.0
+
 
 def create_app(settings: GatewaySettings | None = None, platform: PlatformSettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
@@ -54,7 +59,9 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
         app.state.session_factory = session_factory
         app.state.consumer = consumer
         app.state.token_verifier = TokenVerifier(plat)
-        app.state.http = httpx.AsyncClient(timeout=proc.proxy_timeout_seconds)
+        app.state.http = httpx.AsyncClient(
+            timeout=proc.proxy_timeout_seconds, limits=httpx.Limits(keepalive_expiry=PROXY_KEEPALIVE_SECONDS)
+        )
         if proc.relay_enabled:  # "relay" here means: take part in the bus (consume)
             await consumer.start()
         try:
