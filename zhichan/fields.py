@@ -23,7 +23,7 @@ RegionCode = Annotated[str, AfterValidator(known_region)]
 USCC = Annotated[str, AfterValidator(validate_uscc)]
 
 # A path parameter naming a record: an id (a ULID), a plan, indicator or task key
-# (zhenjiang-etdz-2024-2026), a region code (321100-ETDZ), a metric's name. Anything else — a
+# (zhenjiang-etdz-2024-2026), a region code (321100-ETDZ). Anything else — a
 # control character, a byte that is not ASCII, a space — is refused (422) before it reaches a
 # query: PostgreSQL refuses a NUL in text, and that was a 500.
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
