@@ -25,7 +25,7 @@ from zhichan.api.deps import ReadingSessionDep
 from zhichan.api.problems import Forbidden, Invalid, NotFound, ProblemError
 from zhichan.auth import OptionalUser, Reader, User
 from zhichan.clock import today
-from zhichan.fields import Key
+from zhichan.fields import DAY_PATTERN, REGION_CODE_PATTERN, Key
 from zhichan.metrics_catalogue import CATALOGUE, Metric, describe
 from zhichan.regions import registry
 
@@ -46,12 +46,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EARLIEST, LATEST = date(1900, 1, 1), date(2200, 12, 31)
 SERIES_YEARS = 50
 DATES = f"from {EARLIEST} to {LATEST}"
+YEARS = {"pattern": DAY_PATTERN}  # the bounds, as the OpenAPI document can say them
 AsOf = Annotated[
     date | None,
     Query(
         description=f"The date the view is computed for (default: today, Asia/Shanghai); {DATES}",
         ge=EARLIEST,
         le=LATEST,
+        json_schema_extra=YEARS,
     ),
 ]
 
@@ -94,12 +96,27 @@ async def list_metrics(user: Staff) -> dict[str, list[dict]]:
     return {"items": [m for m in describe() if m["name"] in COMPUTED]}
 
 
-MetricRegion = Annotated[str | None, Query(description="Region code; its descendants are counted too")]
+MetricRegion = Annotated[
+    str | None,
+    Query(
+        description="Region code; its descendants are counted too", json_schema_extra={"pattern": REGION_CODE_PATTERN}
+    ),
+]
 Window = Annotated[
-    date | None, Query(alias="from", description=f"Window start (flow metrics); {DATES}", ge=EARLIEST, le=LATEST)
+    date | None,
+    Query(
+        alias="from",
+        description=f"Window start (flow metrics); {DATES}",
+        ge=EARLIEST,
+        le=LATEST,
+        json_schema_extra=YEARS,
+    ),
 ]
 WindowEnd = Annotated[
-    date | None, Query(alias="to", description=f"Window end (flow metrics); {DATES}", ge=EARLIEST, le=LATEST)
+    date | None,
+    Query(
+        alias="to", description=f"Window end (flow metrics); {DATES}", ge=EARLIEST, le=LATEST, json_schema_extra=YEARS
+    ),
 ]
 
 
@@ -133,7 +150,10 @@ async def get_metric(
     as_of: Annotated[
         date | None,
         Query(
-            description=f"Date of the value (stock metrics); default: `to` or today; {DATES}", ge=EARLIEST, le=LATEST
+            description=f"Date of the value (stock metrics); default: `to` or today; {DATES}",
+            ge=EARLIEST,
+            le=LATEST,
+            json_schema_extra=YEARS,
         ),
     ] = None,
     start: Window = None,
@@ -218,7 +238,10 @@ async def list_progress_plans(
     request: Request,
     session: ReadingSessionDep,
     user: OptionalUser,
-    region: Annotated[str | None, Query(description="Region; descendants included")] = None,
+    region: Annotated[
+        str | None,
+        Query(description="Region; descendants included", json_schema_extra={"pattern": REGION_CODE_PATTERN}),
+    ] = None,
 ) -> Response:
     stmt = select(PlanView).order_by(PlanView.region, PlanView.key)
     if region is not None:

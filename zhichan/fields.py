@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from zhichan.regions import registry
 from zhichan.uscc import validate_uscc
@@ -19,8 +19,20 @@ def known_region(code: str) -> str:
     return code
 
 
-RegionCode = Annotated[str, AfterValidator(known_region)]
-USCC = Annotated[str, AfterValidator(validate_uscc)]
+# What the OpenAPI document says of them: their shape, as a pattern (the validators say why a value
+# is refused, and check what no pattern can: that the region exists, the USCC's check character).
+REGION_CODE_PATTERN = r"^[0-9]{6}(-[A-Z0-9]{2,16})?$"  # GB/T 2260, or a custom one (321100-ETDZ)
+USCC_PATTERN = r"^[0-9A-HJ-NP-RTUW-Y]{2}[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$"  # GB 32100-2015: no I, O, S, V, Z
+RegionCode = Annotated[
+    str,
+    AfterValidator(known_region),
+    WithJsonSchema({"type": "string", "pattern": REGION_CODE_PATTERN, "description": "A region code that exists"}),
+]
+USCC = Annotated[
+    str,
+    AfterValidator(validate_uscc),
+    WithJsonSchema({"type": "string", "pattern": USCC_PATTERN, "description": "A USCC whose check character matches"}),
+]
 
 # A path parameter naming a record: an id (a ULID), a plan, indicator or task key
 # (zhenjiang-etdz-2024-2026), a region code (321100-ETDZ). Anything else — a
@@ -42,7 +54,20 @@ Key = Annotated[
 # and a date computed from one (a year's 1 January, a deadline) could fall outside what Python's
 # dates hold (year 0 was a 500).
 EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2200, 12, 31)
-Day = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY, description="A date from 1900-01-01 to 2200-12-31")]
+# JSON Schema bounds no date: a pattern on the year says it to the OpenAPI document.
+DAY_PATTERN = r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-[0-9]{2}-[0-9]{2}$"
+Day = Annotated[
+    date,
+    Field(ge=EARLIEST_DAY, le=LATEST_DAY),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date",
+            "pattern": DAY_PATTERN,
+            "description": "A date from 1900-01-01 to 2200-12-31",
+        }
+    ),
+]
 Year = Annotated[int, Field(ge=EARLIEST_DAY.year, le=LATEST_DAY.year, description="A year from 1900 to 2200")]
 
 

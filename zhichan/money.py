@@ -5,13 +5,29 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 FEN = Decimal("0.01")
 # The largest amount, either way: 16 digits of 元. Money is NUMERIC(20,2) or integer fen in a
 # BIGINT (zhichan.money_column), and 10^18 fen is inside 2^63. A larger amount failed in the
 # database when bound (or in quantize, past 28 digits), a 500.
 MAX_YUAN = Decimal("9999999999999999.99")
+
+
+def amount_pattern(*, signed: bool = False, positive: bool = False, digits: int = 16) -> str:
+    """What the OpenAPI document says an amount is: a decimal string of at most ``digits`` digits of
+    元 and two decimals, with a sign when ``signed``, above zero when ``positive``. (An integer is
+    taken too, a float never: the schema names the one form every client can send.) A field's
+    bounds go in its ``json_schema_extra``: ``{"pattern": amount_pattern(positive=True)}``."""
+    fen = r"(\.[0-9]{1,2})?"
+    if positive:
+        return rf"^(0*[1-9][0-9]{{0,{digits - 1}}}{fen}|0+\.(0[1-9]|[1-9][0-9]?))$"
+    return rf"^{'-?' if signed else ''}[0-9]{{1,{digits}}}{fen}$"
+
+
+AMOUNT_PATTERN = amount_pattern(signed=True)
+NON_NEGATIVE_AMOUNT_PATTERN = amount_pattern()
+POSITIVE_AMOUNT_PATTERN = amount_pattern(positive=True)
 MONEY_UNITS: dict[str, Decimal] = {"元": Decimal(1), "万元": Decimal(10_000), "亿元": Decimal(100_000_000)}
 
 
@@ -71,4 +87,5 @@ Yuan = Annotated[
     Decimal,
     BeforeValidator(parse_yuan),
     PlainSerializer(lambda d: str(d), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN}),
 ]

@@ -37,7 +37,7 @@ from services.agencies.domain import (
 from zhichan.api.pagination import Page
 from zhichan.api.scope import RegionQuery
 from zhichan.fields import USCC, RegionCode, Year
-from zhichan.money import FEN, Yuan
+from zhichan.money import FEN, Yuan, amount_pattern
 
 ServiceType = SERVICE_TYPES.literal
 BrandLevel = BRAND_LEVELS.literal
@@ -70,7 +70,7 @@ class AgencyBase(BaseModel):
 
 
 class AgencyCreate(AgencyBase):
-    uscc: USCC = Field(description="统一社会信用代码 (GB 32100-2015)", examples=["91321191MA1MBD3K7X"])
+    uscc: USCC = Field(description="统一社会信用代码 (GB 32100-2015)", examples=["91321191MA1MBD3K78"])
     region: RegionCode = Field(examples=["321100"])
     filed_on: date | None = Field(None, description="Filing date (备案日期); default today")
 
@@ -234,7 +234,10 @@ class AnnualReportCreate(BaseModel):
     staff: int = Field(ge=0, description="从业人员")
     practitioners: int = Field(ge=0, description="执业人员 among the staff")
     service_revenue: Yuan = Field(
-        description="服务收入 in 元, a decimal string", le=MAX_REVENUE, examples=["1234567.89"]
+        description="服务收入 in 元, a decimal string",
+        le=MAX_REVENUE,
+        examples=["1234567.89"],
+        json_schema_extra={"pattern": amount_pattern(digits=13)},
     )
     filings_handled: int = Field(ge=0, description="Filings (applications) handled in the year")
     supersede_reason: Reason | None = Field(
@@ -483,7 +486,12 @@ class DrawCreate(BaseModel):
 
     region: RegionCode = Field(description="Active agencies of this region (descendants included) are eligible")
     agency_count: int = Field(ge=1, le=1000)
-    inspector_count: int = Field(ge=2, le=1000, description="Inspectors to draw from the pool; even: they go in pairs")
+    inspector_count: int = Field(
+        ge=2,
+        le=1000,
+        description="Inspectors to draw from the pool; even: they go in pairs",
+        json_schema_extra={"multipleOf": 2},
+    )
     inspector_pool: list[InspectorIn] = Field(min_length=2, max_length=5000, description="执法检查人员名录")
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Default: a fresh random seed, recorded")
     grade_weights: GradeWeights | None = Field(None, description="Draw weight per credit grade; default configured")
@@ -644,7 +652,14 @@ class EvaluationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     year: PastYear
-    score: Decimal = Field(ge=0, le=100, max_digits=5, decimal_places=2, examples=["92.5"])
+    score: Decimal = Field(
+        ge=0,
+        le=100,
+        max_digits=5,
+        decimal_places=2,
+        examples=["92.5"],
+        json_schema_extra={"pattern": r"^(100(\.00?)?|[0-9]{1,2}(\.[0-9]{1,2})?)$"},
+    )
     evaluator: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     evaluated_on: date | None = Field(None, description="Default today")
     notes: Reason | None = None

@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -22,7 +23,7 @@ from services.enforcement import contracts, domain
 from zhichan.api.pagination import Page
 from zhichan.api.scope import RegionQuery
 from zhichan.fields import USCC, Day, RegionCode
-from zhichan.money import Yuan
+from zhichan.money import NON_NEGATIVE_AMOUNT_PATTERN, Yuan
 
 CaseType = domain.CASE_TYPES.literal
 Procedure = domain.PROCEDURES.literal
@@ -40,8 +41,13 @@ def _not_negative(amount: Decimal) -> Decimal:
     return amount
 
 
-IdNumber = Annotated[str, AfterValidator(domain.validate_id_number)]
-Amount = Annotated[Yuan, AfterValidator(_not_negative)]
+ID_NUMBER_PATTERN = r"^[0-9]{17}[0-9Xx]$"  # the birth date and check character: validate_id_number
+IdNumber = Annotated[
+    str, AfterValidator(domain.validate_id_number), WithJsonSchema({"type": "string", "pattern": ID_NUMBER_PATTERN})
+]
+Amount = Annotated[
+    Yuan, AfterValidator(_not_negative), WithJsonSchema({"type": "string", "pattern": NON_NEGATIVE_AMOUNT_PATTERN})
+]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

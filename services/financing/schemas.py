@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from services.financing import contracts
 from services.financing.domain import (
@@ -21,7 +21,7 @@ from services.financing.domain import (
 from zhichan.api.pagination import Page
 from zhichan.api.scope import RegionQuery
 from zhichan.fields import USCC, Day, RegionCode
-from zhichan.money import Yuan
+from zhichan.money import Yuan, amount_pattern
 
 AssetType = ASSET_TYPES.literal
 PledgeKind = PLEDGE_KINDS.literal
@@ -32,8 +32,18 @@ TransactionType = TRANSACTION_TYPES.literal
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Number = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 # Amounts in 元 as decimal strings with at most two decimals ("1234.56"); floats are refused.
-PositiveYuan = Annotated[Yuan, Field(gt=0, le=MAX_AMOUNT, examples=["5000000.00"])]
-NonNegativeYuan = Annotated[Yuan, Field(ge=0, le=MAX_AMOUNT, examples=["0.00"])]
+# The bounds as the OpenAPI document says them (in a field that may be null too): 11 digits keep
+# below MAX_AMOUNT (10^11).
+PositiveYuan = Annotated[
+    Yuan,
+    Field(gt=0, le=MAX_AMOUNT),
+    WithJsonSchema({"type": "string", "pattern": amount_pattern(positive=True, digits=11), "examples": ["5000000.00"]}),
+]
+NonNegativeYuan = Annotated[
+    Yuan,
+    Field(ge=0, le=MAX_AMOUNT),
+    WithJsonSchema({"type": "string", "pattern": amount_pattern(digits=11), "examples": ["0.00"]}),
+]
 
 
 class Strict(BaseModel):
@@ -58,7 +68,7 @@ class PledgeCreate(Strict):
     region: RegionCode = Field(examples=["321100"])
     registration_number: Number = Field(description="质押登记号", examples=["Y2025320000123"])
     pledgor_name: Name = Field(examples=["镇江某某科技有限公司"])
-    pledgor_uscc: USCC = Field(examples=["91321191MA1MBD3K7X"])
+    pledgor_uscc: USCC = Field(examples=["91321191MA1MBD3K78"])
     pledgee: Name = Field(description="Bank or guarantor", examples=["中国银行镇江分行"])
     assets: Assets = Field(
         description="The pledged IP. The pledge kind follows from it: assets of more than one family → mixed; "

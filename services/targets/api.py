@@ -83,7 +83,13 @@ def _region_public(
     return answer(response, RegionPublic, state, location=location, tag=state.code, custom=region.custom, **around)
 
 
-@regions_router.post("", response_model=RegionPublic, status_code=201, summary="Define a custom region (e.g. a zone)")
+@regions_router.post(
+    "",
+    response_model=RegionPublic,
+    status_code=201,
+    summary="Define a custom region (e.g. a zone)",
+    responses={200: {"model": RegionPublic, "description": "Defined already, as asked: the region as it is"}},
+)
 async def define_region(body: RegionCreate, session: SessionDep, user: Writer, response: Response) -> RegionPublic:
     state, created = await regions.define_region(session, body, user)
     response.status_code = 201 if created else 200
@@ -187,7 +193,11 @@ def _plan(response: Response, state: PlanState, *, location: str | None = None) 
     status_code=201,
     summary="Import a plan file: 201 the first time, 200 when the plan.key exists (it is updated)",
     openapi_extra=IMPORT_BODY,
-    responses={413: {"description": "Larger than 5 MB"}, 415: {"description": "Not YAML, JSON or xlsx"}},
+    responses={
+        200: {"model": PlanPublic, "description": "The plan's key existed: the plan is updated"},
+        413: {"description": "Larger than 5 MB"},
+        415: {"description": "Not YAML, JSON or xlsx"},
+    },
 )
 async def import_plan(request: Request, session: SessionDep, user: Writer, response: Response) -> PlanPublic:
     raw, fmt = await _uploaded_file(request)

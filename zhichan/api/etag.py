@@ -16,7 +16,7 @@ IfMatch = Annotated[
     Header(
         alias="If-Match",
         description="The ETag of your last read: refused (412) if the record changed since",
-        json_schema_extra={"x-if-match": "optional"},
+        json_schema_extra={"x-if-match": "optional", "minLength": 1},
     ),
 ]
 IfMatchRequired = Annotated[
@@ -25,7 +25,7 @@ IfMatchRequired = Annotated[
         alias="If-Match",
         description="The ETag of your last read (`*`: any version): refused (412) if the record changed since, "
         "and without it (428)",
-        json_schema_extra={"x-if-match": "required"},
+        json_schema_extra={"x-if-match": "required", "minLength": 1},
     ),
 ]
 

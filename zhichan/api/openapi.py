@@ -37,6 +37,7 @@ IF_MATCH_MARK = "x-if-match"
 FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 STATUS_DESCRIPTIONS = {
+    400: "Bad request: a body that cannot be parsed",
     401: "Not authenticated: no token, or an invalid or expired one (`WWW-Authenticate: Bearer`)",
     403: "Forbidden: a role that may not, or a region outside yours",
     404: "Not found, or not in your regions",
@@ -152,8 +153,8 @@ def error_statuses(operation: dict[str, Any], method: str, token: str | None) ->
 
     - a token: 401 when it is bad; 403 as well when one is required (roles, regions);
     - a path parameter: 404; any parameter or a body: 422;
-    - a body: 413 (the process's body limit); a write: 409 (a state conflict, a key taken, an
-      Idempotency-Key in progress);
+    - a body: 400 when it cannot be parsed (not JSON, a broken multipart form), 413 (the process's
+      body limit); a write: 409 (a state conflict, a key taken, an Idempotency-Key in progress);
     - If-Match: 412, and 428 when it is required.
 
     Statuses a route declares itself (415, 429, 503) are kept as they are."""
@@ -168,7 +169,7 @@ def error_statuses(operation: dict[str, Any], method: str, token: str | None) ->
     if parameters or "requestBody" in operation:
         statuses.add(422)
     if "requestBody" in operation:
-        statuses.add(413)
+        statuses |= {400, 413}
     if method in WRITES:
         statuses.add(409)
     for parameter in parameters:

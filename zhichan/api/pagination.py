@@ -32,6 +32,9 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = None
 
 
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"  # what encode_cursor makes: unpadded base64url
+
+
 def encode_cursor(position: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":")).encode()).decode().rstrip("=")
 
@@ -58,7 +61,10 @@ class PageParams(BaseModel):
 
 def page_params(
     limit: Annotated[int, Query(ge=1, le=500, description="Items per page")] = 50,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(description="`next_cursor` of the previous page", json_schema_extra={"pattern": CURSOR_PATTERN}),
+    ] = None,
 ) -> PageParams:
     return PageParams(limit=limit, after=decode_cursor(cursor) if cursor else None)
 

@@ -116,7 +116,7 @@ def test_the_statuses_follow_from_what_a_route_takes(document):
         return {int(s) for s in ops[op_id]["responses"]}
 
     # a write with a body, through the gateway: the lot
-    assert statuses("file_case") == {201, 401, 403, 409, 413, 422, 503}
+    assert statuses("file_case") == {201, 400, 401, 403, 409, 413, 422, 503}
     # a path id: 404; a token needed: 401, 403; no body: no 413, no 409
     assert statuses("get_case") == {200, 401, 403, 404, 422, 503}
     # public, no path id
@@ -137,6 +137,26 @@ def test_the_statuses_follow_from_what_a_route_takes(document):
     assert 429 in statuses("stream_changes")
     assert 304 in statuses("get_plan_progress") and 503 not in statuses("get_plan_progress")
     assert statuses("check_ready") == {200, 503}
+    assert {200, 201} <= statuses("define_region") and {200, 201} <= statuses("import_plan")
+
+
+def test_the_constraints_the_server_enforces_are_in_the_schemas(document):
+    schemas = document["components"]["schemas"]
+    pledge = schemas["PledgeCreate"]["properties"]
+    # money: a decimal string, never a number
+    assert pledge["loan_amount"]["type"] == "string" and re.match(pledge["loan_amount"]["pattern"], "5000000.00")
+    assert not re.match(pledge["loan_amount"]["pattern"], "1.234")
+    assert re.match(pledge["pledgor_uscc"]["pattern"], "91321191MA1MBD3K78")
+    assert not re.match(pledge["pledgor_uscc"]["pattern"], "91321191MA1MBD3K7O")  # no O in a USCC
+    region = schemas["CaseCreate"]["properties"]["region"]
+    assert re.match(region["pattern"], "321102") and re.match(region["pattern"], "321100-ETDZ")
+    assert not re.match(region["pattern"], "")
+    parameters = {p["name"]: p for p in by_id(document)["get_plan_progress"]["parameters"]}
+    years = parameters["as_of"]["schema"]["pattern"]
+    assert re.match(years, "1900-01-01") and re.match(years, "2200-12-31")
+    assert not re.match(years, "1899-12-31") and not re.match(years, "2201-01-01")
+    cursor = {p["name"]: p for p in by_id(document)["list_cases"]["parameters"]}["cursor"]["schema"]["pattern"]
+    assert re.match(cursor, "eyJpZCI6IjAxSiJ9") and not re.match(cursor, "not a cursor")
 
 
 def test_the_title_is_ascii_for_generators_and_the_chinese_name_is_in_the_description(document):
