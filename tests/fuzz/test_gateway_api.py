@@ -4,6 +4,8 @@ and every answer is what the OpenAPI document says it is. The conformance test r
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from hypothesis import HealthCheck, settings
@@ -16,9 +18,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.fuzz]
 
 # Generated cases per operation: few, so the suite (112 operations, each tested three ways) fits in
 # CI's two minutes. The coverage phase's cases are as many as the document's constraints make.
-FEW = settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)
+FEW = settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), print_blob=True)
 EDGES = gateway_schema("examples", "coverage")
-GENERATED = gateway_schema("examples", "fuzzing")
+GENERATED = gateway_schema("fuzzing")
+EXAMPLES_AND_GENERATED = gateway_schema("examples", "fuzzing")
 
 
 def test_the_fuzzed_document_is_the_one_the_gateway_serves(fuzz_stack):
@@ -38,9 +41,26 @@ def test_no_server_error_as_an_officer(case, fuzz_stack, officer):
     case.call_and_validate(base_url=fuzz_stack.gateway_url, headers=officer, checks=[not_a_server_error])
 
 
-@GENERATED.parametrize()
+# A header name that is no HTTP token, or a value with control characters, is refused by the HTTP
+# server's parser (400, text/plain) before any app sees the request: a protocol matter, not the
+# API's, so the conformance test leaves such headers out (the server-error tests keep them).
+HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+HEADER_VALUE = re.compile(r"^[\t\x20-\x7e\x80-\xff]*$")
+
+
+def well_formed_headers(case) -> None:
+    if case.headers:
+        case.headers = {
+            name: value
+            for name, value in case.headers.items()
+            if HEADER_NAME.match(name) and HEADER_VALUE.match(str(value))
+        }
+
+
+@EXAMPLES_AND_GENERATED.parametrize()
 @FEW
 def test_answers_conform_to_the_document(case, fuzz_stack, admin):
+    well_formed_headers(case)
     case.call_and_validate(
         base_url=fuzz_stack.gateway_url,
         headers=admin,
