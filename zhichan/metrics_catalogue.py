@@ -17,15 +17,21 @@ from zhichan import vocabulary
 from zhichan.money import MONEY_UNITS
 
 # Unit → family. Counts of different things share a family: a plan may say 次 or 个 for a
-# metric counted in 场, and the number is the same.
+# metric counted in 场, and the number is the same. A count in 万 (万人, 万件) is 10,000 of them:
+# the statistics bureau gives the population in 万人.
 COUNT_UNITS = ("件", "家", "人", "人次", "个", "项", "次", "笔", "场")
+SCALED_COUNT_UNITS: dict[str, Decimal] = {"万人": Decimal(10_000), "万件": Decimal(10_000), "万户": Decimal(10_000)}
 UNIT_FAMILIES: dict[str, str] = {
     **{unit: "money" for unit in MONEY_UNITS},
     **{unit: "count" for unit in COUNT_UNITS},
+    **{unit: "count" for unit in SCALED_COUNT_UNITS},
     "%": "percent",
     "分": "score",
 }
 UNITS = tuple(UNIT_FAMILIES)
+# Any other unit is taken as written (期, 处, 所, 件/万人 …, at most this long): a plan counts what
+# it counts, and a figure in such a unit is only ever compared with figures in the same unit.
+UNIT_MAX_LENGTH = 10
 
 KINDS = {
     "flow": "流量: events counted or summed by their business date",
@@ -40,15 +46,24 @@ class UnitMismatch(ValueError):
 
 
 def unit_factor(from_unit: str, to_unit: str) -> Decimal:
-    """How many ``to_unit`` one ``from_unit`` is (exact); refuses units of different families."""
+    """How many ``to_unit`` one ``from_unit`` is (exact): 1 for the same unit; within a family
+    of known units, their ratio; refused across families and between different unknown units."""
+    if from_unit == to_unit:
+        return Decimal(1)
     for unit in (from_unit, to_unit):
         if unit not in UNIT_FAMILIES:
-            raise UnitMismatch(f"unknown unit {unit!r}; units: {', '.join(UNITS)}")
+            raise UnitMismatch(f"{from_unit} cannot be read as {to_unit}: {unit} converts to no other unit")
     if UNIT_FAMILIES[from_unit] != UNIT_FAMILIES[to_unit]:
         raise UnitMismatch(f"{from_unit} cannot be read as {to_unit}")
-    if UNIT_FAMILIES[from_unit] == "money":
-        return MONEY_UNITS[from_unit] / MONEY_UNITS[to_unit]
-    return Decimal(1)
+    return base_factor(from_unit) / base_factor(to_unit)
+
+
+def base_factor(unit: str) -> Decimal:
+    """How many of its family's base unit one ``unit`` is (亿元 → 10^8 元, 万人 → 10^4 人); 1 for
+    every other unit. A ratio divides values in base units: 件 ÷ 人, 元 ÷ 元."""
+    if unit in MONEY_UNITS:
+        return MONEY_UNITS[unit]
+    return SCALED_COUNT_UNITS.get(unit, Decimal(1))
 
 
 def convert_unit(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
@@ -217,7 +232,7 @@ def binding_problems(metric_name: str, filters: Any, unit: str) -> list[tuple[tu
     if metric is None:
         return [(("metric",), f"unknown metric {metric_name!r}; metrics: {', '.join(CATALOGUE)}")]
     problems: list[tuple[tuple[str | int, ...], str]] = []
-    if metric.unit is not None and unit in UNIT_FAMILIES:
+    if metric.unit is not None and unit:
         try:
             unit_factor(metric.unit, unit)
         except UnitMismatch:

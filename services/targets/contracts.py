@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from zhichan.region_sync import REGION_DEFINED, RegionState
 
@@ -35,9 +35,68 @@ class Baseline(BaseModel):
     value: Decimal
 
 
+class Opening(BaseModel):
+    """What was reached before the platform's records begin (an office going live mid-plan)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: date = Field(description="The day the opening balance was reached; the records count from the day after")
+    value: Decimal = Field(description="In the indicator's unit: the indicator's own measure up to that day")
+
+
 class MetricSource(BaseModel):
-    metric: str = Field(description="A metric of zhichan.metrics_catalogue")
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str = Field(
+        description="A metric of zhichan.metrics_catalogue, or statistics.<code> for a statistic of the catalogue"
+    )
     filters: dict[str, Any] = Field(default_factory=dict, description="Filter name → value or list of values")
+    opening: Opening | None = Field(None, description="An opening balance added to a flow metric (cumulative goals)")
+
+    @model_serializer(mode="wrap")
+    def _without_absent_opening(self, handler: SerializerFunctionWrapHandler):
+        # A source is written as the plan file writes it: no opening, no key. (Unannotated: an
+        # annotated return type would become the schema, and the model's fields would be lost.)
+        data = handler(self)
+        if data.get("opening") is None:
+            data.pop("opening", None)
+        return data
+
+
+class RatioParts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    numerator: DerivedInput
+    denominator: DerivedInput
+    per: Decimal = Field(
+        Decimal(1),
+        description="The ratio is numerator ÷ denominator × per, both read in their base units "
+        "(元, 人, 件): 10000 for 每万人口, 100 for a share in %",
+    )
+
+
+class RatioSource(BaseModel):
+    """Per-capita and share goals (每万人口高价值发明专利拥有量, 专利密集型产业增加值占 GDP 比重): both
+    sides read at the same date (stocks) or over the same window (flows)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ratio: RatioParts
+
+
+class GrowthSource(BaseModel):
+    """Year-on-year growth in % of another source (有效注册商标年均增长 8 %): a stock's level against
+    its level a year before, a flow's year to date against the same days of the year before."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    growth: DerivedInput
+    over: Literal["year"] = "year"
+
+
+DerivedInput = MetricSource | RatioSource | GrowthSource
+RatioParts.model_rebuild()
+GrowthSource.model_rebuild()
 
 
 class StatusChange(BaseModel):
@@ -72,7 +131,7 @@ class IndicatorState(BaseModel):
         "linear (the same amount each year) or compound (the same growth rate each year, 年均增长)",
     )
     responsible: list[str]
-    source: Literal["reported"] | MetricSource
+    source: Literal["reported"] | MetricSource | RatioSource | GrowthSource
     accepts_reports: bool = Field(description="Whether progress reports give its actual value")
     version: int
     updated_at: datetime
@@ -135,6 +194,44 @@ class ProgressReportState(BaseModel):
     created_at: datetime
 
 
+class StatisticDefinitionState(BaseModel):
+    """An entry of the statistic catalogue: built in (zhichan.statistics_catalogue) or added by an admin."""
+
+    code: str = Field(description="Read as the metric statistics.<code>")
+    name: str = Field(description="The Chinese name the releases use (发明专利授权量)")
+    unit: str
+    kind: Literal["stock", "flow"] = Field(description="stock: a level at its period's end; flow: over its period")
+    additive: bool = Field(
+        description="Counts and amounts add up (a city is the sum of its districts, a year of its months); "
+        "shares and per-capita figures do not"
+    )
+    description: str = ""
+    built_in: bool
+    version: int
+    updated_at: datetime
+
+
+class StatisticReleaseState(BaseModel):
+    """One published figure: a region × a statistic × a period. Never changed: a later release of the
+    same cell revises it (数据修订), and both are kept."""
+
+    id: str
+    statistic: str = Field(description="The statistic's code")
+    region: str
+    period: str = Field(description="2025 (year), 2025Q3 (quarter) or 2025-10 (month)")
+    period_kind: Literal["month", "quarter", "year"]
+    period_start: date
+    period_end: date
+    value: Decimal = Field(description="In the statistic's unit")
+    unit: str
+    source: str = Field(description="Where it was published: 国家知识产权局统计月报 2025-10")
+    published_on: date = Field(description="Publication date: a view as of an earlier date does not see it")
+    revises: str | None = Field(None, description="Id of the release of the same cell this one revises")
+    note: str | None = None
+    reporter: str
+    created_at: datetime
+
+
 PLAN_IMPORTED = "zhichan.targets.plan.imported.v1"
 PLAN_UPDATED = "zhichan.targets.plan.updated.v1"
 PLAN_ACTIVATED = "zhichan.targets.plan.activated.v1"
@@ -142,6 +239,8 @@ PLAN_CLOSED = "zhichan.targets.plan.closed.v1"
 PLAN_INDICATOR_CHANGED = "zhichan.targets.plan.indicator_changed.v1"
 PLAN_TASK_CHANGED = "zhichan.targets.plan.task_changed.v1"
 PROGRESS_REPORTED = "zhichan.targets.progress_report.submitted.v1"
+STATISTIC_DEFINED = "zhichan.targets.statistic.defined.v1"
+STATISTIC_RELEASED = "zhichan.targets.statistic_release.published.v1"
 
 EVENTS: dict[str, tuple[type[BaseModel], str]] = {
     REGION_DEFINED: (RegionState, "A custom region (e.g. a development zone) defined or redefined"),
@@ -152,4 +251,9 @@ EVENTS: dict[str, tuple[type[BaseModel], str]] = {
     PLAN_INDICATOR_CHANGED: (IndicatorChanged, "An indicator of the plan changed (name, target, milestones …)"),
     PLAN_TASK_CHANGED: (TaskChanged, "A task of the plan changed (status, notes)"),
     PROGRESS_REPORTED: (ProgressReportState, "A department reported an indicator's value (append-only)"),
+    STATISTIC_DEFINED: (StatisticDefinitionState, "An admin added a statistic to the catalogue, or changed one"),
+    STATISTIC_RELEASED: (
+        StatisticReleaseState,
+        "An official figure published for a region, statistic and period; a revision names the release it revises",
+    ),
 }
