@@ -88,8 +88,8 @@ class Indicator(PlanPart, table=True):
         default="linear", sa_column=Column(String(10), nullable=False, server_default="linear")
     )  # linear | compound
     responsible: list[str] = Field(default_factory=empty_list, sa_column=_json())
-    source_metric: str | None = Field(default=None, max_length=100)  # None: reported
-    source_filters: dict = Field(default_factory=empty_dict, sa_column=_json())
+    # As the plan file writes it ({metric, filters, opening}, {ratio: …}, {growth: …}); None: reported.
+    source: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Task(PlanPart, table=True):

@@ -24,11 +24,11 @@ from services.targets.domain import (
     REGION_LEVELS,
     STANDARD_CODE,
     TRAJECTORIES,
-    UNIT_LABELS,
     parse_number,
 )
-from zhichan.metrics_catalogue import CATALOGUE, binding_problems
+from zhichan.metrics_catalogue import CATALOGUE, UNIT_MAX_LENGTH, UnitMismatch, binding_problems, unit_factor
 from zhichan.regions import CUSTOM_CODE, RegionRegistry
+from zhichan.statistics_catalogue import BUILT_IN, PREFIX, Statistic, statistic_code
 
 FORMAT = "zhichan.plan/v1"
 
@@ -99,13 +99,48 @@ class Baseline:
 
 
 @dataclass(frozen=True)
+class Opening:
+    """What a flow metric had reached by ``as_of`` before the platform's records begin."""
+
+    as_of: date
+    value: Decimal
+
+
+@dataclass(frozen=True)
 class MetricSource:
+    """A metric of the catalogue, or a statistic (``statistics.<code>``)."""
+
     metric: str
     filters: dict[str, Any] = field(default_factory=dict)
+    opening: Opening | None = None
 
     @property
     def accepts_reports(self) -> bool:
-        return CATALOGUE[self.metric].kind == "reported"
+        return self.metric in CATALOGUE and CATALOGUE[self.metric].kind == "reported"
+
+
+@dataclass(frozen=True)
+class RatioSource:
+    """numerator ÷ denominator × per, both read in their base units (每万人口 …, 占 GDP 比重)."""
+
+    numerator: Source
+    denominator: Source
+    per: Decimal = Decimal(1)
+
+    accepts_reports = False
+
+
+@dataclass(frozen=True)
+class GrowthSource:
+    """Year-on-year growth of another source, in %."""
+
+    growth: Source
+    over: str = "year"
+
+    accepts_reports = False
+
+
+Source = MetricSource | RatioSource | GrowthSource
 
 
 @dataclass(frozen=True)
@@ -121,7 +156,7 @@ class IndicatorSpec:
     baseline: Baseline | None = None
     milestones: dict[int, Decimal] = field(default_factory=dict)  # a range's minimum, as target
     responsible: list[str] = field(default_factory=list)
-    source: MetricSource | None = None  # None: reported by the responsible departments
+    source: Source | None = None  # None: reported by the responsible departments
     trajectory: str = "linear"
     target_max: Decimal | None = None  # when the target is a range (1—2): its maximum
     milestone_maxima: dict[int, Decimal] = field(default_factory=dict)  # years whose milestone is a range
@@ -194,7 +229,24 @@ INDICATOR_FIELDS = (
 )
 RANGE_FIELDS = ("min", "max")
 BASELINE_FIELDS = ("year", "value")
-SOURCE_FIELDS = ("metric", "filters")
+METRIC_SOURCE_FIELDS = ("metric", "filters", "opening")
+RATIO_SOURCE_FIELDS = ("ratio",)
+RATIO_FIELDS = ("numerator", "denominator", "per")
+GROWTH_SOURCE_FIELDS = ("growth", "over")
+OPENING_FIELDS = ("as_of", "value")
+GROWTH_PERIODS = ("year",)
+SOURCE_DEPTH = 4  # a growth of a ratio of two metrics is three; a source deeper than this is a mistake
+# What a source of each kind can stand for: the measures whose readings it gives.
+MEASURES_OF_KIND = {
+    "stock": ("stock",),
+    "flow": ("cumulative", "annual", "annual_average"),
+    "rate": ("rate",),
+    "ratio": ("stock", "rate"),
+    "growth": ("rate",),
+}
+SOURCE_SHAPES = (
+    "'reported', {metric: NAME, filters: {...}, opening: {...}}, {ratio: {...}} or {growth: ..., over: year}"
+)
 TASK_FIELDS = ("key", "title", "responsible", "due", "indicators", "notes")
 
 
@@ -474,30 +526,167 @@ def _check_no_cycle(given: dict[str, RegionSpec], known: RegionRegistry, specs, 
 # --- indicators and tasks ----------------------------------------------------------------------
 
 
-def _source(value: Any, unit: str | None, measure: str | None, path: Path, problems: Problems):
+def _source(
+    value: Any,
+    unit: str | None,
+    measure: str | None,
+    period: tuple[date | None, date | None],
+    statistics: Mapping[str, Statistic],
+    path: Path,
+    problems: Problems,
+) -> Source | None:
+    """An indicator's ``source``; None when reported. The top-level source is read in the
+    indicator's unit and must give readings of its measure; the sources a ratio or a growth is
+    computed from are read in their base units, whatever they count."""
     if value is None or value == "reported":
         return None
     if isinstance(value, str):
-        problems.add(path, "either 'reported' or {metric: NAME, filters: {...}}")
+        problems.add(path, f"either {SOURCE_SHAPES}")
         return None
-    obj = _mapping(value, path, problems, SOURCE_FIELDS)
-    if obj is None:
+    reader = _SourceReader(statistics, period, problems)
+    source = reader.read(value, path, depth=1, unit=unit)
+    if source is None or measure is None:
+        return source
+    kind = reader.kind_of(source)
+    if kind is not None and measure not in MEASURES_OF_KIND[kind]:
+        allowed = " or ".join(MEASURES_OF_KIND[kind])
+        problems.add(path, f"this source gives a {kind}; it can stand for a {allowed} indicator, not a {measure} one")
         return None
-    metric = obj.get("metric")
-    if not isinstance(metric, str) or not metric:
-        problems.add((*path, "metric"), "required: the name of a metric")
-        return None
-    filters = obj.get("filters") or {}
-    found = binding_problems(metric, filters, unit or "")
-    for sub, msg in found:
-        problems.add((*path, *sub), msg)
-    if found:
-        return None
-    kind = CATALOGUE[metric].kind
-    if measure is not None and (kind == "rate") != (measure == "rate") and kind != "reported":
-        problems.add((*path, "metric"), f"{metric} is a {kind}; an indicator measured as {measure} cannot read it")
-        return None
-    return MetricSource(metric, {str(k): v for k, v in filters.items()})
+    return source
+
+
+class _SourceReader:
+    """Reads a source and what it nests, every problem listed with its path."""
+
+    def __init__(
+        self, statistics: Mapping[str, Statistic], period: tuple[date | None, date | None], problems: Problems
+    ) -> None:
+        self.statistics = statistics
+        self.period = period
+        self.problems = problems
+
+    def read(self, value: Any, path: Path, *, depth: int, unit: str | None) -> Source | None:
+        """``unit``: the indicator's, for the top-level source; None for one nested in another."""
+        if depth > SOURCE_DEPTH:
+            self.problems.add(path, f"sources nest at most {SOURCE_DEPTH} deep")
+            return None
+        if not isinstance(value, Mapping):
+            where = "" if unit is not None else "; a ratio or a growth is computed from metrics and statistics"
+            self.problems.add(path, f"either {SOURCE_SHAPES}{where}")
+            return None
+        if "ratio" in value:
+            return self._ratio(value, path, depth)
+        if "growth" in value:
+            return self._growth(value, path, depth)
+        return self._metric(value, path, unit)
+
+    def _metric(self, value: Mapping, path: Path, unit: str | None) -> MetricSource | None:
+        obj = _mapping(value, path, self.problems, METRIC_SOURCE_FIELDS)
+        if obj is None:
+            return None
+        metric = obj.get("metric")
+        if not isinstance(metric, str) or not metric:
+            self.problems.add((*path, "metric"), f"required: the name of a metric; or a source of {SOURCE_SHAPES}")
+            return None
+        filters = obj.get("filters") or {}
+        code = statistic_code(metric)
+        if code is not None:
+            found = self._statistic_problems(code, filters, unit)
+        else:
+            found = binding_problems(metric, filters, unit or "")
+            if unit is None and not found and CATALOGUE[metric].kind == "reported":
+                found = [(("metric",), "a ratio or a growth is computed from metrics and statistics, not reports")]
+        for sub, msg in found:
+            self.problems.add((*path, *sub), msg)
+        opening = self._opening(obj.get("opening"), (*path, "opening"))
+        if found or (obj.get("opening") is not None and opening is None):
+            return None
+        source = MetricSource(metric, {str(k): v for k, v in filters.items()}, opening)
+        if opening is not None and self.kind_of(source) != "flow":
+            self.problems.add((*path, "opening"), f"{metric} is not a flow: an opening balance is added to flows")
+            return None
+        return source
+
+    def _statistic_problems(self, code: str, filters: Any, unit: str | None) -> list[tuple[Path, str]]:
+        statistic = self.statistics.get(code)
+        if statistic is None:
+            known = ", ".join(PREFIX + c for c in sorted(self.statistics))
+            return [(("metric",), f"unknown statistic {code!r}; statistics: {known}")]
+        problems: list[tuple[Path, str]] = []
+        if unit:
+            try:
+                unit_factor(statistic.unit, unit)
+            except UnitMismatch:
+                reason = f"{statistic.metric} is counted in {statistic.unit}, which cannot be read as {unit}"
+                problems.append(((), reason))
+        if filters:
+            problems.append((("filters",), f"{statistic.metric} has no filters: a release is one figure per region"))
+        return problems
+
+    def _opening(self, value: Any, path: Path) -> Opening | None:
+        if value is None:
+            return None
+        obj = _mapping(value, path, self.problems, OPENING_FIELDS)
+        if obj is None:
+            return None
+        as_of = _date(obj.get("as_of"), (*path, "as_of"), self.problems) if obj.get("as_of") is not None else None
+        if obj.get("as_of") is None:
+            self.problems.add((*path, "as_of"), "required: the day the opening balance was reached")
+        start, end = self.period
+        if as_of is not None and start is not None and end is not None and not start <= as_of <= end:
+            self.problems.add((*path, "as_of"), f"{as_of} lies outside the plan period {start}..{end}")
+            as_of = None
+        number = _number(obj.get("value"), (*path, "value"), self.problems)
+        if as_of is None or number is None:
+            return None
+        return Opening(as_of, number)
+
+    def _ratio(self, value: Mapping, path: Path, depth: int) -> RatioSource | None:
+        obj = _mapping(value, path, self.problems, RATIO_SOURCE_FIELDS)
+        parts = _mapping(obj.get("ratio"), (*path, "ratio"), self.problems, RATIO_FIELDS) if obj else None
+        if parts is None:
+            return None
+        sides = []
+        for side in ("numerator", "denominator"):
+            if parts.get(side) is None:
+                self.problems.add((*path, "ratio", side), "required: a metric, a statistic, a ratio or a growth")
+                sides.append(None)
+                continue
+            sides.append(self.read(parts[side], (*path, "ratio", side), depth=depth + 1, unit=None))
+        per = Decimal(1)
+        if parts.get("per") is not None:
+            per = _number(parts["per"], (*path, "ratio", "per"), self.problems)
+            if per is not None and per <= 0:
+                reason = "a positive number: 10000 for 每万人口, 100 for a share in %"
+                self.problems.add((*path, "ratio", "per"), reason)
+                per = None
+        if None in sides or per is None:
+            return None
+        return RatioSource(sides[0], sides[1], per)
+
+    def _growth(self, value: Mapping, path: Path, depth: int) -> GrowthSource | None:
+        obj = _mapping(value, path, self.problems, GROWTH_SOURCE_FIELDS)
+        if obj is None:
+            return None
+        over = obj.get("over", "year")
+        if over not in GROWTH_PERIODS:
+            self.problems.add((*path, "over"), f"{over!r} is not one of {', '.join(GROWTH_PERIODS)}")
+        inner = self.read(obj.get("growth"), (*path, "growth"), depth=depth + 1, unit=None)
+        if inner is None or over not in GROWTH_PERIODS:
+            return None
+        return GrowthSource(inner, over)
+
+    def kind_of(self, source: Source) -> str | None:
+        """stock, flow or rate for a metric; ratio or growth for those."""
+        if isinstance(source, RatioSource):
+            return "ratio"
+        if isinstance(source, GrowthSource):
+            return "growth"
+        code = statistic_code(source.metric)
+        if code is not None:
+            return self.statistics[code].kind
+        kind = CATALOGUE[source.metric].kind
+        return None if kind == "reported" else kind
 
 
 def _milestones(value: Any, start: date | None, end: date | None, path: Path, problems: Problems):
@@ -582,7 +771,14 @@ def _baseline(value: Any, start: date | None, path: Path, problems: Problems) ->
     return Baseline(year, number)
 
 
-def read_indicator(value: Any, start: date | None, end: date | None, path: Path, problems: Problems):
+def read_indicator(
+    value: Any,
+    start: date | None,
+    end: date | None,
+    path: Path,
+    problems: Problems,
+    statistics: Mapping[str, Statistic] = BUILT_IN,
+):
     """One indicator of a plan file (or the merged state of a PATCH), checked."""
     obj = _mapping(value, path, problems, INDICATOR_FIELDS)
     if obj is None:
@@ -590,7 +786,8 @@ def read_indicator(value: Any, start: date | None, end: date | None, path: Path,
     key = _key(obj, path, problems)
     name = _text(obj, "name", path, problems, max_length=300)
     category = _choice(obj, "category", CATEGORIES, path, problems)
-    unit = _choice(obj, "unit", UNIT_LABELS, path, problems)
+    # Any short unit (期, 处, 件/万人 …): only a metric read in it must convert (see _source).
+    unit = _text(obj, "unit", path, problems, max_length=UNIT_MAX_LENGTH)
     measure = _choice(obj, "measure", MEASURES, path, problems)
     direction = _choice(obj, "direction", DIRECTIONS, path, problems, default="at_least")
     nature = _choice(obj, "nature", NATURES, path, problems, default="expected")
@@ -611,7 +808,7 @@ def read_indicator(value: Any, start: date | None, end: date | None, path: Path,
             problems.add((*path, "milestones", str(year)), CEILING_RANGE)
     check_milestone_order(milestones, direction, measure, (*path, "milestones"), problems)
     responsible = split_units(obj.get("responsible"), (*path, "responsible"), problems)
-    source = _source(obj.get("source"), unit, measure, (*path, "source"), problems)
+    source = _source(obj.get("source"), unit, measure, (start, end), statistics, (*path, "source"), problems)
     if None in (key, name, category, unit, measure, direction, nature, trajectory, target):
         return None
     return IndicatorSpec(
@@ -682,10 +879,16 @@ def _duplicates(items: list, path_name: str, problems: Problems) -> None:
 # --- the whole file ------------------------------------------------------------------------------
 
 
-def read_plan(document: Any, known: RegionRegistry, problems: Problems | None = None) -> PlanDocument:
+def read_plan(
+    document: Any,
+    known: RegionRegistry,
+    problems: Problems | None = None,
+    statistics: Mapping[str, Statistic] = BUILT_IN,
+) -> PlanDocument:
     """Reads and checks a plan file's content; raises :class:`PlanInvalid` with every problem.
 
-    ``problems`` may already hold what was found while decoding (a workbook's cells)."""
+    ``problems`` may already hold what was found while decoding (a workbook's cells);
+    ``statistics`` is the statistic catalogue a source may read (``statistics.<code>``)."""
     problems = problems or Problems()
     top = _mapping(document, (), problems, TOP_FIELDS)
     if top is None:
@@ -719,7 +922,7 @@ def read_plan(document: Any, known: RegionRegistry, problems: Problems | None = 
             start = end = None
 
     indicators = [
-        read_indicator(item, start, end, ("indicators", i), problems)
+        read_indicator(item, start, end, ("indicators", i), problems, statistics)
         for i, item in enumerate(_list(top.get("indicators"), ("indicators",), problems))
     ]
     _duplicates(indicators, "indicators", problems)
@@ -760,13 +963,44 @@ def region_data(spec: RegionSpec) -> dict[str, Any]:
     return data
 
 
-def source_data(source: MetricSource | None) -> Any:
+def source_data(source: Source | None) -> Any:
+    """A source as the file writes it (:func:`read_source` reads it back)."""
     if source is None:
         return "reported"
+    if isinstance(source, RatioSource):
+        parts: dict[str, Any] = {
+            "numerator": source_data(source.numerator),
+            "denominator": source_data(source.denominator),
+        }
+        if source.per != 1:
+            parts["per"] = source.per
+        return {"ratio": parts}
+    if isinstance(source, GrowthSource):
+        return {"growth": source_data(source.growth), "over": source.over}
     data: dict[str, Any] = {"metric": source.metric}
     if source.filters:
         data["filters"] = dict(source.filters)
+    if source.opening is not None:
+        data["opening"] = {"as_of": source.opening.as_of, "value": source.opening.value}
     return data
+
+
+def source_from_data(data: Any) -> Source | None:
+    """A source as :func:`source_data` wrote it (a row's, checked when it was imported), read back."""
+    if not data or data == "reported":
+        return None
+    if "ratio" in data:
+        parts = data["ratio"]
+        per = Decimal(str(parts.get("per", 1)))
+        return RatioSource(source_from_data(parts["numerator"]), source_from_data(parts["denominator"]), per)
+    if "growth" in data:
+        return GrowthSource(source_from_data(data["growth"]), data.get("over", "year"))
+    opening = data.get("opening")
+    return MetricSource(
+        data["metric"],
+        dict(data.get("filters") or {}),
+        Opening(date.fromisoformat(str(opening["as_of"])), Decimal(str(opening["value"]))) if opening else None,
+    )
 
 
 def figure_data(value: Decimal, maximum: Decimal | None = None) -> Decimal | dict[str, Decimal]:

@@ -24,7 +24,7 @@ from yaml.constructor import ConstructorError
 from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, ScalarNode
 
-from services.targets.domain import CATEGORIES, DIRECTIONS, MEASURES, NATURES, TRAJECTORIES, UNIT_LABELS
+from services.targets.domain import CATEGORIES, DIRECTIONS, MEASURES, NATURES, TRAJECTORIES
 from services.targets.plan_document import RANGE_DASH, Path, PlanInvalid, PlanProblem, Problems, range_text
 
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -295,7 +295,6 @@ def write_workbook(data: dict[str, Any]) -> bytes:
     _write_rows(sheet, INDICATOR_COLUMNS, [_indicator_row(i) for i in indicators])
     choices_of = {
         "category": CATEGORIES,
-        "unit": UNIT_LABELS,
         "measure": MEASURES,
         "direction": DIRECTIONS,
         "nature": NATURES,
@@ -328,8 +327,13 @@ def write_workbook(data: dict[str, Any]) -> bytes:
 def _indicator_row(item: dict[str, Any]) -> list[Any]:
     baseline = item.get("baseline") or {}
     source = item["source"]
-    metric = source if isinstance(source, str) else source["metric"]
-    filters = {} if isinstance(source, str) else source.get("filters", {})
+    filters = {}
+    if isinstance(source, str):
+        source_cell = source
+    elif set(source) <= {"metric", "filters"}:
+        source_cell, filters = source["metric"], source.get("filters", {})
+    else:  # a ratio, a growth, an opening balance: the source as JSON in its cell
+        source_cell = json.dumps(_json_ready(source), ensure_ascii=False)
     return [
         item["key"],
         item["name"],
@@ -343,7 +347,7 @@ def _indicator_row(item: dict[str, Any]) -> list[Any]:
         _figure_cell(item["target"]),
         item.get("trajectory"),
         LIST_SEPARATOR.join(item.get("responsible", [])) or None,
-        metric,
+        source_cell,
         json.dumps(filters, ensure_ascii=False) if filters else None,
     ]
 
@@ -513,6 +517,14 @@ def _indicator_from_row(cells: dict[str, Any], path: Path, problems: Problems) -
         except json.JSONDecodeError:
             problems.add((*path, "source", "filters"), 'write filters as JSON, e.g. {"type": ["transfer", "licence"]}')
             filters = None
+    if isinstance(source, str) and source.lstrip().startswith("{"):
+        try:  # a ratio, a growth or a metric with an opening balance, written as JSON
+            item["source"] = load_json(source, (*path, "source"))
+        except PlanInvalid as exc:
+            problems.add(exc.problems[0].path, exc.problems[0].msg)
+        except json.JSONDecodeError:
+            problems.add((*path, "source"), 'write a derived source as JSON, e.g. {"growth": {"metric": "…"}}')
+        return item
     if source == "reported":
         if filters:
             problems.add((*path, "source", "filters"), "a reported indicator has no filters; name a metric in source")

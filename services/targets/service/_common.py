@@ -4,6 +4,7 @@ states their events carry, and the plan event itself."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -15,11 +16,11 @@ from services.targets.models import Indicator, Plan, PlanPart, Task
 from services.targets.plan_document import (
     Baseline,
     IndicatorSpec,
-    MetricSource,
     PlanProblem,
     RegionSpec,
     code_owner,
     source_data,
+    source_from_data,
 )
 from zhichan.api.pagination import PageParams, next_page
 from zhichan.api.problems import Conflict, Forbidden, Invalid, NotFound
@@ -147,7 +148,7 @@ def indicator_spec(row: Indicator) -> IndicatorSpec:
         milestones={int(year): Decimal(value) for year, value in row.milestones.items()},
         milestone_maxima={int(year): Decimal(value) for year, value in row.milestone_maxima.items()},
         responsible=list(row.responsible),
-        source=MetricSource(row.source_metric, dict(row.source_filters)) if row.source_metric else None,
+        source=source_from_data(row.source),
     )
 
 
@@ -214,9 +215,21 @@ def indicator_columns(spec: IndicatorSpec) -> dict[str, Any]:
         "milestones": _decimal_texts(spec.milestones),
         "milestone_maxima": _decimal_texts(spec.milestone_maxima),
         "responsible": list(spec.responsible),
-        "source_metric": spec.source.metric if spec.source else None,
-        "source_filters": dict(spec.source.filters) if spec.source else {},
+        "source": _json_ready(source_data(spec.source)) if spec.source else None,
     }
+
+
+def _json_ready(data: Any) -> Any:
+    """Plain data for a JSON column: decimals as exact text, dates as ISO text."""
+    if isinstance(data, dict):
+        return {key: _json_ready(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_json_ready(value) for value in data]
+    if isinstance(data, Decimal):
+        return format(data, "f")
+    if isinstance(data, date):
+        return data.isoformat()
+    return data
 
 
 def _decimal_texts(figures: dict[int, Decimal]) -> dict[str, str]:

@@ -97,3 +97,48 @@ def test_indicators_stored_before_are_single_figures_on_a_linear_path(tmp_path):
             assert conn.execute(sa.text("SELECT key, target FROM indicator")).one() == ("patents", "850")
     finally:
         engine.dispose()
+
+
+def test_an_indicators_metric_and_filters_become_its_source_document_and_back(tmp_path):
+    path = tmp_path / "targets.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    migrate.upgrade(SERVICE_DIR, url, "0003")
+    now = "2026-12-04 10:00:00.000000"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    'INSERT INTO plan (id, key, region, title, start, "end", status, regions, status_history,'
+                    " version, created_at, updated_at) VALUES ('p1', 'zj', '321100', '方案', '2024-01-01',"
+                    " '2026-12-31', 'draft', '[]', '[]', 1, :now, :now)"
+                ),
+                {"now": now},
+            )
+            insert = sa.text(
+                "INSERT INTO indicator (id, plan_id, key, position, name, category, unit, measure, direction,"
+                " nature, target, milestones, milestone_maxima, trajectory, responsible, source_metric,"
+                " source_filters, version, created_at, updated_at) VALUES (:id, 'p1', :id, 0, '指标', 'creation',"
+                " '件', 'cumulative', 'at_least', 'expected', '500', '{}', '{}', 'linear', '[]', :metric, :filters,"
+                " 1, :now, :now)"
+            )
+            filters = json.dumps({"type": ["transfer", "licence"]})
+            licences = {"id": "licences", "metric": "financing.transaction_count", "filters": filters, "now": now}
+            conn.execute(insert, licences)
+            conn.execute(insert, {"id": "grants", "metric": None, "filters": "{}", "now": now})
+        migrate.upgrade(SERVICE_DIR, url, "0004")
+        with engine.connect() as conn:
+            sources = dict(conn.execute(sa.text("SELECT key, source FROM indicator")).all())
+        assert json.loads(sources["licences"]) == {
+            "metric": "financing.transaction_count",
+            "filters": {"type": ["transfer", "licence"]},
+        }
+        assert sources["grants"] is None  # reported
+        migrate.downgrade(SERVICE_DIR, url, "0003")
+        with engine.connect() as conn:
+            rows = {r.key: r for r in conn.execute(sa.text("SELECT key, source_metric, source_filters FROM indicator"))}
+        assert rows["licences"].source_metric == "financing.transaction_count"
+        assert json.loads(rows["licences"].source_filters) == {"type": ["transfer", "licence"]}
+        assert (rows["grants"].source_metric, json.loads(rows["grants"].source_filters)) == (None, {})
+    finally:
+        engine.dispose()

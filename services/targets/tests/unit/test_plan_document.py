@@ -9,6 +9,7 @@ import pytest
 from services.targets import plan_document
 from services.targets.plan_document import PlanInvalid, read_plan
 from zhichan.regions import RegionRegistry
+from zhichan.statistics_catalogue import BUILT_IN, Statistic
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +90,7 @@ def test_path_text():
 
 
 def test_every_problem_is_listed_at_once(regions):
-    document = with_indicator(0, unit="furlong", milestones={2024: 750, 2027: 900})
+    document = with_indicator(0, unit="a unit far too long", milestones={2024: 750, 2027: 900})
     document["plan"] = {**document["plan"], "key": "Bad Key"}
     found = problems_of(document, regions)
     assert set(found) == {"indicators[0].unit", "indicators[0].milestones.2027", "plan.key"}
@@ -107,7 +108,6 @@ def test_unknown_fields_are_refused_at_every_level(regions):
 @pytest.mark.parametrize(
     "field, value",
     [
-        ("unit", "吨"),
         ("measure", "monthly"),
         ("category", "luck"),
         ("direction", "up"),
@@ -206,7 +206,134 @@ def test_counts_read_as_other_counts(regions):
 def test_a_rate_metric_needs_a_rate_measure(regions):
     source = {"metric": "enforcement.on_time_closure_rate"}
     found = problems_of(with_indicator(1, unit="%", measure="stock", source=source), regions)
-    assert "cannot read it" in found["indicators[1].source.metric"]
+    assert "it can stand for a rate indicator, not a stock one" in found["indicators[1].source"]
+
+
+@pytest.mark.parametrize("unit", ["期", "处", "所", "名", "批", "座", "篇", "部", "本", "户", "件/万人", "家/万企"])
+def test_any_short_unit_is_taken_for_a_reported_indicator(regions, unit):
+    assert read_plan(with_indicator(0, unit=unit), regions).indicators[0].unit == unit
+
+
+def test_a_unit_must_convert_only_where_a_metric_is_read_in_it(regions):
+    found = problems_of(with_indicator(1, unit="期", measure="annual"), regions)
+    assert found["indicators[1].source"] == "financing.pledge_amount is counted in 元, which cannot be read as 期"
+    statistic = {"metric": "statistics.resident_population"}  # 万人: a count of 10,000 人
+    read_plan(with_indicator(1, unit="人", measure="stock", source=statistic), regions)
+    found = problems_of(with_indicator(1, unit="元", measure="stock", source=statistic), regions)
+    assert "counted in 万人, which cannot be read as 元" in found["indicators[1].source"]
+
+
+def test_a_statistic_is_a_metric_of_its_kind(regions):
+    grants = {"metric": "statistics.invention_grants"}  # a flow
+    spec = read_plan(with_indicator(1, unit="件", measure="annual", source=grants), regions).indicators[1]
+    assert spec.source == plan_document.MetricSource("statistics.invention_grants") and not spec.accepts_reports
+    found = problems_of(with_indicator(1, unit="件", measure="stock", source=grants), regions)
+    assert "gives a flow" in found["indicators[1].source"]
+    found = problems_of(
+        with_indicator(1, unit="件", measure="stock", source={"metric": "statistics.rainfall"}), regions
+    )
+    assert "unknown statistic 'rainfall'" in found["indicators[1].source.metric"]
+    with_filters = {"metric": "statistics.valid_trademarks", "filters": {"type": "x"}}
+    found = problems_of(with_indicator(1, unit="件", measure="stock", source=with_filters), regions)
+    assert "has no filters" in found["indicators[1].source.filters"]
+
+
+def test_a_statistic_added_to_the_catalogue_is_known_to_the_reader(regions):
+    custom = Statistic("service_inventions", "职务发明专利授权量", "件", "flow", True)
+    source = {"metric": "statistics.service_inventions"}
+    document = with_indicator(1, unit="件", measure="annual", source=source)
+    read_plan(document, regions, statistics={**BUILT_IN, custom.code: custom})
+    assert "unknown statistic" in problems_of(document, regions)["indicators[1].source.metric"]
+
+
+PER_10K = {
+    "ratio": {
+        "numerator": {"metric": "statistics.valid_high_value_invention_patents"},
+        "denominator": {"metric": "statistics.resident_population"},
+        "per": 10000,
+    }
+}
+
+
+def test_a_ratio_of_two_statistics_for_a_per_capita_level(regions):
+    spec = read_plan(with_indicator(1, unit="件", measure="stock", source=PER_10K), regions).indicators[1]
+    assert spec.source == plan_document.RatioSource(
+        plan_document.MetricSource("statistics.valid_high_value_invention_patents"),
+        plan_document.MetricSource("statistics.resident_population"),
+        Decimal(10000),
+    )
+    assert not spec.accepts_reports
+    found = problems_of(with_indicator(1, unit="件", measure="annual", source=PER_10K), regions)
+    assert "can stand for a stock or rate indicator, not a annual one" in found["indicators[1].source"]
+
+
+def test_a_growth_is_a_rate_and_may_grow_a_ratio(regions):
+    growth = {"growth": PER_10K, "over": "year"}  # 每万人口发明专利拥有量年均增长
+    spec = read_plan(with_indicator(1, unit="%", measure="rate", source=growth), regions).indicators[1]
+    assert spec.source == plan_document.GrowthSource(
+        read_plan(with_indicator(1, unit="件", measure="stock", source=PER_10K), regions).indicators[1].source
+    )
+    found = problems_of(with_indicator(1, unit="件", measure="stock", source=growth), regions)
+    assert "can stand for a rate indicator" in found["indicators[1].source"]
+    found = problems_of(
+        with_indicator(1, unit="%", measure="rate", source={"growth": PER_10K, "over": "month"}), regions
+    )
+    assert "not one of year" in found["indicators[1].source.over"]
+
+
+def test_what_a_ratio_reads_is_checked_where_it_is(regions):
+    bad = {
+        "ratio": {
+            "numerator": "reported",
+            "denominator": {"metric": "statistics.gdpp"},
+            "per": 0,
+            "scale": 1,
+        }
+    }
+    found = problems_of(with_indicator(1, unit="%", measure="rate", source=bad), regions)
+    assert "computed from metrics and statistics" in found["indicators[1].source.ratio.numerator"]
+    assert "unknown statistic 'gdpp'" in found["indicators[1].source.ratio.denominator.metric"]
+    assert "a positive number" in found["indicators[1].source.ratio.per"]
+    assert "unknown field 'scale'" in found["indicators[1].source.ratio.scale"]
+
+
+def test_sources_nest_only_so_deep(regions):
+    source = {"metric": "statistics.gdp"}
+    for _ in range(4):
+        source = {"growth": source}
+    found = problems_of(with_indicator(1, unit="%", measure="rate", source=source), regions)
+    assert any("nest at most" in msg for msg in found.values())
+
+
+def test_an_opening_balance_is_added_to_a_flow_within_the_plan(regions):
+    source = {"metric": "financing.pledge_amount", "opening": {"as_of": "2024-06-30", "value": 2.3}}
+    spec = read_plan(with_indicator(1, source=source), regions).indicators[1]
+    assert spec.source.opening == plan_document.Opening(date(2024, 6, 30), Decimal("2.3"))
+    outside = {**source, "opening": {"as_of": "2023-12-31", "value": 1}}
+    assert (
+        "outside the plan period"
+        in problems_of(with_indicator(1, source=outside), regions)["indicators[1].source.opening.as_of"]
+    )
+    stock = {"metric": "agencies.active_agencies", "opening": {"as_of": "2024-06-30", "value": 3}}
+    found = problems_of(with_indicator(1, unit="家", measure="stock", source=stock), regions)
+    assert "not a flow" in found["indicators[1].source.opening"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        PER_10K,
+        {"growth": {"metric": "statistics.valid_trademarks"}, "over": "year"},
+        {"metric": "financing.pledge_amount", "opening": {"as_of": date(2024, 6, 30), "value": Decimal("2.3")}},
+    ],
+)
+def test_a_source_is_written_back_as_it_was_read(regions, source):
+    measure = {"ratio": "stock", "growth": "rate"}.get(next(iter(source)), "cumulative")
+    unit = {"rate": "%", "stock": "件"}.get(measure, "亿元")
+    spec = read_plan(with_indicator(1, unit=unit, measure=measure, source=source), regions).indicators[1]
+    written = plan_document.source_data(spec.source)
+    assert plan_document.source_from_data(written) == spec.source
+    assert read_plan(with_indicator(1, unit=unit, measure=measure, source=written), regions).indicators[1] == spec
 
 
 def test_baseline(regions):

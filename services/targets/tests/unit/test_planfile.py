@@ -123,11 +123,11 @@ def test_an_unknown_column_is_named(plan, regions):
 
 def test_cell_problems_say_sheet_and_row(plan, regions):
     def edit(wb):
-        wb["indicators"].cell(3, planfile.INDICATOR_COLUMNS.index("unit") + 1).value = "吨"
+        wb["indicators"].cell(3, planfile.INDICATOR_COLUMNS.index("unit") + 1).value = "吨"  # pledges: 元 are not 吨
         wb["milestones"].cell(2, 3).value = 100  # 2025 below 2024's 750
 
     found = _problems(_workbook(plan, edit), regions)
-    assert found["indicators[1].unit"].endswith("(sheet 'indicators', row 3)")
+    assert found["indicators[1].source"].endswith("(sheet 'indicators', row 3)")
     assert found["indicators[0].milestones.2025"].endswith("(sheet 'milestones', row 2)")
 
 
@@ -323,3 +323,70 @@ def test_workbook_filters_nested_too_deeply_are_a_problem_of_their_cell(plan, re
 
     found = _problems(_workbook(plan, edit), regions)
     assert any(path.startswith("indicators[1].source.filters") and "levels deep" in msg for path, msg in found.items())
+
+
+@pytest.fixture(scope="module")
+def derived(regions) -> plan_document.PlanDocument:
+    document = plan_file()
+    population = {"metric": "statistics.resident_population"}
+    document["indicators"] += [
+        {
+            "key": "per-10k",
+            "name": "每万人口高价值发明专利拥有量",
+            "category": "creation",
+            "unit": "件/万人",
+            "measure": "stock",
+            "target": 10,
+            "source": {
+                "ratio": {
+                    "numerator": {"metric": "statistics.valid_high_value_invention_patents"},
+                    "denominator": population,
+                    "per": 10000,
+                }
+            },
+        },
+        {
+            "key": "trademarks-growth",
+            "name": "有效注册商标量年均增长",
+            "category": "creation",
+            "unit": "%",
+            "measure": "rate",
+            "target": 8,
+            "source": {"growth": {"metric": "statistics.valid_trademarks"}, "over": "year"},
+        },
+        {
+            "key": "pledges-since-2020",
+            "name": "质押融资累计金额(上线前已达)",
+            "category": "utilization",
+            "unit": "亿元",
+            "measure": "cumulative",
+            "target": 5,
+            "source": {"metric": "financing.pledge_amount", "opening": {"as_of": "2024-06-30", "value": "2.3"}},
+        },
+    ]
+    return plan_document.read_plan(document, regions)
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "xlsx"])
+def test_derived_sources_come_back_from_each_format(derived, regions, fmt):
+    assert read_back(planfile.encode(plan_document.plan_data(derived), fmt), fmt, regions) == derived
+
+
+def test_a_derived_source_is_json_in_its_cell(derived):
+    sheet = load_workbook(io.BytesIO(planfile.encode(plan_document.plan_data(derived), "xlsx")))["indicators"]
+    column = planfile.INDICATOR_COLUMNS.index("source") + 1
+    cells = {sheet.cell(row, 1).value: sheet.cell(row, column).value for row in range(2, sheet.max_row + 1)}
+    assert cells["pledges"] == "financing.pledge_amount"
+    assert json.loads(cells["trademarks-growth"]) == {
+        "growth": {"metric": "statistics.valid_trademarks"},
+        "over": "year",
+    }
+    opening = json.loads(cells["pledges-since-2020"], parse_float=Decimal)["opening"]
+    assert opening == {"as_of": "2024-06-30", "value": Decimal("2.3")}
+
+
+def test_a_derived_source_that_is_not_json_is_a_problem_of_its_cell(plan, regions):
+    def edit(wb):
+        wb["indicators"].cell(3, planfile.INDICATOR_COLUMNS.index("source") + 1).value = "{growth: valid_trademarks"
+
+    assert "as JSON" in _problems(_workbook(plan, edit), regions)["indicators[1].source"]
