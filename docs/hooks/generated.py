@@ -201,7 +201,8 @@ def _units(_arg: str | None) -> str:
         families.setdefault(family, []).append(unit)
     notes = {
         "money": "converted exactly: " + ", ".join(f"1 {u} = {MONEY_UNITS[u]:,} 元" for u in list(MONEY_UNITS)[1:]),
-        "count": "counts of any kind read one another 1:1 (a metric counted in 场 can be read as 次)",
+        "count": "counts of any kind read one another 1:1 (a metric counted in 场 can be read as 次);"
+        " a count in 万 is 10,000 of them (1 万人 = 10,000 人)",
         "percent": "rates only",
         "score": "reported only: no metric is counted in it",
     }
