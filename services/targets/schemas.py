@@ -140,7 +140,15 @@ class IndicatorUpdate(BaseModel):
     target: Any = Field(None, examples=[900, {"min": 8, "max": 10}], description="A value, or a range {min, max}")
     trajectory: str | None = Field(None, examples=["compound"], description="linear | compound")
     baseline: dict[str, Any] | None = Field(None, examples=[{"year": 2020, "value": 2.81}])
-    source: Any = Field(None, examples=["reported", {"metric": "financing.pledge_amount"}])
+    source: Any = Field(
+        None,
+        examples=[
+            "reported",
+            {"metric": "financing.pledge_amount"},
+            {"growth": {"metric": "statistics.valid_trademarks"}, "over": "year"},
+        ],
+        description="reported; {metric, filters, opening}; {ratio: {numerator, denominator, per}}; {growth, over}",
+    )
 
 
 class TaskPublic(TaskState):
