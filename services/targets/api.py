@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.datastructures import UploadFile
 
-from services.targets import planfile
+from services.targets import planfile, statistics_file
 from services.targets.contracts import IndicatorState, PlanState, TaskState
 from services.targets.schemas import (
     IndicatorList,
@@ -26,20 +28,28 @@ from services.targets.schemas import (
     ReportCreate,
     ReportList,
     ReportPublic,
+    StatisticCatalogue,
+    StatisticImport,
+    StatisticPublic,
+    StatisticPut,
+    StatisticReleaseFilter,
+    StatisticReleaseList,
+    StatisticReleasePublic,
     TaskList,
     TaskPublic,
     TaskStatus,
     TaskUpdate,
 )
-from services.targets.service import indicators, plans, regions, reports, tasks
+from services.targets.service import indicators, plans, regions, reports, statistics, tasks
 from zhichan.api.answers import answer, listing, shape
 from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.etag import IfMatch, IfMatchRequired
 from zhichan.api.problems import Invalid, PayloadTooLarge, ProblemError
-from zhichan.auth import CurrentUser, OptionalUser, User, Writer, require_roles
+from zhichan.auth import CurrentUser, OptionalUser, Reader, User, Writer, require_roles
 from zhichan.fields import Key
 from zhichan.region_sync import RegionState
 from zhichan.regions import Region, registry
+from zhichan.statistics_catalogue import CODE_PATTERN
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024
@@ -51,8 +61,10 @@ async def _fresh_regions(session: SessionDep) -> None:
 
 regions_router = APIRouter(prefix="/regions", tags=["regions"], dependencies=[Depends(_fresh_regions)])
 router = APIRouter(prefix="/plans", tags=["plans"], dependencies=[Depends(_fresh_regions)])
+statistics_router = APIRouter(prefix="/statistics", tags=["statistics"], dependencies=[Depends(_fresh_regions)])
 
 Reporter = Annotated[User, require_roles("officer", "department")]
+Admin = Annotated[User, require_roles("admin")]
 
 
 class UnsupportedMediaType(ProblemError):
@@ -139,46 +151,72 @@ IMPORT_BODY = {
 }
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+@dataclass(frozen=True)
+class Upload:
+    """A kind of file a route takes as its body or as the multipart field ``file``."""
+
+    what: str  # "a plan file"
+    format_of: Callable[..., str | None]  # (media type, file name) → format
+    media_types: str  # the media types it is sent as, for the 415's detail
+    extensions: str  # the names' endings, for the 415's detail of an upload
+
+
+PLAN_UPLOAD = Upload(
+    "a plan file",
+    planfile.format_of,
+    f"application/yaml, application/json, {planfile.XLSX_TYPE} or multipart/form-data",
+    ".yaml, .json or .xlsx",
+)
+STATISTICS_UPLOAD = Upload(
+    "a statistics file",
+    statistics_file.format_of,
+    f"text/csv, {planfile.XLSX_TYPE} or multipart/form-data",
+    ".csv or .xlsx",
+)
+
+
+def _too_large(upload: Upload) -> PayloadTooLarge:
+    return PayloadTooLarge(f"{upload.what} is at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+
+
+async def _read_body(request: Request, limit: int, upload: Upload) -> bytes:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit:
-        raise PayloadTooLarge(f"a plan file is at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        raise _too_large(upload)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise PayloadTooLarge(f"a plan file is at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+            raise _too_large(upload)
     return bytes(body)
 
 
-async def _uploaded_file(request: Request) -> tuple[bytes, str]:
-    """The plan file's bytes and format, from the body or a multipart upload."""
+async def _uploaded_file(request: Request, upload: Upload) -> tuple[bytes, str]:
+    """The file's bytes and format, from the body or a multipart upload."""
     media = request.headers.get("content-type", "")
     if media.lower().startswith("multipart/form-data"):
-        body = await _read_body(request, MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD)
+        body = await _read_body(request, MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD, upload)
 
         async def replay() -> dict:
             return {"type": "http.request", "body": body, "more_body": False}
 
         form = await Request(request.scope, replay).form(max_files=1, max_fields=5)
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise Invalid.field(["file"], "upload the plan file in the multipart field 'file'")
-        raw = await upload.read()
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise Invalid.field(["file"], f"upload {upload.what} in the multipart field 'file'")
+        raw = await file.read()
         if len(raw) > MAX_UPLOAD_BYTES:
-            raise PayloadTooLarge(f"a plan file is at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
-        fmt = planfile.format_of(upload.content_type, upload.filename) or planfile.format_of(None, upload.filename)
+            raise _too_large(upload)
+        fmt = upload.format_of(file.content_type, file.filename) or upload.format_of(None, file.filename)
         if fmt is None:
             raise UnsupportedMediaType(
-                f"cannot tell the format of {upload.filename!r} ({upload.content_type}); use .yaml, .json or .xlsx"
+                f"cannot tell the format of {file.filename!r} ({file.content_type}); use {upload.extensions}"
             )
         return raw, fmt
-    fmt = planfile.format_of(media)
+    fmt = upload.format_of(media)
     if fmt is None:
-        raise UnsupportedMediaType(
-            f"send the plan as application/yaml, application/json, {planfile.XLSX_TYPE} or multipart/form-data"
-        )
-    return await _read_body(request, MAX_UPLOAD_BYTES), fmt
+        raise UnsupportedMediaType(f"send {upload.what} as {upload.media_types}")
+    return await _read_body(request, MAX_UPLOAD_BYTES, upload), fmt
 
 
 def _plan(response: Response, state: PlanState, *, location: str | None = None) -> PlanPublic:
@@ -200,7 +238,7 @@ def _plan(response: Response, state: PlanState, *, location: str | None = None) 
     },
 )
 async def import_plan(request: Request, session: SessionDep, user: Writer, response: Response) -> PlanPublic:
-    raw, fmt = await _uploaded_file(request)
+    raw, fmt = await _uploaded_file(request, PLAN_UPLOAD)
     state, created = await plans.import_plan(session, raw, fmt, user)
     response.status_code = 201 if created else 200
     return _plan(response, state, location=f"/plans/{state.key}")
@@ -363,3 +401,108 @@ async def update_task(
     if_match: IfMatch = None,
 ) -> TaskPublic:
     return _task(response, key, await tasks.update_task(session, key, tkey, body, if_match, user))
+
+
+# --- statistics ----------------------------------------------------------------------------------
+
+StatisticCode = Annotated[
+    str,
+    Path(
+        min_length=2,
+        max_length=63,
+        pattern=CODE_PATTERN,
+        description="The statistic's code: lower-case letters, digits and '_', starting with a letter",
+    ),
+]
+STATISTICS_IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "A statistics file, 5 MB and 10,000 rows at most: CSV (UTF-8 or GB 18030) or an Excel "
+        "workbook (its first sheet) by Content-Type, or a multipart upload with the file in the field `file`. "
+        "One row per figure; the columns are those of GET /statistics/import/template.",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            planfile.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+            },
+        },
+    }
+}
+
+
+@statistics_router.get(
+    "/catalogue",
+    response_model=StatisticCatalogue,
+    summary="The statistic catalogue: the built-in statistics and those an admin added",
+)
+async def list_statistic_catalogue(session: SessionDep, user: CurrentUser) -> StatisticCatalogue:
+    found = await statistics.list_catalogue(session)
+    return StatisticCatalogue(items=[shape(StatisticPublic, state) for state in found])
+
+
+@statistics_router.put(
+    "/catalogue/{code}",
+    response_model=StatisticPublic,
+    summary="Add a statistic to the catalogue, or change one (admin)",
+    description="201 when the code is new, 200 when it existed. A built-in statistic is not changed (409), and "
+    "one with releases keeps its unit, kind and additivity (409). Its name is unique in the catalogue (409).",
+    responses={201: {"model": StatisticPublic, "description": "A new statistic"}},
+)
+async def define_statistic(
+    code: StatisticCode, body: StatisticPut, session: SessionDep, user: Admin, response: Response
+) -> StatisticPublic:
+    state, created = await statistics.define_statistic(session, code, body, user)
+    response.status_code = 201 if created else 200
+    location = f"/statistics/catalogue/{code}" if created else None
+    return answer(response, StatisticPublic, state, tag=state.code, location=location)
+
+
+@statistics_router.post(
+    "/import",
+    response_model=StatisticImport,
+    summary="Import official statistics from a CSV file or a workbook: all rows or none",
+    description="Every row is checked before anything is stored; a refusal (422) lists every problem with its "
+    "row and column in `errors` (`loc: [row, column]`). A row recorded already is `unchanged`, so importing "
+    "a file again changes nothing; a different figure published later than its cell's latest release revises "
+    "it (数据修订). `dry_run=true` checks the file and answers the counts without storing anything.",
+    openapi_extra=STATISTICS_IMPORT_BODY,
+    responses={413: {"description": "Larger than 5 MB"}, 415: {"description": "Not CSV or xlsx"}},
+)
+async def import_statistics(
+    request: Request,
+    session: SessionDep,
+    user: Writer,
+    dry_run: Annotated[bool, Query(description="Check the file and count, store nothing")] = False,
+) -> StatisticImport:
+    raw, fmt = await _uploaded_file(request, STATISTICS_UPLOAD)
+    return await statistics.import_releases(session, raw, fmt, user, dry_run=dry_run)
+
+
+@statistics_router.get(
+    "/import/template",
+    summary="The template of a statistics file: its columns and two example rows",
+    responses={200: {"content": {media.split(";")[0]: {} for media in statistics_file.MEDIA_TYPES.values()}}},
+)
+async def get_statistics_template(format: Literal["xlsx", "csv"] = "xlsx") -> Response:
+    return Response(
+        statistics_file.template(format),
+        media_type=statistics_file.MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="statistics-template.{format}"'},
+    )
+
+
+@statistics_router.get(
+    "",
+    response_model=StatisticReleaseList,
+    summary="Releases of official statistics in your regions, latest periods first",
+    description="`published_by` shows the figures as they were known on that day: later releases are left out, "
+    "and `revised_by` names only revisions published by then. `current=true` keeps each cell's latest release.",
+)
+async def list_statistic_releases(
+    session: SessionDep, user: Reader, page: PageDep, filters: Annotated[StatisticReleaseFilter, Query()]
+) -> StatisticReleaseList:
+    found, revised_by = await statistics.list_releases(session, user, page, filters)
+    return listing(
+        StatisticReleaseList, StatisticReleasePublic, found, lambda state: {"revised_by": revised_by.get(state.id)}
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.targets import contracts, domain
-from services.targets.api import regions_router, router
+from services.targets.api import regions_router, router, statistics_router
 from zhichan.app import create_service_app
 
 
@@ -18,8 +18,9 @@ def create_app(**kwargs) -> FastAPI:
         package_dir=Path(__file__).parent,
         title="Zhichan targets",
         description="Plans, indicators, milestones, tasks and progress reports of an IP office; "
-        "plan import and export (YAML, JSON, Excel); regions, including custom zones.",
-        routers=[regions_router, router],
+        "plan import and export (YAML, JSON, Excel); regions, including custom zones; official "
+        "statistics (the catalogue, and releases imported from CSV or Excel, with their revisions).",
+        routers=[regions_router, router, statistics_router],
         contracts=contracts,
         enum_labels={
             "category": domain.CATEGORIES,
@@ -30,6 +31,8 @@ def create_app(**kwargs) -> FastAPI:
             "plan_status": domain.PLAN_STATUSES,
             "task_status": domain.TASK_STATUSES,
             "region_level": domain.REGION_LEVELS,
+            "statistic_kind": domain.STATISTIC_KINDS,
+            "period_kind": domain.PERIOD_KINDS,
         },
         **kwargs,
     )

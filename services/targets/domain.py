@@ -1,5 +1,6 @@
 """Targets rules, free of I/O: the vocabularies of plans, indicators and tasks, the plan and task
-state machines, the rules a progress report must meet, and how a figure is read (exactly).
+state machines, the rules a progress report must meet, how a figure is read (exactly), and what
+makes an official statistic's release new, a revision (数据修订) or the same again.
 
 A plan file is read into a checked plan by :mod:`services.targets.plan_document`.
 """
@@ -7,12 +8,14 @@ A plan file is read into a checked plan by :mod:`services.targets.plan_document`
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from zhichan.metrics_catalogue import UNITS
+from zhichan.metrics_catalogue import UNITS, UnitMismatch, convert_unit
 from zhichan.regions import LEVEL_LABELS
+from zhichan.statistics_catalogue import Period
 from zhichan.vocabulary import Vocabulary
 
 CATEGORIES = Vocabulary(
@@ -43,6 +46,8 @@ PLAN_STATUSES = Vocabulary({"draft": "草案", "active": "执行中", "closed": 
 TASK_STATUSES = Vocabulary({"planned": "未开始", "in_progress": "推进中", "done": "已完成", "delayed": "滞后"})
 UNIT_LABELS = Vocabulary({unit: unit for unit in UNITS})
 REGION_LEVELS = Vocabulary(LEVEL_LABELS)
+STATISTIC_KINDS = Vocabulary({"stock": "存量(期末水平)", "flow": "流量(期内累计)"})
+PERIOD_KINDS = Vocabulary({"month": "月度", "quarter": "季度", "year": "年度"})
 
 STANDARD_CODE = re.compile(r"^[0-9]{6}$")  # a GB/T 2260 code; a custom one is zhichan.regions.CUSTOM_CODE
 
@@ -114,3 +119,87 @@ def check_report_date(as_of: date, start: date, end: date, today: date) -> None:
 def may_report(department: str | None, responsible: list[str]) -> bool:
     """A department reports on the indicators it is responsible for."""
     return department is not None and department in responsible
+
+
+# --- statistic releases --------------------------------------------------------------------------
+
+# At most this many digits in a released figure: converted into its statistic's unit (元 ↔ 亿元 moves
+# it 8 places) it still fits the column's 40 characters.
+MAX_FIGURE_DIGITS = 28
+
+
+class ReleaseRefused(ValueError):
+    pass
+
+
+def release_figure(value: Any) -> Decimal:
+    """A released figure: a decimal, 0 or more."""
+    number = plain(parse_number(value))
+    if number < 0:
+        raise ReleaseRefused(f"{value} is negative; a released figure is 0 or more")
+    if len(format(number, "f").replace(".", "")) > MAX_FIGURE_DIGITS:
+        raise ReleaseRefused(f"{value} has more than {MAX_FIGURE_DIGITS} digits")
+    return number
+
+
+def in_statistic_unit(value: Decimal, unit: str | None, statistic_unit: str) -> Decimal:
+    """A figure given in ``unit`` (the statistic's when None) in the statistic's unit, converted
+    within its family (人 → 万人)."""
+    try:
+        return plain(convert_unit(value, unit or statistic_unit, statistic_unit))
+    except UnitMismatch as exc:
+        raise ReleaseRefused(f"{exc}: the statistic is counted in {statistic_unit}") from None
+
+
+def plain(number: Decimal) -> Decimal:
+    """The shortest exact form, without an exponent: 1234 (not 1.234E+3), 1 (not 1.00000000)."""
+    shortest = number.normalize()
+    return shortest.quantize(Decimal(1)) if shortest.as_tuple().exponent > 0 else shortest
+
+
+def check_publication(published_on: date, period: Period, today: date) -> None:
+    """A figure is published once its period has begun (a month's flash estimate comes before the
+    month ends), and not in the future."""
+    if published_on < period.start:
+        raise ReleaseRefused(f"published on {published_on}, before the period {period.label} began")
+    if published_on > today:
+        raise ReleaseRefused(f"published on {published_on}, a day still to come")
+
+
+@dataclass(frozen=True)
+class Release:
+    """What identifies a release within its cell: the day it was published, its figure and source."""
+
+    published_on: date
+    value: Decimal
+    source: str
+
+
+@dataclass(frozen=True)
+class Recorded(Release):
+    id: str
+
+
+def release_outcome(release: Release, recorded: list[Recorded]) -> tuple[str, Recorded | None]:
+    """What a release does to its cell, whose releases so far are ``recorded``: ``unchanged`` (the
+    same release is recorded: a file imported again), ``created`` (the cell's first) or
+    ``revised`` (a later figure: it revises the latest), with the recorded release it matches or
+    revises. A cell's releases follow one another in publication order, one a day: a different
+    figure of a day recorded, or of a day before the latest, is refused."""
+    same_day = next((r for r in recorded if r.published_on == release.published_on), None)
+    if same_day is not None:
+        if (same_day.value, same_day.source) == (release.value, release.source):
+            return "unchanged", same_day
+        raise ReleaseRefused(
+            f"the release of {release.published_on} is recorded already, as {same_day.value} from "
+            f"{same_day.source}; a revision is published on a later day"
+        )
+    if not recorded:
+        return "created", None
+    latest = max(recorded, key=lambda r: r.published_on)
+    if release.published_on < latest.published_on:
+        raise ReleaseRefused(
+            f"published on {release.published_on}, before the latest release of this cell "
+            f"({latest.published_on}): releases are recorded in publication order"
+        )
+    return "revised", latest

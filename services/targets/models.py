@@ -127,3 +127,50 @@ class ProgressReport(SQLModel, table=True):
         default=None, sa_column=Column(String(26), ForeignKey("progress_report.id"), nullable=True, unique=True)
     )
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class StatisticDefinition(Stamped, table=True):
+    """A statistic an admin added to the catalogue; the built-in ones live in
+    :data:`zhichan.statistics_catalogue.BUILT_IN` and have no row."""
+
+    __tablename__ = "statistic_definition"
+
+    code: str = Field(primary_key=True, max_length=63)
+    # The 统计指标 column of a release file names a statistic by code or by this name: one each.
+    name: str = Field(max_length=100, unique=True)
+    unit: str = Field(max_length=10)
+    kind: str = Field(max_length=10)  # stock | flow
+    additive: bool
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class StatisticRelease(SQLModel, table=True):
+    """One published figure of a cell (region × statistic × period). Never changed: a later
+    release of the cell revises it and both are kept."""
+
+    __tablename__ = "statistic_release"
+    __table_args__ = (
+        # A cell has one release per publication date; the index also finds a cell's releases.
+        UniqueConstraint(
+            "region", "statistic", "period_kind", "period_start", "published_on", name="uq_statistic_release_cell_day"
+        ),
+        Index("ix_statistic_release_statistic_period", "statistic", "period_start"),
+    )
+
+    id: str = Field(primary_key=True, max_length=26)
+    statistic: str = Field(max_length=63)
+    region: str = Field(max_length=32)
+    period_kind: str = Field(max_length=10)  # month | quarter | year
+    period_start: date
+    period_end: date
+    value: Decimal = Field(sa_column=_decimal())  # in the statistic's unit
+    unit: str = Field(max_length=10)
+    source: str = Field(max_length=200)
+    published_on: date
+    # A release is revised at most once (the next one of its cell); unique, NULLs apart.
+    revises: str | None = Field(
+        default=None, sa_column=Column(String(26), ForeignKey("statistic_release.id"), nullable=True, unique=True)
+    )
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reporter: str = Field(max_length=100)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -9,13 +9,25 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, PlainSerializer, StringConstraints
 
 from services.targets import domain
-from services.targets.contracts import IndicatorState, PlanState, ProgressReportState, RegionRef, TaskState
+from services.targets.contracts import (
+    IndicatorState,
+    PlanState,
+    ProgressReportState,
+    RegionRef,
+    StatisticDefinitionState,
+    StatisticReleaseState,
+    TaskState,
+)
 from zhichan.api.pagination import Page
 from zhichan.api.scope import RegionQuery
+from zhichan.fields import Day, RegionCode
+from zhichan.metrics_catalogue import UNIT_MAX_LENGTH
+from zhichan.statistics_catalogue import CODE_PATTERN
 
 Level = domain.REGION_LEVELS.literal
 PlanStatus = domain.PLAN_STATUSES.literal
 TaskStatus = domain.TASK_STATUSES.literal
+StatisticKind = domain.STATISTIC_KINDS.literal
 
 
 def _number(value: Any) -> Decimal:
@@ -187,3 +199,62 @@ class ReportPublic(ProgressReportState):
 
 class ReportList(Page[ReportPublic]):
     pass
+
+
+class StatisticPut(BaseModel):
+    """A custom statistic of the catalogue, as an admin defines it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+        examples=["技术合同成交额"], description="The Chinese name the releases use; unique in the catalogue"
+    )
+    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=UNIT_MAX_LENGTH)] = Field(
+        examples=["亿元"], description="What its figures are counted in; fixed once it has releases"
+    )
+    kind: StatisticKind = Field(description="stock: a level at its period's end; flow: over its period")
+    additive: bool = Field(description="Whether figures add up across regions and periods (counts, amounts)")
+    description: str = Field("", max_length=2000)
+
+
+class StatisticPublic(StatisticDefinitionState):
+    pass
+
+
+class StatisticCatalogue(BaseModel):
+    items: list[StatisticPublic] = Field(description="Every statistic, built in and custom, in code order")
+
+
+class StatisticReleasePublic(StatisticReleaseState):
+    revised_by: str | None = Field(
+        None, description="Id of the release that revises this one (as of published_by, when asked)"
+    )
+
+
+class StatisticReleaseList(Page[StatisticReleasePublic]):
+    pass
+
+
+class StatisticReleaseFilter(BaseModel):
+    """The query of ``GET /statistics``."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    statistic: str | None = Field(None, pattern=CODE_PATTERN, description="A statistic's code")
+    region: RegionCode | None = Field(None, description="Region code: its own releases (and see descendants)")
+    descendants: bool = Field(False, description="With region: the releases of every region within it too")
+    from_: Day | None = Field(None, alias="from", description="Periods ending on or after this day")
+    to: Day | None = Field(None, description="Periods beginning on or before this day")
+    published_by: Day | None = Field(
+        None, description="Only releases published by this day: the figures as they were known then"
+    )
+    current: bool = Field(False, description="Only each cell's latest release (as of published_by)")
+
+
+class StatisticImport(BaseModel):
+    """What an import did (or, in a dry run, would do)."""
+
+    created: int = Field(description="Releases of cells that had none")
+    revised: int = Field(description="Releases revising the latest of their cell (数据修订)")
+    unchanged: int = Field(description="Rows recorded already (the same figure, source and publication date)")
+    dry_run: bool

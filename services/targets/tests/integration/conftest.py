@@ -21,7 +21,17 @@ PLAN = "zj-2024"  # the key of plan_file()
 
 
 # Emptied before each test, children before parents.
-TABLES = ("progress_report", "indicator", "task", "plan", "custom_region", "outbox", "idempotency_key")
+TABLES = (
+    "statistic_release",
+    "statistic_definition",
+    "progress_report",
+    "indicator",
+    "task",
+    "plan",
+    "custom_region",
+    "outbox",
+    "idempotency_key",
+)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
