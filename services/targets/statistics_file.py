@@ -310,7 +310,7 @@ def _text(value: Any) -> str | None:
     """A cell as text: a whole number without its ``.0`` (a code Excel stored as a number)."""
     if value is None:
         return None
-    if isinstance(value, float | Decimal) and value == value.to_integral_value():
+    if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, datetime | date):
         value = value.isoformat()
