@@ -33,6 +33,7 @@ RESOURCE_OWNERS: dict[str, str] = {
     "evaluations": "agencies",
     "plans": "targets",
     "regions": "targets",
+    "statistics": "targets",
     "cases": "enforcement",
     "campaigns": "enforcement",
     "watchlist": "enforcement",

@@ -484,7 +484,7 @@ async def import_statistics(
     summary="The template of a statistics file: its columns and two example rows",
     responses={200: {"content": {media.split(";")[0]: {} for media in statistics_file.MEDIA_TYPES.values()}}},
 )
-async def get_statistics_template(format: Literal["xlsx", "csv"] = "xlsx") -> Response:
+async def get_statistics_template(user: CurrentUser, format: Literal["xlsx", "csv"] = "xlsx") -> Response:
     return Response(
         statistics_file.template(format),
         media_type=statistics_file.MEDIA_TYPES[format],

@@ -85,7 +85,7 @@ async def test_forwarding_headers_are_the_gateway_s_not_the_client_s(upstream):
     assert sent.headers["authorization"] == "Bearer abc"
 
 
-@pytest.mark.parametrize("resource", ["annual-reports", "evaluations"])
+@pytest.mark.parametrize("resource", ["annual-reports", "evaluations", "statistics"])
 async def test_every_resource_the_merged_document_lists_is_forwarded(upstream, resource):
     client, received = upstream
     assert (await client.get(f"/api/{resource}")).status_code == 200

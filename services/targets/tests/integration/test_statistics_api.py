@@ -292,18 +292,17 @@ async def test_only_an_admin_defines_a_statistic_and_a_code_has_its_shape(app_cl
 # --- the template --------------------------------------------------------------------------------
 
 
-async def test_the_template_comes_as_a_workbook_or_csv_and_imports_as_it_is(app_client):
+async def test_the_template_comes_as_a_workbook_or_csv_and_imports_as_it_is(app_client, yichang):
     _app, client = app_client
-    book = await client.get("/statistics/import/template", params={"format": "xlsx"})
+    book = await client.get("/statistics/import/template", params={"format": "xlsx"}, headers=yichang)
     assert book.status_code == 200 and book.headers["content-type"] == XLSX["Content-Type"]
     sheet = load_workbook(io.BytesIO(book.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("地区代码", "地区名称", "统计指标", "期间", "数值", "单位", "来源", "发布日期", "备注")
     assert rows[1][:4] == ("420500", "宜昌市", "invention_grants", "2025-10")
-    table = await client.get("/statistics/import/template", params={"format": "csv"})
+    table = await client.get("/statistics/import/template", params={"format": "csv"}, headers=yichang)
     assert table.headers["content-type"].startswith("text/csv") and table.content.startswith(b"\xef\xbb\xbf")
-    officer = auth("officer", ["420500"])
     for template, headers in ((book.content, XLSX), (table.content, CSV)):
-        resp = await client.post("/statistics/import", content=template, headers={**officer, **headers})
+        resp = await client.post("/statistics/import", content=template, headers={**yichang, **headers})
         assert resp.status_code == 200, resp.text
     assert resp.json()["unchanged"] == 2
