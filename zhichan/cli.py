@@ -1,4 +1,5 @@
-"""The ``zhichan`` command: run, serve, migrate, token, republish, gateway rebuild, demo."""
+"""The ``zhichan`` command: run, serve, migrate, token, republish, gateway rebuild, demo, import-plan,
+import-statistics."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from zhichan.stack import PROCESSES, Stack
 
 if TYPE_CHECKING:
     from zhichan.auth import TokenSigner
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def package_dir(process: str) -> Path:
@@ -150,7 +153,7 @@ def cmd_import_plan(args: argparse.Namespace) -> None:
         ".yaml": "application/yaml",
         ".yml": "application/yaml",
         ".json": "application/json",
-        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ".xlsx": XLSX_TYPE,
     }.get(path.suffix)
     if content_type is None:
         raise SystemExit("a plan file is .yaml, .yml, .json or .xlsx")
@@ -168,6 +171,40 @@ def cmd_import_plan(args: argparse.Namespace) -> None:
         f"{'imported' if resp.status_code == 201 else 'updated'} {plan['key']}: {len(plan['indicators'])} "
         f"indicators, {len(plan['tasks'])} tasks ({plan['status']})"
     )
+
+
+def cmd_import_statistics(args: argparse.Namespace) -> None:
+    import httpx
+
+    path = Path(args.file)
+    content_type = {".csv": "text/csv", ".xlsx": XLSX_TYPE}.get(path.suffix.lower())
+    if content_type is None:
+        raise SystemExit("a statistics file is .csv or .xlsx")
+    token = local_signer().issue(sub="import-statistics", roles=["admin"], regions=[], hours=1)
+    resp = httpx.post(
+        f"{args.url}/api/statistics/import",
+        params={"dry_run": "true"} if args.dry_run else None,
+        content=path.read_bytes(),
+        timeout=60,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+    )
+    if resp.status_code == 422 and resp.json().get("errors"):
+        problems = [_where(error["loc"]) + error["msg"] for error in resp.json()["errors"]]
+        raise SystemExit(f"refused, nothing stored ({len(problems)} problem(s)):\n" + "\n".join(problems))
+    if resp.status_code >= 400:
+        raise SystemExit(f"refused ({resp.status_code}):\n{resp.text}")
+    counts = resp.json()
+    done = "checked (dry run, nothing stored)" if counts["dry_run"] else "imported"
+    print(
+        f"{done} {path.name}: {counts['created']} created, {counts['revised']} revised, {counts['unchanged']} unchanged"
+    )
+
+
+def _where(loc: list) -> str:
+    """Where a problem of a statistics file is: ``row 3, 期间: `` or ``file: ``."""
+    if loc[0] == "file":
+        return "file: "
+    return f"row {loc[0]}, {loc[1]}: " if len(loc) > 1 else f"row {loc[0]}: "
 
 
 def cmd_gateway_rebuild(args: argparse.Namespace) -> None:
@@ -274,6 +311,14 @@ def main(argv: list[str] | None = None) -> None:
     imp.add_argument("file")
     imp.add_argument("--url", default="http://127.0.0.1:8000", help="the gateway")
     imp.set_defaults(func=cmd_import_plan)
+
+    stats = sub.add_parser(
+        "import-statistics", help="import official statistics (CSV or xlsx, one row per figure) through the gateway"
+    )
+    stats.add_argument("file")
+    stats.add_argument("--dry-run", action="store_true", help="check the file and count, store nothing")
+    stats.add_argument("--url", default="http://127.0.0.1:8000", help="the gateway")
+    stats.set_defaults(func=cmd_import_statistics)
 
     gw = sub.add_parser("gateway", help="gateway maintenance")
     gw_sub = gw.add_subparsers(dest="gateway_command", required=True)
