@@ -6,6 +6,7 @@ Markdown, so the published tables are always the code's, never a hand copy that 
 - ``<!-- generated: events SERVICE -->`` — the event types of ``services/SERVICE/contracts.py``
   (its ``EVENTS`` dict), and the fields of each payload model;
 - ``<!-- generated: metrics -->`` — the metric catalogue (:mod:`zhichan.metrics_catalogue`);
+- ``<!-- generated: statistics -->`` — the built-in statistics (:mod:`zhichan.statistics_catalogue`);
 - ``<!-- generated: units -->`` — the units an indicator may use, by family;
 - ``<!-- generated: labels MODULE.NAME -->`` — a vocabulary (code → Chinese label) of the code;
 - ``<!-- generated: routes -->`` — which service owns each ``/api/<resource>`` of the gateway.
@@ -56,6 +57,7 @@ def _render(what: str, arg: str | None, where: str) -> str:
     renderers = {
         "events": _events,
         "metrics": _metrics,
+        "statistics": _statistics,
         "units": _units,
         "labels": _labels,
         "routes": _routes,
@@ -190,6 +192,15 @@ def _metrics(_arg: str | None) -> str:
     kinds = "\n".join(f"- `{kind}` — {text}" for kind, text in KINDS.items())
     table = _table(("metric", "what it counts", "kind", "unit", "placed in time by", "filters"), rows)
     return f"{table}\n\nKinds:\n\n{kinds}"
+
+
+def _statistics(_arg: str | None) -> str:
+    from zhichan.statistics_catalogue import BUILT_IN
+
+    rows = [
+        (f"`{s.code}`", s.name, s.unit, s.kind, "yes" if s.additive else "no", s.description) for s in BUILT_IN.values()
+    ]
+    return _table(("code", "中文名称", "unit", "kind", "additive", "what it is"), rows)
 
 
 def _units(_arg: str | None) -> str:
