@@ -1,4 +1,4 @@
-"""The targets service's app: regions, plans, indicators, tasks and progress reports."""
+"""The targets service's app: regions, plans, indicators, tasks, progress reports and official statistics."""
 
 from __future__ import annotations
 

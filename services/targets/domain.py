@@ -123,9 +123,10 @@ def may_report(department: str | None, responsible: list[str]) -> bool:
 
 # --- statistic releases --------------------------------------------------------------------------
 
-# At most this many digits in a released figure: converted into its statistic's unit (元 ↔ 亿元 moves
-# it 8 places) it still fits the column's 40 characters.
-MAX_FIGURE_DIGITS = 28
+# A released figure's digits before and after the point: 26 in all are exact through a unit's
+# conversion (28 significant digits of Decimal arithmetic), and converted (元 ↔ 亿元 moves the point 8
+# places) the figure still fits the column's 40 characters.
+MAX_WHOLE_DIGITS, MAX_DECIMALS = 20, 6
 
 
 class ReleaseRefused(ValueError):
@@ -134,12 +135,21 @@ class ReleaseRefused(ValueError):
 
 def release_figure(value: Any) -> Decimal:
     """A released figure: a decimal, 0 or more."""
-    number = plain(parse_number(value))
+    number = parse_number(value)
     if number < 0:
         raise ReleaseRefused(f"{value} is negative; a released figure is 0 or more")
-    if len(format(number, "f").replace(".", "")) > MAX_FIGURE_DIGITS:
-        raise ReleaseRefused(f"{value} has more than {MAX_FIGURE_DIGITS} digits")
-    return number
+    if number.adjusted() >= MAX_WHOLE_DIGITS or _decimal_places(number) > MAX_DECIMALS:
+        raise ReleaseRefused(f"{value}: at most {MAX_WHOLE_DIGITS} digits before the point and {MAX_DECIMALS} after")
+    return plain(number)
+
+
+def _decimal_places(number: Decimal) -> int:
+    """Its digits after the point, trailing zeros aside; counted, not normalised (normalize()
+    rounds to the context's 28 digits, and overflows on 1e999999999)."""
+    _sign, digits, exponent = number.as_tuple()
+    written = "".join(map(str, digits))
+    significant = written.rstrip("0")
+    return max(0, -(exponent + len(written) - len(significant))) if significant else 0
 
 
 def in_statistic_unit(value: Decimal, unit: str | None, statistic_unit: str) -> Decimal:

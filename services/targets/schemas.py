@@ -238,8 +238,6 @@ class StatisticReleaseList(Page[StatisticReleasePublic]):
 class StatisticReleaseFilter(BaseModel):
     """The query of ``GET /statistics``."""
 
-    model_config = ConfigDict(populate_by_name=True)
-
     statistic: str | None = Field(None, pattern=CODE_PATTERN, description="A statistic's code")
     region: RegionCode | None = Field(None, description="Region code: its own releases (and see descendants)")
     descendants: bool = Field(False, description="With region: the releases of every region within it too")

@@ -6,6 +6,8 @@ transaction. One module per aggregate:
 - :mod:`.tasks` — a plan's tasks, read and moved through their states;
 - :mod:`.reports` — progress reports, submitted and listed;
 - :mod:`.regions` — custom regions, defined and read with the standard ones;
+- :mod:`.statistics` — the statistic catalogue, and official statistics' releases imported,
+  revised and read as of a day;
 - :mod:`._common` — what they share: a plan and its parts as the caller may see them, their states
   and the plan event.
 """

@@ -56,8 +56,8 @@ def _definition_state(row: StatisticDefinition) -> contracts.StatisticDefinition
 
 
 async def list_catalogue(session: AsyncSession) -> list[contracts.StatisticDefinitionState]:
-    rows = {row.code: row for row in (await session.execute(select(StatisticDefinition))).scalars()}
-    states = [_built_in_state(s) for s in BUILT_IN.values()] + [_definition_state(r) for r in rows.values()]
+    rows = (await session.execute(select(StatisticDefinition))).scalars()
+    states = [_built_in_state(s) for s in BUILT_IN.values()] + [_definition_state(row) for row in rows]
     return sorted(states, key=lambda state: state.code)
 
 

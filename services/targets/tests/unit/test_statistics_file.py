@@ -102,6 +102,19 @@ def test_a_figure_in_another_unit_of_its_family_is_converted_to_the_statistic_s(
     assert "件 cannot be read as 亿元" in problems[0].msg
 
 
+@pytest.mark.parametrize(
+    "value", ["1E+20", "123456789012345678901", "0.0000001", "1e999999999", "1e-999999999", "1." + "0" * 40 + "1"]
+)
+def test_a_figure_past_20_digits_before_the_point_or_6_after_is_refused(value):
+    assert problems_of(csv_file(f"420500,,invention_grants,2025,{value},,年报,2025-11-20,")) == [(2, "数值")]
+
+
+def test_a_figure_is_kept_exactly_in_its_shortest_form():
+    largest = only_row(csv_file("420500,,gdp,2025,99999999999999999999.999999,元,统计公报,2025-11-20,"))
+    assert format(largest.release.value, "f") == "999999999999.99999999999999"
+    assert str(only_row(csv_file("420500,,invention_grants,2025,1.2E+3,,年报,2025-11-20,")).release.value) == "1200"
+
+
 def test_a_statistic_is_named_by_its_code_or_its_chinese_name():
     row = only_row(csv_file("420500,宜昌市,发明专利授权量,2025,1,,年报,2025-11-20,"))
     assert row.statistic.code == "invention_grants"
