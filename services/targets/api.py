@@ -207,7 +207,7 @@ async def _uploaded_file(request: Request, upload: Upload) -> tuple[bytes, str]:
         raw = await file.read()
         if len(raw) > MAX_UPLOAD_BYTES:
             raise _too_large(upload)
-        fmt = upload.format_of(file.content_type, file.filename) or upload.format_of(None, file.filename)
+        fmt = upload.format_of(file.content_type, file.filename)
         if fmt is None:
             raise UnsupportedMediaType(
                 f"cannot tell the format of {file.filename!r} ({file.content_type}); use {upload.extensions}"

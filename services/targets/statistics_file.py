@@ -21,7 +21,7 @@ from typing import Any
 
 from services.targets import domain
 from services.targets.planfile import MAX_UNZIPPED_BYTES, XLSX_TYPE
-from zhichan.regions import RegionRegistry
+from zhichan.regions import RegionRegistry, withdrawn_problem
 from zhichan.statistics_catalogue import Period, PeriodError, Statistic, month, parse_period
 
 CSV_TYPES = ("text/csv", "application/csv")
@@ -212,6 +212,8 @@ def check_rows(
             row.problem("region_name", f"{region} is {regions.get(region).name}, not {name}")
         statistic = row.read("statistic", _statistic, by_name)
         period = row.read("period", _period, raw=True)
+        if region is not None and period is not None:
+            row.check("region", _in_use, regions, region, period)
         value = row.read("value", domain.release_figure, raw=True)
         if value is not None and statistic is not None:
             unit = row.text("unit")
@@ -269,6 +271,13 @@ def _region(code: str, regions: RegionRegistry, sees: Callable[[str], bool]) -> 
     if not sees(code):
         raise ValueError(f"region {code} {regions.get(code).name} is outside your regions")
     return code
+
+
+def _in_use(regions: RegionRegistry, code: str, period: Period) -> None:
+    """A withdrawn code keeps the figures of its years; later ones are released for its successors."""
+    region = regions.get(code)
+    if region.withdrawn and period.start.year >= region.withdrawn_in:
+        raise ValueError(f"{withdrawn_problem(region, regions)} (for {period.label} and later)")
 
 
 def _statistic(text: str, by_name: Mapping[str, Statistic]) -> Statistic:

@@ -159,6 +159,13 @@ def test_a_region_outside_the_caller_s_is_a_problem_of_its_row():
     assert rows == [] and problems[0].msg == "region 420500 宜昌市 is outside your regions"
 
 
+def test_a_withdrawn_region_keeps_the_figures_of_its_years_and_takes_none_after():
+    assert only_row(csv_file("110103,崇文区,gdp,2009,100,亿元,统计公报,2010-03-01,")).region == "110103"
+    rows, problems = checked(csv_file("110103,崇文区,gdp,2010,100,亿元,统计公报,2011-03-01,"))
+    assert rows == [] and [(p.row, p.column) for p in problems] == [(2, "地区代码")]
+    assert problems[0].msg == "region 110103 崇文区 was withdrawn in 2010; use 110101 东城区 (for 2010 and later)"
+
+
 def test_a_file_without_the_required_columns_or_with_unknown_ones_is_refused_by_its_header():
     with pytest.raises(ReleaseFileInvalid) as refused:
         read_sheet(csv_file("420500,1", header="地区代码,数字"), "csv")
