@@ -19,6 +19,7 @@ from zhichan.api import openapi
 from zhichan.api.idempotency import IdempotencyMiddleware
 from zhichan.api.limits import BodyLimitMiddleware
 from zhichan.api.problems import install_problem_handlers, problem_response
+from zhichan.api.region_lookup import RegionLookup, RegionLookupMiddleware
 from zhichan.auth import TokenVerifier
 from zhichan.db import make_engine, make_session_factory
 from zhichan.events.broker import broker_reachable
@@ -73,6 +74,7 @@ def create_service_app(
         if proc.relay_enabled:
             await relay.start()
         if region_replica is not None:
+            app.state.region_lookup = RegionLookup(plat.targets_url)
             await region_replica.start(app, consume=proc.relay_enabled)
         for hook in on_startup:
             await hook(app)
@@ -83,16 +85,18 @@ def create_service_app(
                 await hook(app)
             if region_replica is not None:
                 await region_replica.stop(app)
+                await app.state.region_lookup.close()
             await relay.stop()
             await engine.dispose()
 
-    # Inside the body limit: it reads the whole body to hash it.
+    # Inside the body limit: both read the whole body (to hash it; to run a request again once its
+    # unknown regions are learnt). The idempotency key sees only the final answer.
     app = create_base_app(
         name,
         title=title,
         description=description,
         lifespan=lifespan,
-        middleware=[Middleware(IdempotencyMiddleware)],
+        middleware=[Middleware(IdempotencyMiddleware), Middleware(RegionLookupMiddleware)],
         idempotent_posts=True,
     )
     if enum_labels is not None:

@@ -98,6 +98,11 @@ class PlatformSettings(BaseSettings):
         description="How long an `Idempotency-Key` is remembered: an older one is forgotten and may be used anew "
         "(the services purge them on writes, at most hourly).",
     )
+    targets_url: str = Field(
+        f"http://127.0.0.1:{DEFAULT_PORTS['targets']}",
+        description="The targets service's base URL: a service that meets a region code it does not know asks "
+        "it (`GET /regions/{code}`) before refusing, so a region is usable everywhere once its creation is answered.",
+    )
     var_dir: Path = Field(Path("var"), description="Where SQLite files and logs go by default.")
     log_level: str = Field("INFO", description="Log level of the JSON logs.")
     relay_poll_seconds: float = Field(

@@ -48,6 +48,7 @@ class Stack:
             "ZHICHAN_VAR_DIR": str(self.var_dir),
             "ZHICHAN_PROCESS_NAME": name,
             f"{name.upper()}_PORT": str(port or self.ports[name]),
+            "ZHICHAN_TARGETS_URL": self.url("targets"),
         }
         if name == "gateway":
             for service in SERVICES:

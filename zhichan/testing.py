@@ -147,7 +147,14 @@ class IdentityProvider:
 
 
 def platform_for_tests(tmp_path: Path, bootstrap: str = "127.0.0.1:1") -> PlatformSettings:
-    return PlatformSettings(dev_mode=True, kafka_bootstrap=bootstrap, var_dir=tmp_path, relay_poll_seconds=0.2)
+    # No targets service to ask for unknown regions (a stack running on the default ports is not the test's).
+    return PlatformSettings(
+        dev_mode=True,
+        kafka_bootstrap=bootstrap,
+        var_dir=tmp_path,
+        relay_poll_seconds=0.2,
+        targets_url="http://127.0.0.1:1",
+    )
 
 
 @contextlib.asynccontextmanager

@@ -93,3 +93,30 @@ async def test_a_pledge_and_cases_posted_through_the_gateway_move_the_plan_view(
     items = await view(gateway)
     assert Decimal(items["pledges"]["actual"]) == Decimal("1234.56789")  # 元 → 万元, exact
     assert items["cases"]["status"] == "achieved"
+
+
+async def test_a_zone_defined_through_the_gateway_takes_a_pledge_at_once(gateway):
+    zone = {"code": "320300-LIVEZONE", "name": "徐州某经济开发区", "level": "zone", "parent": "320300"}
+    defined = await gateway.post("/api/regions", json=zone, headers=OFFICER)
+    assert defined.status_code == 201, defined.text
+    day = today().isoformat()
+    # At once: the financing service asks the targets service rather than wait for the region's event.
+    pledge = await gateway.post(
+        "/api/pledges",
+        headers=OFFICER,
+        json={
+            "region": zone["code"],
+            "registration_number": "Y-ZONE-1",
+            "pledgor_name": "徐州某开发区企业有限公司",
+            "pledgor_uscc": build_uscc("320300", 4343),
+            "pledgee": "江苏银行徐州分行",
+            "assets": [{"type": "patent", "number": "ZL2025ZONE1", "title": "一种传感器"}],
+            "loan_amount": "1000000.00",
+            "registered_on": day,
+            "loan_term_start": day,
+            "loan_term_end": date(YEAR + 1, 12, 31).isoformat(),
+            "guarantee_mode": "direct",
+        },
+    )
+    assert pledge.status_code == 201, pledge.text
+    assert pledge.json()["region"] == zone["code"]
