@@ -23,6 +23,7 @@ from services.targets.service._common import (
     visible_plan,
     writable_plan,
 )
+from services.targets.service.statistics import statistic_catalogue
 from zhichan.api.etag import check_if_match
 from zhichan.api.pagination import PageParams
 from zhichan.auth import User
@@ -57,7 +58,7 @@ async def update_indicator(
     require_open(plan)
     merged = {**indicator_data(indicator_spec(row)), **changes}
     problems = Problems()
-    spec = read_indicator(merged, plan.start, plan.end, (), problems)
+    spec = read_indicator(merged, plan.start, plan.end, (), problems, await statistic_catalogue(session))
     if problems.items:
         raise plan_invalid(problems.items, f"the change of indicator {ikey}")
     if spec != indicator_spec(row):

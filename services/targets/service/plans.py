@@ -3,7 +3,7 @@ and exported as a plan file again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import date
 from typing import Any
@@ -44,6 +44,7 @@ from services.targets.service._common import (
     visible_plan,
     writable_plan,
 )
+from services.targets.service.statistics import statistic_catalogue
 from zhichan import region_sync
 from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.problems import Conflict, Forbidden, Invalid
@@ -54,6 +55,7 @@ from zhichan.db import commit_or_conflict, state_of
 from zhichan.fields import EARLIEST_DAY, LATEST_DAY
 from zhichan.ids import new_id
 from zhichan.regions import registry, withdrawn_problem
+from zhichan.statistics_catalogue import Statistic
 
 VERB_OF_ACTION = {"activate": "activated", "close": "closed"}
 
@@ -148,14 +150,15 @@ async def export_plan(session: AsyncSession, key: str, fmt: str, user: User | No
     return planfile.encode(plan_data(document_of(plan, indicators, tasks)), fmt)
 
 
-def read_plan_file(raw: bytes, fmt: str) -> PlanDocument:
-    """The checked plan of a file's bytes; every problem at once as a 422."""
+def read_plan_file(raw: bytes, fmt: str, statistics: Mapping[str, Statistic]) -> PlanDocument:
+    """The checked plan of a file's bytes (its sources checked against the statistic catalogue
+    ``statistics``); every problem at once as a 422."""
     try:
         decoded = planfile.decode(raw, fmt)
     except PlanInvalid as exc:
         raise plan_invalid(exc.problems) from None
     try:
-        return read_plan(decoded.data, registry(), decoded.problems)
+        return read_plan(decoded.data, registry(), decoded.problems, statistics)
     except PlanInvalid as exc:
         raise plan_invalid(decoded.located(exc.problems)) from None
 
@@ -195,7 +198,7 @@ def _withdrawn_problems(doc: PlanDocument, new_plan: bool) -> list[PlanProblem]:
 
 async def import_plan(session: AsyncSession, raw: bytes, fmt: str, user: User) -> tuple[contracts.PlanState, bool]:
     """Creates the plan, or updates the plan with the same key; its state and whether it is new."""
-    doc = read_plan_file(raw, fmt)
+    doc = read_plan_file(raw, fmt, await statistic_catalogue(session))
     _check_import_access(user, doc)
     plan = (await session.execute(select(Plan).where(Plan.key == doc.key))).scalar_one_or_none()
     if plan is not None:

@@ -306,3 +306,24 @@ async def test_the_template_comes_as_a_workbook_or_csv_and_imports_as_it_is(app_
         resp = await client.post("/statistics/import", content=template, headers={**yichang, **headers})
         assert resp.status_code == 200, resp.text
     assert resp.json()["unchanged"] == 2
+
+
+async def test_a_plan_binds_a_statistic_once_the_catalogue_has_it(app_client, admin):
+    _app, client = app_client
+    plan = "\n".join(
+        [
+            "format: zhichan.plan/v1",
+            'region: {code: "420500", name: 宜昌市, level: city, parent: "420000"}',
+            "plan: {key: yichang-tech, title: 宜昌市科技成果转化方案, start: 2025-01-01, end: 2026-12-31}",
+            "indicators:",
+            "  - {key: tech-contracts, name: 技术合同成交额, category: utilization, unit: 亿元, measure: annual,",
+            "     target: 120, source: {metric: statistics.tech_contracts}}",
+        ]
+    ).encode()
+    yaml = {**admin, "Content-Type": "application/yaml"}
+    refused = await client.post("/plans/import", content=plan, headers=yaml)
+    assert refused.status_code == 422 and "unknown statistic 'tech_contracts'" in refused.text
+    assert (await client.put("/statistics/catalogue/tech_contracts", json=TECH, headers=admin)).status_code == 201
+    imported = await client.post("/plans/import", content=plan, headers=yaml)
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["indicators"][0]["source"] == {"metric": "statistics.tech_contracts", "filters": {}}
