@@ -151,6 +151,11 @@ export const FIELD_LABELS = {
   in_cluster: "集聚区",
   brand_level: "品牌等级",
   evidence_url: "证明材料",
+  statistic: "统计指标",
+  period: "期间",
+  source: "发布来源",
+  published_on: "发布日期",
+  revised_by: "修订",
 };
 // Fields that identify or version a record but tell a reader nothing.
 export const HIDDEN_FIELDS = new Set(["id", "version", "created_at", "updated_at", "supersedes", "superseded_by", "plan", "indicator"]);

@@ -225,6 +225,8 @@ function drilldownLinks(ctx, indicator) {
 }
 
 const DRILLDOWN_ROWS = 20;
+// A statistic's releases: what was published, when, and whether a later release revised it (数据修订).
+const STATISTIC_COLUMNS = ["region", "statistic", "period", "value", "unit", "source", "published_on", "revised_by"];
 
 // The records behind a number, as a plain table of their simple fields.
 async function drilldownTable(ctx, url) {
@@ -233,12 +235,15 @@ async function drilldownTable(ctx, url) {
     const { body } = await getJSON(url, ctx.user);
     const items = Array.isArray(body.items) ? body.items : [body];
     if (!items.length) return h("p", { class: "empty" }, "没有记录。");
-    const columns = Object.keys(items[0])
-      .filter((k) => !HIDDEN_FIELDS.has(k) && (items[0][k] === null || typeof items[0][k] !== "object"))
-      .slice(0, 7);
+    const columns = url.startsWith("/api/statistics")
+      ? STATISTIC_COLUMNS
+      : Object.keys(items[0])
+          .filter((k) => !HIDDEN_FIELDS.has(k) && (items[0][k] === null || typeof items[0][k] !== "object"))
+          .slice(0, 7);
     const cell = (field, value) => {
       if (typeof value === "boolean") return value ? "是" : "否";
       if (field === "region") return ctx.regionName(value);
+      if (field === "revised_by") return value ? "已被修订" : "现行";
       return value ?? "";
     };
     return h(
