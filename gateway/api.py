@@ -20,6 +20,8 @@ from gateway.export import progress_workbook
 from gateway.freshness import freshness
 from gateway.metrics import COMPUTED, MetricQuery, SeriesSums, metric_value, metric_windows, parse_filters
 from gateway.models import PlanView
+from gateway.statistics import StatisticReleases, statistic_catalogue
+from gateway.statistics import describe as describe_statistic
 from gateway.viewcache import ViewCache, read_stamp
 from zhichan.api.deps import ReadingSessionDep
 from zhichan.api.problems import Forbidden, Invalid, NotFound, ProblemError
@@ -28,6 +30,7 @@ from zhichan.clock import today
 from zhichan.fields import DAY_PATTERN, REGION_CODE_PATTERN, Key
 from zhichan.metrics_catalogue import CATALOGUE, Metric, describe
 from zhichan.regions import registry
+from zhichan.statistics_catalogue import statistic_code
 
 router = APIRouter(prefix="/api/progress", tags=["progress"])
 # What a view made by answer() also answers.
@@ -91,9 +94,15 @@ async def visible_plan(session: AsyncSession, key: str, user: User | None) -> Pl
     return plan
 
 
-@router.get("/metrics", summary="The metric catalogue")
-async def list_metrics(user: Staff) -> dict[str, list[dict]]:
-    return {"items": [m for m in describe() if m["name"] in COMPUTED]}
+@router.get("/metrics", summary="The metric catalogue, the statistics (statistics.<code>) included")
+async def list_metrics(session: ReadingSessionDep, user: Staff) -> dict[str, list[dict]]:
+    statistics = await statistic_catalogue(session)
+    return {
+        "items": [
+            *(m for m in describe() if m["name"] in COMPUTED),
+            *(describe_statistic(s) for s in statistics.values()),
+        ]
+    }
 
 
 MetricRegion = Annotated[
@@ -159,6 +168,8 @@ async def get_metric(
     start: Window = None,
     end: WindowEnd = None,
 ) -> Response:
+    if statistic_code(name) is not None:
+        return await get_statistic(name, request, session, user, region, as_of or end or today(), start, end)
     metric, filters = metric_request(name, request, user, region, start, end)
     as_of = as_of or end or today()
     query = MetricQuery(regions=user.scope(region), as_of=as_of, start=start, end=end, filters=filters, region=region)
@@ -176,6 +187,53 @@ async def get_metric(
             "to": end,
             "filters": filters,
             "value": views.plain(value),
+        },
+    )
+
+
+async def get_statistic(
+    name: str,
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    region: str | None,
+    as_of: date,
+    start: date | None,
+    end: date | None,
+) -> Response:
+    """A statistic over the window as known on ``as_of`` (releases published by then): a stock's
+    latest figure by ``to`` (or ``as_of``), a flow's periods covered from ``from`` to ``to``;
+    ``on`` says the day the value is good for (a period's end)."""
+    statistic = (await statistic_catalogue(session)).get(statistic_code(name) or "")
+    if statistic is None:
+        raise NotFound(f"no metric {name}; GET /api/progress/metrics lists them")
+    if region is None:
+        raise Invalid.field(["region"], "a statistic is read for a region: say which")
+    if region not in registry():
+        raise Invalid.field(["region"], f"unknown region {region!r}")
+    if not user.sees(region):
+        raise Forbidden(f"region {region} is outside your regions")
+    if start and end and start > end:
+        raise Invalid.field(["from"], "the window starts after it ends")
+    if unknown := [key for key in request.query_params if key not in RESERVED_PARAMS]:
+        errors = [{"loc": [key], "msg": "unknown filter; statistics accept none"} for key in unknown]
+        raise Invalid("unknown filters or values", errors=errors)
+    figures = await StatisticReleases(session).figures(statistic, registry().descendants(region), as_of)
+    reading = figures.over(region, start, end or as_of)
+    return await answer(
+        request,
+        session,
+        {
+            "metric": statistic.metric,
+            "unit": statistic.unit,
+            "kind": statistic.kind,
+            "region": region,
+            "as_of": as_of,
+            "from": start,
+            "to": end,
+            "filters": {},
+            "value": None if reading is None else views.plain(reading.value),
+            "on": None if reading is None else reading.on,
         },
     )
 
