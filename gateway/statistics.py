@@ -84,6 +84,8 @@ class StatisticReleases:
         self._catalogue: dict[str, Statistic] | None = None
         self._pending: dict[str, set[str]] = defaultdict(set)
         self._read: dict[str, tuple[frozenset[str], list[StatisticReleaseView]]] = {}
+        # An indicator reads the same figures over each of its windows, a trend view on each date.
+        self._figures: dict[tuple[str, frozenset[str], date], StatisticFigures] = {}
 
     async def statistic(self, code: str) -> Statistic | None:
         """The catalogue's entry (read once per view); None for a code nobody defined."""
@@ -99,6 +101,9 @@ class StatisticReleases:
 
     async def figures(self, statistic: Statistic, regions: frozenset[str], as_of: date) -> StatisticFigures:
         """The statistic's figures in ``regions`` as known on ``as_of``."""
+        key = (statistic.code, regions, as_of)
+        if key in self._figures:
+            return self._figures[key]
         self.ask(statistic.code, regions)
         if self._pending.get(statistic.code):
             wanted = self._pending.pop(statistic.code)
@@ -109,7 +114,8 @@ class StatisticReleases:
             rows = rows + list((await self.session.execute(stmt)).scalars())
             self._read[statistic.code] = (known | wanted, rows)
         rows = [row for row in self._read[statistic.code][1] if row.region in regions]
-        return StatisticFigures(statistic, rows, as_of)
+        figures = self._figures[key] = StatisticFigures(statistic, rows, as_of)
+        return figures
 
 
 class StatisticFigures:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from sqlalchemy import event
 
 from gateway.tests.events import (
     definition_event,
@@ -144,3 +145,19 @@ async def test_statistics_are_served_as_metrics_and_listed_with_the_added_ones(f
     assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["colour"]
     assert (await client.get(url, params={"region": "350102"}, headers=auth("officer", ["320311"]))).status_code == 403
     assert (await client.get("/api/progress/metrics/statistics.nothing", headers=ADMIN)).status_code == 404
+
+
+async def test_a_trend_view_reads_each_statistic_s_releases_once(fed):
+    app, client = fed
+    statements: list[str] = []
+
+    @event.listens_for(app.state.engine.sync_engine, "before_cursor_execute")
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if "FROM statistic_" in statement:
+            statements.append(statement)
+
+    url = f"{VIEW}/indicators/per-10k/series"
+    points = (await client.get(url, params={"as_of": "2025-12-31"})).json()["points"]
+    assert [p["actual"] for p in points][5:7] == [None, "7"]  # from the end of June, when it was published
+    # The catalogue, then the patents and the population: 12 month ends, one query each.
+    assert len(statements) == 3
