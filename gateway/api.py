@@ -20,7 +20,7 @@ from gateway.export import progress_workbook
 from gateway.freshness import freshness
 from gateway.metrics import COMPUTED, MetricQuery, SeriesSums, metric_value, metric_windows, parse_filters
 from gateway.models import PlanView
-from gateway.statistics import StatisticReleases, statistic_catalogue
+from gateway.statistics import StatisticReading, StatisticReleases, statistic_catalogue
 from gateway.statistics import describe as describe_statistic
 from gateway.viewcache import ViewCache, read_stamp
 from zhichan.api.deps import ReadingSessionDep
@@ -30,7 +30,7 @@ from zhichan.clock import today
 from zhichan.fields import DAY_PATTERN, REGION_CODE_PATTERN, Key
 from zhichan.metrics_catalogue import CATALOGUE, Metric, describe
 from zhichan.regions import registry
-from zhichan.statistics_catalogue import statistic_code
+from zhichan.statistics_catalogue import Statistic, statistic_code
 
 router = APIRouter(prefix="/api/progress", tags=["progress"])
 # What a view made by answer() also answers.
@@ -191,19 +191,16 @@ async def get_metric(
     )
 
 
-async def get_statistic(
+async def statistic_request(
     name: str,
     request: Request,
     session: AsyncSession,
     user: User,
     region: str | None,
-    as_of: date,
     start: date | None,
     end: date | None,
-) -> Response:
-    """A statistic over the window as known on ``as_of`` (releases published by then): a stock's
-    latest figure by ``to`` (or ``as_of``), a flow's periods covered from ``from`` to ``to``;
-    ``on`` says the day the value is good for (a period's end)."""
+) -> Statistic:
+    """The statistic asked for, or the problem with the question (it takes a region, no filters)."""
     statistic = (await statistic_catalogue(session)).get(statistic_code(name) or "")
     if statistic is None:
         raise NotFound(f"no metric {name}; GET /api/progress/metrics lists them")
@@ -218,8 +215,28 @@ async def get_statistic(
     if unknown := [key for key in request.query_params if key not in RESERVED_PARAMS]:
         errors = [{"loc": [key], "msg": "unknown filter; statistics accept none"} for key in unknown]
         raise Invalid("unknown filters or values", errors=errors)
+    return statistic
+
+
+def statistic_point(reading: StatisticReading | None) -> dict[str, Any]:
+    """A statistic's value and the day it is good for (a period's end)."""
+    return {"value": None if reading is None else views.plain(reading.value), "on": reading and reading.on}
+
+
+async def get_statistic(
+    name: str,
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    region: str | None,
+    as_of: date,
+    start: date | None,
+    end: date | None,
+) -> Response:
+    """A statistic over the window as known on ``as_of`` (releases published by then): a stock's
+    latest figure by ``to`` (or ``as_of``), a flow's periods covered from ``from`` to ``to``."""
+    statistic = await statistic_request(name, request, session, user, region, start, end)
     figures = await StatisticReleases(session).figures(statistic, registry().descendants(region), as_of)
-    reading = figures.over(region, start, end or as_of)
     return await answer(
         request,
         session,
@@ -232,8 +249,33 @@ async def get_statistic(
             "from": start,
             "to": end,
             "filters": {},
-            "value": None if reading is None else views.plain(reading.value),
-            "on": None if reading is None else reading.on,
+            **statistic_point(figures.over(region, start, end or as_of)),
+        },
+    )
+
+
+async def get_statistic_series(
+    statistic: Statistic,
+    request: Request,
+    session: AsyncSession,
+    region: str,
+    periods: list[tuple[date, date]],
+    interval: str,
+) -> Response:
+    """Each period of the window read as the statistic's value over it, as known today."""
+    figures = await StatisticReleases(session).figures(statistic, registry().descendants(region), today())
+    points = [{"from": since, "to": to, **statistic_point(figures.over(region, since, to))} for since, to in periods]
+    return await answer(
+        request,
+        session,
+        {
+            "metric": statistic.metric,
+            "unit": statistic.unit,
+            "kind": statistic.kind,
+            "region": region,
+            "interval": interval,
+            "filters": {},
+            "points": points,
         },
     )
 
@@ -254,15 +296,22 @@ async def get_metric_series(
     interval: Literal["month", "year"] = "month",
 ) -> Response:
     """Each point is a period of the window: flows summed within it, stocks at its last day,
-    rates over it. Default window: 1 January of last year to today; 50 years at most."""
+    rates over it (a statistic: as known today, with the day each value is good for). Default
+    window: 1 January of last year to today; 50 years at most."""
     end = end or today()
     start = start or date(end.year - 1, 1, 1)
-    metric, filters = metric_request(name, request, user, region, start, end)
+    statistic = None
+    if statistic_code(name) is not None:
+        statistic = await statistic_request(name, request, session, user, region, start, end)
+    else:
+        metric, filters = metric_request(name, request, user, region, start, end)
     if end > years_after(start, SERIES_YEARS):
         message = f"a series spans {SERIES_YEARS} years at most; ask for a shorter window"
         raise Invalid(message, errors=[{"loc": ["from"], "msg": message}, {"loc": ["to"], "msg": message}])
     ends = views.month_ends(start, end) if interval == "month" else views.year_ends(start, end)
     periods = list(zip([start, *[e + timedelta(days=1) for e in ends[:-1]]], ends, strict=True))
+    if statistic is not None:
+        return await get_statistic_series(statistic, request, session, region, periods, interval)
     queries = [
         MetricQuery(regions=user.scope(region), as_of=to, start=since, end=to, filters=filters, region=region)
         for since, to in periods

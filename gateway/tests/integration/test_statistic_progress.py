@@ -146,6 +146,15 @@ async def test_statistics_are_served_as_metrics_and_listed_with_the_added_ones(f
     assert (await client.get(url, params={"region": "350102"}, headers=auth("officer", ["320311"]))).status_code == 403
     assert (await client.get("/api/progress/metrics/statistics.nothing", headers=ADMIN)).status_code == 404
 
+    # Month by month (as known today): a month inside a quarter released whole has no value of its own.
+    params = {"region": "320311", "from": "2025-01-01", "to": "2025-09-30", "interval": "month"}
+    points = (await client.get(f"{url}/series", params=params, headers=ADMIN)).json()["points"]
+    nothing = (None, None)
+    assert [(p["value"], p["on"]) for p in points] == [nothing] * 6 + [("999", "2025-07-31")] + [nothing] * 2
+    params = {"region": "320311", "from": "2025-01-01", "to": "2025-12-31", "interval": "year"}
+    points = (await client.get(f"{url}/series", params=params, headers=ADMIN)).json()["points"]
+    assert [(p["value"], p["on"]) for p in points] == [("1619", "2025-07-31")]
+
 
 async def test_a_trend_view_reads_each_statistic_s_releases_once(fed):
     app, client = fed
