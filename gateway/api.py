@@ -220,7 +220,9 @@ async def statistic_request(
 
 def statistic_point(reading: StatisticReading | None) -> dict[str, Any]:
     """A statistic's value and the day it is good for (a period's end)."""
-    return {"value": None if reading is None else views.plain(reading.value), "on": reading and reading.on}
+    if reading is None:
+        return {"value": None, "on": None}
+    return {"value": views.plain(reading.value), "on": reading.on}
 
 
 async def get_statistic(
