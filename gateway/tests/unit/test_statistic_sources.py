@@ -12,7 +12,7 @@ from gateway.sources import SourceContext, SourceReading, build_source, year_bef
 from gateway.statistics import StatisticFigures, StatisticReading
 from zhichan.statistics_catalogue import BUILT_IN, Statistic, parse_period
 
-QUANSHAN, GULOU, XUZHOU = "320311", "320302", "320300"
+QUANSHAN, GULOU, XUZHOU, JIANGSU = "320311", "320302", "320300", "320000"
 XUZHOU_AND_BELOW = frozenset({XUZHOU, QUANSHAN, GULOU})
 SHARE = Statistic("rd_share", "研发投入强度", "%", "flow", False)
 _ids = count(1)
@@ -111,8 +111,11 @@ def test_an_additive_statistic_rolls_up_and_a_region_s_own_release_wins():
     assert figures(patents, children).over(XUZHOU, None, D("2025-12-31")) == StatisticReading(
         Decimal(150), D("2025-10-31")
     )
+    # Recursively: the province is its cities', the city its districts'.
+    assert figures(patents, children).over(JIANGSU, None, D("2025-12-31")).value == 150
     own = release("valid_invention_patents", "2025-10", "200", region=XUZHOU)
     assert figures(patents, [*children, own]).over(XUZHOU, None, D("2025-12-31")).value == 200
+    assert figures(patents, [*children, own]).over(JIANGSU, None, D("2025-12-31")).value == 200
 
 
 def test_a_non_additive_statistic_is_only_its_own_release_and_never_summed():
