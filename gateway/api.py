@@ -20,6 +20,8 @@ from gateway.export import progress_workbook
 from gateway.freshness import freshness
 from gateway.metrics import COMPUTED, MetricQuery, SeriesSums, metric_value, metric_windows, parse_filters
 from gateway.models import PlanView
+from gateway.statistics import StatisticReading, StatisticReleases, statistic_catalogue
+from gateway.statistics import describe as describe_statistic
 from gateway.viewcache import ViewCache, read_stamp
 from zhichan.api.deps import ReadingSessionDep
 from zhichan.api.problems import Forbidden, Invalid, NotFound, ProblemError
@@ -28,6 +30,7 @@ from zhichan.clock import today
 from zhichan.fields import DAY_PATTERN, REGION_CODE_PATTERN, Key
 from zhichan.metrics_catalogue import CATALOGUE, Metric, describe
 from zhichan.regions import registry
+from zhichan.statistics_catalogue import Statistic, statistic_code
 
 router = APIRouter(prefix="/api/progress", tags=["progress"])
 # What a view made by answer() also answers.
@@ -91,9 +94,15 @@ async def visible_plan(session: AsyncSession, key: str, user: User | None) -> Pl
     return plan
 
 
-@router.get("/metrics", summary="The metric catalogue")
-async def list_metrics(user: Staff) -> dict[str, list[dict]]:
-    return {"items": [m for m in describe() if m["name"] in COMPUTED]}
+@router.get("/metrics", summary="The metric catalogue, the statistics (statistics.<code>) included")
+async def list_metrics(session: ReadingSessionDep, user: Staff) -> dict[str, list[dict]]:
+    statistics = await statistic_catalogue(session)
+    return {
+        "items": [
+            *(m for m in describe() if m["name"] in COMPUTED),
+            *(describe_statistic(s) for s in statistics.values()),
+        ]
+    }
 
 
 MetricRegion = Annotated[
@@ -159,6 +168,8 @@ async def get_metric(
     start: Window = None,
     end: WindowEnd = None,
 ) -> Response:
+    if statistic_code(name) is not None:
+        return await get_statistic(name, request, session, user, region, as_of or end or today(), start, end)
     metric, filters = metric_request(name, request, user, region, start, end)
     as_of = as_of or end or today()
     query = MetricQuery(regions=user.scope(region), as_of=as_of, start=start, end=end, filters=filters, region=region)
@@ -180,6 +191,97 @@ async def get_metric(
     )
 
 
+async def statistic_request(
+    name: str,
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    region: str | None,
+    start: date | None,
+    end: date | None,
+) -> Statistic:
+    """The statistic asked for, or the problem with the question (it takes a region, no filters)."""
+    statistic = (await statistic_catalogue(session)).get(statistic_code(name) or "")
+    if statistic is None:
+        raise NotFound(f"no metric {name}; GET /api/progress/metrics lists them")
+    if region is None:
+        raise Invalid.field(["region"], "a statistic is read for a region: say which")
+    if region not in registry():
+        raise Invalid.field(["region"], f"unknown region {region!r}")
+    if not user.sees(region):
+        raise Forbidden(f"region {region} is outside your regions")
+    if start and end and start > end:
+        raise Invalid.field(["from"], "the window starts after it ends")
+    if unknown := [key for key in request.query_params if key not in RESERVED_PARAMS]:
+        errors = [{"loc": [key], "msg": "unknown filter; statistics accept none"} for key in unknown]
+        raise Invalid("unknown filters or values", errors=errors)
+    return statistic
+
+
+def statistic_point(reading: StatisticReading | None) -> dict[str, Any]:
+    """A statistic's value and the day it is good for (a period's end)."""
+    if reading is None:
+        return {"value": None, "on": None}
+    return {"value": views.plain(reading.value), "on": reading.on}
+
+
+async def get_statistic(
+    name: str,
+    request: Request,
+    session: AsyncSession,
+    user: User,
+    region: str | None,
+    as_of: date,
+    start: date | None,
+    end: date | None,
+) -> Response:
+    """A statistic over the window as known on ``as_of`` (releases published by then): a stock's
+    latest figure by ``to`` (or ``as_of``), a flow's periods covered from ``from`` to ``to``."""
+    statistic = await statistic_request(name, request, session, user, region, start, end)
+    figures = await StatisticReleases(session).figures(statistic, registry().descendants(region), as_of)
+    return await answer(
+        request,
+        session,
+        {
+            "metric": statistic.metric,
+            "unit": statistic.unit,
+            "kind": statistic.kind,
+            "region": region,
+            "as_of": as_of,
+            "from": start,
+            "to": end,
+            "filters": {},
+            **statistic_point(figures.over(region, start, end or as_of)),
+        },
+    )
+
+
+async def get_statistic_series(
+    statistic: Statistic,
+    request: Request,
+    session: AsyncSession,
+    region: str,
+    periods: list[tuple[date, date]],
+    interval: str,
+) -> Response:
+    """Each period of the window read as the statistic's value over it, as known today."""
+    figures = await StatisticReleases(session).figures(statistic, registry().descendants(region), today())
+    points = [{"from": since, "to": to, **statistic_point(figures.over(region, since, to))} for since, to in periods]
+    return await answer(
+        request,
+        session,
+        {
+            "metric": statistic.metric,
+            "unit": statistic.unit,
+            "kind": statistic.kind,
+            "region": region,
+            "interval": interval,
+            "filters": {},
+            "points": points,
+        },
+    )
+
+
 @router.get(
     "/metrics/{name}/series",
     summary="A metric month by month (or year by year) over a window",
@@ -196,15 +298,22 @@ async def get_metric_series(
     interval: Literal["month", "year"] = "month",
 ) -> Response:
     """Each point is a period of the window: flows summed within it, stocks at its last day,
-    rates over it. Default window: 1 January of last year to today; 50 years at most."""
+    rates over it (a statistic: as known today, with the day each value is good for). Default
+    window: 1 January of last year to today; 50 years at most."""
     end = end or today()
     start = start or date(end.year - 1, 1, 1)
-    metric, filters = metric_request(name, request, user, region, start, end)
+    statistic = None
+    if statistic_code(name) is not None:
+        statistic = await statistic_request(name, request, session, user, region, start, end)
+    else:
+        metric, filters = metric_request(name, request, user, region, start, end)
     if end > years_after(start, SERIES_YEARS):
         message = f"a series spans {SERIES_YEARS} years at most; ask for a shorter window"
         raise Invalid(message, errors=[{"loc": ["from"], "msg": message}, {"loc": ["to"], "msg": message}])
     ends = views.month_ends(start, end) if interval == "month" else views.year_ends(start, end)
     periods = list(zip([start, *[e + timedelta(days=1) for e in ends[:-1]]], ends, strict=True))
+    if statistic is not None:
+        return await get_statistic_series(statistic, request, session, region, periods, interval)
     queries = [
         MetricQuery(regions=user.scope(region), as_of=to, start=since, end=to, filters=filters, region=region)
         for since, to in periods

@@ -75,3 +75,10 @@ def metric_links(metric: str, region: str, window: tuple[date | None, date] | No
 
 def report_link(plan: str, indicator: str) -> str:
     return f"/api/plans/{plan}/indicators/{indicator}/reports"
+
+
+def statistic_link(code: str, region: str, as_of: date) -> str:
+    """The releases of a statistic in the region and below, as published by ``as_of`` (the
+    targets service's list, revisions included, through the gateway)."""
+    params = {"statistic": code, "region": region, "descendants": "true", "published_by": as_of.isoformat()}
+    return f"/api/statistics?{urlencode(params)}"

@@ -116,3 +116,38 @@ class ReadModelStamp(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     stamp: str = Field(max_length=32)
+
+
+class StatisticDefinitionView(SQLModel, table=True):
+    """A statistic an admin added to the catalogue (the built-in ones are
+    :data:`zhichan.statistics_catalogue.BUILT_IN`), as its newest event told it."""
+
+    __tablename__ = "statistic_definition_view"
+
+    code: str = Field(primary_key=True, max_length=63)
+    name: str = Field(max_length=200)
+    unit: str = Field(max_length=20)
+    kind: str = Field(max_length=10)  # stock | flow
+    additive: bool
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    version: int
+
+
+class StatisticReleaseView(SQLModel, table=True):
+    """Official figures, every release kept: a revision is a release of the same cell (region,
+    statistic, period) published later, and a view as of a date sees what was published by then."""
+
+    __tablename__ = "statistic_release_view"
+    __table_args__ = (Index("ix_statistic_release_view_cell", "statistic", "region", "period_start"),)
+
+    id: str = Field(primary_key=True, max_length=26)
+    statistic: str = Field(max_length=63)
+    region: str = Field(max_length=32)
+    period_kind: str = Field(max_length=10)  # month | quarter | year
+    period_start: date
+    period_end: date
+    value: str = Field(max_length=40)  # exact decimal, in the statistic's unit
+    unit: str = Field(max_length=20)
+    published_on: date
+    revises: str | None = Field(default=None, max_length=26)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

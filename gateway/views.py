@@ -13,21 +13,21 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import progress
-from gateway.drilldown import metric_links, report_link
+from gateway.drilldown import metric_links, report_link, statistic_link
 from gateway.metrics import (
     RATE_PARTS_UNIT,
     MetricQuery,
     SeriesSums,
     SeriesWindow,
     metric_from,
-    metric_value,
     metric_windows,
-    normalise_filters,
     rate_parts,
     series_window,
 )
 from gateway.models import PlanView, RecentEvent, ReportView
-from zhichan.metrics_catalogue import CATALOGUE, Metric, convert_unit
+from gateway.sources import CatalogueMetric, SourceContext, StatisticMetric, build_source
+from gateway.statistics import StatisticReleases
+from zhichan.metrics_catalogue import CATALOGUE, Metric
 from zhichan.money import in_all_units
 from zhichan.regions import registry
 
@@ -44,12 +44,14 @@ def plain(value: Decimal | None) -> str | None:
 
 class ViewReads:
     """What a view reads of the read model, asked for ahead and read together: sums over the
-    daily series (:class:`SeriesSums`) and the progress reports of its plans (one query for all
-    the plans asked for, instead of one per reported indicator)."""
+    daily series (:class:`SeriesSums`), the progress reports of its plans (one query for all
+    the plans asked for, instead of one per reported indicator) and the releases of the
+    statistics it reads (:class:`StatisticReleases`, one query per statistic)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.sums = SeriesSums(session)
+        self.releases = StatisticReleases(session)
         self._report_plans: set[str] = set()
         self._reports: dict[str, list[ReportView]] = {}
 
@@ -73,66 +75,67 @@ class ViewReads:
         return self._reports[plan]
 
 
+def reads_reports(source: str | dict) -> bool:
+    """Whether an indicator's actual is its progress reports (``reported``, or the metric
+    targets.reported) rather than a source the read model computes."""
+    if source == "reported":
+        return True
+    metric = CATALOGUE.get(source.get("metric", ""))
+    return metric is not None and metric.kind == "reported"
+
+
 class IndicatorReader:
-    """Readings of one indicator in its own unit: from its bound metric or from its reports."""
+    """Readings of one indicator in its own unit: from its source (:mod:`gateway.sources`) or
+    from its reports."""
 
     def __init__(self, reads: ViewReads, plan: PlanView, state: dict) -> None:
         self.reads = reads
-        self.sums = reads.sums
         self.plan = plan
         self.state = state
         self.indicator = progress.Indicator.from_dict(state)
         self.period = progress.Period(plan.start, plan.end)
+        regions = registry().descendants(plan.region) if plan.region in registry() else frozenset({plan.region})
+        context = SourceContext(reads.sums, reads.releases, plan.region, regions)
         source = state["source"]
-        self.metric = None if source == "reported" else CATALOGUE[source["metric"]]
-        if self.metric is not None and self.metric.kind == "reported":
-            self.metric = None
-        self.filters = normalise_filters(source.get("filters", {})) if isinstance(source, dict) else {}
-        self.regions = registry().descendants(plan.region) if plan.region in registry() else frozenset({plan.region})
+        self.source = None if reads_reports(source) else build_source(context, source, self.indicator.unit)
 
     def ask(self, as_of: date) -> None:
         """Asks ahead for what :meth:`readings` will read for ``as_of``."""
-        if self.metric is None:
+        if self.source is None:
             self.reads.ask_reports(self.plan.key)
             return
         for window in progress.reading_windows(self.indicator, self.period, as_of):
-            self.sums.ask(*metric_windows(self.metric, self._query(window)))
+            self.source.ask(window, as_of)
 
     async def readings(self, as_of: date) -> list[progress.Reading]:
-        """The readings the rules need as of ``as_of``: a metric read over each of
-        :func:`progress.reading_windows`, dated at the window's end; or the reports made by then."""
-        if self.metric is None:
+        """The readings the rules need as of ``as_of``: the source read over each of
+        :func:`progress.reading_windows`, dated at the day it is good for (a catalogue metric:
+        the window's end; a statistic: the end of the last period read); or the reports made by then."""
+        if self.source is None:
             return await self._reports(as_of)
         readings = []
         for window in progress.reading_windows(self.indicator, self.period, as_of):
-            if (value := await self._metric_over(window)) is not None:
-                readings.append(progress.Reading(window[1], self._with_baseline(value)))
+            if (reading := await self.source.read(window, as_of)) is not None:
+                readings.append(progress.Reading(reading.on, self._with_baseline(reading.value)))
         return readings
 
     async def rate_parts(self, as_of: date) -> dict[str, Any] | None:
         """What a metric rate's actual is a ratio of ("7 / 8 件"), so a reader sees the evidence."""
-        if self.metric is None or self.metric.kind != "rate":
+        if not isinstance(self.source, CatalogueMetric) or self.source.metric.kind != "rate":
             return None
         window = progress.actual_window(self.indicator, self.period, as_of)
         if window is None:
             return None
-        windows = metric_windows(self.metric, self._query(window))
-        numerator, denominator = rate_parts(self.metric, [await self.sums.amount(w) for w in windows])
+        windows = metric_windows(self.source.metric, self.source.query(window))
+        amounts = [await self.reads.sums.amount(w) for w in windows]
+        numerator, denominator = rate_parts(self.source.metric, amounts)
         return {"numerator": numerator, "denominator": denominator, "unit": RATE_PARTS_UNIT}
-
-    def _query(self, window: tuple[date | None, date]) -> MetricQuery:
-        start, end = window
-        return MetricQuery(self.regions, as_of=end, start=start, end=end, filters=self.filters, region=self.plan.region)
 
     def _with_baseline(self, value: Decimal) -> Decimal:
         # A cumulative goal with a baseline counts from it (the trajectory starts there).
         if self.indicator.measure is progress.Measure.CUMULATIVE and self.indicator.baseline is not None:
             return self.indicator.baseline.value + value
         return value
-
-    async def _metric_over(self, window: tuple[date | None, date]) -> Decimal | None:
-        value = await metric_value(self.sums, self.metric, self._query(window))
-        return None if value is None else convert_unit(value, self.metric.unit, self.indicator.unit)
 
     async def _reports(self, as_of: date) -> list[progress.Reading]:
         key = self.state["key"]
@@ -141,10 +144,19 @@ class IndicatorReader:
         return [progress.Reading(r.as_of, Decimal(r.value)) for r in rows if r.id not in superseded]
 
     def drilldown(self, as_of: date) -> list[str]:
-        if self.metric is None:
+        """Links to the records behind each metric the source reads: a catalogue metric's over
+        the actual's window, a statistic's releases published by ``as_of``."""
+        if self.source is None:
             return [report_link(self.plan.key, self.state["key"])]
         window = progress.actual_window(self.indicator, self.period, as_of)
-        return metric_links(self.metric.name, self.plan.region, window, self.state["source"].get("filters", {}))
+        links: list[str] = []
+        for leaf in self.source.metrics():
+            if isinstance(leaf, StatisticMetric):
+                found = [statistic_link(leaf.code, self.plan.region, as_of)]
+            else:
+                found = metric_links(leaf.name, self.plan.region, window, leaf.filters)
+            links.extend(link for link in found if link not in links)
+        return links
 
 
 async def _evaluate(reader: IndicatorReader, as_of: date) -> progress.Progress:

@@ -3,6 +3,8 @@
 Every event carries the aggregate's full state, so applying one means: if it is newer than
 what the read model holds, replace that aggregate's facts (or, for plans and reports, their
 rows). Events of aggregates the gateway does not keep are acknowledged and skipped.
+Statistic releases are records of their own, like reports: each kept once, by its id (a revision
+is another release), so replaying them again changes nothing.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.facts import FACTS_OF
-from gateway.models import PlanView, RecentEvent, ReportView
+from gateway.models import PlanView, RecentEvent, ReportView, StatisticDefinitionView, StatisticReleaseView
 from gateway.readmodel import apply_states, claim_version
 from gateway.viewcache import mark_changed
-from services.targets.contracts import PlanState, ProgressReportState
+from services.targets.contracts import PlanState, ProgressReportState, StatisticDefinitionState, StatisticReleaseState
 from zhichan import region_sync
 from zhichan.db import insert_at_commit
 from zhichan.events.envelope import Envelope
 from zhichan.observability import traceparent_var
+
+# The targets service's aggregates the read model keeps, each in rows of its own.
+TARGETS_AGGREGATES = ("plan", "progress_report", "statistic", "statistic_release")
 
 
 async def apply_event(session: AsyncSession, envelope: Envelope) -> None:
@@ -35,6 +40,11 @@ async def apply_event(session: AsyncSession, envelope: Envelope) -> None:
     elif (envelope.service, envelope.aggregate) == ("targets", "progress_report"):
         if await claim_version(session, key, envelope.aggregateversion):
             await _store_report(session, envelope.data)
+    elif (envelope.service, envelope.aggregate) == ("targets", "statistic"):
+        if await claim_version(session, key, envelope.aggregateversion):
+            await _store_statistic(session, envelope.data)
+    elif (envelope.service, envelope.aggregate) == ("targets", "statistic_release"):
+        await _store_release(session, envelope.data)
     else:
         facts = FACTS_OF[(envelope.service, envelope.aggregate)](envelope.data)
         await apply_states(session, [(key, envelope.aggregateversion, facts)])
@@ -47,7 +57,7 @@ async def apply_events(session: AsyncSession, envelopes: list[Envelope]) -> None
     states: list[tuple[str, int, list]] = []
     for envelope in envelopes:
         to_facts = FACTS_OF.get((envelope.service, envelope.aggregate))
-        if to_facts is None:  # regions, plans, reports: few, and kept in rows of their own
+        if to_facts is None:  # regions, plans, reports, statistics: few, in rows of their own
             traceparent_var.set(envelope.traceparent)  # logs of the projection carry the writer's trace
             await apply_event(session, envelope)
         else:
@@ -77,7 +87,7 @@ def kept_type(event_type: str, service: str, aggregate: str) -> bool:
     """:func:`is_kept` from an event's type and its service and aggregate parts."""
     return (
         event_type == region_sync.REGION_DEFINED
-        or (service == "targets" and aggregate in ("plan", "progress_report"))
+        or (service == "targets" and aggregate in TARGETS_AGGREGATES)
         or (service, aggregate) in FACTS_OF
     )
 
@@ -115,5 +125,35 @@ async def _store_report(session: AsyncSession, data: dict) -> None:
                 department=report.department,
                 supersedes=report.supersedes,
                 created_at=report.created_at,
+            )
+        )
+
+
+async def _store_statistic(session: AsyncSession, data: dict) -> None:
+    definition = StatisticDefinitionState.model_validate(data)
+    row = await session.get(StatisticDefinitionView, definition.code)
+    if row is None:
+        row = StatisticDefinitionView(code=definition.code)
+        session.add(row)
+    row.name, row.unit, row.kind = definition.name, definition.unit, definition.kind
+    row.additive, row.description, row.version = definition.additive, definition.description, definition.version
+
+
+async def _store_release(session: AsyncSession, data: dict) -> None:
+    release = StatisticReleaseState.model_validate(data)
+    if await session.get(StatisticReleaseView, release.id) is None:
+        session.add(
+            StatisticReleaseView(
+                id=release.id,
+                statistic=release.statistic,
+                region=release.region,
+                period_kind=release.period_kind,
+                period_start=release.period_start,
+                period_end=release.period_end,
+                value=str(release.value),
+                unit=release.unit,
+                published_on=release.published_on,
+                revises=release.revises,
+                created_at=release.created_at,
             )
         )

@@ -14,7 +14,9 @@ from pydantic import BaseModel
 from services.agencies import contracts as agencies
 from services.enforcement import contracts as enforcement
 from services.financing import contracts as financing
+from services.targets import contracts as targets
 from zhichan.events.envelope import Envelope
+from zhichan.statistics_catalogue import parse_period
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 USCC = "91320311MA1R7J8H4T"
@@ -197,3 +199,110 @@ AGENCY_EVENT_FOR_STATUS = {
 
 def agency_event(state: agencies.AgencyState, type_: str | None = None, **kwargs: Any) -> Envelope:
     return event(state, type_ or AGENCY_EVENT_FOR_STATUS.get(state.status, agencies.AGENCY_UPDATED), **kwargs)
+
+
+# --- targets: plans and statistics ----------------------------------------------------------------
+
+
+def indicator_state(
+    key: str, unit: str, measure: str, target: str | Decimal, source: dict | str, **fields: Any
+) -> targets.IndicatorState:
+    """An indicator read from ``source`` (a contract source shape, as a plan file gives it)."""
+    return targets.IndicatorState.model_validate(
+        {
+            "key": key,
+            "name": key,
+            "category": "creation",
+            "unit": unit,
+            "measure": measure,
+            "direction": "at_least",
+            "nature": "expected",
+            "target": target,
+            "milestones": {},
+            "responsible": ["区市场监管局"],
+            "source": source,
+            "accepts_reports": source == "reported",
+            "version": 1,
+            "updated_at": T0,
+            **fields,
+        }
+    )
+
+
+def plan_state(
+    key: str,
+    indicators: list[targets.IndicatorState],
+    *,
+    region: str = "320311",
+    start: date | str = "2025-01-01",
+    end: date | str = "2026-12-31",
+    version: int = 1,
+) -> targets.PlanState:
+    """An active plan of ``region`` with these indicators and no task."""
+    return targets.PlanState(
+        id=key,
+        key=key,
+        region=region,
+        title=f"{key} 知识产权工作方案",
+        start=_day(start),
+        end=_day(end),
+        status="active",
+        regions=[],
+        indicators=indicators,
+        tasks=[],
+        status_history=[targets.StatusChange(status="active", on=_day(start), at=_at(start))],
+        version=version,
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+def plan_event(state: targets.PlanState, **kwargs: Any) -> Envelope:
+    return event(state, targets.PLAN_ACTIVATED, **kwargs)
+
+
+def release_state(
+    release_id: str,
+    statistic: str,
+    period: str,
+    value: str | Decimal,
+    unit: str,
+    *,
+    published_on: date | str,
+    region: str = "320311",
+    revises: str | None = None,
+) -> targets.StatisticReleaseState:
+    """A release of ``statistic`` for ``period`` (2025, 2025Q3, 2025-10), made on its publication day."""
+    found = parse_period(period)
+    return targets.StatisticReleaseState(
+        id=release_id,
+        statistic=statistic,
+        region=region,
+        period=found.label,
+        period_kind=found.kind,
+        period_start=found.start,
+        period_end=found.end,
+        value=Decimal(value),
+        unit=unit,
+        source="国家知识产权局统计月报",
+        published_on=_day(published_on),
+        revises=revises,
+        reporter="officer",
+        created_at=_at(published_on),
+    )
+
+
+def release_event(state: targets.StatisticReleaseState, **kwargs: Any) -> Envelope:
+    return event(state, targets.STATISTIC_RELEASED, version=1, **kwargs)
+
+
+def definition_event(state: targets.StatisticDefinitionState) -> Envelope:
+    """An admin's catalogue entry, as targets publishes it: keyed by its code, of no region."""
+    return Envelope(
+        source="/zhichan/targets",
+        type=targets.STATISTIC_DEFINED,
+        subject=f"statistic/{state.code}",
+        region="",
+        aggregateversion=state.version,
+        data=state.model_dump(mode="json"),
+    )

@@ -100,3 +100,21 @@ def test_events_outside_the_plain_shape_are_the_models_to_accept_or_refuse():
         ("enforcement/case/C3", 1),
     ]
     assert len(prepared.inbox) == 3 and prepared.inbox[2][0] not in (plain.id, body["id"])
+
+
+def test_every_statistic_release_and_definition_is_applied_one_by_one_in_log_order():
+    # Releases are records, not newer states of one aggregate: a revision is kept beside what it
+    # revises, so a replay applies each of them (apply_event keeps each id once).
+    first = producer.release_event(
+        producer.release_state("R1", "invention_grants", "2025-10", "100", "件", published_on="2025-11-05")
+    )
+    revision = producer.release_event(
+        producer.release_state(
+            "R2", "invention_grants", "2025-10", "110", "件", published_on="2025-11-25", revises="R1"
+        )
+    )
+    prepared = rebuild._prepare(
+        [("zhichan.targets", 0, offset, e.to_json()) for offset, e in enumerate([first, revision, first])]
+    )
+    assert [e.id for e in prepared.one_by_one] == [first.id, revision.id]
+    assert prepared.states.rows == []
