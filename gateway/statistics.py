@@ -18,7 +18,7 @@ Over a window (``start`` may be None, ``end`` included):
 - an additive **flow** covers the window from ``start`` (None: the first period released) period
   after period — a year where a whole year fits, else a quarter, else a month — and stops at the
   first period without a figure; its value is the sum, dated at the last day covered; nothing
-  covered, no reading;
+  covered, no reading. A window starting mid-month counts that month whole (no figure is finer);
 - a non-additive flow is never summed: the longest period inside the window of those ending last.
 """
 
@@ -168,11 +168,14 @@ class StatisticFigures:
         return None
 
     def covered(self, region: str, start: date | None, end: date) -> StatisticReading | None:
+        # Statistics come by the month at the finest: a window starting mid-month (a plan starting
+        # 2024-03-26) counts its first month whole rather than have no figure at all.
+        first = None if start is None else start.replace(day=1)
         by_start: dict[date, list[Period]] = defaultdict(list)
         for period in self.periods(region):
-            if period.end <= end and (start is None or period.start >= start):
+            if period.end <= end and (first is None or period.start >= first):
                 by_start[period.start].append(period)
-        day = start if start is not None else min(by_start, default=None)
+        day = first if first is not None else min(by_start, default=None)
         total, last = Decimal(0), None
         while day is not None:
             following = sorted(by_start.get(day, ()), key=lambda p: LONGEST_FIRST.index(p.kind))

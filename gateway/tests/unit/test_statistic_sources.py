@@ -89,6 +89,14 @@ def test_a_flow_is_covered_by_the_longest_periods_that_fit_and_stops_at_the_firs
     assert read.over(QUANSHAN, D("2025-06-01"), D("2025-12-31")) is None  # nothing covered from June
 
 
+def test_a_window_starting_mid_month_counts_its_first_month_whole():
+    grants = BUILT_IN["invention_grants"]
+    rows = [release("invention_grants", f"2024-{m:02d}", "10") for m in (3, 4, 5)]
+    read = figures(grants, rows)
+    # A plan starting 2024-03-26: March is released as a whole month, and no figure is finer.
+    assert read.over(QUANSHAN, D("2024-03-26"), D("2024-05-31")) == StatisticReading(Decimal(30), D("2024-05-31"))
+
+
 def test_a_stock_is_the_latest_period_ending_by_the_window_end_dated_at_its_end():
     patents = BUILT_IN["valid_invention_patents"]
     rows = [
