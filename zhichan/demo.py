@@ -4,13 +4,16 @@
 Figures are chosen around the plans' own milestones so that a newcomer sees real progress:
 Zhenjiang's pledge financing near its 亿元 steps, Yichang's annual pledges near 40 亿元,
 enforcement cases with some overdue, agencies filed and approved, reports by the responsible
-departments — some indicators on track, some at risk, some behind. Every write carries an
+departments, official statistics since 2020 (with a revised monthly figure) — some indicators on
+track, some at risk, some behind. Every write carries an
 Idempotency-Key, so loading the demo twice changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -24,6 +27,9 @@ from zhichan.clock import today
 from zhichan.uscc import build_uscc
 
 PLANS_DIR = Path(__file__).resolve().parent.parent / "demo" / "plans"
+# Official statistics since 2020 for the demo's regions, one release per row (the import's CSV):
+# what the seed plans' creation goals are computed from.
+STATISTICS_FILE = Path(__file__).resolve().parent.parent / "demo" / "statistics" / "releases.csv"
 HISTORY_START = date(2024, 1, 1)
 SEED = 20240101
 CONCURRENCY = 8
@@ -111,11 +117,7 @@ REPORTS = [
         [("2024-12-31", "420"), ("2025-12-31", "850"), ("2026-10-31", "1180")],
     ),
     ("zhenjiang-etdz-2024-2026", "ip-standard-certified-enterprises", [("2024-12-31", "5"), ("2025-12-31", "11")]),
-    ("yichang-2021-2025", "invention-patent-grants", [("2024-12-31", "1450"), ("2025-12-31", "1580")]),
-    ("yichang-2021-2025", "pct-applications", [("2024-12-31", "15"), ("2025-12-31", "18")]),
     ("yichang-2021-2025", "copyright-registrations", [("2024-12-31", "1650"), ("2025-12-31", "2100")]),
-    ("yichang-2021-2025", "madrid-trademarks", [("2025-12-31", "92")]),
-    ("yichang-2021-2025", "geographical-indications", [("2025-12-31", "121")]),
     ("nanjiang-2021-2025", "patent-applications", [("2024-12-31", "760"), ("2025-12-31", "1080")]),
     ("nanjiang-2021-2025", "public-awareness", [("2025-12-31", "78")]),
     ("nanjiang-2021-2025", "protection-satisfaction", [("2025-12-31", "95")]),
@@ -173,10 +175,27 @@ async def load_demo(base_url: str, signer: TokenSigner, *, until: date | None = 
             loader.plans[plan["key"]] = plan
             if plan["status"] == "draft":
                 await loader.post(f"/api/plans/{plan['key']}/activate", key=f"activate:{plan['key']}")
+        await loader.post(
+            "/api/statistics/import",
+            key=f"statistics:{until}",
+            content=statistics_published_by(until),
+            content_type="text/csv",
+        )
         for region in REGIONS:
             await asyncio.gather(*region_jobs(loader, region, until))
         await asyncio.gather(*report_jobs(loader, until))
         return loader.writes
+
+
+def statistics_published_by(until: date) -> bytes:
+    """The demo's releases published by ``until`` (a release is not known before it is published)."""
+    header, *rows = csv.reader(io.StringIO(STATISTICS_FILE.read_text(encoding="utf-8")))
+    published = header.index("发布日期")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(
+        [header, *(r for r in rows if date.fromisoformat(r[published]) <= until)]
+    )
+    return out.getvalue().encode()
 
 
 def rng_for(*parts: object) -> random.Random:
