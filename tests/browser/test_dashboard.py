@@ -5,6 +5,7 @@ chart, and watch a row change status when a new record arrives, without reloadin
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from datetime import date
@@ -192,3 +193,56 @@ def test_without_signing_in_only_published_plans_show(stack, plan, page):
     page.locator("#signin-submit").click()
     page.wait_for_url(f"{stack.gateway_url}/")
     expect(page.locator("#user-name")).to_have_attribute("title", "form-user")
+
+
+YICHANG_PLAN_FILE = ROOT / "demo" / "plans" / "yichang-2021-2025.yaml"
+YICHANG = "yichang-2021-2025"
+STATISTIC_BOUND = "invention-patent-grants"  # 年度发明专利授权量: statistics.invention_grants
+
+
+def test_a_statistic_bound_indicator_drills_down_to_its_releases_and_their_revision(stack, page):
+    from zhichan.demo import statistics_published_by
+
+    # The demo's releases are of two provinces' regions: an admin imports them.
+    with httpx.Client(base_url=stack.gateway_url, timeout=30.0, headers=auth("admin")) as client:
+        imported = client.post(
+            "/api/plans/import",
+            content=YICHANG_PLAN_FILE.read_bytes(),
+            headers={"Content-Type": "application/yaml"},
+        )
+        assert imported.status_code in (200, 201), imported.text
+        assert client.post(f"/api/plans/{YICHANG}/activate").status_code == 200
+        releases = client.post(
+            "/api/statistics/import",
+            content=statistics_published_by(date(2025, 12, 20)),
+            headers={"Content-Type": "text/csv"},
+        )
+        assert releases.status_code == 200, releases.text
+
+        def grants_read() -> dict | None:
+            resp = client.get(f"/api/progress/plans/{YICHANG}", params={"as_of": "2025-12-20"})
+            if resp.status_code != 200:
+                return None
+            found = next(i for i in resp.json()["indicators"] if i["key"] == STATISTIC_BOUND)
+            return found if found["actual"] is not None else None
+
+        grants = eventually(grants_read, "the releases in the gateway's plan view")
+    assert (grants["actual"], grants["actual_on"]) == ("1471", "2025-11-30")  # January to November, revised
+
+    page.goto(f"{stack.gateway_url}/signin#token={token('officer', ['420000'])}")
+    page.wait_for_url(f"{stack.gateway_url}/")
+    page.goto(f"{stack.gateway_url}/#/plan/{YICHANG}")
+    page.locator("#as-of").fill("2025-12-20")
+    page.locator("#as-of").dispatch_event("change")
+    row = page.locator(f"#indicators tr[data-indicator='{STATISTIC_BOUND}']")
+    expect(row.locator("td.actual")).to_contain_text("1,471")
+    row.click()
+    page.locator(f"tr[data-detail-for='{STATISTIC_BOUND}'] [data-drilldown]").first.click()
+    table = page.locator("table[data-drilldown-table]")
+    october = table.locator("tbody tr", has=page.locator("td", has_text=re.compile(r"^2025-10$")))
+    expect(october).to_have_count(2)
+    expect(october.filter(has_text="138")).to_contain_text("已被修订")
+    expect(october.filter(has_text="146")).to_contain_text("现行")
+    expect(table.locator("thead")).to_contain_text("发布日期")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "dashboard-statistics.png", full_page=True)
