@@ -152,6 +152,7 @@ export const FIELD_LABELS = {
   brand_level: "品牌等级",
   evidence_url: "证明材料",
   statistic: "统计指标",
+  statistic_name: "统计指标",
   period: "期间",
   source: "发布来源",
   published_on: "发布日期",

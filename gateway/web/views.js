@@ -226,7 +226,7 @@ function drilldownLinks(ctx, indicator) {
 
 const DRILLDOWN_ROWS = 20;
 // A statistic's releases: what was published, when, and whether a later release revised it (数据修订).
-const STATISTIC_COLUMNS = ["region", "statistic", "period", "value", "unit", "source", "published_on", "revised_by"];
+const STATISTIC_COLUMNS = ["region", "statistic_name", "period", "value", "unit", "source", "published_on", "revised_by"];
 
 // The records behind a number, as a plain table of their simple fields.
 async function drilldownTable(ctx, url) {

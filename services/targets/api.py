@@ -503,6 +503,10 @@ async def list_statistic_releases(
     session: SessionDep, user: Reader, page: PageDep, filters: Annotated[StatisticReleaseFilter, Query()]
 ) -> StatisticReleaseList:
     found, revised_by = await statistics.list_releases(session, user, page, filters)
+    names = {code: statistic.name for code, statistic in (await statistics.statistic_catalogue(session)).items()}
     return listing(
-        StatisticReleaseList, StatisticReleasePublic, found, lambda state: {"revised_by": revised_by.get(state.id)}
+        StatisticReleaseList,
+        StatisticReleasePublic,
+        found,
+        lambda state: {"statistic_name": names[state.statistic], "revised_by": revised_by.get(state.id)},
     )

@@ -226,6 +226,7 @@ class StatisticCatalogue(BaseModel):
 
 
 class StatisticReleasePublic(StatisticReleaseState):
+    statistic_name: str = Field(description="The statistic's Chinese name (发明专利授权量)")
     revised_by: str | None = Field(
         None, description="Id of the release that revises this one (as of published_by, when asked)"
     )

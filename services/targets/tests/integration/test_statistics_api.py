@@ -182,7 +182,7 @@ async def test_the_list_filters_by_statistic_region_descendants_and_period(app_c
     assert len(await releases(client, yichang, region="420500", descendants="true", statistic="invention_grants")) == 2
     assert [r["region"] for r in await releases(client, yichang, region="420502")] == ["420502"]
     in_2024 = await releases(client, yichang, **{"from": "2024-06-01", "to": "2024-12-31"})
-    assert [r["statistic"] for r in in_2024] == ["resident_population"]
+    assert [(r["statistic"], r["statistic_name"]) for r in in_2024] == [("resident_population", "常住人口")]
     assert len(await releases(client, yichang, **{"from": "2025-10-31"})) == 2
     assert await releases(client, auth("officer", ["320100"])) == []
     unknown = await client.get("/statistics", params={"statistic": "no_such_thing"}, headers=yichang)
