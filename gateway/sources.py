@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -45,6 +45,13 @@ class SourceReading:
     value: Decimal
     on: date  # the day the value is good for
     unit: str
+    # How a ratio or a growth was computed from what it read, for a reader to check by hand:
+    # "3420 件 ÷ 401.7 万人 × 10000 = 8.51".
+    derivation: str | None = field(default=None, compare=False)
+
+
+def _shown(value: Decimal) -> str:
+    return format(value.normalize(), ",f")
 
 
 @dataclass(frozen=True)
@@ -219,8 +226,13 @@ class Ratio(Source):
             * base_factor(numerator.unit)
             * self.per
             / (denominator.value * base_factor(denominator.unit))
+        ).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
+        per = "" if self.per == 1 else f" × {_shown(self.per)}"
+        derivation = (
+            f"{_shown(numerator.value)} {numerator.unit} ÷ {_shown(denominator.value)} {denominator.unit}{per}"
+            f" = {value:,f}({numerator.on})"
         )
-        return SourceReading(value.quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP), numerator.on, self.unit)
+        return SourceReading(value, numerator.on, self.unit, derivation)
 
     def metrics(self) -> Iterator[MetricLeaf]:
         yield from self.numerator.metrics()
@@ -256,8 +268,12 @@ class Growth(Source):
             before = await self.inner.read((None, year_before(now.on)), as_of)
         if before is None or before.on != year_before(now.on) or before.value == 0:
             return None
-        value = (now.value - before.value) * 100 / before.value
-        return SourceReading(value.quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP), now.on, self.unit)
+        value = ((now.value - before.value) * 100 / before.value).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
+        derivation = (
+            f"({_shown(now.value)} − {_shown(before.value)}) ÷ {_shown(before.value)} × 100% = {value:,f}%"
+            f"({now.on} 较 {before.on})"
+        )
+        return SourceReading(value, now.on, self.unit, derivation)
 
     def metrics(self) -> Iterator[MetricLeaf]:
         yield from self.inner.metrics()

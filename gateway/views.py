@@ -98,6 +98,8 @@ class IndicatorReader:
         context = SourceContext(reads.sums, reads.releases, plan.region, regions)
         source = state["source"]
         self.source = None if reads_reports(source) else build_source(context, source, self.indicator.unit)
+        # The day a ratio's or a growth's reading is good for → how it was computed.
+        self.derivations: dict[date, str] = {}
 
     def ask(self, as_of: date) -> None:
         """Asks ahead for what :meth:`readings` will read for ``as_of``."""
@@ -117,6 +119,8 @@ class IndicatorReader:
         for window in progress.reading_windows(self.indicator, self.period, as_of):
             if (reading := await self.source.read(window, as_of)) is not None:
                 readings.append(progress.Reading(reading.on, self._with_baseline(reading.value)))
+                if reading.derivation is not None:
+                    self.derivations[reading.on] = reading.derivation
         return readings
 
     async def rate_parts(self, as_of: date) -> dict[str, Any] | None:
@@ -209,9 +213,15 @@ async def indicator_progress(reader: IndicatorReader, as_of: date) -> dict[str, 
         "trajectory_start_on": result.trajectory_start_on,
         "baseline_observed": result.baseline_observed,
         "years": [year_row(y) for y in result.years],
-        "explanation": result.explanation,
+        "explanation": _with_derivation(result, reader),
         "drilldown": reader.drilldown(as_of),
     }
+
+
+def _with_derivation(result: progress.Progress, reader: IndicatorReader) -> str:
+    """The rules' explanation, and how a ratio's or a growth's actual was computed from what it read."""
+    derivation = reader.derivations.get(result.actual_on) if result.actual is not None else None
+    return result.explanation if derivation is None else f"{result.explanation};实际值 = {derivation}"
 
 
 def task_summary(state: dict, as_of: date) -> dict[str, Any]:

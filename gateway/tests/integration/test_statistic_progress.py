@@ -81,6 +81,11 @@ async def test_statistic_ratio_and_growth_indicators_read_the_releases(fed):
     assert indicators["per-10k"]["actual"] == "7" and indicators["per-10k"]["actual_on"] == "2025-06-30"
     # 10,800 against 10,000 a year before.
     assert indicators["tm-growth"]["actual"] == "8" and indicators["tm-growth"]["actual_on"] == "2025-06-30"
+    # The explanation says how each was computed, so that a reader can check it by hand.
+    assert indicators["per-10k"]["explanation"].endswith("实际值 = 2,810 件 ÷ 401.7 万人 × 10,000 = 7.00(2025-06-30)")
+    assert indicators["tm-growth"]["explanation"].endswith(
+        "实际值 = (10,800 − 10,000) ÷ 10,000 × 100% = 8.00%(2025-06-30 较 2024-06-30)"
+    )
     assert indicators["patents"]["actual"] is None and indicators["patents"]["status"] == "no_data"
     assert indicators["per-10k"]["drilldown"] == [
         "/api/statistics?statistic=valid_high_value_invention_patents&region=320311&descendants=true"
