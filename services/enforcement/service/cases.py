@@ -270,8 +270,10 @@ async def get_case(session: AsyncSession, case_id: str, user: User) -> Identifie
     return _with_personal_data(await get_visible(session, Case, case_id, user, "case"), user)
 
 
-def _money_text(value: Any) -> Any:
-    return str(value) if isinstance(value, Decimal) else value
+def recorded_details(details: dict[str, Any]) -> dict[str, Any]:
+    """What a step's timeline entry keeps of its details: those given, money as text, the reason
+    apart (the entry has a field of its own for it)."""
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in details.items() if k != "reason" and v is not None}
 
 
 def take_step(
@@ -280,8 +282,7 @@ def take_step(
     """One step of a case's lifecycle on the business date ``on``, with its event, in the
     session; the domain's refusal is raised as it is (:func:`domain_problem` makes it an answer)."""
     after = case_file(case).apply(action, on, today(), **details)
-    recorded = {k: _money_text(v) for k, v in details.items() if k != "reason" and v is not None}
-    case.timeline = [*case.timeline, _step(action, after.status, on, user, reason, recorded)]
+    case.timeline = [*case.timeline, _step(action, after.status, on, user, reason, recorded_details(details))]
     _store_lifecycle(case, after)
     case.touch()
     publish(session, "case", VERB_OF_ACTION[action], case_state(case), user)
