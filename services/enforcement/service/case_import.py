@@ -47,7 +47,12 @@ COLUMNS = [
     Column("case_number", "立案号", "unique in the region, e.g. 宜市监知立〔2024〕15号", required=True),
     Column("type", "案件类型", "code or label, e.g. trademark_infringement / 商标侵权", required=True),
     Column("procedure", "程序", "administrative_penalty 行政处罚 / administrative_adjudication / mediation", True),
-    Column("origin", "案件来源", "complaint 投诉举报 / inspection 检查发现 / campaign / referral / online_monitoring", required=True),
+    Column(
+        "origin",
+        "案件来源",
+        "complaint 投诉举报 / inspection 检查发现 / campaign / referral / online_monitoring",
+        required=True,
+    ),
     Column("respondent_kind", "当事人类型", "organization 单位 or natural_person 自然人; default by the USCC"),
     Column("respondent_name", "当事人名称", "the respondent's name", required=True),
     Column("respondent_uscc", "当事人统一社会信用代码", "18 characters; an organization's is required"),
