@@ -191,7 +191,7 @@ async def get_case_import_job(job_id: Key, user: Writer) -> imports.ImportJobPub
     "(`POST /cases/import`) is. `If-Match`, when sent, must name the case's current version.",
     responses={201: {"model": CasePublic, "description": "The case was filed"}},
 )
-async def put_case_by_number(
+async def record_case_by_number(
     region: Key,
     case_number: NameSegment,
     body: CaseRecord,

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhichan import tabular
-from zhichan.api.problems import PROBLEM_JSON, Invalid, NotFound
+from zhichan.api.problems import Invalid, NotFound
 from zhichan.auth import User
 from zhichan.jobs import Job, Jobs, JobStatus
 
@@ -160,8 +160,8 @@ def import_responses(what: str) -> dict[int | str, dict[str, Any]]:
         413: {"description": "Larger than the service's body limit"},
         415: {"description": "Not xlsx or CSV"},
         422: {
-            "description": "The file is refused, nothing stored: `errors` name each row and column; "
-            "the marked workbook instead when asked for (`annotated=xlsx`, or `Accept` of xlsx)",
-            "content": {PROBLEM_JSON: {}, tabular.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The file is refused, nothing stored: `errors` name each row and column. Asked for "
+            f"(`annotated=xlsx`, or `Accept: {tabular.XLSX_TYPE}`), the answer is the workbook with the bad cells "
+            "marked instead"
         },
     }

@@ -25,10 +25,12 @@ from zhichan.uscc import build_uscc
 
 JINGKOU = "321102"
 # The generator's only complaints: bodies a Python client cannot send as typed (the plan file as
-# YAML or an Excel workbook; JSON and multipart are generated).
+# YAML or an Excel workbook, an import of records as a workbook or CSV; JSON and multipart are
+# generated).
 EXPECTED_WARNINGS = {
     "Unsupported content type application/yaml",
     "Unsupported content type application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "Unsupported content type text/csv",
 }
 
 
