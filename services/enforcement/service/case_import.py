@@ -27,11 +27,11 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.enforcement import domain
-from services.enforcement.models import Case
+from services.enforcement.models import Case, RegionPolicy
 from services.enforcement.schemas import CaseRecord
 from services.enforcement.service import cases, watchlist
 from services.enforcement.service._common import publish
-from services.enforcement.service._in_force import chain_of
+from services.enforcement.service._in_force import chain_of, policies_of
 from zhichan.api.etag import check_if_match
 from zhichan.api.imports import ImportResult
 from zhichan.api.problems import Invalid, PreconditionFailed, ProblemError
@@ -286,15 +286,20 @@ def _needs(record: CaseRecord, *fields: str, because: str) -> None:
 
 
 async def import_record(
-    session: AsyncSession, record: CaseRecord, case: Case | None, user: User
+    session: AsyncSession,
+    record: CaseRecord,
+    case: Case | None,
+    user: User,
+    policies: dict[str, RegionPolicy] | None = None,
 ) -> tuple[Case, Outcome]:
     """Brings the case of ``record`` (``case``: the one already here, if any) to what the record
-    says, in the session; :class:`RowRefused` when it cannot be."""
+    says, in the session; :class:`RowRefused` when it cannot be. ``policies``: as
+    :func:`cases.open_case` takes them."""
     try:
         require_write_access(user, record.region)
         if case is None:
             steps = planned_steps(record)
-            case = await cases.open_case(session, record, user)
+            case = await cases.open_case(session, record, user, policies)
             outcome: Outcome = "created"
         else:
             steps = _steps_beyond(case, record)
@@ -379,7 +384,7 @@ async def import_table(
         problems += row_problems
         if record is None:
             continue
-        key = (record.region, record.case_number)
+        key = key_of(record)
         if key in first_row:
             problems.append(
                 CellProblem(row.number, "case_number", f"the case is given in row {first_row[key]} already")
@@ -389,10 +394,12 @@ async def import_table(
         records.append((row.number, record))
     counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": len(table.rows) - len(records)}
     here = await _cases_here(session, list(first_row))
+    # Read once: asked per case, each query would also flush the cases filed before it.
+    policies = await policies_of(session, {code for _n, r in records for code in chain_of(r.region)})
     decided_against: dict[str, set[str]] = {}
     for done, (number, record) in enumerate(records, start=1):
         try:
-            case, outcome = await import_record(session, record, here.get((record.region, record.case_number)), user)
+            case, outcome = await import_record(session, record, here.get(key_of(record)), user, policies)
         except RowRefused as exc:
             problems.append(CellProblem(number, exc.column, str(exc)))
             counts["refused"] += 1
@@ -413,6 +420,11 @@ async def import_table(
         await watchlist.refresh(session, decided_against, user)
     await commit_or_conflict(session, "a case of the file was filed at the same time; import the file again")
     return result
+
+
+def key_of(record: CaseRecord) -> tuple[str, str]:
+    """A case's natural key: its region and case number."""
+    return record.region, record.case_number
 
 
 async def _cases_here(session: AsyncSession, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Case]:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.enforcement import contracts, domain
 from services.enforcement.domain import CaseFile
-from services.enforcement.models import Campaign, Case
+from services.enforcement.models import Campaign, Case, RegionPolicy
 from services.enforcement.schemas import CaseCreate, CaseFilter, StepIn
 from services.enforcement.service import watchlist
 from services.enforcement.service._common import between, from_iso, publish, to_iso
@@ -221,12 +221,16 @@ def domain_problem(exc: Exception, status: str, action: str) -> Exception:
     return Invalid.field([exc.loc], str(exc))
 
 
-async def open_case(session: AsyncSession, data: CaseCreate, user: User) -> Case:
+async def open_case(
+    session: AsyncSession, data: CaseCreate, user: User, policies: dict[str, RegionPolicy] | None = None
+) -> Case:
     """A new case, filed under the deadline rule in force on its filing date, in the session with
-    its ``filed`` event; not committed."""
+    its ``filed`` event; not committed. ``policies``: those of the region and its ancestors, when
+    the caller read them already (an import reads them once for all its cases)."""
     require_write_access(user, data.region)
     filed = data.filed_date or today()
-    policies = await policies_of(session, chain_of(data.region))
+    if policies is None:
+        policies = await policies_of(session, chain_of(data.region))
     rule = rule_snapshot(rule_in_force(policies, data.region, data.procedure, filed))
     try:
         cf = domain.new_case(data.procedure, filed, rule_of(rule), rule_source(rule), today())
