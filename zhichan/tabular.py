@@ -171,6 +171,8 @@ def _xlsx_grid(raw: bytes) -> Iterable[Sequence[Any]]:
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
         raise TableRefused([CellProblem(None, None, f"not an Excel workbook (.xlsx): {exc}")], ()) from None
     try:
+        if not workbook.worksheets:
+            raise TableRefused([CellProblem(None, None, "the workbook has no sheet")], ())
         # The first sheet holds the records; a workbook's other sheets (notes, lists) are not read.
         yield from workbook.worksheets[0].iter_rows(values_only=True)
     finally:
@@ -187,7 +189,12 @@ def _csv_grid(raw: bytes) -> Iterable[Sequence[Any]]:
             raise TableRefused(
                 [CellProblem(None, None, "the CSV file is neither UTF-8 nor GB 18030 text")], ()
             ) from None
-    yield from csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        yield from reader
+    except csv.Error as exc:  # a field beyond the csv module's limit (128 KiB)
+        unreadable = CellProblem(None, None, f"not a CSV file (line {reader.line_num}): {exc}")
+        raise TableRefused([unreadable], ()) from None
 
 
 def _refuse_zip_bomb(raw: bytes) -> None:
@@ -299,11 +306,13 @@ def annotated(raw: bytes, fmt: str, columns: Sequence[Column], problems: Sequenc
 
 
 def _append(sheet, values: Sequence[Any]) -> None:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     sheet.append([None] * len(values))
     for index, value in enumerate(values, start=1):
         cell = sheet.cell(sheet.max_row, index)
         if isinstance(value, str):
-            cell.value = value
+            cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters a workbook cannot hold
             cell.data_type = "s"  # text stays text, even when it starts with "=" (no formulas)
         elif isinstance(value, Decimal):
             cell.value = float(value)

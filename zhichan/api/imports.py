@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -122,13 +123,14 @@ def refusal(
     as the problem it is."""
     if not annotated or not isinstance(refused, tabular.TableRefused) or not _readable(raw, fmt):
         raise refused
+    try:
+        marked = tabular.annotated(raw, fmt, columns, refused.problems)
+    except Exception:  # openpyxl raises many kinds for a workbook it reads but cannot write again
+        raise refused from None
     name = (filename or "import").rsplit(".", 1)[0]
-    return Response(
-        tabular.annotated(raw, fmt, columns, refused.problems),
-        status_code=422,
-        media_type=tabular.XLSX_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}-errors.xlsx"'},
-    )
+    # The upload's own name may be Chinese (2024年案件.xlsx): RFC 6266's filename*, with an ASCII fallback.
+    disposition = f"attachment; filename=\"import-errors.xlsx\"; filename*=UTF-8''{quote(name + '-errors.xlsx')}"
+    return Response(marked, status_code=422, media_type=tabular.XLSX_TYPE, headers={"Content-Disposition": disposition})
 
 
 def _readable(raw: bytes, fmt: str) -> bool:
