@@ -177,6 +177,11 @@ async def test_a_refusal_as_the_workbook_with_the_bad_cells_marked(client, offic
     assert bad.fill.start_color.rgb.endswith("FFC7CE")
     assert "not a date" in bad.comment.text
     assert sheet.cell(2, CODES.index("filed_date") + 1).comment is None
+    uploaded = await client.post(
+        "/cases/import?annotated=xlsx", files={"file": ("2024年案件.xlsx", raw, XLSX_TYPE)}, headers=officer
+    )
+    assert uploaded.status_code == 422
+    assert uploaded.headers["content-disposition"].endswith(f"filename*=UTF-8''{quote('2024年案件-errors.xlsx')}")
     by_accept = await client.post(
         "/cases/import", content=raw, headers={**officer, "Content-Type": XLSX_TYPE, "Accept": XLSX_TYPE}
     )
