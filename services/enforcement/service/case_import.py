@@ -285,16 +285,26 @@ def _needs(record: CaseRecord, *fields: str, because: str) -> None:
 # ---------------------------------------------------------------- one record
 
 
+@dataclass(frozen=True)
+class Imported:
+    case: Case
+    outcome: Outcome
+    # Respondents whose watch lists may have changed: a decision against one was taken, or the
+    # USCC of a case decided against its respondent was corrected (the former one's, and the new one's).
+    watched: frozenset[str]
+
+
 async def import_record(
     session: AsyncSession,
     record: CaseRecord,
     case: Case | None,
     user: User,
     policies: dict[str, RegionPolicy] | None = None,
-) -> tuple[Case, Outcome]:
+) -> Imported:
     """Brings the case of ``record`` (``case``: the one already here, if any) to what the record
     says, in the session; :class:`RowRefused` when it cannot be. ``policies``: as
     :func:`cases.open_case` takes them."""
+    respondent_before = case.respondent_uscc if case is not None else None
     try:
         require_write_access(user, record.region)
         if case is None:
@@ -315,7 +325,10 @@ async def import_record(
             column = exc.loc if isinstance(exc, domain.InvalidStep) and exc.loc != "date" else None
             answer = cases.domain_problem(exc, case.status, step.action)
             raise RowRefused(column or DATE_OF_ACTION[step.action], answer) from None
-    return case, outcome
+    decided = any(step.action == "decide" for step in steps) or respondent_before != case.respondent_uscc
+    against = case.outcome in domain.AGAINST_RESPONDENT and decided
+    watched = {respondent_before, case.respondent_uscc} - {None} if against else set()
+    return Imported(case, outcome, frozenset(watched))
 
 
 def _steps_beyond(case: Case, record: CaseRecord) -> list[PlannedStep]:
@@ -396,17 +409,17 @@ async def import_table(
     here = await _cases_here(session, list(first_row))
     # Read once: asked per case, each query would also flush the cases filed before it.
     policies = await policies_of(session, {code for _n, r in records for code in chain_of(r.region)})
-    decided_against: dict[str, set[str]] = {}
+    watched: dict[str, set[str]] = {}
     for done, (number, record) in enumerate(records, start=1):
         try:
-            case, outcome = await import_record(session, record, here.get(key_of(record)), user, policies)
+            imported = await import_record(session, record, here.get(key_of(record)), user, policies)
         except RowRefused as exc:
             problems.append(CellProblem(number, exc.column, str(exc)))
             counts["refused"] += 1
             continue
-        counts[outcome] += 1
-        if outcome != "unchanged" and case.outcome in domain.AGAINST_RESPONDENT and case.respondent_uscc:
-            decided_against.setdefault(case.respondent_uscc, set()).update(chain_of(case.region))
+        counts[imported.outcome] += 1
+        for uscc in imported.watched:
+            watched.setdefault(uscc, set()).update(chain_of(imported.case.region))
         if progress is not None and done % PROGRESS_EVERY == 0:
             progress(done)
     if problems:
@@ -416,8 +429,8 @@ async def import_table(
     if dry_run:
         await session.rollback()
         return result
-    if decided_against:
-        await watchlist.refresh(session, decided_against, user)
+    if watched:
+        await watchlist.refresh(session, watched, user)
     await commit_or_conflict(session, "a case of the file was filed at the same time; import the file again")
     return result
 
@@ -450,11 +463,12 @@ async def put_record(
             raise PreconditionFailed(f"no case {record.case_number} in region {record.region}: If-Match matches none")
         check_if_match(if_match, case.id, case.version)
     try:
-        case, outcome = await import_record(session, record, case, user)
+        imported = await import_record(session, record, case, user)
     except RowRefused as exc:
         raise exc.answer from None
-    if outcome != "unchanged":
-        if case.outcome in domain.AGAINST_RESPONDENT and case.respondent_uscc:
-            await watchlist.refresh(session, {case.respondent_uscc: set(chain_of(case.region))}, user)
+    case = imported.case
+    if imported.outcome != "unchanged":
+        if imported.watched:
+            await watchlist.refresh(session, {uscc: set(chain_of(case.region)) for uscc in imported.watched}, user)
         await commit_or_conflict(session, f"case number {record.case_number} was filed at the same time; push again")
-    return (cases.case_state(case), cases.personal_data(case, user)), outcome
+    return (cases.case_state(case), cases.personal_data(case, user)), imported.outcome

@@ -326,3 +326,15 @@ async def test_put_by_number_refuses_what_the_rules_refuse(client, officer):
     assert other.status_code == 422 and other.json()["errors"][0]["loc"] == ["case_number"]
     elsewhere = await client.put(by_number(3), json=record(3), headers=auth("officer", ["321100"]))
     assert elsewhere.status_code == 403
+
+
+async def test_decisions_imported_against_one_respondent_list_it_as_a_repeat_infringer(client, officer):
+    await import_csv(client, officer, [case_row(1, **CLOSED), case_row(2, **{**CLOSED, "decided_date": "2024-04-03"})])
+    listed = await client.get("/watchlist", params={"region": XILING, "as_of": "2024-07-01"}, headers=officer)
+    [entry] = listed.json()["items"]
+    assert (entry["uscc"], entry["listed_since"]) == ("91420502000000001G", "2024-05-20")
+    corrected = [case_row(1, **CLOSED), {**case_row(2, **{**CLOSED, "decided_date": "2024-04-03"})}]
+    corrected[1]["respondent_uscc"] = build_uscc(XILING, 2)
+    assert (await import_csv(client, officer, corrected))["updated"] == 1
+    relisted = await client.get("/watchlist", params={"region": XILING, "as_of": "2024-07-01"}, headers=officer)
+    assert relisted.json()["items"] == []  # one decision each: neither respondent is listed
