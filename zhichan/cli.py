@@ -215,7 +215,8 @@ def _follow_job(client, location: str) -> tuple[int, dict]:
         job = resp.json()
         done, total = job["done"], max(job["rows"], 1)
         filled = 40 * done // total
-        print(f"\r[{'#' * filled}{'.' * (40 - filled)}] {done}/{job['rows']} rows", end="", flush=True)
+        phase = job.get("phase") or job["status"]
+        print(f"\r{phase:>8} [{'#' * filled}{'.' * (40 - filled)}] {done}/{job['rows']} rows", end="", flush=True)
         if job["status"] in ("succeeded", "failed"):
             print()
             if job["status"] == "failed":

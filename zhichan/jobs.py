@@ -32,12 +32,13 @@ class Job:
     total: int
     status: JobStatus = "queued"
     done: int = 0
+    phase: str | None = None  # what the work is doing, in its own words (an import: checking, writing)
     result: dict[str, Any] | None = None  # what the work answered, or its refusal (a problem's body)
     created: float = field(default_factory=time.time)
     finished: float | None = None
 
-    def progress(self, done: int) -> None:
-        self.done = done
+    def progress(self, done: int, phase: str | None = None) -> None:
+        self.done, self.phase = done, phase
 
 
 class Jobs:

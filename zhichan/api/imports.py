@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhichan import tabular
-from zhichan.api.problems import Invalid, NotFound
+from zhichan.api.problems import Conflict, Invalid, NotFound
 from zhichan.auth import User
 from zhichan.jobs import Job, Jobs, JobStatus
 
@@ -56,7 +56,12 @@ class ImportJobPublic(BaseModel):
     id: str
     status: Literal["queued", "running", "succeeded", "failed"]
     rows: int
-    done: int = Field(description="Rows worked through so far")
+    phase: Literal["checking", "writing"] | None = Field(
+        None,
+        description="`checking` every row (nothing stored yet), then `writing` them by chunks; a file of one "
+        "chunk is checked and written at once (`checking` only)",
+    )
+    done: int = Field(description="Rows worked through so far in this phase")
     result: ImportResult | None = Field(None, description="When it succeeded")
     errors: list[RowError] = Field(default_factory=list, description="When it failed: every problem of the file")
     detail: str | None = None
@@ -69,6 +74,7 @@ def job_public(job: Job) -> ImportJobPublic:
         id=job.id,
         status=job.status,
         rows=job.total,
+        phase=job.phase,
         done=job.done,
         result=ImportResult(**result) if succeeded else None,
         errors=[] if succeeded else result.get("errors", []),
@@ -76,8 +82,8 @@ def job_public(job: Job) -> ImportJobPublic:
     )
 
 
-# Imports a table in a session: the service's use case, with a progress callback (rows done) or None.
-ImportTable = Callable[[AsyncSession, Callable[[int], None] | None], Awaitable[ImportResult]]
+# Imports a table in a session: the service's use case, with a progress callback (rows done, phase) or None.
+ImportTable = Callable[[AsyncSession, Callable[[int, str], None] | None], Awaitable[ImportResult]]
 
 
 async def imported(
@@ -93,9 +99,8 @@ async def imported(
         async with session_factory() as own:
             try:
                 result = await run(own, job.progress)
-            except Invalid as refused:
+            except (Invalid, Conflict) as refused:
                 return "failed", {"detail": refused.detail, "errors": refused.errors or []}
-        job.progress(job.total)
         return "succeeded", result.model_dump()
 
     job = jobs.start("import", user.sub, rows, work)

@@ -34,7 +34,7 @@ from services.enforcement.service._common import publish
 from services.enforcement.service._in_force import chain_of, policies_of
 from zhichan.api.etag import check_if_match
 from zhichan.api.imports import ImportResult
-from zhichan.api.problems import Invalid, PreconditionFailed, ProblemError
+from zhichan.api.problems import Conflict, Invalid, PreconditionFailed, ProblemError
 from zhichan.auth import User, require_write_access
 from zhichan.db import commit_or_conflict
 from zhichan.tabular import CellProblem, Column, Row, Table, TableRefused, parse_day, text_of
@@ -139,8 +139,13 @@ RANK = {action: rank for rank, action in enumerate(DATE_OF_ACTION)}
 # What an import never changes of a case here: its deadline follows from them. The rest of its
 # filing may be corrected (event ``amended``).
 FIXED = ("procedure", "filed_date")
-PROGRESS_EVERY = 200
+# Rows imported in one transaction: a larger file is checked, then written, by chunks of this many,
+# so that memory holds one chunk's cases and events at a time (~35 kB a row). As many as a file imported in
+# its request may have by default (IMPORT_JOB_ROWS): such a file is imported in one pass.
+ROWS_PER_TRANSACTION = 2000
 KEYS_PER_SELECT = 500
+# Reports rows worked through and the pass: "checking", then "writing" (a file of one chunk has one pass).
+Progress = Callable[[int, str], None]
 
 
 class RowRefused(Exception):
@@ -385,10 +390,55 @@ async def import_table(
     user: User,
     *,
     dry_run: bool,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
-    """Imports every row in one transaction, committed only when every row could be (and not in a
-    dry run); a file with problems raises :class:`TableRefused` with all of them, nothing stored."""
+    """Imports every row, only when every row can be: a file with problems raises
+    :class:`TableRefused` with all of them, nothing stored.
+
+    A file of at most :data:`ROWS_PER_TRANSACTION` rows is imported in one transaction, committed
+    when no row failed (and not in a dry run). A larger one is first checked by chunks, each
+    imported and rolled back, so that memory holds one chunk's cases and events at a time; then
+    written by chunks, each committed. Should a case change between the two passes (a step
+    recorded meanwhile), the chunks before it stay written and the import answers 409: importing
+    the file again finishes it, as it is idempotent."""
+    records, problems = _records(table)
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": len(table.rows) - len(records)}
+    chunks = [records[i : i + ROWS_PER_TRANSACTION] for i in range(0, len(records), ROWS_PER_TRANSACTION)]
+    at_once = len(chunks) <= 1
+    done = 0
+    for chunk in chunks:
+        watched = await _import_chunk(session, chunk, user, counts, problems)
+        if at_once and not problems and not dry_run:
+            await _commit(session, watched, user)
+        else:
+            await session.rollback()
+        done += len(chunk)
+        if progress is not None:
+            progress(done, "checking")
+    if problems:
+        raise TableRefused(sorted(problems, key=lambda p: p.row or 0), COLUMNS, **counts)
+    if not (at_once or dry_run):
+        done = 0
+        for chunk in chunks:
+            changed: list[CellProblem] = []
+            watched = await _import_chunk(session, chunk, user, dict.fromkeys(counts, 0), changed)
+            if changed:
+                await session.rollback()
+                raise Conflict(
+                    f"row {changed[0].row} changed while the file was imported ({changed[0].msg}); the rows before "
+                    f"row {chunk[0][0]} are stored: import the file again to finish",
+                    errors=[p.as_error({c.code: c for c in COLUMNS}) for p in changed],
+                )
+            await _commit(session, watched, user)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, "writing")
+    return ImportResult(rows=len(table.rows), dry_run=dry_run, **counts)
+
+
+def _records(table: Table) -> tuple[list[tuple[int, CaseRecord]], list[CellProblem]]:
+    """Each row's record with its row number, and the problems of those that hold none (a case
+    given twice is the second row's problem)."""
     problems = list(table.problems)
     records: list[tuple[int, CaseRecord]] = []
     first_row: dict[tuple[str, str], int] = {}
@@ -399,18 +449,28 @@ async def import_table(
             continue
         key = key_of(record)
         if key in first_row:
-            problems.append(
-                CellProblem(row.number, "case_number", f"the case is given in row {first_row[key]} already")
-            )
+            again = f"the case is given in row {first_row[key]} already"
+            problems.append(CellProblem(row.number, "case_number", again))
             continue
         first_row[key] = row.number
         records.append((row.number, record))
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": len(table.rows) - len(records)}
-    here = await _cases_here(session, list(first_row))
+    return records, problems
+
+
+async def _import_chunk(
+    session: AsyncSession,
+    chunk: list[tuple[int, CaseRecord]],
+    user: User,
+    counts: dict[str, int],
+    problems: list[CellProblem],
+) -> dict[str, set[str]]:
+    """Imports the chunk's records in the session, counting each outcome and adding each refused
+    row's problem; returns the respondents whose watch lists to work out again, with their regions."""
+    here = await _cases_here(session, [key_of(record) for _n, record in chunk])
     # Read once: asked per case, each query would also flush the cases filed before it.
-    policies = await policies_of(session, {code for _n, r in records for code in chain_of(r.region)})
+    policies = await policies_of(session, {code for _n, record in chunk for code in chain_of(record.region)})
     watched: dict[str, set[str]] = {}
-    for done, (number, record) in enumerate(records, start=1):
+    for number, record in chunk:
         try:
             imported = await import_record(session, record, here.get(key_of(record)), user, policies)
         except RowRefused as exc:
@@ -420,19 +480,13 @@ async def import_table(
         counts[imported.outcome] += 1
         for uscc in imported.watched:
             watched.setdefault(uscc, set()).update(chain_of(imported.case.region))
-        if progress is not None and done % PROGRESS_EVERY == 0:
-            progress(done)
-    if problems:
-        await session.rollback()
-        raise TableRefused(sorted(problems, key=lambda p: p.row or 0), COLUMNS, **counts)
-    result = ImportResult(rows=len(table.rows), dry_run=dry_run, **counts)
-    if dry_run:
-        await session.rollback()
-        return result
+    return watched
+
+
+async def _commit(session: AsyncSession, watched: dict[str, set[str]], user: User) -> None:
     if watched:
         await watchlist.refresh(session, watched, user)
     await commit_or_conflict(session, "a case of the file was filed at the same time; import the file again")
-    return result
 
 
 def key_of(record: CaseRecord) -> tuple[str, str]:

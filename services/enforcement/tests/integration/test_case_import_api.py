@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from services.enforcement.service import case_import
 from services.enforcement.tests.integration.conftest import count_cases, events_match_their_contracts, outbox, run_steps
 from zhichan.tabular import XLSX_TYPE
 from zhichan.testing import auth
@@ -239,10 +240,23 @@ async def test_a_large_file_is_a_job(app, client, officer):
             break
         await asyncio.sleep(0.02)
     assert job["status"] == "succeeded", job
-    assert (job["rows"], job["done"], job["result"]["created"]) == (5, 5, 5)
+    assert (job["rows"], job["phase"], job["done"], job["result"]["created"]) == (5, "checking", 5, 5)
     assert await count_cases(app) == 5
     someone_else = await client.get(location, headers=auth("officer", [YICHANG], sub="another-officer"))
     assert someone_else.status_code == 404
+
+
+async def test_a_file_of_several_chunks_is_checked_whole_then_written(app, client, officer, monkeypatch):
+    monkeypatch.setattr(case_import, "ROWS_PER_TRANSACTION", 2)
+    rows = [case_row(n, **CLOSED) for n in range(1, 6)]
+    refused = await import_csv(client, officer, [*rows[:4], case_row(5, filed="2024-02-30")], expect=422)
+    assert [e["row"] for e in refused["errors"]] == [6]  # found in the last chunk: nothing stored
+    assert await count_cases(app) == 0 and await outbox(app) == []
+    checked = await import_csv(client, officer, rows, query="?dry_run=true")
+    assert checked["created"] == 5 and await count_cases(app) == 0
+    assert (await import_csv(client, officer, rows))["created"] == 5
+    assert await count_cases(app) == 5
+    assert (await import_csv(client, officer, rows))["unchanged"] == 5
 
 
 async def test_a_refused_job_lists_its_errors(app, client, officer):
