@@ -115,6 +115,7 @@ EXAMPLES = [
         "suspension_reason": "等待专利无效宣告请求审查结论",
     },
 ]
+REQUIRED = [c for c in COLUMNS if c.required]
 DATE_COLUMNS = frozenset(c.code for c in COLUMNS if c.code.endswith("_date"))
 VOCABULARIES: dict[str, Vocabulary] = {
     "type": domain.CASE_TYPES,
@@ -163,7 +164,8 @@ class RowRefused(Exception):
 
 def parse_row(row: Row) -> tuple[CaseRecord | None, list[CellProblem]]:
     """The record a row holds, or the problems of its cells (each at its column)."""
-    problems: list[CellProblem] = []
+    # A required column's empty cell: a missing filing date would otherwise default to today.
+    problems = [CellProblem(row.number, c.code, f"{c.header} is required") for c in REQUIRED if c.code not in row.cells]
     values: dict[str, Any] = {}
     for code, value in row.cells.items():
         try:

@@ -76,7 +76,8 @@ def test_steps_of_one_day_follow_the_lifecycle():
         ({"region": "999999"}, "region", "unknown region code"),
         ({"respondent_uscc": "91420502000000001X"}, "respondent_uscc", "check"),
         ({"fine": "-5"}, "fine", ""),
-        ({"handling_unit": None}, "handling_unit", "Field required"),
+        ({"handling_unit": None}, "handling_unit", "承办单位 is required"),
+        ({"filed_date": None}, "filed_date", "立案日期 is required"),  # not today's date by default
         ({"respondent_uscc": None}, "respondent_kind", "USCC"),  # an organization is named with its USCC
     ],
 )
