@@ -50,6 +50,21 @@ Key = Annotated[
     ),
 ]
 
+# A path parameter naming a record by what people write, not by a key: a case number
+# (宜市监知立〔2024〕15号). Any text but a control character (PostgreSQL refuses a NUL), a slash
+# or a backslash (the gateway refuses them, as they would read as two segments) and U+FFFD (a byte
+# that was not UTF-8); at most as long as the column it is looked up in.
+NAME_SEGMENT_PATTERN = r"^[^\x00-\x1f\x7f/\\\uFFFD]+$"
+NameSegment = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=KEY_MAX_LENGTH,
+        pattern=NAME_SEGMENT_PATTERN,
+        description="Text as written (percent-encoded), no control characters or slashes; at most 100",
+    ),
+]
+
 # Business dates and years a caller may ask about: 1900–2200. Beyond them nothing is recorded,
 # and a date computed from one (a year's 1 January, a deadline) could fall outside what Python's
 # dates hold (year 0 was a 500).

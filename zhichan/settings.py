@@ -163,6 +163,13 @@ class ProcessSettings(BaseSettings):
         "multipart form.",
     )
 
+    import_job_rows: int = Field(
+        2000,
+        gt=0,
+        description="An import of records (`POST /api/cases/import`) with more rows than this runs as a job: the "
+        "answer is 202 with the job's Location, polled for progress. The job lives in the process's memory.",
+    )
+
     @property
     def http_port(self) -> int:
         return self.port or DEFAULT_PORTS.get(self.name, 8000)

@@ -5,7 +5,7 @@ their body model through a closure, which FastAPI can only see in evaluated anno
 
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from services.enforcement.schemas import (
     CampaignCreate,
@@ -15,6 +15,7 @@ from services.enforcement.schemas import (
     CaseFilter,
     CaseList,
     CasePublic,
+    CaseRecord,
     CaseStats,
     DeadlineRulesPublic,
     DeadlineRulesPut,
@@ -32,13 +33,26 @@ from services.enforcement.schemas import (
     WatchWindowPublic,
     WatchWindowPut,
 )
-from services.enforcement.service import campaigns, cases, disclosure, region_policies, statistics, watchlist
+from services.enforcement.service import (
+    campaigns,
+    case_import,
+    cases,
+    disclosure,
+    region_policies,
+    statistics,
+    watchlist,
+)
+from zhichan import tabular
+from zhichan.api import imports
 from zhichan.api.answers import answer, listing
 from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.etag import IfMatch
+from zhichan.api.problems import Invalid
 from zhichan.api.scope import RegionQuery
+from zhichan.api.uploads import request_body, uploaded_file
 from zhichan.auth import Reader, Writer
-from zhichan.fields import Day, Key, RegionCode
+from zhichan.fields import Day, Key, NameSegment, RegionCode
+from zhichan.jobs import Jobs
 
 cases_router = APIRouter(prefix="/cases", tags=["cases"])
 campaigns_router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -102,6 +116,97 @@ async def set_deadline_rules(
     body: DeadlineRulesPut, session: SessionDep, user: Writer, response: Response, if_match: IfMatch = None
 ) -> DeadlineRulesPublic:
     return _settings(response, await region_policies.put_deadline_rules(session, body, if_match, user))
+
+
+# ---------------------------------------------------------------- cases from another system
+
+IMPORT_JOBS = Jobs()
+IMPORT_BODY = request_body(
+    "Cases as a spreadsheet (the template: `GET /cases/import/template`), xlsx or CSV (UTF-8 or GB 18030) by "
+    "Content-Type, or a multipart upload with the file in the field `file`; at most the service's body limit.",
+    {
+        tabular.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        tabular.CSV_TYPE: {"schema": {"type": "string"}},
+    },
+)
+
+
+@cases_router.post(
+    "/import",
+    response_model=imports.ImportResult,
+    summary="Import cases from a spreadsheet: each row filed or brought to the dates it gives",
+    description="Every row is checked before anything is stored: a file with a problem is refused whole (422, "
+    "`errors` name each row and column). A case already here (region and case number) is `unchanged` when the "
+    "row says what it holds, else `updated` (steps it lacks taken on their dates, descriptive fields corrected). "
+    "A file of more rows than the service's `IMPORT_JOB_ROWS` runs as a job (202).",
+    openapi_extra=IMPORT_BODY,
+    responses=imports.import_responses("cases"),
+)
+async def import_cases(
+    request: Request,
+    session: SessionDep,
+    user: Writer,
+    dry_run: imports.DryRun = False,
+    annotated: imports.Annotate = None,
+) -> imports.ImportResult | Response:
+    limit = request.app.state.settings.max_body_bytes
+    raw, fmt, filename = await uploaded_file(request, limit, tabular.format_of, "send the cases as xlsx or CSV")
+    try:
+        table = tabular.read_table(raw, fmt, case_import.COLUMNS)
+        return await imports.imported(
+            request,
+            session,
+            user,
+            len(table.rows),
+            lambda own, progress: case_import.import_table(own, table, user, dry_run=dry_run, progress=progress),
+            IMPORT_JOBS,
+            "/cases/import/jobs",
+        )
+    except tabular.TableRefused as refused:
+        return imports.refusal(
+            refused, raw, fmt, case_import.COLUMNS, imports.wants_annotated(request, annotated), filename
+        )
+
+
+@cases_router.get(
+    "/import/template",
+    summary="The spreadsheet to fill in for an import of cases: headers, what each column takes, two examples",
+    responses={200: {"content": {tabular.XLSX_TYPE: {}, tabular.CSV_TYPE: {}}}},
+    response_class=Response,
+)
+async def get_case_import_template(user: Reader, format: imports.TemplateFormat = "xlsx") -> Response:
+    return imports.template_response(case_import.COLUMNS, case_import.EXAMPLES, format, "cases-import")
+
+
+@cases_router.get("/import/jobs/{job_id}", response_model=imports.ImportJobPublic, summary="A large import's job")
+async def get_case_import_job(job_id: Key, user: Writer) -> imports.ImportJobPublic:
+    return imports.job_of(IMPORT_JOBS, job_id, user)
+
+
+@cases_router.put(
+    "/by-number/{region}/{case_number}",
+    response_model=CasePublic,
+    summary="Push a case by its number: filed (201), or brought to the record's dates and fields (200)",
+    description="For a system that keeps its own records: the body is the whole record, as a row of the import "
+    "(`POST /cases/import`) is. `If-Match`, when sent, must name the case's current version.",
+    responses={201: {"model": CasePublic, "description": "The case was filed"}},
+)
+async def record_case_by_number(
+    region: Key,
+    case_number: NameSegment,
+    body: CaseRecord,
+    session: SessionDep,
+    user: Writer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CasePublic:
+    for name, value in (("region", region), ("case_number", case_number)):
+        if getattr(body, name) != value:
+            raise Invalid.field([name], f"the body's {name} {getattr(body, name)!r} is not the path's {value!r}")
+    (state, personal), outcome = await case_import.put_record(session, body, user, if_match)
+    created = outcome == "created"
+    response.status_code = 201 if created else 200
+    return answer(response, CasePublic, state, location=f"/cases/{state.id}" if created else None, **personal)
 
 
 @cases_router.get("/{case_id}", response_model=CasePublic, summary="One case with its full timeline")

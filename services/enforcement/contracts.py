@@ -200,6 +200,7 @@ CASE_DECIDED = "zhichan.enforcement.case.decided.v1"
 CASE_CLOSED = "zhichan.enforcement.case.closed.v1"
 CASE_TRANSFERRED = "zhichan.enforcement.case.transferred.v1"
 CASE_WITHDRAWN = "zhichan.enforcement.case.withdrawn.v1"
+CASE_AMENDED = "zhichan.enforcement.case.amended.v1"
 CAMPAIGN_CREATED = "zhichan.enforcement.campaign.created.v1"
 DEADLINE_RULES_CHANGED = "zhichan.enforcement.region_policy.deadline_rules_changed.v1"
 WATCH_WINDOW_CHANGED = "zhichan.enforcement.region_policy.watch_window_changed.v1"
@@ -216,6 +217,11 @@ EVENTS: dict[str, tuple[type[BaseModel], str]] = {
     CASE_CLOSED: (CaseState, "A decided case closed (结案)"),
     CASE_TRANSFERRED: (CaseState, "A case transferred (移送) to police or judiciary: closed for the office"),
     CASE_WITHDRAWN: (CaseState, "A case withdrawn (撤销立案)"),
+    CASE_AMENDED: (
+        CaseState,
+        "A case's record corrected by an import or a push by number: its type, origin, parties, summary, "
+        "handling unit or campaign (never its procedure or filing date, from which its deadline follows)",
+    ),
     CAMPAIGN_CREATED: (CampaignState, "A campaign (专项行动) created"),
     DEADLINE_RULES_CHANGED: (RegionPolicyState, "A region's deadline rules changed (for cases filed from then on)"),
     WATCH_WINDOW_CHANGED: (RegionPolicyState, "A region's watch-list window changed"),

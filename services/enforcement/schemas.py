@@ -201,6 +201,33 @@ class CaseFilter(BaseModel):
         return uscc.strip().upper() if uscc else None
 
 
+class CaseRecord(CaseCreate):
+    """A case as another system holds it (a spreadsheet's row, a push by number): its filing and,
+    as business dates, every step since. Importing it files the case and takes each step on its
+    date, as the step routes would have; a step already recorded is left as it is."""
+
+    investigated_date: Day | None = Field(
+        None, description="开始调查; default: the filing date, when a later step needs an investigation"
+    )
+    extended_date: Day | None = Field(None, description="延长办案期限 approved on")
+    extension_approver: Name | None = None
+    extension_reason: Text | None = None
+    suspended_date: Day | None = Field(None, description="中止")
+    resumed_date: Day | None = Field(None, description="恢复")
+    suspension_reason: Text | None = None
+    decided_date: Day | None = Field(None, description="作出决定")
+    outcome: Outcome | None = None
+    fine: Amount = Field(Decimal("0.00"), description="罚款, 元, decimal string")
+    confiscation: Amount = Field(Decimal("0.00"), description="没收, 元, decimal string")
+    illegal_revenue: Amount = Field(Decimal("0.00"), description="违法经营额/违法所得, 元, decimal string")
+    decision_number: ShortText | None = Field(None, description="决定书文号")
+    closed_date: Day | None = Field(None, description="结案")
+    transferred_date: Day | None = Field(None, description="移送")
+    transfer_to: TransferTarget | None = None
+    receiving_body: ShortText | None = None
+    withdrawn_date: Day | None = Field(None, description="撤销立案")
+
+
 # ---------------------------------------------------------------- stats and overdue
 
 

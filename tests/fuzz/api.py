@@ -23,6 +23,7 @@ SEED = int(os.environ.get("ZHICHAN_FUZZ_SEED") or random.getrandbits(64))
 # The event stream never ends: a request to it would hold its test until the request timed out.
 ENDLESS = "/api/progress/stream"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv"
 
 
 @functools.cache
@@ -50,7 +51,8 @@ def gateway_schema(*phases: str):
     return schemathesis.openapi.from_dict(merged_document(), config=config).exclude(path=ENDLESS)
 
 
-@schemathesis.serializer(XLSX)
-def _workbook(ctx, value: Any) -> bytes:
-    """A plan workbook is bytes: whatever was generated goes as they are (or as text's UTF-8)."""
+@schemathesis.serializer(XLSX, CSV)
+def _spreadsheet(ctx, value: Any) -> bytes:
+    """A workbook (a plan, records to import) or a CSV file is bytes: whatever was generated goes
+    as they are (or as text's UTF-8)."""
     return value if isinstance(value, bytes) else str(value).encode()

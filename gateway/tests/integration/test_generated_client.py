@@ -25,7 +25,8 @@ from zhichan.uscc import build_uscc
 
 JINGKOU = "321102"
 # The generator's only complaints: bodies a Python client cannot send as typed (the plan file as
-# YAML or an Excel workbook, a statistics file as CSV; JSON and multipart are generated).
+# YAML or an Excel workbook, a statistics file or an import of records as CSV; JSON and multipart
+# are generated).
 EXPECTED_WARNINGS = {
     "Unsupported content type application/yaml",
     "Unsupported content type text/csv",

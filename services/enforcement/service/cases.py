@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.enforcement import contracts, domain
 from services.enforcement.domain import CaseFile
-from services.enforcement.models import Campaign, Case
+from services.enforcement.models import Campaign, Case, RegionPolicy
 from services.enforcement.schemas import CaseCreate, CaseFilter, StepIn
 from services.enforcement.service import watchlist
 from services.enforcement.service._common import between, from_iso, publish, to_iso
@@ -208,19 +208,29 @@ async def _check_campaign(session: AsyncSession, campaign_id: str, region: str, 
         )
 
 
-def _domain_problem(exc: Exception, cf: CaseFile, action: str) -> Exception:
+DOMAIN_REFUSALS = (domain.TransitionNotAllowed, domain.StepRefused, domain.InvalidStep)
+
+
+def domain_problem(exc: Exception, status: str, action: str) -> Exception:
+    """The answer to a step the domain refused, for a case that is ``status``."""
     if isinstance(exc, domain.TransitionNotAllowed):
         return Conflict(str(exc), current_status=exc.status, action=exc.action)
     if isinstance(exc, domain.StepRefused):
-        return Conflict(str(exc), current_status=cf.status, action=action)
+        return Conflict(str(exc), current_status=status, action=action)
     assert isinstance(exc, domain.InvalidStep)
     return Invalid.field([exc.loc], str(exc))
 
 
-async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Identified:
+async def open_case(
+    session: AsyncSession, data: CaseCreate, user: User, policies: dict[str, RegionPolicy] | None = None
+) -> Case:
+    """A new case, filed under the deadline rule in force on its filing date, in the session with
+    its ``filed`` event; not committed. ``policies``: those of the region and its ancestors, when
+    the caller read them already (an import reads them once for all its cases)."""
     require_write_access(user, data.region)
     filed = data.filed_date or today()
-    policies = await policies_of(session, chain_of(data.region))
+    if policies is None:
+        policies = await policies_of(session, chain_of(data.region))
     rule = rule_snapshot(rule_in_force(policies, data.region, data.procedure, filed))
     try:
         cf = domain.new_case(data.procedure, filed, rule_of(rule), rule_source(rule), today())
@@ -230,12 +240,10 @@ async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Iden
         raise Invalid.field(["campaign_id"], "a case that comes from a campaign names the campaign")
     if data.campaign_id:
         await _check_campaign(session, data.campaign_id, data.region, filed, user)
-    respondent = {f"respondent_{field}": value for field, value in data.respondent.model_dump().items()}
     case = Case.new(
-        **data.model_dump(exclude={"type", "respondent", "complainant", "filed_date"}),
-        **respondent,
+        **data.model_dump(include=set(CaseCreate.model_fields) - NOT_COLUMNS),
+        **_parties(data),
         case_type=data.type,
-        complainant=data.complainant.model_dump() if data.complainant else None,
         filed_date=filed,
         status="filed",
         deadline_rule=rule,
@@ -243,18 +251,46 @@ async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Iden
     )
     _store_lifecycle(case, cf)
     session.add(case)
-    state, numbers = _with_personal_data(case, user)
-    publish(session, "case", "filed", state, user)
+    publish(session, "case", "filed", case_state(case), user)
+    return case
+
+
+# CaseCreate's fields that are not columns of the same name (the parties are spread, the type renamed).
+NOT_COLUMNS = frozenset({"type", "respondent", "complainant", "filed_date"})
+
+
+def _parties(data: CaseCreate) -> dict[str, Any]:
+    respondent = {f"respondent_{field}": value for field, value in data.respondent.model_dump().items()}
+    return {**respondent, "complainant": data.complainant.model_dump() if data.complainant else None}
+
+
+async def file_case(session: AsyncSession, data: CaseCreate, user: User) -> Identified:
+    case = await open_case(session, data, user)
     await commit_or_conflict(session, f"case number {data.case_number} is already used in region {data.region}")
-    return state, numbers
+    return _with_personal_data(case, user)
 
 
 async def get_case(session: AsyncSession, case_id: str, user: User) -> Identified:
     return _with_personal_data(await get_visible(session, Case, case_id, user, "case"), user)
 
 
-def _money_text(value: Any) -> Any:
-    return str(value) if isinstance(value, Decimal) else value
+def recorded_details(details: dict[str, Any]) -> dict[str, Any]:
+    """What a step's timeline entry keeps of its details: those given, money as text, the reason
+    apart (the entry has a field of its own for it)."""
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in details.items() if k != "reason" and v is not None}
+
+
+def take_step(
+    session: AsyncSession, case: Case, action: str, on: date, details: dict[str, Any], reason: str | None, user: User
+) -> CaseFile:
+    """One step of a case's lifecycle on the business date ``on``, with its event, in the
+    session; the domain's refusal is raised as it is (:func:`domain_problem` makes it an answer)."""
+    after = case_file(case).apply(action, on, today(), **details)
+    case.timeline = [*case.timeline, _step(action, after.status, on, user, reason, recorded_details(details))]
+    _store_lifecycle(case, after)
+    case.touch()
+    publish(session, "case", VERB_OF_ACTION[action], case_state(case), user)
+    return after
 
 
 async def transition(
@@ -264,23 +300,15 @@ async def transition(
     require_write_access(user, case.region)
     if if_match:  # optional: a step is refused anyway when the case moved on to another status
         check_if_match(if_match, case.id, case.version)
-    cf = case_file(case)
-    on = body.date or today()
     details = {name: getattr(body, name) for name in STEP_FIELDS.get(action, ())}
     try:
-        after = cf.apply(action, on, today(), **details)
-    except (domain.TransitionNotAllowed, domain.StepRefused, domain.InvalidStep) as exc:
-        raise _domain_problem(exc, cf, action) from None
-    recorded = {k: _money_text(v) for k, v in details.items() if k != "reason" and v is not None}
-    case.timeline = [*case.timeline, _step(action, after.status, on, user, body.reason, recorded)]
-    _store_lifecycle(case, after)
-    case.touch()
-    state, numbers = _with_personal_data(case, user)
-    publish(session, "case", VERB_OF_ACTION[action], state, user)
+        after = take_step(session, case, action, body.date or today(), details, body.reason, user)
+    except DOMAIN_REFUSALS as exc:
+        raise domain_problem(exc, case.status, action) from None
     if after.decision is not None and after.decision.against_respondent and case.respondent_uscc:
         await watchlist.refresh(session, {case.respondent_uscc: set(chain_of(case.region))}, user)
     await session.commit()
-    return state, numbers
+    return _with_personal_data(case, user)
 
 
 async def list_cases(

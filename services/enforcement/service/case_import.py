@@ -1,0 +1,530 @@
+"""Cases from another system: a spreadsheet of them (``POST /cases/import``) or one pushed by its
+number (``PUT /cases/by-number/{region}/{case_number}``).
+
+A row is a case's record as the office kept it: its filing and the business date of each step
+since (:class:`~services.enforcement.schemas.CaseRecord`). A case not yet here is filed and
+walked through those steps on their dates by the very functions the routes use
+(:func:`cases.open_case`, :func:`cases.take_step`), so it has the same timeline, deadline and
+events, one per step, as if each step had been recorded on the day. A case already here
+(by region and case number) is ``unchanged`` when the row says what it holds, else ``updated``:
+steps it lacks are taken, descriptive fields corrected (event ``amended``); a step it recorded
+otherwise, or a step the state machine refuses, is the row's error.
+
+Every row is worked through in one transaction before anything is committed: a file with any
+problem is refused whole, and a dry run rolls back what it did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import ValidationError
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.enforcement import domain
+from services.enforcement.models import Case, RegionPolicy
+from services.enforcement.schemas import CaseRecord
+from services.enforcement.service import cases, watchlist
+from services.enforcement.service._common import publish
+from services.enforcement.service._in_force import chain_of, policies_of
+from zhichan.api.etag import check_if_match
+from zhichan.api.imports import ImportResult
+from zhichan.api.problems import Conflict, Invalid, PreconditionFailed, ProblemError
+from zhichan.auth import User, require_write_access
+from zhichan.db import commit_or_conflict
+from zhichan.tabular import CellProblem, Column, Row, Table, TableRefused, parse_day, text_of
+from zhichan.vocabulary import Vocabulary
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+COLUMNS = [
+    Column("region", "行政区划代码", "6-digit region code (GB/T 2260), e.g. 420502", required=True),
+    Column("case_number", "立案号", "unique in the region, e.g. 宜市监知立〔2024〕15号", required=True),
+    Column("type", "案件类型", "code or label, e.g. trademark_infringement / 商标侵权", required=True),
+    Column("procedure", "程序", "administrative_penalty 行政处罚 / administrative_adjudication / mediation", True),
+    Column(
+        "origin",
+        "案件来源",
+        "complaint 投诉举报 / inspection 检查发现 / campaign / referral / online_monitoring",
+        required=True,
+    ),
+    Column("respondent_kind", "当事人类型", "organization 单位 or natural_person 自然人; default by the USCC"),
+    Column("respondent_name", "当事人名称", "the respondent's name", required=True),
+    Column("respondent_uscc", "当事人统一社会信用代码", "18 characters; an organization's is required"),
+    Column("respondent_id_number", "当事人身份证号", "a natural person's identity card number; never published"),
+    Column("complainant_name", "投诉人", "name of the complainant, if any"),
+    Column("summary", "案情摘要", "at most 2,000 characters"),
+    Column("handling_unit", "承办单位", "e.g. 市场监管局稽查支队", required=True),
+    Column("campaign_id", "专项行动编号", "the campaign's id, when the case comes from one"),
+    Column("filed_date", "立案日期", "2024-03-01 (also 2024/3/1, 2024年3月1日); not in the future", required=True),
+    Column("investigated_date", "开始调查日期", "default: the filing date when a later step needs it"),
+    Column("extended_date", "延期批准日期", "the deadline's extension, approved on or before the deadline"),
+    Column("extension_approver", "延期批准人", "who approved the extension (with 延期批准日期)"),
+    Column("extension_reason", "延期理由", "why (with 延期批准日期)"),
+    Column("suspended_date", "中止日期", "the clock stops (one suspension a row)"),
+    Column("resumed_date", "恢复日期", "the clock runs again"),
+    Column("suspension_reason", "中止理由", "why (with 中止日期)"),
+    Column("decided_date", "决定日期", "the decision's date"),
+    Column("outcome", "决定结果", "penalty_decision 行政处罚决定 / dismissed 不予处罚/驳回/终止 / …"),
+    Column("fine", "罚款(元)", "yuan, e.g. 50000 or 12500.50"),
+    Column("confiscation", "没收(元)", "yuan"),
+    Column("illegal_revenue", "违法经营额(元)", "yuan"),
+    Column("decision_number", "决定书文号", "e.g. 宜市监处罚〔2024〕8号"),
+    Column("closed_date", "结案日期", "结案, after the decision"),
+    Column("transferred_date", "移送日期", "移送 ends the case for the office"),
+    Column("transfer_to", "移送机关类型", "police 公安机关 / judiciary 司法机关 / other_authority"),
+    Column("receiving_body", "接收机关", "e.g. 宜昌市公安局西陵区分局"),
+    Column("withdrawn_date", "撤销日期", "撤销立案"),
+]
+EXAMPLES = [
+    {
+        "region": "420502",
+        "case_number": "宜西市监知立〔2024〕15号",
+        "type": "商标侵权",
+        "procedure": "行政处罚",
+        "origin": "投诉举报",
+        "respondent_name": "宜昌市某某商贸有限公司",
+        "respondent_uscc": "91420502000000001G",
+        "complainant_name": "某某（中国）有限公司",
+        "handling_unit": "西陵区市场监管局",
+        "filed_date": date(2024, 3, 4),
+        "investigated_date": date(2024, 3, 6),
+        "decided_date": date(2024, 5, 20),
+        "outcome": "行政处罚决定",
+        "fine": 50000,
+        "decision_number": "宜西市监处罚〔2024〕8号",
+        "closed_date": date(2024, 5, 31),
+    },
+    {
+        "region": "420500",
+        "case_number": "宜市监知立〔2024〕3号",
+        "type": "专利侵权纠纷",
+        "procedure": "administrative_adjudication",
+        "origin": "complaint",
+        "respondent_name": "宜昌某某科技有限公司",
+        "respondent_uscc": "91420500000000002N",
+        "handling_unit": "宜昌市知识产权局",
+        "filed_date": date(2024, 10, 8),
+        "suspended_date": date(2024, 11, 1),
+        "resumed_date": date(2024, 12, 2),
+        "suspension_reason": "等待专利无效宣告请求审查结论",
+    },
+]
+REQUIRED = [c for c in COLUMNS if c.required]
+DATE_COLUMNS = frozenset(c.code for c in COLUMNS if c.code.endswith("_date"))
+VOCABULARIES: dict[str, Vocabulary] = {
+    "type": domain.CASE_TYPES,
+    "procedure": domain.PROCEDURES,
+    "origin": domain.ORIGINS,
+    "respondent_kind": domain.PARTY_KINDS,
+    "outcome": domain.DECISION_OUTCOMES,
+    "transfer_to": domain.TRANSFER_TARGETS,
+}
+# Each step of the lifecycle, in the order two steps of one day are taken, and its date's column.
+DATE_OF_ACTION = {
+    "investigate": "investigated_date",
+    "extend": "extended_date",
+    "suspend": "suspended_date",
+    "resume": "resumed_date",
+    "decide": "decided_date",
+    "close": "closed_date",
+    "transfer": "transferred_date",
+    "withdraw": "withdrawn_date",
+}
+RANK = {action: rank for rank, action in enumerate(DATE_OF_ACTION)}
+# What an import never changes of a case here: its deadline follows from them. The rest of its
+# filing may be corrected (event ``amended``).
+FIXED = ("procedure", "filed_date")
+# Rows imported in one transaction: a larger file is checked, then written, by chunks of this many,
+# so that memory holds one chunk's cases and events at a time (~35 kB a row). As many as a file imported in
+# its request may have by default (IMPORT_JOB_ROWS): such a file is imported in one pass.
+ROWS_PER_TRANSACTION = 2000
+KEYS_PER_SELECT = 500
+# Reports rows worked through and the pass: "checking", then "writing" (a file of one chunk has one pass).
+Progress = Callable[[int, str], None]
+
+
+class RowRefused(Exception):
+    """A record that cannot be imported: ``column`` names where, ``answer`` is the problem a push
+    by number answers with."""
+
+    def __init__(self, column: str, answer: ProblemError) -> None:
+        super().__init__(answer.detail)
+        self.column = column
+        self.answer = answer
+
+
+# ---------------------------------------------------------------- a row as a record
+
+
+def parse_row(row: Row) -> tuple[CaseRecord | None, list[CellProblem]]:
+    """The record a row holds, or the problems of its cells (each at its column)."""
+    # A required column's empty cell: a missing filing date would otherwise default to today.
+    problems = [CellProblem(row.number, c.code, f"{c.header} is required") for c in REQUIRED if c.code not in row.cells]
+    values: dict[str, Any] = {}
+    for code, value in row.cells.items():
+        try:
+            values[code] = _cell(code, value)
+        except ValueError as exc:
+            problems.append(CellProblem(row.number, code, str(exc)))
+    respondent = {
+        f: values.pop(f"respondent_{f}") for f in ("kind", "name", "uscc", "id_number") if f"respondent_{f}" in values
+    }
+    complainant = values.pop("complainant_name", None)
+    data = {**values, "respondent": respondent, **({"complainant": complainant} if complainant else {})}
+    try:
+        record = CaseRecord.model_validate(data)
+    except ValidationError as exc:
+        bad = {p.column for p in problems}
+        for error in exc.errors():
+            column = _column_of(error["loc"])
+            if column not in bad:  # a cell already refused is not refused again for being missing
+                problems.append(CellProblem(row.number, column, error["msg"].removeprefix("Value error, ")))
+        return None, problems
+    return (None if problems else record), problems
+
+
+def _cell(code: str, value: Any) -> Any:
+    if code in DATE_COLUMNS:
+        return parse_day(value)
+    if code in VOCABULARIES:
+        return code_of(VOCABULARIES[code], text_of(value))
+    if code in ("fine", "confiscation", "illegal_revenue") and isinstance(value, int | Decimal):
+        return str(value)
+    return text_of(value)
+
+
+def code_of(vocabulary: Vocabulary, text: str) -> str:
+    """A vocabulary's code from the code itself or its Chinese label."""
+    if text in vocabulary:
+        return text
+    for code, label in vocabulary.items():
+        if text == label:
+            return code
+    choices = ", ".join(f"{code} {label}" for code, label in vocabulary.items())
+    raise ValueError(f"{text!r} is none of: {choices}")
+
+
+def _column_of(loc: Sequence[str | int]) -> str:
+    """The column of a field of :class:`CaseRecord` a validation error names."""
+    if not loc:
+        return COLUMNS[0].code
+    if loc[0] == "respondent":
+        return f"respondent_{loc[1]}" if len(loc) > 1 and loc[1] != "kind" else "respondent_kind"
+    if loc[0] == "complainant":
+        return "complainant_name"
+    return str(loc[0])
+
+
+# ---------------------------------------------------------------- a record's steps
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    action: str
+    on: date
+    details: dict[str, Any]
+    reason: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.action} on {self.on.isoformat()}"
+
+    def matches(self, recorded: dict[str, Any]) -> bool:
+        """Whether a step of the case's timeline is this one (the same action, date and details)."""
+        return (
+            recorded["action"] == self.action
+            and recorded["date"] == self.on.isoformat()
+            and recorded["details"] == cases.recorded_details(self.details)
+            and recorded["reason"] == self.reason
+        )
+
+
+def planned_steps(record: CaseRecord, investigated: date | None = None) -> list[PlannedStep]:
+    """The steps a record's dates say, in the order they were taken. ``investigated``: the date a
+    case already here started its investigation, used when the record gives none."""
+    steps: list[PlannedStep] = []
+    if record.extended_date:
+        _needs(record, "extension_approver", "extension_reason", because="an extension (延期批准日期)")
+        details = {"approver": record.extension_approver, "reason": record.extension_reason}
+        steps.append(PlannedStep("extend", record.extended_date, details, record.extension_reason))
+    if record.suspended_date:
+        _needs(record, "suspension_reason", because="a suspension (中止日期)")
+        reason = record.suspension_reason
+        steps.append(PlannedStep("suspend", record.suspended_date, {"reason": reason}, reason))
+    if record.resumed_date:
+        steps.append(PlannedStep("resume", record.resumed_date, {}))
+    if record.decided_date:
+        _needs(record, "outcome", because="a decision (决定日期)")
+        fields = ("outcome", "fine", "confiscation", "illegal_revenue", "decision_number")
+        steps.append(PlannedStep("decide", record.decided_date, {f: getattr(record, f) for f in fields}))
+    else:
+        for name in ("outcome", "decision_number", "fine", "confiscation"):
+            if getattr(record, name):
+                raise domain.InvalidStep("decided_date", f"{name} comes with a decision: give its date (决定日期)")
+    if record.closed_date:
+        steps.append(PlannedStep("close", record.closed_date, {}))
+    if record.transferred_date:
+        _needs(record, "transfer_to", because="a transfer (移送日期)")
+        details = {"to": record.transfer_to, "receiving_body": record.receiving_body}
+        steps.append(PlannedStep("transfer", record.transferred_date, details))
+    if record.withdrawn_date:
+        steps.append(PlannedStep("withdraw", record.withdrawn_date, {}))
+    # Suspending and deciding need an investigation: a record that does not date it started it on
+    # the day the case was filed.
+    needs_investigation = any(s.action in ("suspend", "decide") for s in steps)
+    start = record.investigated_date or investigated or (record.filed_date if needs_investigation else None)
+    if start is not None:
+        steps.append(PlannedStep("investigate", start, {}))
+    return sorted(steps, key=lambda s: (s.on, RANK[s.action]))
+
+
+def _needs(record: CaseRecord, *fields: str, because: str) -> None:
+    for name in fields:
+        if getattr(record, name) is None:
+            raise domain.InvalidStep(name, f"{because} needs {name}")
+
+
+# ---------------------------------------------------------------- one record
+
+
+@dataclass(frozen=True)
+class Imported:
+    case: Case
+    outcome: Outcome
+    # Respondents whose watch lists may have changed: a decision against one was taken, or the
+    # USCC of a case decided against its respondent was corrected (the former one's, and the new one's).
+    watched: frozenset[str]
+
+
+async def import_record(
+    session: AsyncSession,
+    record: CaseRecord,
+    case: Case | None,
+    user: User,
+    policies: dict[str, RegionPolicy] | None = None,
+) -> Imported:
+    """Brings the case of ``record`` (``case``: the one already here, if any) to what the record
+    says, in the session; :class:`RowRefused` when it cannot be. ``policies``: as
+    :func:`cases.open_case` takes them."""
+    respondent_before = case.respondent_uscc if case is not None else None
+    try:
+        require_write_access(user, record.region)
+        if case is None:
+            steps = planned_steps(record)
+            case = await cases.open_case(session, record, user, policies)
+            outcome: Outcome = "created"
+        else:
+            steps = _steps_beyond(case, record)
+            outcome = "updated" if _amend(session, case, record, user) or steps else "unchanged"
+    except domain.InvalidStep as exc:
+        raise RowRefused(exc.loc, Invalid.field([exc.loc], str(exc))) from None
+    except ProblemError as exc:
+        raise RowRefused(_column_of(exc.errors[0]["loc"]) if exc.errors else "region", exc) from None
+    for step in steps:
+        try:
+            cases.take_step(session, case, step.action, step.on, step.details, step.reason, user)
+        except cases.DOMAIN_REFUSALS as exc:
+            column = exc.loc if isinstance(exc, domain.InvalidStep) and exc.loc != "date" else None
+            answer = cases.domain_problem(exc, case.status, step.action)
+            raise RowRefused(column or DATE_OF_ACTION[step.action], answer) from None
+    decided = any(step.action == "decide" for step in steps) or respondent_before != case.respondent_uscc
+    against = case.outcome in domain.AGAINST_RESPONDENT and decided
+    watched = {respondent_before, case.respondent_uscc} - {None} if against else set()
+    return Imported(case, outcome, frozenset(watched))
+
+
+def _steps_beyond(case: Case, record: CaseRecord) -> list[PlannedStep]:
+    """The steps of the record the case has not taken; its recorded steps must be the record's first."""
+    for name in FIXED:
+        if getattr(record, name) is not None and getattr(record, name) != getattr(case, name):
+            raise domain.InvalidStep(
+                name, f"the case's {name} is {getattr(case, name)}: it cannot change, its deadline follows from it"
+            )
+    recorded = case.timeline[1:]
+    investigated = next((date.fromisoformat(s["date"]) for s in recorded if s["action"] == "investigate"), None)
+    planned = planned_steps(record, investigated)
+    for position, step in enumerate(recorded):
+        if position >= len(planned) or not planned[position].matches(step):
+            instead = "" if position >= len(planned) else f" where the row says {planned[position].describe()}"
+            raise domain.InvalidStep(
+                DATE_OF_ACTION[step["action"]],
+                f"the case recorded {step['action']} on {step['date']}{instead}: a recorded step stays as it is",
+            )
+    return planned[len(recorded) :]
+
+
+def _amend(session: AsyncSession, case: Case, record: CaseRecord, user: User) -> bool:
+    """Corrects the case's descriptive fields to the record's, with the event ``amended``; False
+    when they are the same."""
+    wanted = {
+        "case_type": record.type,
+        "origin": record.origin,
+        **{f"respondent_{k}": v for k, v in record.respondent.model_dump().items()},
+        "complainant": record.complainant.model_dump() if record.complainant else None,
+        "summary": record.summary,
+        "handling_unit": record.handling_unit,
+        "campaign_id": record.campaign_id,
+    }
+    changed = {name: value for name, value in wanted.items() if getattr(case, name) != value}
+    if not changed:
+        return False
+    if "campaign_id" in changed or "origin" in changed:
+        if record.origin == "campaign" and not record.campaign_id:
+            raise domain.InvalidStep("campaign_id", "a case that comes from a campaign names the campaign")
+    for name, value in changed.items():
+        setattr(case, name, value)
+    case.touch()
+    publish(session, "case", "amended", cases.case_state(case), user)
+    return True
+
+
+# ---------------------------------------------------------------- a table of records
+
+
+async def import_table(
+    session: AsyncSession,
+    table: Table,
+    user: User,
+    *,
+    dry_run: bool,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Imports every row, only when every row can be: a file with problems raises
+    :class:`TableRefused` with all of them, nothing stored.
+
+    A file of at most :data:`ROWS_PER_TRANSACTION` rows is imported in one transaction, committed
+    when no row failed (and not in a dry run). A larger one is first checked by chunks, each
+    imported and rolled back, so that memory holds one chunk's cases and events at a time; then
+    written by chunks, each committed. Should a case change between the two passes (a step
+    recorded meanwhile), the chunks before it stay written and the import answers 409: importing
+    the file again finishes it, as it is idempotent."""
+    records, problems = _records(table)
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": len(table.rows) - len(records)}
+    chunks = [records[i : i + ROWS_PER_TRANSACTION] for i in range(0, len(records), ROWS_PER_TRANSACTION)]
+    at_once = len(chunks) <= 1
+    done = 0
+    for chunk in chunks:
+        watched = await _import_chunk(session, chunk, user, counts, problems)
+        if at_once and not problems and not dry_run:
+            await _commit(session, watched, user)
+        else:
+            await session.rollback()
+        done += len(chunk)
+        if progress is not None:
+            progress(done, "checking")
+    if problems:
+        raise TableRefused(sorted(problems, key=lambda p: p.row or 0), COLUMNS, **counts)
+    if not (at_once or dry_run):
+        done = 0
+        for chunk in chunks:
+            changed: list[CellProblem] = []
+            watched = await _import_chunk(session, chunk, user, dict.fromkeys(counts, 0), changed)
+            if changed:
+                await session.rollback()
+                raise Conflict(
+                    f"row {changed[0].row} changed while the file was imported ({changed[0].msg}); the rows before "
+                    f"row {chunk[0][0]} are stored: import the file again to finish",
+                    errors=[p.as_error({c.code: c for c in COLUMNS}) for p in changed],
+                )
+            await _commit(session, watched, user)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, "writing")
+    return ImportResult(rows=len(table.rows), dry_run=dry_run, **counts)
+
+
+def _records(table: Table) -> tuple[list[tuple[int, CaseRecord]], list[CellProblem]]:
+    """Each row's record with its row number, and the problems of those that hold none (a case
+    given twice is the second row's problem)."""
+    problems = list(table.problems)
+    records: list[tuple[int, CaseRecord]] = []
+    first_row: dict[tuple[str, str], int] = {}
+    for row in table.rows:
+        record, row_problems = parse_row(row)
+        problems += row_problems
+        if record is None:
+            continue
+        key = key_of(record)
+        if key in first_row:
+            again = f"the case is given in row {first_row[key]} already"
+            problems.append(CellProblem(row.number, "case_number", again))
+            continue
+        first_row[key] = row.number
+        records.append((row.number, record))
+    return records, problems
+
+
+async def _import_chunk(
+    session: AsyncSession,
+    chunk: list[tuple[int, CaseRecord]],
+    user: User,
+    counts: dict[str, int],
+    problems: list[CellProblem],
+) -> dict[str, set[str]]:
+    """Imports the chunk's records in the session, counting each outcome and adding each refused
+    row's problem; returns the respondents whose watch lists to work out again, with their regions."""
+    here = await _cases_here(session, [key_of(record) for _n, record in chunk])
+    # Read once: asked per case, each query would also flush the cases filed before it.
+    policies = await policies_of(session, {code for _n, record in chunk for code in chain_of(record.region)})
+    watched: dict[str, set[str]] = {}
+    for number, record in chunk:
+        try:
+            imported = await import_record(session, record, here.get(key_of(record)), user, policies)
+        except RowRefused as exc:
+            problems.append(CellProblem(number, exc.column, str(exc)))
+            counts["refused"] += 1
+            continue
+        counts[imported.outcome] += 1
+        for uscc in imported.watched:
+            watched.setdefault(uscc, set()).update(chain_of(imported.case.region))
+    return watched
+
+
+async def _commit(session: AsyncSession, watched: dict[str, set[str]], user: User) -> None:
+    if watched:
+        await watchlist.refresh(session, watched, user)
+    await commit_or_conflict(session, "a case of the file was filed at the same time; import the file again")
+
+
+def key_of(record: CaseRecord) -> tuple[str, str]:
+    """A case's natural key: its region and case number."""
+    return record.region, record.case_number
+
+
+async def _cases_here(session: AsyncSession, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Case]:
+    found: dict[tuple[str, str], Case] = {}
+    for start in range(0, len(keys), KEYS_PER_SELECT):
+        chunk = keys[start : start + KEYS_PER_SELECT]
+        query = select(Case).where(tuple_(Case.region, Case.case_number).in_(chunk))
+        found.update({(c.region, c.case_number): c for c in (await session.execute(query)).scalars()})
+    return found
+
+
+async def put_record(
+    session: AsyncSession, record: CaseRecord, user: User, if_match: str | None
+) -> tuple[cases.Identified, Outcome]:
+    """A case pushed by its number: filed, or brought to the record; ``If-Match``, when sent, is
+    the ETag of the case as the caller last read it (a case that does not exist matches none)."""
+    query = select(Case).where(Case.region == record.region, Case.case_number == record.case_number)
+    case = (await session.execute(query.with_for_update())).scalar_one_or_none()
+    if case is not None and not user.sees(case.region):
+        case = None
+    if if_match:
+        if case is None:
+            raise PreconditionFailed(f"no case {record.case_number} in region {record.region}: If-Match matches none")
+        check_if_match(if_match, case.id, case.version)
+    try:
+        imported = await import_record(session, record, case, user)
+    except RowRefused as exc:
+        raise exc.answer from None
+    case = imported.case
+    if imported.outcome != "unchanged":
+        if imported.watched:
+            await watchlist.refresh(session, {uscc: set(chain_of(case.region)) for uscc in imported.watched}, user)
+        await commit_or_conflict(session, f"case number {record.case_number} was filed at the same time; push again")
+    return (cases.case_state(case), cases.personal_data(case, user)), imported.outcome
