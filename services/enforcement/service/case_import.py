@@ -320,7 +320,7 @@ async def import_record(
             outcome: Outcome = "created"
         else:
             steps = _steps_beyond(case, record)
-            outcome = "updated" if _amend(session, case, record, user) or steps else "unchanged"
+            outcome = "updated" if await _amend(session, case, record, user) or steps else "unchanged"
     except domain.InvalidStep as exc:
         raise RowRefused(exc.loc, Invalid.field([exc.loc], str(exc))) from None
     except ProblemError as exc:
@@ -358,7 +358,7 @@ def _steps_beyond(case: Case, record: CaseRecord) -> list[PlannedStep]:
     return planned[len(recorded) :]
 
 
-def _amend(session: AsyncSession, case: Case, record: CaseRecord, user: User) -> bool:
+async def _amend(session: AsyncSession, case: Case, record: CaseRecord, user: User) -> bool:
     """Corrects the case's descriptive fields to the record's, with the event ``amended``; False
     when they are the same."""
     wanted = {
@@ -373,9 +373,10 @@ def _amend(session: AsyncSession, case: Case, record: CaseRecord, user: User) ->
     changed = {name: value for name, value in wanted.items() if getattr(case, name) != value}
     if not changed:
         return False
-    if "campaign_id" in changed or "origin" in changed:
-        if record.origin == "campaign" and not record.campaign_id:
-            raise domain.InvalidStep("campaign_id", "a case that comes from a campaign names the campaign")
+    if record.origin == "campaign" and not record.campaign_id:
+        raise domain.InvalidStep("campaign_id", "a case that comes from a campaign names the campaign")
+    if changed.get("campaign_id"):
+        await cases.check_campaign(session, record.campaign_id, case.region, case.filed_date, user)
     for name, value in changed.items():
         setattr(case, name, value)
     case.touch()

@@ -224,6 +224,10 @@ async def test_a_step_the_state_machine_refuses_is_a_row_error(app, client, offi
     assert "recorded decide on 2024-05-20" in moved["errors"][0]["msg"]
     refiled = await import_csv(client, officer, [case_row(1, filed="2024-03-05", **CLOSED)], expect=422)
     assert refiled["errors"][0]["loc"][-1] == "filed_date"
+    no_campaign = await import_csv(client, officer, [case_row(1, **CLOSED, campaign_id="01NOSUCHCAMPAIGN")], expect=422)
+    assert [(e["loc"][-1], e["msg"]) for e in no_campaign["errors"]] == [
+        ("campaign_id", "no campaign 01NOSUCHCAMPAIGN")
+    ]
     assert len(await outbox(app)) == events
 
 
