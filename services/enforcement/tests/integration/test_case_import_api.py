@@ -329,6 +329,20 @@ async def test_put_by_number_creates_then_brings_the_case_forward(client, office
     assert closed.json()["version"] == 4
 
 
+async def test_put_by_number_with_suspensions(client, officer):
+    suspensions = [
+        {"start": "2024-03-11", "end": "2024-03-21", "reason": "等待鉴定"},
+        {"start": "2024-04-01", "reason": "等待无效宣告"},
+    ]
+    pushed = await client.put(by_number(1), json=record(1, suspensions=suspensions), headers=officer)
+    assert pushed.status_code == 201, pushed.text
+    case = pushed.json()
+    assert (case["status"], case["due_date"], case["suspended_days"]) == ("suspended", None, 10)
+    resumed = [*suspensions[:1], {**suspensions[1], "end": "2024-05-01"}]
+    later = await client.put(by_number(1), json=record(1, suspensions=resumed), headers=officer)
+    assert later.json()["due_date"] == "2024-07-12"  # 90 days from 2024-03-04 (06-02), and 10 + 30 days suspended
+
+
 async def test_put_by_number_honours_if_match(client, officer):
     created = await client.put(by_number(1), json=record(1), headers=officer)
     stale = created.headers["etag"]
