@@ -201,6 +201,19 @@ class CaseFilter(BaseModel):
         return uscc.strip().upper() if uscc else None
 
 
+MAX_SUSPENSIONS = 20
+
+
+class SuspensionIn(BaseModel):
+    """A suspension (中止) of a case's record: from ``start`` to its resumption (恢复) on ``end``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: Day
+    end: Day | None = Field(None, description="Resumed on; none while the case is suspended")
+    reason: Text
+
+
 class CaseRecord(CaseCreate):
     """A case as another system holds it (a spreadsheet's row, a push by number): its filing and,
     as business dates, every step since. Importing it files the case and takes each step on its
@@ -212,9 +225,11 @@ class CaseRecord(CaseCreate):
     extended_date: Day | None = Field(None, description="延长办案期限 approved on")
     extension_approver: Name | None = None
     extension_reason: Text | None = None
-    suspended_date: Day | None = Field(None, description="中止")
-    resumed_date: Day | None = Field(None, description="恢复")
-    suspension_reason: Text | None = None
+    suspensions: list[SuspensionIn] = Field(
+        default_factory=list,
+        max_length=MAX_SUSPENSIONS,
+        description="中止, in order; the last one open while suspended",
+    )
     decided_date: Day | None = Field(None, description="作出决定")
     outcome: Outcome | None = None
     fine: Amount = Field(Decimal("0.00"), description="罚款, 元, decimal string")

@@ -122,11 +122,17 @@ def wants_annotated(request: Request, annotate: str | None) -> bool:
 
 
 def refusal(
-    refused: Invalid, raw: bytes, fmt: str, columns: list[tabular.Column], annotated: bool, filename: str | None
+    refused: tabular.TableRefused,
+    raw: bytes,
+    fmt: str,
+    columns: list[tabular.Column],
+    annotated: bool,
+    filename: str | None,
 ) -> Response:
     """The answer to a refused file: the marked workbook when asked for (422 still), else raised
-    as the problem it is."""
-    if not annotated or not isinstance(refused, tabular.TableRefused) or not _readable(raw, fmt):
+    as the problem it is. A file that could not be read at all (a problem of no row) has no cells
+    to mark."""
+    if not annotated or any(problem.row is None for problem in refused.problems):
         raise refused
     try:
         marked = tabular.annotated(raw, fmt, columns, refused.problems)
@@ -136,15 +142,6 @@ def refusal(
     # The upload's own name may be Chinese (2024年案件.xlsx): RFC 6266's filename*, with an ASCII fallback.
     disposition = f"attachment; filename=\"import-errors.xlsx\"; filename*=UTF-8''{quote(name + '-errors.xlsx')}"
     return Response(marked, status_code=422, media_type=tabular.XLSX_TYPE, headers={"Content-Disposition": disposition})
-
-
-def _readable(raw: bytes, fmt: str) -> bool:
-    """Whether the file can be copied with marks: not when it is no workbook at all."""
-    try:
-        tabular.read_table(raw, fmt, ())
-    except tabular.TableRefused as exc:
-        return all(p.row is not None for p in exc.problems)
-    return True
 
 
 def template_response(columns: list[tabular.Column], examples: list[dict[str, Any]], fmt: str, name: str) -> Response:

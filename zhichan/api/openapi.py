@@ -211,9 +211,7 @@ def problem_bodies(document: dict[str, Any]) -> None:
                 continue
             for status, response in operation.get("responses", {}).items():
                 if status.isdigit() and int(status) >= 400:
-                    # a file a route answers instead on request (a refused import's marked workbook) stays
-                    files = {m: c for m, c in response.get("content", {}).items() if not m.endswith("json")}
-                    response["content"] = {PROBLEM_JSON: {"schema": dict(PROBLEM_REF)}, **files}
+                    response["content"] = {PROBLEM_JSON: {"schema": dict(PROBLEM_REF)}}
                     if not response.get("description") or response["description"] == "Additional Response":
                         response["description"] = STATUS_DESCRIPTIONS.get(int(status), "Error")
     schemas = document.get("components", {}).get("schemas", {})

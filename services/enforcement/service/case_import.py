@@ -16,6 +16,7 @@ problem is refused whole, and a dry run rolls back what it did.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -66,9 +67,11 @@ COLUMNS = [
     Column("extended_date", "延期批准日期", "the deadline's extension, approved on or before the deadline"),
     Column("extension_approver", "延期批准人", "who approved the extension (with 延期批准日期)"),
     Column("extension_reason", "延期理由", "why (with 延期批准日期)"),
-    Column("suspended_date", "中止日期", "the clock stops (one suspension a row)"),
-    Column("resumed_date", "恢复日期", "the clock runs again"),
-    Column("suspension_reason", "中止理由", "why (with 中止日期)"),
+    Column("suspended_date", "中止日期", "the clock stops; several suspensions: 2024-04-01；2024-07-01"),
+    Column("resumed_date", "恢复日期", "the clock runs again; one date for each suspension that ended, in order"),
+    Column(
+        "suspension_reason", "中止理由", "why (with 中止日期): one for every suspension, or one each, separated by ；"
+    ),
     Column("decided_date", "决定日期", "the decision's date"),
     Column("outcome", "决定结果", "penalty_decision 行政处罚决定 / dismissed 不予处罚/驳回/终止 / …"),
     Column("fine", "罚款(元)", "yuan, e.g. 50000 or 12500.50"),
@@ -110,8 +113,8 @@ EXAMPLES = [
         "respondent_uscc": "91420500000000002N",
         "handling_unit": "宜昌市知识产权局",
         "filed_date": date(2024, 10, 8),
-        "suspended_date": date(2024, 11, 1),
-        "resumed_date": date(2024, 12, 2),
+        "suspended_date": "2024-11-01；2025-01-06",
+        "resumed_date": "2024-12-02",
         "suspension_reason": "等待专利无效宣告请求审查结论",
     },
 ]
@@ -125,7 +128,7 @@ VOCABULARIES: dict[str, Vocabulary] = {
     "outcome": domain.DECISION_OUTCOMES,
     "transfer_to": domain.TRANSFER_TARGETS,
 }
-# Each step of the lifecycle, in the order two steps of one day are taken, and its date's column.
+# Each step of the lifecycle and its date's column.
 DATE_OF_ACTION = {
     "investigate": "investigated_date",
     "extend": "extended_date",
@@ -136,7 +139,9 @@ DATE_OF_ACTION = {
     "transfer": "transferred_date",
     "withdraw": "withdrawn_date",
 }
-RANK = {action: rank for rank, action in enumerate(DATE_OF_ACTION)}
+# A row's suspensions: each column lists one value a suspension, separated by a semicolon.
+SUSPENSION_COLUMNS = {"suspended_date": "start", "resumed_date": "end", "suspension_reason": "reason"}
+LIST_SEPARATOR = re.compile(r"\s*[;；]\s*")
 # What an import never changes of a case here: its deadline follows from them. The rest of its
 # filing may be corrected (event ``amended``).
 FIXED = ("procedure", "filed_date")
@@ -172,11 +177,17 @@ def parse_row(row: Row) -> tuple[CaseRecord | None, list[CellProblem]]:
             values[code] = _cell(code, value)
         except ValueError as exc:
             problems.append(CellProblem(row.number, code, str(exc)))
+    suspensions = _suspensions(row, values, problems)
     respondent = {
         f: values.pop(f"respondent_{f}") for f in ("kind", "name", "uscc", "id_number") if f"respondent_{f}" in values
     }
     complainant = values.pop("complainant_name", None)
-    data = {**values, "respondent": respondent, **({"complainant": complainant} if complainant else {})}
+    data = {
+        **values,
+        "respondent": respondent,
+        "suspensions": suspensions,
+        **({"complainant": complainant} if complainant else {}),
+    }
     try:
         record = CaseRecord.model_validate(data)
     except ValidationError as exc:
@@ -189,7 +200,28 @@ def parse_row(row: Row) -> tuple[CaseRecord | None, list[CellProblem]]:
     return (None if problems else record), problems
 
 
+def _suspensions(row: Row, values: dict[str, Any], problems: list[CellProblem]) -> list[dict[str, Any]]:
+    """A row's suspensions from its three columns (taken out of ``values``): one start, end and
+    reason each in order; the last one may be open (no end), and one reason may serve them all."""
+    lists = {code: values.pop(code, []) for code in SUSPENSION_COLUMNS}
+    starts, ends, reasons = lists["suspended_date"], lists["resumed_date"], lists["suspension_reason"]
+    if len(reasons) == 1:
+        reasons = reasons * len(starts)
+    for code, given, most in (("resumed_date", ends, len(starts)), ("suspension_reason", reasons, len(starts))):
+        if len(given) > most or (code == "suspension_reason" and len(given) < most):
+            problems.append(CellProblem(row.number, code, f"{len(given)} given for {len(starts)} suspension(s)"))
+    if len(ends) < len(starts) - 1:
+        problems.append(CellProblem(row.number, "resumed_date", "only the last suspension may still be open"))
+    return [
+        {"start": start, "end": ends[i] if i < len(ends) else None, "reason": reasons[i] if i < len(reasons) else None}
+        for i, start in enumerate(starts)
+    ]
+
+
 def _cell(code: str, value: Any) -> Any:
+    if code in SUSPENSION_COLUMNS:
+        parts = [p for p in LIST_SEPARATOR.split(text_of(value)) if p] if isinstance(value, str) else [value]
+        return [parse_day(p) for p in parts] if code in DATE_COLUMNS else parts
     if code in DATE_COLUMNS:
         return parse_day(value)
     if code in VOCABULARIES:
@@ -218,6 +250,9 @@ def _column_of(loc: Sequence[str | int]) -> str:
         return f"respondent_{loc[1]}" if len(loc) > 1 and loc[1] != "kind" else "respondent_kind"
     if loc[0] == "complainant":
         return "complainant_name"
+    if loc[0] == "suspensions":
+        field = loc[2] if len(loc) > 2 else "start"
+        return next(code for code, name in SUSPENSION_COLUMNS.items() if name == field)
     return str(loc[0])
 
 
@@ -247,17 +282,16 @@ class PlannedStep:
 def planned_steps(record: CaseRecord, investigated: date | None = None) -> list[PlannedStep]:
     """The steps a record's dates say, in the order they were taken. ``investigated``: the date a
     case already here started its investigation, used when the record gives none."""
+    # In the lifecycle's order: two steps of one day are taken in it (the sort below keeps it).
     steps: list[PlannedStep] = []
     if record.extended_date:
         _needs(record, "extension_approver", "extension_reason", because="an extension (延期批准日期)")
         details = {"approver": record.extension_approver, "reason": record.extension_reason}
         steps.append(PlannedStep("extend", record.extended_date, details, record.extension_reason))
-    if record.suspended_date:
-        _needs(record, "suspension_reason", because="a suspension (中止日期)")
-        reason = record.suspension_reason
-        steps.append(PlannedStep("suspend", record.suspended_date, {"reason": reason}, reason))
-    if record.resumed_date:
-        steps.append(PlannedStep("resume", record.resumed_date, {}))
+    for suspension in record.suspensions:
+        steps.append(PlannedStep("suspend", suspension.start, {"reason": suspension.reason}, suspension.reason))
+        if suspension.end is not None:
+            steps.append(PlannedStep("resume", suspension.end, {}))
     if record.decided_date:
         _needs(record, "outcome", because="a decision (决定日期)")
         fields = ("outcome", "fine", "confiscation", "illegal_revenue", "decision_number")
@@ -279,8 +313,8 @@ def planned_steps(record: CaseRecord, investigated: date | None = None) -> list[
     needs_investigation = any(s.action in ("suspend", "decide") for s in steps)
     start = record.investigated_date or investigated or (record.filed_date if needs_investigation else None)
     if start is not None:
-        steps.append(PlannedStep("investigate", start, {}))
-    return sorted(steps, key=lambda s: (s.on, RANK[s.action]))
+        steps.insert(0, PlannedStep("investigate", start, {}))
+    return sorted(steps, key=lambda s: s.on)
 
 
 def _needs(record: CaseRecord, *fields: str, because: str) -> None:
@@ -320,7 +354,7 @@ async def import_record(
             outcome: Outcome = "created"
         else:
             steps = _steps_beyond(case, record)
-            outcome = "updated" if _amend(session, case, record, user) or steps else "unchanged"
+            outcome = "updated" if await _amend(session, case, record, user) or steps else "unchanged"
     except domain.InvalidStep as exc:
         raise RowRefused(exc.loc, Invalid.field([exc.loc], str(exc))) from None
     except ProblemError as exc:
@@ -358,7 +392,7 @@ def _steps_beyond(case: Case, record: CaseRecord) -> list[PlannedStep]:
     return planned[len(recorded) :]
 
 
-def _amend(session: AsyncSession, case: Case, record: CaseRecord, user: User) -> bool:
+async def _amend(session: AsyncSession, case: Case, record: CaseRecord, user: User) -> bool:
     """Corrects the case's descriptive fields to the record's, with the event ``amended``; False
     when they are the same."""
     wanted = {
@@ -373,9 +407,10 @@ def _amend(session: AsyncSession, case: Case, record: CaseRecord, user: User) ->
     changed = {name: value for name, value in wanted.items() if getattr(case, name) != value}
     if not changed:
         return False
-    if "campaign_id" in changed or "origin" in changed:
-        if record.origin == "campaign" and not record.campaign_id:
-            raise domain.InvalidStep("campaign_id", "a case that comes from a campaign names the campaign")
+    if record.origin == "campaign" and not record.campaign_id:
+        raise domain.InvalidStep("campaign_id", "a case that comes from a campaign names the campaign")
+    if changed.get("campaign_id"):
+        await cases.check_campaign(session, record.campaign_id, case.region, case.filed_date, user)
     for name, value in changed.items():
         setattr(case, name, value)
     case.touch()

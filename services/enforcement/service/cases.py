@@ -189,7 +189,8 @@ def _step(action: str, status: str, on: date, user: User, reason: str | None, de
     }
 
 
-async def _check_campaign(session: AsyncSession, campaign_id: str, region: str, filed: date, user: User) -> None:
+async def check_campaign(session: AsyncSession, campaign_id: str, region: str, filed: date, user: User) -> None:
+    """That a case of ``region`` filed on ``filed`` may name the campaign: it covers both (422)."""
     campaign = await session.get(Campaign, campaign_id)
     covers = campaign is not None and registry().contains(campaign.region, region)
     # A campaign that covers the case's region is the caller's to name (a province's, for a city's
@@ -239,7 +240,7 @@ async def open_case(
     if data.origin == "campaign" and not data.campaign_id:
         raise Invalid.field(["campaign_id"], "a case that comes from a campaign names the campaign")
     if data.campaign_id:
-        await _check_campaign(session, data.campaign_id, data.region, filed, user)
+        await check_campaign(session, data.campaign_id, data.region, filed, user)
     case = Case.new(
         **data.model_dump(include=set(CaseCreate.model_fields) - NOT_COLUMNS),
         **_parties(data),

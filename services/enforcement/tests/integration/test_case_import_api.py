@@ -224,6 +224,10 @@ async def test_a_step_the_state_machine_refuses_is_a_row_error(app, client, offi
     assert "recorded decide on 2024-05-20" in moved["errors"][0]["msg"]
     refiled = await import_csv(client, officer, [case_row(1, filed="2024-03-05", **CLOSED)], expect=422)
     assert refiled["errors"][0]["loc"][-1] == "filed_date"
+    no_campaign = await import_csv(client, officer, [case_row(1, **CLOSED, campaign_id="01NOSUCHCAMPAIGN")], expect=422)
+    assert [(e["loc"][-1], e["msg"]) for e in no_campaign["errors"]] == [
+        ("campaign_id", "no campaign 01NOSUCHCAMPAIGN")
+    ]
     assert len(await outbox(app)) == events
 
 
@@ -286,8 +290,11 @@ async def test_the_template_imports_as_it_is(app, client, officer, fmt):
 async def test_not_a_spreadsheet(client, officer):
     resp = await client.post("/cases/import", content=b"{}", headers={**officer, "Content-Type": "application/json"})
     assert resp.status_code == 415
-    broken = await client.post("/cases/import", content=b"PK no zip", headers={**officer, "Content-Type": XLSX_TYPE})
-    assert broken.status_code == 422 and broken.json()["errors"][0]["loc"] == ["file"]
+    for query in ("", "?annotated=xlsx"):  # nothing to mark in a file that is no workbook
+        broken = await client.post(
+            f"/cases/import{query}", content=b"PK no zip", headers={**officer, "Content-Type": XLSX_TYPE}
+        )
+        assert broken.status_code == 422 and broken.json()["errors"][0]["loc"] == ["file"]
 
 
 # ---------------------------------------------------------------- PUT /cases/by-number
@@ -320,6 +327,20 @@ async def test_put_by_number_creates_then_brings_the_case_forward(client, office
     closed = await client.put(by_number(1), json=record(1, **CLOSED), headers=officer)
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     assert closed.json()["version"] == 4
+
+
+async def test_put_by_number_with_suspensions(client, officer):
+    suspensions = [
+        {"start": "2024-03-11", "end": "2024-03-21", "reason": "等待鉴定"},
+        {"start": "2024-04-01", "reason": "等待无效宣告"},
+    ]
+    pushed = await client.put(by_number(1), json=record(1, suspensions=suspensions), headers=officer)
+    assert pushed.status_code == 201, pushed.text
+    case = pushed.json()
+    assert (case["status"], case["due_date"], case["suspended_days"]) == ("suspended", None, 10)
+    resumed = [*suspensions[:1], {**suspensions[1], "end": "2024-05-01"}]
+    later = await client.put(by_number(1), json=record(1, suspensions=resumed), headers=officer)
+    assert later.json()["due_date"] == "2024-07-12"  # 90 days from 2024-03-04 (06-02), and 10 + 30 days suspended
 
 
 async def test_put_by_number_honours_if_match(client, officer):

@@ -78,6 +78,14 @@ def test_steps_of_one_day_follow_the_lifecycle():
         ({"fine": "-5"}, "fine", ""),
         ({"handling_unit": None}, "handling_unit", "承办单位 is required"),
         ({"filed_date": None}, "filed_date", "立案日期 is required"),  # not today's date by default
+        ({"suspended_date": "2024-04-01"}, "suspension_reason", "0 given for 1 suspension(s)"),
+        (
+            {"suspended_date": "2024-04-01", "resumed_date": "2024-04-05；2024-05-01", "suspension_reason": "鉴定"},
+            "resumed_date",
+            "2 given for 1 suspension(s)",
+        ),
+        ({"suspended_date": "2024-04-01;2024-05-01", "suspension_reason": "鉴定"}, "resumed_date", "may still be open"),
+        ({"suspended_date": "2024-04-01；someday", "suspension_reason": "鉴定"}, "suspended_date", "is not a date"),
         ({"respondent_uscc": None}, "respondent_kind", "USCC"),  # an organization is named with its USCC
     ],
 )
@@ -91,6 +99,31 @@ def test_each_bad_cell_is_named_by_row_and_column(cells, column, says):
     assert says in problems[0].msg
 
 
+def test_several_suspensions_in_one_row():
+    row = {
+        **CLOSED_ROW,
+        "suspended_date": "2024-03-10；2024-04-01",
+        "resumed_date": "2024-03-20",
+        "suspension_reason": "等待鉴定；等待无效宣告",
+    }
+    del row["decided_date"], row["outcome"], row["fine"], row["closed_date"]
+    record, problems = parse_row(Row(2, row))
+    assert problems == []
+    assert [(s.action, s.on, s.reason) for s in planned_steps(record)] == [
+        ("investigate", date(2024, 3, 4), None),
+        ("suspend", date(2024, 3, 10), "等待鉴定"),
+        ("resume", date(2024, 3, 20), None),
+        ("suspend", date(2024, 4, 1), "等待无效宣告"),  # suspended still
+    ]
+
+
+def test_a_resumption_and_the_next_suspension_on_one_day():
+    row = {**CLOSED_ROW, "suspended_date": "2024-03-10;2024-03-20", "resumed_date": "2024-03-20;2024-04-01"}
+    record, _ = parse_row(Row(2, {**row, "suspension_reason": "等待鉴定"}))
+    actions = [s.action for s in planned_steps(record)]
+    assert actions == ["investigate", "suspend", "resume", "suspend", "resume", "decide", "close"]
+
+
 def test_every_problem_of_a_row_is_given():
     record, problems = parse_row(Row(3, {**CLOSED_ROW, "filed_date": "yesterday", "outcome": "罚了", "fine": "x"}))
     assert record is None
@@ -100,7 +133,6 @@ def test_every_problem_of_a_row_is_given():
 @pytest.mark.parametrize(
     ("cells", "column"),
     [
-        ({"suspended_date": "2024-04-01"}, "suspension_reason"),
         ({"extended_date": "2024-04-01", "extension_reason": "案情复杂"}, "extension_approver"),
         ({"decided_date": None}, "decided_date"),  # an outcome and a fine without their decision
         (
