@@ -144,19 +144,16 @@ class Loader:
         *,
         key: str,
         token: str | None = None,
-        wait_for_region: bool = False,
         content: bytes | None = None,
         content_type: str | None = None,
     ) -> dict:
         headers = {"Authorization": f"Bearer {token or self.admin}", "Idempotency-Key": f"demo:{key}"}
         if content_type:
             headers["Content-Type"] = content_type
+        # A zone the plan import just defined is usable at once: the services ask the targets
+        # service for a region they do not know yet (zhichan.api.region_lookup).
         async with self.limit:
-            for _ in range(100):  # a zone just defined reaches the other services within moments
-                resp = await self.client.post(path, json=body, content=content, headers=headers)
-                if not (wait_for_region and resp.status_code == 422 and "region" in resp.text):
-                    break
-                await asyncio.sleep(0.1)
+            resp = await self.client.post(path, json=body, content=content, headers=headers)
         if resp.status_code >= 400:
             raise RuntimeError(f"POST {path} → {resp.status_code}: {resp.text[:300]}")
         self.writes += 1
@@ -241,7 +238,6 @@ def region_jobs(loader: Loader, region: RegionHistory, until: date):
                     "signed_amount": f"{rng.randint(2, 20) * 1_000_000}.00",
                 },
                 key=f"match:{code}:{n}",
-                wait_for_region=True,
             )
     yield cases(loader, region, until)
     yield agencies(loader, region, until)
@@ -278,7 +274,6 @@ async def pledge(loader, region: RegionHistory, year: int, n: int, amount: int, 
             "guarantee_mode": rng.choice(["direct", "guarantor", "insurance"]),
         },
         key=f"pledge:{region.code}:{year}:{n}",
-        wait_for_region=True,
     )
 
 
@@ -300,11 +295,12 @@ async def transaction(loader, region: RegionHistory, n: int, until: date) -> Non
             "recorded_on": recorded.isoformat(),
         },
         key=f"transaction:{region.code}:{n}",
-        wait_for_region=True,
     )
 
 
 async def cases(loader, region: RegionHistory, until: date) -> None:
+    """The region's campaigns, then its cases as one file through the import, each row a case's
+    history (filed, investigated, decided, closed) — as an office going live brings its cases."""
     campaign_ids = []
     for n, (name, start, end) in enumerate(region.campaigns, 1):
         if start <= until:
@@ -318,14 +314,46 @@ async def cases(loader, region: RegionHistory, until: date) -> None:
                     "focus": "商标侵权、假冒专利",
                 },
                 key=f"campaign:{region.code}:{n}",
-                wait_for_region=True,
             )
             campaign_ids.append((created["id"], start, end))
     total = years_of_history(until) * region.cases_per_year
-    await asyncio.gather(*[one_case(loader, region, n, campaign_ids, until) for n in range(1, total + 1)])
+    rows = [case_row(region, n, campaign_ids, until) for n in range(1, total + 1)]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CASE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    await loader.post(
+        "/api/cases/import",
+        key=f"cases:{region.code}:{until}",
+        content=out.getvalue().encode(),
+        content_type="text/csv",
+    )
 
 
-async def one_case(loader, region: RegionHistory, n: int, campaigns, until: date) -> None:
+# The columns of the cases' import file the demo fills (English codes; the template's headers are Chinese).
+CASE_COLUMNS = [
+    "region",
+    "case_number",
+    "type",
+    "procedure",
+    "origin",
+    "respondent_kind",
+    "respondent_name",
+    "respondent_uscc",
+    "handling_unit",
+    "campaign_id",
+    "filed_date",
+    "investigated_date",
+    "decided_date",
+    "outcome",
+    "fine",
+    "closed_date",
+]
+
+
+def case_row(region: RegionHistory, n: int, campaigns, until: date) -> dict[str, str]:
+    """One case's history up to ``until``: some still under investigation (overdue once past
+    their deadline), a share decided late."""
     rng = rng_for("case", region.code, n)
     filed = days_between(rng, HISTORY_START, until)
     case_type = rng.choices(["trademark_infringement", "counterfeit_patent", "patent_infringement_dispute"], [6, 3, 1])[
@@ -336,45 +364,34 @@ async def one_case(loader, region: RegionHistory, n: int, campaigns, until: date
     )
     campaign = next((cid for cid, start, end in campaigns if start <= filed <= end), None)
     respondent_serial = rng.randint(1, max(3, region.cases_per_year // 3))  # some respondents come back
-    case = await loader.post(
-        "/api/cases",
-        {
-            "region": region.code,
-            "case_number": f"{region.name[:2]}市监立〔{filed.year}〕{n}号",
-            "type": case_type,
-            "procedure": procedure,
-            "origin": "campaign" if campaign else rng.choice(["complaint", "inspection"]),
-            "respondent": {
-                "kind": "organization",
-                "name": f"{region.name}商贸有限公司{respondent_serial}",
-                "uscc": build_uscc(region.code, 900_000 + respondent_serial),
-            },
-            "filed_date": filed.isoformat(),
-            "handling_unit": rng.choice(["稽查大队", "知识产权科"]),
-            "campaign_id": campaign,
-        },
-        key=f"case:{region.code}:{n}",
-        wait_for_region=True,
-    )
-    base = f"/api/cases/{case['id']}"
+    row = {
+        "region": region.code,
+        "case_number": f"{region.name[:2]}市监立〔{filed.year}〕{n}号",
+        "type": case_type,
+        "procedure": procedure,
+        "origin": "campaign" if campaign else rng.choice(["complaint", "inspection"]),
+        "respondent_kind": "organization",
+        "respondent_name": f"{region.name}商贸有限公司{respondent_serial}",
+        "respondent_uscc": build_uscc(region.code, 900_000 + respondent_serial),
+        "handling_unit": rng.choice(["稽查大队", "知识产权科"]),
+        "campaign_id": campaign or "",
+        "filed_date": filed.isoformat(),
+    }
     step = filed + timedelta(days=rng.randint(1, 10))
     if step > until:
-        return
-    await loader.post(f"{base}/investigate", {"date": step.isoformat()}, key=f"case:{region.code}:{n}:investigate")
+        return row
+    row["investigated_date"] = step.isoformat()
     late = rng.random() < region.late_share
     decided = filed + timedelta(days=rng.randint(95, 130) if late else rng.randint(30, 80))
     if decided > until:
-        return  # still under investigation (and overdue once past its deadline)
+        return row  # still under investigation (and overdue once past its deadline)
     outcome = "penalty_decision" if procedure == "administrative_penalty" else "adjudication_infringement"
     fine = f"{rng.randint(1, 30) * 10_000}.00" if outcome == "penalty_decision" else "0.00"
-    await loader.post(
-        f"{base}/decide",
-        {"date": decided.isoformat(), "outcome": outcome, "fine": fine},
-        key=f"case:{region.code}:{n}:decide",
-    )
+    row.update(decided_date=decided.isoformat(), outcome=outcome, fine=fine)
     closed = decided + timedelta(days=rng.randint(0, 5))
     if closed <= until:
-        await loader.post(f"{base}/close", {"date": closed.isoformat()}, key=f"case:{region.code}:{n}:close")
+        row["closed_date"] = closed.isoformat()
+    return row
 
 
 async def agencies(loader, region: RegionHistory, until: date) -> None:
@@ -396,7 +413,6 @@ async def agencies(loader, region: RegionHistory, until: date) -> None:
                 "filed_on": filed.isoformat(),
             },
             key=f"agency:{region.code}:{n}",
-            wait_for_region=True,
         )
         approved = filed + timedelta(days=rng.randint(3, 15))
         await loader.post(
