@@ -693,3 +693,19 @@ class BrandLevelChange(BaseModel):
     brand_level: BrandLevel
     decision_reference: Reference = Field(description="The decision naming the brand agency (认定文件文号)")
     decided_on: date | None = Field(None, description="Date of the decision; default today")
+
+
+# ---------------------------------------------------------------------------------------------
+# Records from another system (a spreadsheet's row, a push by natural key)
+
+
+class AgencyRecord(AgencyCreate):
+    """An agency as another system holds it: its filing and, as business dates, each change of
+    status since. Importing it files the agency and takes each change on its date, as the
+    routes would have; a change already recorded is left as it is."""
+
+    filed_on: date = Field(description="Filing date (备案日期)")
+    approved_on: date | None = Field(None, description="审核通过")
+    suspended_on: date | None = Field(None, description="暂停 (one suspension a record)")
+    reinstated_on: date | None = Field(None, description="恢复")
+    deregistered_on: date | None = Field(None, description="注销")
