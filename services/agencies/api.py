@@ -54,12 +54,15 @@ from services.agencies.schemas import (
 )
 from services.agencies.service import (
     agency_import,
+    annual_report_import,
     annual_reports,
+    complaint_import,
     complaints,
     credit,
     evaluations,
     filings,
     inspections,
+    practitioner_import,
     practitioners,
 )
 from services.agencies.settings import AgenciesRules
@@ -584,7 +587,24 @@ def _import_routes(records: str, columns: list[tabular.Column], examples: list[d
     )
 
 
+def _complaints_of(request: Request) -> RecordKind:
+    return complaint_import.kind(request.app.state.rules.complaint_handling_working_days, request.app.state.calendar)
+
+
 _import_routes("agencies", agency_import.COLUMNS, agency_import.EXAMPLES, lambda request: agency_import.AGENCIES)
+_import_routes(
+    "practitioners",
+    practitioner_import.COLUMNS,
+    practitioner_import.EXAMPLES,
+    lambda request: practitioner_import.PRACTITIONERS,
+)
+_import_routes(
+    "annual-reports",
+    annual_report_import.COLUMNS,
+    annual_report_import.EXAMPLES,
+    lambda request: annual_report_import.ANNUAL_REPORTS,
+)
+_import_routes("complaints", complaint_import.COLUMNS, complaint_import.EXAMPLES, _complaints_of)
 
 
 @router.put(

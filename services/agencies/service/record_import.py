@@ -126,8 +126,10 @@ def parse_row(
 @dataclass(frozen=True)
 class RecordKind(Generic[Record]):
     """What the import of one kind of record needs. ``key_column``: where a record given twice in
-    a file is refused. ``found``: the records here of some keys (by key). ``import_record``: brings
-    one record about in the session (its outcome), or raises :class:`RowRefused`."""
+    a file is refused. ``found``: what is here of some records, by key (every record's key).
+    ``import_record``: brings one record about in the session (its outcome), or raises
+    :class:`RowRefused`. ``order``: the order records are imported in, when the rows' may not do
+    (a certificate's spells, the earlier first)."""
 
     what: str
     columns: list[Column]
@@ -137,6 +139,7 @@ class RecordKind(Generic[Record]):
     key_column: str
     found: Callable[[AsyncSession, list[Record]], Awaitable[dict[Hashable, Any]]]
     import_record: Callable[[AsyncSession, Record, Any, User], Awaitable[Outcome]]
+    order: Callable[[Record], Any] | None = None
 
 
 async def import_table(
@@ -208,6 +211,8 @@ def _records(kind: RecordKind, table: Table) -> tuple[list[tuple[int, BaseModel]
             continue
         first_row[key] = row.number
         records.append((row.number, record))
+    if kind.order is not None:
+        records.sort(key=lambda numbered: kind.order(numbered[1]))
     return records, problems
 
 
