@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.agencies.schemas import (
     AgencyCreate,
-    AgencyRecord,
     AgencyFilter,
     AgencyList,
     AgencyPublic,
+    AgencyRecord,
     AgencyUpdate,
     AnnualReportCreate,
     AnnualReportFilter,
@@ -65,8 +65,8 @@ from services.agencies.service import (
     practitioner_import,
     practitioners,
 )
-from services.agencies.settings import AgenciesRules
 from services.agencies.service.record_import import RecordKind, import_table
+from services.agencies.settings import AgenciesRules
 from zhichan import tabular
 from zhichan.api import imports
 from zhichan.api.answers import answer, listing, shape

@@ -250,7 +250,9 @@ async def put_record(
         agency = _agency_of(record, here, user)
         if if_match:
             if agency is None:
-                raise PreconditionFailed(f"no agency of USCC {record.uscc} filed on {record.filed_on}: If-Match matches none")
+                raise PreconditionFailed(
+                    f"no agency of USCC {record.uscc} filed on {record.filed_on}: If-Match matches none"
+                )
             check_if_match(if_match, agency.id, agency.version)
         agency, outcome = await _brought_about(session, record, agency, user)
     except RowRefused as exc:

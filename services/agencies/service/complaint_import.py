@@ -111,7 +111,10 @@ def kind(handling_working_days: int, calendar: WorkdayCalendar) -> RecordKind[Co
         what="complaint",
         columns=COLUMNS,
         model=ComplaintRecord,
-        cells={"channel": vocabulary_cell(domain.COMPLAINT_CHANNELS), "outcome": vocabulary_cell(domain.COMPLAINT_OUTCOMES)},
+        cells={
+            "channel": vocabulary_cell(domain.COMPLAINT_CHANNELS),
+            "outcome": vocabulary_cell(domain.COMPLAINT_OUTCOMES),
+        },
         key=key_of,
         key_column="content",
         found=_found,

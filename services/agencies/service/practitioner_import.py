@@ -115,7 +115,9 @@ def _compared(spell: Practitioner, agency: Agency, record: PractitionerRecord) -
         ("type", spell.type, record.type),
     ):
         if recorded != given:
-            raise Invalid.field([name], f"the spell recorded another {name.removeprefix('agency_')}: it does not change")
+            raise Invalid.field(
+                [name], f"the spell recorded another {name.removeprefix('agency_')}: it does not change"
+            )
     if spell.status == "left" and (spell.left_on, spell.leave_reason) != (record.left_on, record.leave_reason):
         raise Invalid.field(
             ["left_on"], f"the practitioner left on {spell.left_on.isoformat()}: a recorded leaving stays as it is"

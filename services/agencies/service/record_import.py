@@ -99,7 +99,9 @@ def parse_row(
     column's cell is read, by code (dates: columns ending ``_on``; otherwise text)."""
     # A required column's empty cell: a missing date would otherwise default to today.
     problems = [
-        CellProblem(row.number, c.code, f"{c.header} is required") for c in columns if c.required and c.code not in row.cells
+        CellProblem(row.number, c.code, f"{c.header} is required")
+        for c in columns
+        if c.required and c.code not in row.cells
     ]
     values: dict[str, Any] = {}
     for code, value in row.cells.items():
@@ -207,7 +209,9 @@ def _records(kind: RecordKind, table: Table) -> tuple[list[tuple[int, BaseModel]
             continue
         key = kind.key(record)
         if key in first_row:
-            problems.append(CellProblem(row.number, kind.key_column, f"the {kind.what} is given in row {first_row[key]} already"))
+            problems.append(
+                CellProblem(row.number, kind.key_column, f"the {kind.what} is given in row {first_row[key]} already")
+            )
             continue
         first_row[key] = row.number
         records.append((row.number, record))

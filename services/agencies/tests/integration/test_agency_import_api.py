@@ -100,7 +100,11 @@ async def test_an_xlsx_upload_with_chinese_headers(client, officer):
     assert resp.json()["created"] == 2
     assert (await agency_of(client, officer, 1))["status"] == "active"
     filed = await agency_of(client, officer, 2)
-    assert (filed["status"], filed["service_types"], filed["offline"]) == ("filed", ["patent_agency", "consulting"], True)
+    assert (filed["status"], filed["service_types"], filed["offline"]) == (
+        "filed",
+        ["patent_agency", "consulting"],
+        True,
+    )
 
 
 async def test_a_dry_run_counts_and_stores_nothing(app_client, officer):
