@@ -245,7 +245,7 @@ async def put_record(
 ) -> tuple[contracts.AgencyState, Outcome]:
     """An agency pushed by its USCC: filed, or brought to the record; ``If-Match``, when sent, is
     the ETag of the agency as the caller last read it (an agency that does not exist matches none)."""
-    here = (await agencies_by_uscc(session, {record.uscc})).get(record.uscc, [])
+    here = (await agencies_by_uscc(session, {record.uscc}, for_update=True)).get(record.uscc, [])
     try:
         agency = _agency_of(record, here, user)
         if if_match:

@@ -248,13 +248,18 @@ async def _commit(session: AsyncSession, kind: RecordKind) -> None:
 # ---------------------------------------------------------------- agencies by USCC
 
 
-async def agencies_by_uscc(session: AsyncSession, usccs: set[str]) -> dict[str, list[Agency]]:
+async def agencies_by_uscc(
+    session: AsyncSession, usccs: set[str], *, for_update: bool = False
+) -> dict[str, list[Agency]]:
     """The agencies filed under each USCC, the last filed first (a USCC is filed again only after
-    its agency was deregistered, so at most one of them is not)."""
+    its agency was deregistered, so at most one of them is not); ``for_update`` locks them until
+    the commit on PostgreSQL."""
     found: dict[str, list[Agency]] = {}
     ordered = sorted(usccs)
     for start in range(0, len(ordered), KEYS_PER_SELECT):
         query = select(Agency).where(Agency.uscc.in_(ordered[start : start + KEYS_PER_SELECT]))
+        if for_update:
+            query = query.with_for_update()
         for agency in (await session.execute(query)).scalars():
             found.setdefault(agency.uscc, []).append(agency)
     for agencies in found.values():
