@@ -185,8 +185,8 @@ async def import_table(
             if changed:
                 await session.rollback()
                 raise Conflict(
-                    f"row {changed[0].row} changed while the file was imported ({changed[0].msg}); the rows before "
-                    f"row {chunk[0][0]} are stored: import the file again to finish",
+                    f"row {changed[0].row} changed while the file was imported ({changed[0].msg}); the chunks "
+                    "before its own are stored: import the file again to finish",
                     errors=[p.as_error({c.code: c for c in kind.columns}) for p in changed],
                 )
             await _commit(session, kind)
