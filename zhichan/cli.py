@@ -208,7 +208,13 @@ def _where(loc: list) -> str:
 
 
 # What `zhichan import-records` imports: the kind of record → its import route under the gateway.
-RECORD_IMPORTS = {"cases": "/api/cases/import"}
+RECORD_IMPORTS = {
+    "cases": "/api/cases/import",
+    "agencies": "/api/agencies/import",
+    "practitioners": "/api/practitioners/import",
+    "annual-reports": "/api/annual-reports/import",
+    "complaints": "/api/complaints/import",
+}
 JOB_POLL_SECONDS = 1.0
 
 

@@ -693,3 +693,52 @@ class BrandLevelChange(BaseModel):
     brand_level: BrandLevel
     decision_reference: Reference = Field(description="The decision naming the brand agency (认定文件文号)")
     decided_on: date | None = Field(None, description="Date of the decision; default today")
+
+
+# ---------------------------------------------------------------------------------------------
+# Records from another system (a spreadsheet's row, a push by natural key)
+
+
+class AgencyRecord(AgencyCreate):
+    """An agency as another system holds it: its filing and, as business dates, each change of
+    status since. Importing it files the agency and takes each change on its date, as the
+    routes would have; a change already recorded is left as it is."""
+
+    filed_on: date = Field(description="Filing date (备案日期)")
+    approved_on: date | None = Field(None, description="审核通过")
+    suspended_on: date | None = Field(None, description="暂停 (one suspension a record)")
+    reinstated_on: date | None = Field(None, description="恢复")
+    deregistered_on: date | None = Field(None, description="注销")
+
+
+class PractitionerRecord(PractitionerCreate):
+    """A practitioner's spell at an agency as another system holds it: joined and, once left, the
+    date and reason."""
+
+    agency_uscc: USCC = Field(description="The agency's USCC")
+    joined_on: date = Field(description="Started practising at the agency on")
+    left_on: date | None = Field(None, description="Left the agency on")
+    leave_reason: Reason | None = None
+
+
+class AnnualReportRecord(AnnualReportCreate):
+    """An annual report as another system holds it: of the agency of a USCC, submitted on a date."""
+
+    agency_uscc: USCC = Field(description="The agency's USCC")
+    submitted_on: date | None = Field(None, description="Submitted on; default today")
+
+
+class ComplaintRecord(BaseModel):
+    """A complaint as another system holds it: received and, once resolved, the date, outcome and
+    findings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agency_uscc: USCC = Field(description="The USCC of the agency complained against")
+    channel: Channel
+    received_on: date
+    content: Text
+    complainant_contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    resolved_on: date | None = None
+    outcome: Outcome | None = None
+    findings: Text | None = None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agencies import contracts
-from services.agencies.models import AnnualReport
+from services.agencies.models import Agency, AnnualReport
 from services.agencies.schemas import AnnualReportCreate, AnnualReportFilter
 from services.agencies.service._common import Paged, agency_of_year, publish, visible_agency
 from zhichan.api.pagination import PageParams, keyset_page
@@ -25,6 +27,16 @@ async def submit_annual_report(
     session: AsyncSession, agency_id: str, data: AnnualReportCreate, user: User
 ) -> contracts.AnnualReportState:
     agency = await agency_of_year(session, agency_id, data.year, user)
+    state = await submitted(session, agency, data, today(), user)
+    await commit_or_conflict(session, f"a report for {data.year} was submitted at the same time")
+    return state
+
+
+async def submitted(
+    session: AsyncSession, agency: Agency, data: AnnualReportCreate, submitted_on: date, user: User
+) -> contracts.AnnualReportState:
+    """The agency's report of the year, superseding the year's current one when it gives a
+    reason (409 when it does not), with the events (the caller commits)."""
     current = (
         await session.execute(
             select(AnnualReport).where(
@@ -44,7 +56,7 @@ async def submit_annual_report(
         agency_id=agency.id,
         region=agency.region,
         status="current",
-        submitted_on=today(),
+        submitted_on=submitted_on,
         supersedes=current.id if current else None,
     )
     if current is not None:
@@ -54,9 +66,7 @@ async def submit_annual_report(
         publish(session, "annual_report", "superseded", annual_report_state(current), user)
         await session.flush()  # the old report leaves the one-current-per-year index before the new one enters
     session.add(report)
-    state = publish(session, "annual_report", "submitted", annual_report_state(report), user)
-    await commit_or_conflict(session, f"a report for {data.year} was submitted at the same time")
-    return state
+    return publish(session, "annual_report", "submitted", annual_report_state(report), user)
 
 
 async def _annual_reports(session: AsyncSession, query, page: PageParams, include_superseded: bool) -> Paged:

@@ -46,6 +46,21 @@ async def receive_complaint(
     if agency is None or not user.sees(agency.region):
         raise Invalid.field(["agency_id"], f"no agency {data.agency_id}")
     require_write_access(user, agency.region)
+    state = complaint_state(received(session, agency, data, user, handling_working_days, calendar))
+    await session.commit()
+    return state
+
+
+def received(
+    session: AsyncSession,
+    agency: Agency,
+    data: ComplaintCreate,
+    user: User,
+    handling_working_days: int,
+    calendar: WorkdayCalendar,
+) -> Complaint:
+    """The complaint against ``agency`` received on its business date, with its handling deadline
+    and its event (the caller commits)."""
     received_on = business_date(data.received_on, "received_on", what="receipt date")
     deadline = domain.handling_deadline(received_on, handling_working_days, calendar)
     complaint = Complaint.new(
@@ -62,9 +77,8 @@ async def receive_complaint(
         status="open",
     )
     session.add(complaint)
-    state = publish(session, "complaint", "received", complaint_state(complaint), user)
-    await session.commit()
-    return state
+    publish(session, "complaint", "received", complaint_state(complaint), user)
+    return complaint
 
 
 async def get_complaint(
@@ -80,6 +94,16 @@ async def resolve_complaint(
     session: AsyncSession, complaint_id: str, data: ComplaintResolve, user: User
 ) -> contracts.ComplaintState:
     complaint = await writable(session, Complaint, complaint_id, user, "complaint")
+    state = await resolved(session, complaint, data, user)
+    await session.commit()
+    return state
+
+
+async def resolved(
+    session: AsyncSession, complaint: Complaint, data: ComplaintResolve, user: User
+) -> contracts.ComplaintState:
+    """The open complaint resolved on its business date, with its event; an upheld one enters the
+    credit archive (the caller commits)."""
     if complaint.status != "open":
         raise Conflict(f"complaint {complaint.id} is already resolved", current_status=complaint.status)
     resolved_on = business_date(data.resolved_on, "resolved_on", not_before=complaint.received_on, what="date")
@@ -102,7 +126,6 @@ async def resolve_complaint(
             source_id=complaint.id,
             user=user,
         )
-    await session.commit()
     return state
 
 

@@ -131,12 +131,26 @@ async def transition(
 ) -> contracts.AgencyState:
     agency = await writable(session, Agency, agency_id, user, "agency")
     try:
-        new_status = domain.next_status(action, agency.status)
+        with date_rule("date"):
+            state = await take_action(session, agency, action, body.date or today(), body.reason, user)
     except domain.TransitionNotAllowed as exc:
-        raise Conflict(str(exc), current_status=agency.status, action=action) from None
-    effective = body.date or today()
-    with date_rule("date"):
-        domain.check_effective_date(effective, date.fromisoformat(agency.status_history[-1]["on"]), today())
+        raise refused_action(exc, agency) from None
+    await session.commit()
+    return state
+
+
+def refused_action(exc: domain.TransitionNotAllowed, agency: Agency) -> Conflict:
+    """The answer to an action the state machine refuses."""
+    return Conflict(str(exc), current_status=agency.status, action=exc.action)
+
+
+async def take_action(
+    session: AsyncSession, agency: Agency, action: str, effective: date, reason: str | None, user: User
+) -> contracts.AgencyState:
+    """Takes ``action`` on its business date ``effective``, with its event (the caller commits);
+    :class:`domain.TransitionNotAllowed` or :class:`domain.BusinessDateError` when the rules refuse."""
+    new_status = domain.next_status(action, agency.status)
+    domain.check_effective_date(effective, date.fromisoformat(agency.status_history[-1]["on"]), today())
     agency.status = new_status
     agency.status_history = [
         *agency.status_history,
@@ -145,13 +159,12 @@ async def transition(
             "on": effective.isoformat(),
             "at": utcnow().isoformat(),
             "actor": user.sub,
-            "reason": body.reason,
+            "reason": reason,
         },
     ]
     state = _changed(session, agency, VERB_OF_ACTION[action], user)
     if new_status == "deregistered":
         await practitioners.release_practitioners(session, agency, effective, user)
-    await session.commit()
     return state
 
 

@@ -26,6 +26,14 @@ async def join_practitioner(
     session: AsyncSession, agency_id: str, data: PractitionerCreate, user: User
 ) -> contracts.PractitionerState:
     agency = await live_agency(session, agency_id, user)
+    state = practitioner_state(await joined(session, agency, data, user))
+    await commit_or_conflict(session, f"certificate {data.certificate_number} already practises")
+    return state
+
+
+async def joined(session: AsyncSession, agency: Agency, data: PractitionerCreate, user: User) -> Practitioner:
+    """The certificate's new spell at ``agency`` from its business date, with its event (the
+    caller commits); 409 while the certificate practises elsewhere."""
     spells = list(
         (
             await session.execute(
@@ -53,9 +61,8 @@ async def join_practitioner(
         joined_on=business_date(data.joined_on, "joined_on", not_before=not_before, what="joining date"),
     )
     session.add(practitioner)
-    state = publish(session, "practitioner", "joined", practitioner_state(practitioner), user)
-    await commit_or_conflict(session, f"certificate {data.certificate_number} already practises")
-    return state
+    publish(session, "practitioner", "joined", practitioner_state(practitioner), user)
+    return practitioner
 
 
 def _leave(
@@ -72,12 +79,20 @@ async def leave_practitioner(
     session: AsyncSession, practitioner_id: str, data: PractitionerLeave, user: User
 ) -> contracts.PractitionerState:
     practitioner = await writable(session, Practitioner, practitioner_id, user, "practitioner")
+    state = left(session, practitioner, data, user)
+    await session.commit()
+    return state
+
+
+def left(
+    session: AsyncSession, practitioner: Practitioner, data: PractitionerLeave, user: User
+) -> contracts.PractitionerState:
+    """The practitioner leaves on the business date, with the event (the caller commits); 409 when
+    they have left already."""
     if practitioner.status != "active":
         raise Conflict(f"practitioner {practitioner.id} has already left", current_status=practitioner.status)
     left_on = business_date(data.left_on, "left_on", not_before=practitioner.joined_on, what="leaving date")
-    state = _leave(session, practitioner, left_on, data.reason, user)
-    await session.commit()
-    return state
+    return _leave(session, practitioner, left_on, data.reason, user)
 
 
 async def release_practitioners(session: AsyncSession, agency: Agency, on: date, user: User) -> None:

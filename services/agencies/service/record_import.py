@@ -1,0 +1,275 @@
+"""Records from another system, the same way for each kind the agencies service imports
+(agencies, practitioners, annual reports, complaints): a row read as the kind's record, the rows
+of a file worked through in chunks, all or nothing, as ``services/enforcement`` imports cases.
+
+A kind (:class:`RecordKind`) brings its columns, the record a row holds (a pydantic model whose
+fields are named as the columns' codes), its natural key, how to find the records already here
+and the use case that brings one record about (``import_record``: created, updated or unchanged,
+or :class:`RowRefused`). Every row is worked through in one transaction before anything is
+committed: a file with any problem is refused whole, and a dry run rolls back what it did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.agencies.models import Agency
+from zhichan.api.imports import ImportResult
+from zhichan.api.problems import Conflict, ProblemError
+from zhichan.auth import User
+from zhichan.db import commit_or_conflict
+from zhichan.tabular import CellProblem, Column, Row, Table, TableRefused, parse_day, text_of
+from zhichan.vocabulary import Vocabulary
+
+Outcome = Literal["created", "updated", "unchanged"]
+Record = TypeVar("Record", bound=BaseModel)
+# Rows imported in one transaction, as cases: a larger file is checked, then written, by chunks.
+ROWS_PER_TRANSACTION = 2000
+KEYS_PER_SELECT = 500
+# Reports rows worked through and the pass: "checking", then "writing" (a file of one chunk has one pass).
+Progress = Callable[[int, str], None]
+YES = frozenset({"是", "y", "yes", "true", "1"})
+NO = frozenset({"否", "n", "no", "false", "0"})
+LIST_SEPARATORS = str.maketrans({"，": ",", "、": ",", ";": ",", "；": ","})
+
+
+class RowRefused(Exception):
+    """A record that cannot be imported: ``column`` names where, ``answer`` is the problem a push
+    by natural key answers with."""
+
+    def __init__(self, column: str, answer: ProblemError) -> None:
+        super().__init__(answer.detail)
+        self.column = column
+        self.answer = answer
+
+
+# ---------------------------------------------------------------- cells
+
+
+def code_of(vocabulary: Vocabulary, text: str) -> str:
+    """A vocabulary's code from the code itself or its Chinese label."""
+    if text in vocabulary:
+        return text
+    for code, label in vocabulary.items():
+        if text == label:
+            return code
+    choices = ", ".join(f"{code} {label}" for code, label in vocabulary.items())
+    raise ValueError(f"{text!r} is none of: {choices}")
+
+
+def yes_or_no(value: Any) -> bool:
+    """是/否 (or yes/no, true/false, 1/0)."""
+    text = text_of(value).strip().lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise ValueError(f"{text!r} is neither 是 nor 否")
+
+
+def items_of(value: Any) -> list[str]:
+    """A cell of several values: separated by commas (either width), 、 or semicolons."""
+    return [item.strip() for item in text_of(value).translate(LIST_SEPARATORS).split(",") if item.strip()]
+
+
+def codes_of(vocabulary: Vocabulary) -> Callable[[Any], list[str]]:
+    return lambda value: [code_of(vocabulary, item) for item in items_of(value)]
+
+
+def vocabulary_cell(vocabulary: Vocabulary) -> Callable[[Any], str]:
+    return lambda value: code_of(vocabulary, text_of(value))
+
+
+def number_cell(value: Any) -> str:
+    """An amount or count as its text, exact (a workbook's number, or text)."""
+    return str(value) if isinstance(value, int | Decimal) else text_of(value)
+
+
+def parse_row(
+    row: Row, columns: Sequence[Column], model: type[Record], cells: dict[str, Callable[[Any], Any]]
+) -> tuple[Record | None, list[CellProblem]]:
+    """The record a row holds, or the problems of its cells (each at its column). ``cells``: how a
+    column's cell is read, by code (dates: columns ending ``_on``; otherwise text)."""
+    # A required column's empty cell: a missing date would otherwise default to today.
+    problems = [
+        CellProblem(row.number, c.code, f"{c.header} is required")
+        for c in columns
+        if c.required and c.code not in row.cells
+    ]
+    values: dict[str, Any] = {}
+    for code, value in row.cells.items():
+        read = cells.get(code) or (parse_day if code.endswith("_on") else text_of)
+        try:
+            values[code] = read(value)
+        except ValueError as exc:
+            problems.append(CellProblem(row.number, code, str(exc)))
+    try:
+        record = model.model_validate(values)
+    except ValidationError as exc:
+        bad = {p.column for p in problems}
+        for error in exc.errors():
+            column = str(error["loc"][0]) if error["loc"] else columns[0].code
+            if column not in bad:  # a cell already refused is not refused again for being missing
+                problems.append(CellProblem(row.number, column, error["msg"].removeprefix("Value error, ")))
+        return None, problems
+    return (None if problems else record), problems
+
+
+# ---------------------------------------------------------------- a kind of record
+
+
+@dataclass(frozen=True)
+class RecordKind(Generic[Record]):
+    """What the import of one kind of record needs. ``key_column``: where a record given twice in
+    a file is refused. ``found``: what is here of some records, by key (every record's key).
+    ``import_record``: brings one record about in the session (its outcome), or raises
+    :class:`RowRefused`. ``order``: the order records are imported in, when the rows' may not do
+    (a certificate's spells, the earlier first)."""
+
+    what: str
+    columns: list[Column]
+    model: type[Record]
+    cells: dict[str, Callable[[Any], Any]]
+    key: Callable[[Record], Hashable]
+    key_column: str
+    found: Callable[[AsyncSession, list[Record]], Awaitable[dict[Hashable, Any]]]
+    import_record: Callable[[AsyncSession, Record, Any, User], Awaitable[Outcome]]
+    order: Callable[[Record], Any] | None = None
+
+
+async def import_table(
+    session: AsyncSession,
+    kind: RecordKind,
+    table: Table,
+    user: User,
+    *,
+    dry_run: bool,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Imports every row, only when every row can be: a file with problems raises
+    :class:`TableRefused` with all of them, nothing stored.
+
+    As cases are: a file of at most :data:`ROWS_PER_TRANSACTION` rows is imported in one
+    transaction, committed when no row failed (and not in a dry run). A larger one is first
+    checked by chunks, each imported and rolled back, then written by chunks, each committed.
+    Should a record change between the two passes, the chunks before it stay written and the
+    import answers 409: importing the file again finishes it, as it is idempotent."""
+    records, problems = _records(kind, table)
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": len(table.rows) - len(records)}
+    chunks = [records[i : i + ROWS_PER_TRANSACTION] for i in range(0, len(records), ROWS_PER_TRANSACTION)]
+    at_once = len(chunks) <= 1
+    done = 0
+    for chunk in chunks:
+        await _import_chunk(session, kind, chunk, user, counts, problems)
+        if at_once and not problems and not dry_run:
+            await _commit(session, kind)
+        else:
+            await session.rollback()
+        done += len(chunk)
+        if progress is not None:
+            progress(done, "checking")
+    if problems:
+        raise TableRefused(sorted(problems, key=lambda p: p.row or 0), kind.columns, **counts)
+    if not (at_once or dry_run):
+        done = 0
+        for chunk in chunks:
+            changed: list[CellProblem] = []
+            await _import_chunk(session, kind, chunk, user, dict.fromkeys(counts, 0), changed)
+            if changed:
+                await session.rollback()
+                raise Conflict(
+                    f"row {changed[0].row} changed while the file was imported ({changed[0].msg}); the chunks "
+                    "before its own are stored: import the file again to finish",
+                    errors=[p.as_error({c.code: c for c in kind.columns}) for p in changed],
+                )
+            await _commit(session, kind)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, "writing")
+    return ImportResult(rows=len(table.rows), dry_run=dry_run, **counts)
+
+
+def _records(kind: RecordKind, table: Table) -> tuple[list[tuple[int, BaseModel]], list[CellProblem]]:
+    """Each row's record with its row number, and the problems of those that hold none (a record
+    given twice is the second row's problem)."""
+    problems = list(table.problems)
+    records: list[tuple[int, BaseModel]] = []
+    first_row: dict[Hashable, int] = {}
+    for row in table.rows:
+        record, row_problems = parse_row(row, kind.columns, kind.model, kind.cells)
+        problems += row_problems
+        if record is None:
+            continue
+        key = kind.key(record)
+        if key in first_row:
+            problems.append(
+                CellProblem(row.number, kind.key_column, f"the {kind.what} is given in row {first_row[key]} already")
+            )
+            continue
+        first_row[key] = row.number
+        records.append((row.number, record))
+    if kind.order is not None:
+        records.sort(key=lambda numbered: kind.order(numbered[1]))
+    return records, problems
+
+
+async def _import_chunk(
+    session: AsyncSession,
+    kind: RecordKind,
+    chunk: list[tuple[int, BaseModel]],
+    user: User,
+    counts: dict[str, int],
+    problems: list[CellProblem],
+) -> None:
+    """Imports the chunk's records in the session, counting each outcome and adding each refused
+    row's problem."""
+    here = await kind.found(session, [record for _n, record in chunk])
+    for number, record in chunk:
+        try:
+            outcome = await kind.import_record(session, record, here.get(kind.key(record)), user)
+        except RowRefused as exc:
+            problems.append(CellProblem(number, exc.column, str(exc)))
+            counts["refused"] += 1
+            continue
+        counts[outcome] += 1
+
+
+async def _commit(session: AsyncSession, kind: RecordKind) -> None:
+    await commit_or_conflict(session, f"a {kind.what} of the file was recorded at the same time; import the file again")
+
+
+# ---------------------------------------------------------------- agencies by USCC
+
+
+async def agencies_by_uscc(
+    session: AsyncSession, usccs: set[str], *, for_update: bool = False
+) -> dict[str, list[Agency]]:
+    """The agencies filed under each USCC, the last filed first (a USCC is filed again only after
+    its agency was deregistered, so at most one of them is not); ``for_update`` locks them until
+    the commit on PostgreSQL."""
+    found: dict[str, list[Agency]] = {}
+    ordered = sorted(usccs)
+    for start in range(0, len(ordered), KEYS_PER_SELECT):
+        query = select(Agency).where(Agency.uscc.in_(ordered[start : start + KEYS_PER_SELECT]))
+        if for_update:
+            query = query.with_for_update()
+        for agency in (await session.execute(query)).scalars():
+            found.setdefault(agency.uscc, []).append(agency)
+    for agencies in found.values():
+        agencies.sort(key=lambda a: (a.filed_on, a.id), reverse=True)
+    return found
+
+
+def agency_named(agencies: list[Agency] | None) -> Agency | None:
+    """The agency a USCC names in a record of it (a practitioner, a report, a complaint): the one
+    not deregistered, else the one filed last."""
+    if not agencies:
+        return None
+    return next((a for a in agencies if a.status != "deregistered"), agencies[0])
