@@ -46,6 +46,17 @@ class Vocabulary(Mapping[str, str]):
     def __repr__(self) -> str:
         return f"Vocabulary({self._labels!r})"
 
+    def code_of(self, text: str) -> str:
+        """The code itself or the code of its Chinese label, as a spreadsheet cell may give either;
+        ValueError naming the choices otherwise."""
+        if text in self._labels:
+            return text
+        for code, label in self._labels.items():
+            if text == label:
+                return code
+        choices = ", ".join(f"{code} {label}" for code, label in self._labels.items())
+        raise ValueError(f"{text!r} is none of: {choices}")
+
 
 # --- vocabularies more than one package reads -----------------------------------------------
 

@@ -53,17 +53,6 @@ class RowRefused(Exception):
 # ---------------------------------------------------------------- cells
 
 
-def code_of(vocabulary: Vocabulary, text: str) -> str:
-    """A vocabulary's code from the code itself or its Chinese label."""
-    if text in vocabulary:
-        return text
-    for code, label in vocabulary.items():
-        if text == label:
-            return code
-    choices = ", ".join(f"{code} {label}" for code, label in vocabulary.items())
-    raise ValueError(f"{text!r} is none of: {choices}")
-
-
 def yes_or_no(value: Any) -> bool:
     """是/否 (or yes/no, true/false, 1/0)."""
     text = text_of(value).strip().lower()
@@ -80,11 +69,11 @@ def items_of(value: Any) -> list[str]:
 
 
 def codes_of(vocabulary: Vocabulary) -> Callable[[Any], list[str]]:
-    return lambda value: [code_of(vocabulary, item) for item in items_of(value)]
+    return lambda value: [vocabulary.code_of(item) for item in items_of(value)]
 
 
 def vocabulary_cell(vocabulary: Vocabulary) -> Callable[[Any], str]:
-    return lambda value: code_of(vocabulary, text_of(value))
+    return lambda value: vocabulary.code_of(text_of(value))
 
 
 def number_cell(value: Any) -> str:

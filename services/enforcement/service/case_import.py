@@ -225,21 +225,10 @@ def _cell(code: str, value: Any) -> Any:
     if code in DATE_COLUMNS:
         return parse_day(value)
     if code in VOCABULARIES:
-        return code_of(VOCABULARIES[code], text_of(value))
+        return VOCABULARIES[code].code_of(text_of(value))
     if code in ("fine", "confiscation", "illegal_revenue") and isinstance(value, int | Decimal):
         return str(value)
     return text_of(value)
-
-
-def code_of(vocabulary: Vocabulary, text: str) -> str:
-    """A vocabulary's code from the code itself or its Chinese label."""
-    if text in vocabulary:
-        return text
-    for code, label in vocabulary.items():
-        if text == label:
-            return code
-    choices = ", ".join(f"{code} {label}" for code, label in vocabulary.items())
-    raise ValueError(f"{text!r} is none of: {choices}")
 
 
 def _column_of(loc: Sequence[str | int]) -> str:
