@@ -159,6 +159,15 @@ class Loader:
         self.writes += 1
         return resp.json()
 
+    async def post_table(self, path: str, rows: list[dict[str, str]], *, key: str) -> dict:
+        """Records as an import file (CSV with the English column codes), as an office brings them."""
+        columns = list(dict.fromkeys(column for row in rows for column in row))
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return await self.post(path, key=key, content=out.getvalue().encode(), content_type="text/csv")
+
 
 async def load_demo(base_url: str, signer: TokenSigner, *, until: date | None = None) -> int:
     """Loads plans and history through the gateway at ``base_url``; returns the number of writes."""
@@ -318,37 +327,7 @@ async def cases(loader, region: RegionHistory, until: date) -> None:
             campaign_ids.append((created["id"], start, end))
     total = years_of_history(until) * region.cases_per_year
     rows = [case_row(region, n, campaign_ids, until) for n in range(1, total + 1)]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CASE_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    await loader.post(
-        "/api/cases/import",
-        key=f"cases:{region.code}:{until}",
-        content=out.getvalue().encode(),
-        content_type="text/csv",
-    )
-
-
-# The columns of the cases' import file the demo fills (English codes; the template's headers are Chinese).
-CASE_COLUMNS = [
-    "region",
-    "case_number",
-    "type",
-    "procedure",
-    "origin",
-    "respondent_kind",
-    "respondent_name",
-    "respondent_uscc",
-    "handling_unit",
-    "campaign_id",
-    "filed_date",
-    "investigated_date",
-    "decided_date",
-    "outcome",
-    "fine",
-    "closed_date",
-]
+    await loader.post_table("/api/cases/import", rows, key=f"cases:{region.code}:{until}")
 
 
 def case_row(region: RegionHistory, n: int, campaigns, until: date) -> dict[str, str]:
@@ -395,46 +374,43 @@ def case_row(region: RegionHistory, n: int, campaigns, until: date) -> dict[str,
 
 
 async def agencies(loader, region: RegionHistory, until: date) -> None:
-    async def one(n: int) -> None:
+    """The region's agencies, filed and approved, as one file through the import; then the
+    annual reports of those that reported, as another (a report names its agency by USCC)."""
+    rows, reports = [], []
+    for n in range(1, region.offline_agencies + 1):
         rng = rng_for("agency", region.code, n)
         filed = days_between(rng, HISTORY_START, until - timedelta(days=20))
-        agency = await loader.post(
-            "/api/agencies",
+        uscc = build_uscc(region.code, 700_000 + n)
+        rows.append(
             {
-                "name": f"{region.name}知识产权服务机构{n}号",
-                "uscc": build_uscc(region.code, 700_000 + n),
                 "region": region.code,
+                "uscc": uscc,
+                "name": f"{region.name}知识产权服务机构{n}号",
                 "address": f"{region.name}科技园{n}号楼",
-                "service_types": rng.sample(
-                    ["patent_agency", "trademark_agency", "consulting", "operation", "legal"], 2
+                "service_types": "、".join(
+                    rng.sample(["patent_agency", "trademark_agency", "consulting", "operation", "legal"], 2)
                 ),
-                "offline": True,
-                "in_cluster": rng.random() < 0.4,
+                "offline": "是",
+                "in_cluster": "是" if rng.random() < 0.4 else "否",
                 "filed_on": filed.isoformat(),
-            },
-            key=f"agency:{region.code}:{n}",
-        )
-        approved = filed + timedelta(days=rng.randint(3, 15))
-        await loader.post(
-            f"/api/agencies/{agency['id']}/approve",
-            {"date": approved.isoformat()},
-            key=f"agency:{region.code}:{n}:approve",
+                "approved_on": (filed + timedelta(days=rng.randint(3, 15))).isoformat(),
+            }
         )
         if n <= len(region.annual_staff):
             staff = region.annual_staff[n - 1]
-            await loader.post(
-                f"/api/agencies/{agency['id']}/annual-reports",
+            reports.append(
                 {
-                    "year": until.year - 1,
-                    "staff": staff,
-                    "practitioners": max(1, staff // 2),
+                    "agency_uscc": uscc,
+                    "year": str(until.year - 1),
+                    "staff": str(staff),
+                    "practitioners": str(max(1, staff // 2)),
                     "service_revenue": f"{staff * 180_000}.00",
-                    "filings_handled": staff * 40,
-                },
-                key=f"agency:{region.code}:{n}:report",
+                    "filings_handled": str(staff * 40),
+                }
             )
-
-    await asyncio.gather(*[one(n) for n in range(1, region.offline_agencies + 1)])
+    await loader.post_table("/api/agencies/import", rows, key=f"agencies:{region.code}:{until}")
+    if reports:
+        await loader.post_table("/api/annual-reports/import", reports, key=f"annual-reports:{region.code}:{until}")
 
 
 def report_jobs(loader: Loader, until: date):
