@@ -31,6 +31,10 @@ SKIPPED_PATHS = ("/healthz", "/readyz", "/metrics")
 PER_SERVICE_PATHS = {"/meta/enums": "enums", "/asyncapi.json": "asyncapi.json"}
 SWAGGER_UI_DIR = Path(__file__).parent / "vendor" / "swagger_ui"
 SWAGGER_UI_PATH = "/static/swagger-ui"
+# With 150 tags and operations or more in view, Swagger UI 5.3x renders only those near the
+# viewport: the merged API opens with its tags collapsed (each tag expands on a click, or opens
+# through a deep link such as /docs#/agencies) and with a box that filters the tags by name.
+SWAGGER_UI_PARAMETERS = {"docExpansion": "none", "filter": True}
 UNAVAILABLE = {
     "description": "Service unavailable: the gateway could not reach the service that owns the path",
     "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
@@ -137,6 +141,7 @@ def docs_router(app: FastAPI) -> APIRouter:
             swagger_js_url=f"{SWAGGER_UI_PATH}/swagger-ui-bundle.js{version}",
             swagger_css_url=f"{SWAGGER_UI_PATH}/swagger-ui.css{version}",
             swagger_favicon_url=f"{SWAGGER_UI_PATH}/favicon-32x32.png{version}",
+            swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
         )
 
     return router
