@@ -65,7 +65,6 @@ from services.agencies.service import (
     practitioner_import,
     practitioners,
 )
-from services.agencies.service.record_import import RecordKind, import_table
 from services.agencies.settings import AgenciesRules
 from zhichan import tabular
 from zhichan.api import imports
@@ -78,6 +77,7 @@ from zhichan.api.uploads import request_body, uploaded_file
 from zhichan.auth import Reader, User, Writer, require_roles
 from zhichan.fields import USCC, Day, Key
 from zhichan.jobs import Jobs
+from zhichan.record_import import RecordKind, import_table
 from zhichan.workdays import WorkdayCalendar
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])

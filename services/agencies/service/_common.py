@@ -9,6 +9,7 @@ from datetime import date
 from typing import TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.agencies import contracts, domain
@@ -18,6 +19,7 @@ from zhichan.api.scope import get_visible
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today
 from zhichan.events import record_event
+from zhichan.record_import import KEYS_PER_SELECT
 
 Row = TypeVar("Row")
 State = TypeVar("State", bound=BaseModel)
@@ -87,3 +89,30 @@ async def agency_of_year(session: AsyncSession, agency_id: str, year: int, user:
     with date_rule("year"):
         domain.check_report_year(year, agency.filed_on.year, today())
     return agency
+
+
+async def agencies_by_uscc(
+    session: AsyncSession, usccs: set[str], *, for_update: bool = False
+) -> dict[str, list[Agency]]:
+    """The agencies filed under each USCC, the last filed first (a USCC is filed again only after
+    its agency was deregistered, so at most one of them is not); ``for_update`` locks them until
+    the commit on PostgreSQL."""
+    found: dict[str, list[Agency]] = {}
+    ordered = sorted(usccs)
+    for start in range(0, len(ordered), KEYS_PER_SELECT):
+        query = select(Agency).where(Agency.uscc.in_(ordered[start : start + KEYS_PER_SELECT]))
+        if for_update:
+            query = query.with_for_update()
+        for agency in (await session.execute(query)).scalars():
+            found.setdefault(agency.uscc, []).append(agency)
+    for agencies in found.values():
+        agencies.sort(key=lambda a: (a.filed_on, a.id), reverse=True)
+    return found
+
+
+def agency_named(agencies: list[Agency] | None) -> Agency | None:
+    """The agency a USCC names in a record of it (a practitioner, a report, a complaint): the one
+    not deregistered, else the one filed last."""
+    if not agencies:
+        return None
+    return next((a for a in agencies if a.status != "deregistered"), agencies[0])

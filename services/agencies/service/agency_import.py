@@ -22,22 +22,13 @@ from services.agencies import contracts, domain
 from services.agencies.models import Agency
 from services.agencies.schemas import AgencyRecord
 from services.agencies.service import filings
-from services.agencies.service._common import business_date, publish
-from services.agencies.service.record_import import (
-    Outcome,
-    RecordKind,
-    RowRefused,
-    agencies_by_uscc,
-    codes_of,
-    items_of,
-    vocabulary_cell,
-    yes_or_no,
-)
+from services.agencies.service._common import agencies_by_uscc, business_date, publish
 from zhichan.api.etag import check_if_match
 from zhichan.api.problems import Conflict, Invalid, PreconditionFailed, ProblemError
 from zhichan.auth import User, require_write_access
 from zhichan.clock import utcnow
 from zhichan.db import commit_or_conflict
+from zhichan.record_import import Outcome, RecordKind, RowRefused, codes_of, items_of, vocabulary_cell, yes_or_no
 from zhichan.tabular import Column
 
 COLUMNS = [

@@ -20,19 +20,11 @@ from services.agencies import domain
 from services.agencies.models import Agency, AnnualReport
 from services.agencies.schemas import AnnualReportCreate, AnnualReportRecord
 from services.agencies.service import annual_reports
-from services.agencies.service._common import business_date
-from services.agencies.service.record_import import (
-    KEYS_PER_SELECT,
-    Outcome,
-    RecordKind,
-    RowRefused,
-    agencies_by_uscc,
-    agency_named,
-    number_cell,
-)
+from services.agencies.service._common import agencies_by_uscc, agency_named, business_date
 from zhichan.api.problems import Invalid, ProblemError
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today
+from zhichan.record_import import KEYS_PER_SELECT, Outcome, RecordKind, RowRefused, number_cell
 from zhichan.tabular import Column
 
 COLUMNS = [

@@ -24,17 +24,10 @@ from services.agencies import domain
 from services.agencies.models import Agency, Complaint
 from services.agencies.schemas import ComplaintCreate, ComplaintRecord, ComplaintResolve
 from services.agencies.service import complaints
-from services.agencies.service.record_import import (
-    KEYS_PER_SELECT,
-    Outcome,
-    RecordKind,
-    RowRefused,
-    agencies_by_uscc,
-    agency_named,
-    vocabulary_cell,
-)
+from services.agencies.service._common import agencies_by_uscc, agency_named
 from zhichan.api.problems import Invalid, ProblemError
 from zhichan.auth import User, require_write_access
+from zhichan.record_import import KEYS_PER_SELECT, Outcome, RecordKind, RowRefused, vocabulary_cell
 from zhichan.tabular import Column
 from zhichan.workdays import WorkdayCalendar
 

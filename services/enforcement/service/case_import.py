@@ -17,11 +17,11 @@ problem is refused whole, and a dry run rolls back what it did.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select, tuple_
@@ -33,15 +33,15 @@ from services.enforcement.schemas import CaseRecord
 from services.enforcement.service import cases, watchlist
 from services.enforcement.service._common import publish
 from services.enforcement.service._in_force import chain_of, policies_of
+from zhichan import record_import
 from zhichan.api.etag import check_if_match
 from zhichan.api.imports import ImportResult
-from zhichan.api.problems import Conflict, Invalid, PreconditionFailed, ProblemError
+from zhichan.api.problems import Invalid, PreconditionFailed, ProblemError
 from zhichan.auth import User, require_write_access
 from zhichan.db import commit_or_conflict
-from zhichan.tabular import CellProblem, Column, Row, Table, TableRefused, parse_day, text_of
+from zhichan.record_import import KEYS_PER_SELECT, Outcome, Progress, RecordKind, RowRefused
+from zhichan.tabular import CellProblem, Column, Row, Table, parse_day, text_of
 from zhichan.vocabulary import Vocabulary
-
-Outcome = Literal["created", "updated", "unchanged"]
 
 COLUMNS = [
     Column("region", "行政区划代码", "6-digit region code (GB/T 2260), e.g. 420502", required=True),
@@ -145,26 +145,14 @@ LIST_SEPARATOR = re.compile(r"\s*[;；]\s*")
 # What an import never changes of a case here: its deadline follows from them. The rest of its
 # filing may be corrected (event ``amended``).
 FIXED = ("procedure", "filed_date")
-# Rows imported in one transaction: a larger file is checked, then written, by chunks of this many,
-# so that memory holds one chunk's cases and events at a time (~35 kB a row). As many as a file imported in
-# its request may have by default (IMPORT_JOB_ROWS): such a file is imported in one pass.
-ROWS_PER_TRANSACTION = 2000
-KEYS_PER_SELECT = 500
-# Reports rows worked through and the pass: "checking", then "writing" (a file of one chunk has one pass).
-Progress = Callable[[int, str], None]
-
-
-class RowRefused(Exception):
-    """A record that cannot be imported: ``column`` names where, ``answer`` is the problem a push
-    by number answers with."""
-
-    def __init__(self, column: str, answer: ProblemError) -> None:
-        super().__init__(answer.detail)
-        self.column = column
-        self.answer = answer
 
 
 # ---------------------------------------------------------------- a row as a record
+
+
+def key_of(record: CaseRecord) -> tuple[str, str]:
+    """A case's natural key: its region and case number."""
+    return record.region, record.case_number
 
 
 def parse_row(row: Row) -> tuple[CaseRecord | None, list[CellProblem]]:
@@ -316,6 +304,14 @@ def _needs(record: CaseRecord, *fields: str, because: str) -> None:
 
 
 @dataclass(frozen=True)
+class Found:
+    """What a chunk's import has read of a record: its case here, if any, and the region policies."""
+
+    case: Case | None
+    policies: dict[str, RegionPolicy]
+
+
+@dataclass(frozen=True)
 class Imported:
     case: Case
     outcome: Outcome
@@ -410,114 +406,50 @@ async def _amend(session: AsyncSession, case: Case, record: CaseRecord, user: Us
 # ---------------------------------------------------------------- a table of records
 
 
-async def import_table(
-    session: AsyncSession,
-    table: Table,
-    user: User,
-    *,
-    dry_run: bool,
-    progress: Progress | None = None,
-) -> ImportResult:
-    """Imports every row, only when every row can be: a file with problems raises
-    :class:`TableRefused` with all of them, nothing stored.
-
-    A file of at most :data:`ROWS_PER_TRANSACTION` rows is imported in one transaction, committed
-    when no row failed (and not in a dry run). A larger one is first checked by chunks, each
-    imported and rolled back, so that memory holds one chunk's cases and events at a time; then
-    written by chunks, each committed. Should a case change between the two passes (a step
-    recorded meanwhile), the chunks before it stay written and the import answers 409: importing
-    the file again finishes it, as it is idempotent."""
-    records, problems = _records(table)
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": len(table.rows) - len(records)}
-    chunks = [records[i : i + ROWS_PER_TRANSACTION] for i in range(0, len(records), ROWS_PER_TRANSACTION)]
-    at_once = len(chunks) <= 1
-    done = 0
-    for chunk in chunks:
-        watched = await _import_chunk(session, chunk, user, counts, problems)
-        if at_once and not problems and not dry_run:
-            await _commit(session, watched, user)
-        else:
-            await session.rollback()
-        done += len(chunk)
-        if progress is not None:
-            progress(done, "checking")
-    if problems:
-        raise TableRefused(sorted(problems, key=lambda p: p.row or 0), COLUMNS, **counts)
-    if not (at_once or dry_run):
-        done = 0
-        for chunk in chunks:
-            changed: list[CellProblem] = []
-            watched = await _import_chunk(session, chunk, user, dict.fromkeys(counts, 0), changed)
-            if changed:
-                await session.rollback()
-                raise Conflict(
-                    f"row {changed[0].row} changed while the file was imported ({changed[0].msg}); the rows before "
-                    f"row {chunk[0][0]} are stored: import the file again to finish",
-                    errors=[p.as_error({c.code: c for c in COLUMNS}) for p in changed],
-                )
-            await _commit(session, watched, user)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, "writing")
-    return ImportResult(rows=len(table.rows), dry_run=dry_run, **counts)
+async def _found(session: AsyncSession, records: list[CaseRecord]) -> dict[tuple[str, str], Found]:
+    """For each record, the case here under its key (if any) and the policies of its regions, read
+    once for the chunk: asked per case, each query would also flush the cases filed before it."""
+    here = await _cases_here(session, [key_of(record) for record in records])
+    policies = await policies_of(session, {code for record in records for code in chain_of(record.region)})
+    return {key_of(record): Found(here.get(key_of(record)), policies) for record in records}
 
 
-def _records(table: Table) -> tuple[list[tuple[int, CaseRecord]], list[CellProblem]]:
-    """Each row's record with its row number, and the problems of those that hold none (a case
-    given twice is the second row's problem)."""
-    problems = list(table.problems)
-    records: list[tuple[int, CaseRecord]] = []
-    first_row: dict[tuple[str, str], int] = {}
-    for row in table.rows:
-        record, row_problems = parse_row(row)
-        problems += row_problems
-        if record is None:
-            continue
-        key = key_of(record)
-        if key in first_row:
-            again = f"the case is given in row {first_row[key]} already"
-            problems.append(CellProblem(row.number, "case_number", again))
-            continue
-        first_row[key] = row.number
-        records.append((row.number, record))
-    return records, problems
+async def _import_row(
+    session: AsyncSession, record: CaseRecord, found: Found, user: User
+) -> tuple[Outcome, tuple[str, frozenset[str]]]:
+    imported = await import_record(session, record, found.case, user, found.policies)
+    return imported.outcome, (imported.case.region, imported.watched)
 
 
-async def _import_chunk(
-    session: AsyncSession,
-    chunk: list[tuple[int, CaseRecord]],
-    user: User,
-    counts: dict[str, int],
-    problems: list[CellProblem],
-) -> dict[str, set[str]]:
-    """Imports the chunk's records in the session, counting each outcome and adding each refused
-    row's problem; returns the respondents whose watch lists to work out again, with their regions."""
-    here = await _cases_here(session, [key_of(record) for _n, record in chunk])
-    # Read once: asked per case, each query would also flush the cases filed before it.
-    policies = await policies_of(session, {code for _n, record in chunk for code in chain_of(record.region)})
+async def _refresh_watch_lists(session: AsyncSession, follow_ups: list[tuple[str, frozenset[str]]], user: User) -> None:
+    """The watch lists of the chunk's respondents decided against, each worked out once, before the commit."""
     watched: dict[str, set[str]] = {}
-    for number, record in chunk:
-        try:
-            imported = await import_record(session, record, here.get(key_of(record)), user, policies)
-        except RowRefused as exc:
-            problems.append(CellProblem(number, exc.column, str(exc)))
-            counts["refused"] += 1
-            continue
-        counts[imported.outcome] += 1
-        for uscc in imported.watched:
-            watched.setdefault(uscc, set()).update(chain_of(imported.case.region))
-    return watched
-
-
-async def _commit(session: AsyncSession, watched: dict[str, set[str]], user: User) -> None:
+    for region, usccs in follow_ups:
+        for uscc in usccs:
+            watched.setdefault(uscc, set()).update(chain_of(region))
     if watched:
         await watchlist.refresh(session, watched, user)
-    await commit_or_conflict(session, "a case of the file was filed at the same time; import the file again")
 
 
-def key_of(record: CaseRecord) -> tuple[str, str]:
-    """A case's natural key: its region and case number."""
-    return record.region, record.case_number
+CASES: RecordKind[CaseRecord] = RecordKind(
+    what="case",
+    columns=COLUMNS,
+    model=CaseRecord,
+    cells={},
+    key=key_of,
+    key_column="case_number",
+    found=_found,
+    import_record=_import_row,
+    parse=parse_row,
+    before_commit=_refresh_watch_lists,
+)
+
+
+async def import_table(
+    session: AsyncSession, table: Table, user: User, *, dry_run: bool, progress: Progress | None = None
+) -> ImportResult:
+    """Imports every row, only when every row can be (:func:`zhichan.record_import.import_table`)."""
+    return await record_import.import_table(session, CASES, table, user, dry_run=dry_run, progress=progress)
 
 
 async def _cases_here(session: AsyncSession, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Case]:

@@ -9,8 +9,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from services.agencies.models import Agency
-from services.agencies.service import record_import
 from services.agencies.tests.integration.conftest import agency_body, count_rows, outbox_envelopes, outbox_types
+from zhichan import record_import
 from zhichan.tabular import XLSX_TYPE
 from zhichan.testing import auth
 from zhichan.uscc import build_uscc

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from services.agencies.schemas import AgencyRecord
 from services.agencies.service import agency_import, annual_report_import, complaint_import, practitioner_import
-from services.agencies.service.record_import import parse_row
+from zhichan.record_import import parse_row
 from zhichan.tabular import Row, read_table
 from zhichan.workdays import CALENDAR
 

@@ -9,8 +9,8 @@ from urllib.parse import quote
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from services.enforcement.service import case_import
 from services.enforcement.tests.integration.conftest import count_cases, events_match_their_contracts, outbox, run_steps
+from zhichan import record_import
 from zhichan.tabular import XLSX_TYPE
 from zhichan.testing import auth
 from zhichan.uscc import build_uscc
@@ -251,7 +251,7 @@ async def test_a_large_file_is_a_job(app, client, officer):
 
 
 async def test_a_file_of_several_chunks_is_checked_whole_then_written(app, client, officer, monkeypatch):
-    monkeypatch.setattr(case_import, "ROWS_PER_TRANSACTION", 2)
+    monkeypatch.setattr(record_import, "ROWS_PER_TRANSACTION", 2)
     rows = [case_row(n, **CLOSED) for n in range(1, 6)]
     refused = await import_csv(client, officer, [*rows[:4], case_row(5, filed="2024-02-30")], expect=422)
     assert [e["row"] for e in refused["errors"]] == [6]  # found in the last chunk: nothing stored

@@ -1,12 +1,13 @@
-"""Records from another system, the same way for each kind the agencies service imports
-(agencies, practitioners, annual reports, complaints): a row read as the kind's record, the rows
-of a file worked through in chunks, all or nothing, as ``services/enforcement`` imports cases.
+"""Records from another system, the same way for every kind a service imports (cases,
+campaigns, pledges, agencies …): a row read as the kind's record, the rows of a file worked
+through in chunks, all or nothing.
 
 A kind (:class:`RecordKind`) brings its columns, the record a row holds (a pydantic model whose
-fields are named as the columns' codes), its natural key, how to find the records already here
-and the use case that brings one record about (``import_record``: created, updated or unchanged,
-or :class:`RowRefused`). Every row is worked through in one transaction before anything is
-committed: a file with any problem is refused whole, and a dry run rolls back what it did.
+fields are named as the columns' codes, or its own ``parse``), its natural key, how to find the
+records already here and the use case that brings one record about (``import_record``: created,
+updated or unchanged, or :class:`RowRefused`). Every row is worked through in one transaction
+before anything is committed: a file with any problem is refused whole, and a dry run rolls back
+what it did. The routes around it are :mod:`zhichan.api.imports`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.agencies.models import Agency
 from zhichan.api.imports import ImportResult
 from zhichan.api.problems import Conflict, ProblemError
 from zhichan.auth import User
@@ -30,7 +29,9 @@ from zhichan.vocabulary import Vocabulary
 
 Outcome = Literal["created", "updated", "unchanged"]
 Record = TypeVar("Record", bound=BaseModel)
-# Rows imported in one transaction, as cases: a larger file is checked, then written, by chunks.
+# Rows imported in one transaction: a larger file is checked, then written, by chunks of this many,
+# so that memory holds one chunk's records and events at a time (a case: ~35 kB). As many as a file
+# imported in its request may have by default (``import_job_rows``): such a file is imported in one pass.
 ROWS_PER_TRANSACTION = 2000
 KEYS_PER_SELECT = 500
 # Reports rows worked through and the pass: "checking", then "writing" (a file of one chunk has one pass).
@@ -119,8 +120,12 @@ class RecordKind(Generic[Record]):
     """What the import of one kind of record needs. ``key_column``: where a record given twice in
     a file is refused. ``found``: what is here of some records, by key (every record's key).
     ``import_record``: brings one record about in the session (its outcome), or raises
-    :class:`RowRefused`. ``order``: the order records are imported in, when the rows' may not do
-    (a certificate's spells, the earlier first)."""
+    :class:`RowRefused`; it may answer ``(outcome, follow_up)``, and ``before_commit`` is then
+    given the follow-ups of the chunk before it is committed (a respondent's watch list worked out
+    again once for all the chunk's cases). ``order``: the order records are imported in, when the
+    rows' may not do (a certificate's spells, the earlier first). ``parse``: a row's record and the
+    problems of its cells, when reading each cell by ``cells`` into ``model`` does not do (a
+    case's suspensions are three columns of lists)."""
 
     what: str
     columns: list[Column]
@@ -129,8 +134,15 @@ class RecordKind(Generic[Record]):
     key: Callable[[Record], Hashable]
     key_column: str
     found: Callable[[AsyncSession, list[Record]], Awaitable[dict[Hashable, Any]]]
-    import_record: Callable[[AsyncSession, Record, Any, User], Awaitable[Outcome]]
+    import_record: Callable[[AsyncSession, Record, Any, User], Awaitable[Outcome | tuple[Outcome, Any]]]
     order: Callable[[Record], Any] | None = None
+    parse: Callable[[Row], tuple[Record | None, list[CellProblem]]] | None = None
+    before_commit: Callable[[AsyncSession, list[Any], User], Awaitable[None]] | None = None
+
+    def record_of(self, row: Row) -> tuple[Record | None, list[CellProblem]]:
+        if self.parse is not None:
+            return self.parse(row)
+        return parse_row(row, self.columns, self.model, self.cells)
 
 
 async def import_table(
@@ -156,9 +168,9 @@ async def import_table(
     at_once = len(chunks) <= 1
     done = 0
     for chunk in chunks:
-        await _import_chunk(session, kind, chunk, user, counts, problems)
+        follow_ups = await _import_chunk(session, kind, chunk, user, counts, problems)
         if at_once and not problems and not dry_run:
-            await _commit(session, kind)
+            await _commit(session, kind, follow_ups, user)
         else:
             await session.rollback()
         done += len(chunk)
@@ -170,7 +182,7 @@ async def import_table(
         done = 0
         for chunk in chunks:
             changed: list[CellProblem] = []
-            await _import_chunk(session, kind, chunk, user, dict.fromkeys(counts, 0), changed)
+            follow_ups = await _import_chunk(session, kind, chunk, user, dict.fromkeys(counts, 0), changed)
             if changed:
                 await session.rollback()
                 raise Conflict(
@@ -178,7 +190,7 @@ async def import_table(
                     "before its own are stored: import the file again to finish",
                     errors=[p.as_error({c.code: c for c in kind.columns}) for p in changed],
                 )
-            await _commit(session, kind)
+            await _commit(session, kind, follow_ups, user)
             done += len(chunk)
             if progress is not None:
                 progress(done, "writing")
@@ -192,7 +204,7 @@ def _records(kind: RecordKind, table: Table) -> tuple[list[tuple[int, BaseModel]
     records: list[tuple[int, BaseModel]] = []
     first_row: dict[Hashable, int] = {}
     for row in table.rows:
-        record, row_problems = parse_row(row, kind.columns, kind.model, kind.cells)
+        record, row_problems = kind.record_of(row)
         problems += row_problems
         if record is None:
             continue
@@ -216,10 +228,11 @@ async def _import_chunk(
     user: User,
     counts: dict[str, int],
     problems: list[CellProblem],
-) -> None:
+) -> list[Any]:
     """Imports the chunk's records in the session, counting each outcome and adding each refused
-    row's problem."""
+    row's problem; answers the follow-ups of the records imported."""
     here = await kind.found(session, [record for _n, record in chunk])
+    follow_ups: list[Any] = []
     for number, record in chunk:
         try:
             outcome = await kind.import_record(session, record, here.get(kind.key(record)), user)
@@ -227,38 +240,14 @@ async def _import_chunk(
             problems.append(CellProblem(number, exc.column, str(exc)))
             counts["refused"] += 1
             continue
+        if isinstance(outcome, tuple):
+            outcome, follow_up = outcome
+            follow_ups.append(follow_up)
         counts[outcome] += 1
+    return follow_ups
 
 
-async def _commit(session: AsyncSession, kind: RecordKind) -> None:
+async def _commit(session: AsyncSession, kind: RecordKind, follow_ups: list[Any], user: User) -> None:
+    if kind.before_commit is not None and follow_ups:
+        await kind.before_commit(session, follow_ups, user)
     await commit_or_conflict(session, f"a {kind.what} of the file was recorded at the same time; import the file again")
-
-
-# ---------------------------------------------------------------- agencies by USCC
-
-
-async def agencies_by_uscc(
-    session: AsyncSession, usccs: set[str], *, for_update: bool = False
-) -> dict[str, list[Agency]]:
-    """The agencies filed under each USCC, the last filed first (a USCC is filed again only after
-    its agency was deregistered, so at most one of them is not); ``for_update`` locks them until
-    the commit on PostgreSQL."""
-    found: dict[str, list[Agency]] = {}
-    ordered = sorted(usccs)
-    for start in range(0, len(ordered), KEYS_PER_SELECT):
-        query = select(Agency).where(Agency.uscc.in_(ordered[start : start + KEYS_PER_SELECT]))
-        if for_update:
-            query = query.with_for_update()
-        for agency in (await session.execute(query)).scalars():
-            found.setdefault(agency.uscc, []).append(agency)
-    for agencies in found.values():
-        agencies.sort(key=lambda a: (a.filed_on, a.id), reverse=True)
-    return found
-
-
-def agency_named(agencies: list[Agency] | None) -> Agency | None:
-    """The agency a USCC names in a record of it (a practitioner, a report, a complaint): the one
-    not deregistered, else the one filed last."""
-    if not agencies:
-        return None
-    return next((a for a in agencies if a.status != "deregistered"), agencies[0])
