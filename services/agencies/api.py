@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -67,17 +66,16 @@ from services.agencies.service import (
 )
 from services.agencies.settings import AgenciesRules
 from zhichan import tabular
-from zhichan.api import imports
 from zhichan.api.answers import answer, listing, shape
 from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.etag import IfMatch, IfMatchRequired
+from zhichan.api.import_routes import KindOf, add_import_routes
 from zhichan.api.problems import Invalid
 from zhichan.api.scope import RegionQuery
-from zhichan.api.uploads import request_body, uploaded_file
 from zhichan.auth import Reader, User, Writer, require_roles
 from zhichan.fields import USCC, Day, Key
 from zhichan.jobs import Jobs
-from zhichan.record_import import RecordKind, import_table
+from zhichan.record_import import RecordKind
 from zhichan.workdays import WorkdayCalendar
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])
@@ -503,88 +501,11 @@ async def change_brand_level(
 # Records from another system: a spreadsheet of each kind, an agency pushed by its USCC
 
 IMPORT_JOBS = Jobs()
-KindOf = Callable[[Request], RecordKind]
 
 
 def _import_routes(records: str, columns: list[tabular.Column], examples: list[dict], kind_of: KindOf) -> None:
-    """``POST /<records>/import``, its template and its jobs, as ``POST /cases/import`` has them.
-    ``kind_of``: the kind of record, from the request (complaints count deadlines by its rules)."""
-    name, what = records.replace("-", "_"), records.replace("-", " ")
-
-    async def import_records(
-        request: Request,
-        session: SessionDep,
-        user: Writer,
-        dry_run: imports.DryRun = False,
-        annotated: imports.Annotate = None,
-    ) -> imports.ImportResult | Response:
-        kind = kind_of(request)
-        limit = request.app.state.settings.max_body_bytes
-        raw, fmt, filename = await uploaded_file(request, limit, tabular.format_of, f"send the {what} as xlsx or CSV")
-        try:
-            table = tabular.read_table(raw, fmt, columns)
-            return await imports.imported(
-                request,
-                session,
-                user,
-                len(table.rows),
-                lambda own, progress: import_table(own, kind, table, user, dry_run=dry_run, progress=progress),
-                IMPORT_JOBS,
-                f"/{records}/import/jobs",
-            )
-        except tabular.TableRefused as refused:
-            wanted = imports.wants_annotated(request, annotated)
-            return imports.refusal(refused, raw, fmt, columns, wanted, filename)
-
-    async def get_import_template(user: Reader, format: imports.TemplateFormat = "xlsx") -> Response:
-        return imports.template_response(columns, examples, format, f"{records}-import")
-
-    async def get_import_job(job_id: Key, user: Writer) -> imports.ImportJobPublic:
-        return imports.job_of(IMPORT_JOBS, job_id, user)
-
     tags = [records.replace("-", " ")]
-    supervision.add_api_route(
-        f"/{records}/import",
-        import_records,
-        methods=["POST"],
-        name=f"import_{name}",
-        response_model=imports.ImportResult,
-        tags=tags,
-        summary=f"Import {what} from a spreadsheet: each row recorded, or brought to the dates it gives",
-        description="Every row is checked before anything is stored: a file with a problem is refused whole (422, "
-        "`errors` name each row and column). A record already here (by its natural key) is `unchanged` when the "
-        "row says what it holds, else `updated` through the rules the routes follow. A file of more rows than the "
-        "service's `IMPORT_JOB_ROWS` runs as a job (202).",
-        openapi_extra=request_body(
-            f"The {what} as a spreadsheet (the template: `GET /{records}/import/template`), xlsx or CSV (UTF-8 or "
-            "GB 18030) by Content-Type, or a multipart upload with the file in the field `file`; at most the "
-            "service's body limit.",
-            {
-                tabular.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
-                tabular.CSV_TYPE: {"schema": {"type": "string"}},
-            },
-        ),
-        responses=imports.import_responses(what),
-    )
-    supervision.add_api_route(
-        f"/{records}/import/template",
-        get_import_template,
-        methods=["GET"],
-        name=f"get_{name}_import_template",
-        tags=tags,
-        summary=f"The spreadsheet to fill in for an import of {what}: headers, what each column takes, examples",
-        responses={200: {"content": {tabular.XLSX_TYPE: {}, tabular.CSV_TYPE: {}}}},
-        response_class=Response,
-    )
-    supervision.add_api_route(
-        f"/{records}/import/jobs/{{job_id}}",
-        get_import_job,
-        methods=["GET"],
-        name=f"get_{name}_import_job",
-        response_model=imports.ImportJobPublic,
-        tags=tags,
-        summary=f"A large import of {what}: its job",
-    )
+    add_import_routes(supervision, records, kind_of, columns, examples, IMPORT_JOBS, tags=tags)
 
 
 def _complaints_of(request: Request) -> RecordKind:

@@ -5,7 +5,7 @@ their body model through a closure, which FastAPI can only see in evaluated anno
 
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from services.enforcement.schemas import (
     CampaignCreate,
@@ -42,14 +42,12 @@ from services.enforcement.service import (
     statistics,
     watchlist,
 )
-from zhichan import tabular
-from zhichan.api import imports
 from zhichan.api.answers import answer, listing
 from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.etag import IfMatch
+from zhichan.api.import_routes import add_import_routes
 from zhichan.api.problems import Invalid
 from zhichan.api.scope import RegionQuery
-from zhichan.api.uploads import request_body, uploaded_file
 from zhichan.auth import Reader, Writer
 from zhichan.fields import Day, Key, NameSegment, RegionCode
 from zhichan.jobs import Jobs
@@ -121,66 +119,18 @@ async def set_deadline_rules(
 # ---------------------------------------------------------------- cases from another system
 
 IMPORT_JOBS = Jobs()
-IMPORT_BODY = request_body(
-    "Cases as a spreadsheet (the template: `GET /cases/import/template`), xlsx or CSV (UTF-8 or GB 18030) by "
-    "Content-Type, or a multipart upload with the file in the field `file`; at most the service's body limit.",
-    {
-        tabular.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
-        tabular.CSV_TYPE: {"schema": {"type": "string"}},
-    },
+add_import_routes(
+    cases_router,
+    "cases",
+    lambda request: case_import.CASES,
+    case_import.COLUMNS,
+    case_import.EXAMPLES,
+    IMPORT_JOBS,
+    prefix="",
+    summary="each row filed or brought to the dates it gives",
+    description="A case already here (region and case number) is `unchanged` when the row says what it holds, else "
+    "`updated` (steps it lacks taken on their dates, descriptive fields corrected).",
 )
-
-
-@cases_router.post(
-    "/import",
-    response_model=imports.ImportResult,
-    summary="Import cases from a spreadsheet: each row filed or brought to the dates it gives",
-    description="Every row is checked before anything is stored: a file with a problem is refused whole (422, "
-    "`errors` name each row and column). A case already here (region and case number) is `unchanged` when the "
-    "row says what it holds, else `updated` (steps it lacks taken on their dates, descriptive fields corrected). "
-    "A file of more rows than the service's `IMPORT_JOB_ROWS` runs as a job (202).",
-    openapi_extra=IMPORT_BODY,
-    responses=imports.import_responses("cases"),
-)
-async def import_cases(
-    request: Request,
-    session: SessionDep,
-    user: Writer,
-    dry_run: imports.DryRun = False,
-    annotated: imports.Annotate = None,
-) -> imports.ImportResult | Response:
-    limit = request.app.state.settings.max_body_bytes
-    raw, fmt, filename = await uploaded_file(request, limit, tabular.format_of, "send the cases as xlsx or CSV")
-    try:
-        table = tabular.read_table(raw, fmt, case_import.COLUMNS)
-        return await imports.imported(
-            request,
-            session,
-            user,
-            len(table.rows),
-            lambda own, progress: case_import.import_table(own, table, user, dry_run=dry_run, progress=progress),
-            IMPORT_JOBS,
-            "/cases/import/jobs",
-        )
-    except tabular.TableRefused as refused:
-        return imports.refusal(
-            refused, raw, fmt, case_import.COLUMNS, imports.wants_annotated(request, annotated), filename
-        )
-
-
-@cases_router.get(
-    "/import/template",
-    summary="The spreadsheet to fill in for an import of cases: headers, what each column takes, two examples",
-    responses={200: {"content": {tabular.XLSX_TYPE: {}, tabular.CSV_TYPE: {}}}},
-    response_class=Response,
-)
-async def get_case_import_template(user: Reader, format: imports.TemplateFormat = "xlsx") -> Response:
-    return imports.template_response(case_import.COLUMNS, case_import.EXAMPLES, format, "cases-import")
-
-
-@cases_router.get("/import/jobs/{job_id}", response_model=imports.ImportJobPublic, summary="A large import's job")
-async def get_case_import_job(job_id: Key, user: Writer) -> imports.ImportJobPublic:
-    return imports.job_of(IMPORT_JOBS, job_id, user)
 
 
 @cases_router.put(
