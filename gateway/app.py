@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api import ReadModelChanges
 from gateway.api import router as progress_router
@@ -18,18 +19,29 @@ from gateway.proxy import proxy_router
 from gateway.settings import GatewaySettings
 from gateway.viewcache import ViewCache
 from gateway.web import web_router
+from gateway.webhooks import service as webhooks
+from gateway.webhooks.api import router as webhooks_router
+from gateway.webhooks.dispatcher import WebhookDispatcher
 from zhichan import migrate, region_sync
 from zhichan.app import create_base_app
 from zhichan.auth import TokenVerifier
 from zhichan.db import make_engine, make_session_factory
 from zhichan.events.broker import ALL_TOPICS
 from zhichan.events.consumer import EventConsumer
+from zhichan.events.envelope import Envelope
 from zhichan.settings import PlatformSettings, platform_settings, process_settings
 
 # Idle connections to the services are let go after 2 s: a service (uvicorn) closes one idle for
 # 5 s, and httpx's default, 5 s too, now and then sent a request on a connection the service was
 # closing that moment (ReadError: the caller got 503).
 PROXY_KEEPALIVE_SECONDS = 2.0
+
+
+async def apply_and_enqueue(session: AsyncSession, envelopes: list[Envelope]) -> None:
+    """The live consumer's work for a fetch: the read model, and the webhook deliveries the
+    events make, in one transaction."""
+    await apply_events(session, envelopes)
+    await webhooks.enqueue(session, envelopes)
 
 
 def create_app(settings: GatewaySettings | None = None, platform: PlatformSettings | None = None) -> FastAPI:
@@ -43,13 +55,15 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
         engine = make_engine(url)
         session_factory = make_session_factory(engine)
         changes: ReadModelChanges = app.state.changes
+        dispatcher = WebhookDispatcher(session_factory, proc)
 
         def applied(count: int) -> None:
             app.state.metrics.events_consumed.labels("all").inc(count)
             changes.applied(count)  # wakes the dashboard's event streams
+            dispatcher.wake()  # the deliveries of those events were committed with them
 
         consumer = EventConsumer(
-            plat, ALL_TOPICS, proc.consumer_group, session_factory, apply_events, on_applied=applied
+            plat, ALL_TOPICS, proc.consumer_group, session_factory, apply_and_enqueue, on_applied=applied
         )
         async with session_factory() as session:  # custom regions known before any event arrives
             await region_sync.load_persisted(session)
@@ -58,16 +72,19 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
         app.state.engine = engine
         app.state.session_factory = session_factory
         app.state.consumer = consumer
+        app.state.webhooks = dispatcher
         app.state.token_verifier = TokenVerifier(plat)
         app.state.http = httpx.AsyncClient(
             timeout=proc.proxy_timeout_seconds, limits=httpx.Limits(keepalive_expiry=PROXY_KEEPALIVE_SECONDS)
         )
-        if proc.relay_enabled:  # "relay" here means: take part in the bus (consume)
+        if proc.relay_enabled:  # "relay" here means: take part in the bus (consume, deliver webhooks)
             await consumer.start()
+            dispatcher.start()
         try:
             yield
         finally:
             await consumer.stop()
+            await dispatcher.stop()
             await app.state.http.aclose()
             await engine.dispose()
 
@@ -84,6 +101,7 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
     app.state.changes = ReadModelChanges()
     app.state.view_cache = ViewCache()
     app.include_router(progress_router)
+    app.include_router(webhooks_router)
     app.include_router(docs_router(app))
     app.include_router(web_router(app))
     app.include_router(proxy_router())  # last: it catches every other /api path

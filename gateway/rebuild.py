@@ -73,7 +73,8 @@ class RebuildReport:
 async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> RebuildReport:
     started = time.perf_counter()
     url = settings.resolved_database_url(platform)
-    await asyncio.to_thread(migrate.downgrade, GATEWAY_DIR, url, "base")
+    # The read model's branch only: webhook subscriptions and their deliveries are not derived from events.
+    await asyncio.to_thread(migrate.downgrade, GATEWAY_DIR, url, "readmodel@base")
     await asyncio.to_thread(migrate.upgrade, GATEWAY_DIR, url)
     engine = make_engine(url)
     if is_sqlite(engine):

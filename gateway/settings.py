@@ -29,6 +29,27 @@ class GatewaySettings(ProcessSettings):
         gt=0,
         description="Event streams this gateway process holds open in all; one more answers 429 with Retry-After.",
     )
+    webhook_retry_seconds: list[float] = Field(
+        [5, 300, 1800, 7200, 18000, 36000, 36000],
+        description="Waits before each retry of a webhook delivery that failed (the Standard Webhooks schedule: 5 s, "
+        "5 min, 30 min, 2 h, 5 h, 10 h, 10 h); after the last, the delivery is dead-lettered (`failed`) until "
+        "redelivered by hand. JSON list of seconds.",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="A webhook receiver must answer within this; else the attempt failed."
+    )
+    webhook_secret_grace_hours: float = Field(
+        24.0,
+        ge=0,
+        description="After a webhook's secret is rotated, deliveries are signed with the old one too for this long.",
+    )
+    webhook_poll_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often the gateway looks for webhook deliveries due (retries; deliveries another gateway "
+        "process created). New events wake it at once.",
+    )
+    webhook_concurrency: int = Field(8, gt=0, description="Webhook deliveries this gateway process sends at a time.")
 
     def service_url(self, service: str) -> str:
         return getattr(self, f"{service}_url")

@@ -21,7 +21,8 @@ def alembic_config(package_dir: Path, url: str) -> Config:
     return cfg
 
 
-def upgrade(package_dir: Path, url: str, revision: str = "head") -> None:
+def upgrade(package_dir: Path, url: str, revision: str = "heads") -> None:
+    """To ``revision``; by default every branch's head (the gateway has two: the read model and its webhooks)."""
     command.upgrade(alembic_config(package_dir, url), revision)
 
 

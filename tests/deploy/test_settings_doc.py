@@ -93,6 +93,8 @@ def sample(cls: type[BaseSettings], name: str) -> tuple[str, object]:
     if annotation == dict[str, int]:
         changed = {key: value + 1 for key, value in default.items()}
         return json.dumps(changed), changed
+    if annotation == list[float]:
+        return "[1.5, 60]", [1.5, 60.0]
     raise AssertionError(f"{cls.__name__}.{name}: teach this test a sample of {field.annotation!r}")
 
 

@@ -13,7 +13,7 @@ from zhichan import migration_ops
 
 revision = "0001"
 down_revision = None
-branch_labels = None
+branch_labels = ("readmodel",)  # rebuilt from the events; the webhooks branch is not
 depends_on = None
 
 
