@@ -214,6 +214,7 @@ RECORD_IMPORTS = {
     "practitioners": "/api/practitioners/import",
     "annual-reports": "/api/annual-reports/import",
     "complaints": "/api/complaints/import",
+    "campaigns": "/api/campaigns/import",
 }
 JOB_POLL_SECONDS = 1.0
 

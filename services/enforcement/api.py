@@ -34,6 +34,7 @@ from services.enforcement.schemas import (
     WatchWindowPut,
 )
 from services.enforcement.service import (
+    campaign_import,
     campaigns,
     case_import,
     cases,
@@ -229,6 +230,22 @@ async def list_campaigns(
 ) -> CampaignList:
     found, case_counts = await campaigns.list_campaigns(session, user, page, region, active_on)
     return listing(CampaignList, CampaignPublic, found, lambda state: case_counts[state.id])
+
+
+# Before GET /{campaign_id}, which would take "import" for an id. The campaigns go first when an
+# office goes live: its cases name them.
+add_import_routes(
+    campaigns_router,
+    "campaigns",
+    lambda request: campaign_import.CAMPAIGNS,
+    campaign_import.COLUMNS,
+    campaign_import.EXAMPLES,
+    IMPORT_JOBS,
+    prefix="",
+    summary="each row created, or found as it is",
+    description="A campaign already here (region and name) is `unchanged` when the row says what it holds; as no "
+    "route changes a campaign, a row that says otherwise is refused.",
+)
 
 
 @campaigns_router.get("/{campaign_id}", response_model=CampaignPublic, summary="One campaign with its case counts")

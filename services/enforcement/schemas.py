@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -393,6 +394,21 @@ class CampaignCreate(BaseModel):
         if self.end < self.start:
             raise ValueError("a campaign ends on or after its start")
         return self
+
+
+class CampaignRecord(CampaignCreate):
+    """A campaign as another system holds it (a row of ``POST /campaigns/import``): what creating
+    it takes, no more — a campaign has no steps, and no route changes it once created."""
+
+    @field_validator("end")
+    @classmethod
+    def _ends_after_start(cls, end: date, info: ValidationInfo) -> date:
+        # The period checked at its end, so that a row's error names the column 结束日期 (the
+        # creation's check is of the whole body, which names no column).
+        start = info.data.get("start")
+        if start is not None and end < start:
+            raise ValueError(f"a campaign ends on or after its start ({start.isoformat()})")
+        return end
 
 
 class CampaignCaseCounts(BaseModel):

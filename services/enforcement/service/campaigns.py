@@ -50,16 +50,22 @@ async def _counted(session: AsyncSession, user: User, campaigns: list[Campaign])
     return {c.id: _case_counts(grouped[c.id]) for c in campaigns}
 
 
-async def create_campaign(
-    session: AsyncSession, data: CampaignCreate, user: User
-) -> tuple[contracts.CampaignState, dict]:
+def created(session: AsyncSession, data: CampaignCreate, user: User) -> Campaign:
+    """The campaign added to the session with its event ``created`` (the caller commits): the
+    route and the import (:mod:`.campaign_import`) create campaigns through it alike."""
     require_write_access(user, data.region)
     campaign = Campaign.new(
         **data.model_dump(exclude={"start", "end"}), start_date=data.start, end_date=data.end, created_by=user.sub
     )
     session.add(campaign)
-    state = campaign_state(campaign)
-    publish(session, "campaign", "created", state, user)
+    publish(session, "campaign", "created", campaign_state(campaign), user)
+    return campaign
+
+
+async def create_campaign(
+    session: AsyncSession, data: CampaignCreate, user: User
+) -> tuple[contracts.CampaignState, dict]:
+    state = campaign_state(created(session, data, user))
     await commit_or_conflict(session, f"region {data.region} already has a campaign named {data.name}")
     return state, _case_counts([])  # no case names it yet
 
