@@ -7,23 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
 import pytest
-import uvicorn
 from standardwebhooks import Webhook, WebhookVerificationError
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from gateway.app import apply_and_enqueue, create_app
 from gateway.settings import GatewaySettings
 from gateway.tests.events import case_event, case_state, pledge_event, pledge_state
+from gateway.tests.webhook_receiver import running_receiver
 from gateway.webhooks import service as webhook_service
 from zhichan.settings import process_settings
 from zhichan.testing import auth, database_url, platform_for_tests
@@ -33,35 +28,10 @@ OFFICER = auth("officer", [XUZHOU], sub="xz-integration")
 DEADLINE = 10.0
 
 
-class Receiver:
-    """An HTTP endpoint that keeps what it is sent and answers the statuses it is told, in turn
-    (the last one over and over)."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.statuses = [204]
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        sock.close()
-        self.url = f"http://127.0.0.1:{self.port}/hooks"
-
-    async def hooks(self, request: Request) -> Response:
-        self.received.append((dict(request.headers), await request.body()))
-        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
-        return Response(status_code=status)
-
-
 @pytest.fixture
 async def receiver():
-    found = Receiver()
-    app = Starlette(routes=[Route("/hooks", found.hooks, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=found.port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    await until(lambda: server.started)
-    yield found
-    server.should_exit = True
-    await task
+    async with running_receiver() as found:
+        yield found
 
 
 @pytest.fixture
