@@ -159,6 +159,13 @@ class Loader:
         self.writes += 1
         return resp.json()
 
+    async def get(self, path: str, params: dict | None = None) -> dict:
+        async with self.limit:
+            resp = await self.client.get(path, params=params, headers={"Authorization": f"Bearer {self.admin}"})
+        if resp.status_code >= 400:
+            raise RuntimeError(f"GET {path} → {resp.status_code}: {resp.text[:300]}")
+        return resp.json()
+
     async def post_table(self, path: str, rows: list[dict[str, str]], *, key: str) -> dict:
         """Records as an import file (CSV with the English column codes), as an office brings them."""
         columns = list(dict.fromkeys(column for row in rows for column in row))
@@ -308,23 +315,21 @@ async def transaction(loader, region: RegionHistory, n: int, until: date) -> Non
 
 
 async def cases(loader, region: RegionHistory, until: date) -> None:
-    """The region's campaigns, then its cases as one file through the import, each row a case's
-    history (filed, investigated, decided, closed) — as an office going live brings its cases."""
+    """The region's campaigns, then its cases, each as one file through the imports, a case's row
+    its history (filed, investigated, decided, closed) — as an office going live brings them."""
+    running = [(name, start, end) for name, start, end in region.campaigns if start <= until]
     campaign_ids = []
-    for n, (name, start, end) in enumerate(region.campaigns, 1):
-        if start <= until:
-            created = await loader.post(
-                "/api/campaigns",
-                {
-                    "name": name,
-                    "region": region.code,
-                    "start": start.isoformat(),
-                    "end": end.isoformat(),
-                    "focus": "商标侵权、假冒专利",
-                },
-                key=f"campaign:{region.code}:{n}",
-            )
-            campaign_ids.append((created["id"], start, end))
+    if running:
+        rows = [
+            {"region": region.code, "name": name, "start": start.isoformat(), "end": end.isoformat(),
+             "focus": "商标侵权、假冒专利"}
+            for name, start, end in running
+        ]  # fmt: skip
+        await loader.post_table("/api/campaigns/import", rows, key=f"campaigns:{region.code}:{until}")
+        # A case names its campaign by id: the campaigns' ids, by name, as the office would look them up.
+        listed = await loader.get("/api/campaigns", {"region": region.code, "limit": 100})
+        ids = {c["name"]: c["id"] for c in listed["items"] if c["region"] == region.code}
+        campaign_ids = [(ids[name], start, end) for name, start, end in running]
     total = years_of_history(until) * region.cases_per_year
     rows = [case_row(region, n, campaign_ids, until) for n in range(1, total + 1)]
     await loader.post_table("/api/cases/import", rows, key=f"cases:{region.code}:{until}")
