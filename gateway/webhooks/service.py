@@ -65,6 +65,8 @@ def _regions_for(user: User, asked: list[str]) -> list[str]:
             raise Forbidden(f"region {code} is not one of yours")
     if asked or user.is_admin:
         return list(dict.fromkeys(asked))
+    if not user.regions:  # kept as none, that would be every region's events
+        raise Forbidden("your token names no region: a subscription follows the regions of its caller")
     return list(user.regions)
 
 

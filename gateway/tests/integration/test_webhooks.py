@@ -136,6 +136,10 @@ async def test_a_region_outside_the_callers_is_forbidden(gateway):
     )
     assert answer.status_code == 403
     assert (await client.post("/api/webhooks", json={"url": "https://example.org/x"})).status_code == 401
+    nowhere = auth("officer", [], sub="no-region")  # none kept means every region: not for an officer
+    assert (
+        await client.post("/api/webhooks", json={"url": "https://example.org/x"}, headers=nowhere)
+    ).status_code == 403
 
 
 async def test_matching_events_are_delivered_signed(gateway, receiver):
