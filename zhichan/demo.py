@@ -24,6 +24,7 @@ import httpx
 
 from zhichan.auth import TokenSigner
 from zhichan.clock import today
+from zhichan.tabular import records_csv
 from zhichan.uscc import build_uscc
 
 PLANS_DIR = Path(__file__).resolve().parent.parent / "demo" / "plans"
@@ -168,12 +169,7 @@ class Loader:
 
     async def post_table(self, path: str, rows: list[dict[str, str]], *, key: str) -> dict:
         """Records as an import file (CSV with the English column codes), as an office brings them."""
-        columns = list(dict.fromkeys(column for row in rows for column in row))
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return await self.post(path, key=key, content=out.getvalue().encode(), content_type="text/csv")
+        return await self.post(path, key=key, content=records_csv(rows), content_type="text/csv")
 
 
 async def load_demo(base_url: str, signer: TokenSigner, *, until: date | None = None) -> int:

@@ -249,6 +249,17 @@ def text_of(value: Any) -> str:
 # ---------------------------------------------------------------- writing
 
 
+def records_csv(rows: Sequence[dict[str, Any]], *, bom: bool = False) -> bytes:
+    """Records as a CSV file to import: one column for each key any row has, in the order first
+    met. ``bom``: as Excel saves "CSV UTF-8" (a byte-order mark first)."""
+    columns = list(dict.fromkeys(column for row in rows for column in row))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8-sig" if bom else "utf-8")
+
+
 def template(columns: Sequence[Column], examples: Sequence[dict[str, Any]], fmt: str) -> bytes:
     """The file to fill in: the Chinese headers, a note row (``#``) saying what each column
     takes, and example rows; a workbook's headers carry the notes as comments too."""

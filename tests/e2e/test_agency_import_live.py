@@ -6,14 +6,13 @@ change had been recorded on its day."""
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import sys
 
 import pytest
 
 from zhichan.events.broker import free_port
 from zhichan.stack import PROCESSES, Stack
+from zhichan.tabular import records_csv
 from zhichan.testing import auth, wait_for
 from zhichan.uscc import build_uscc
 
@@ -60,12 +59,8 @@ AGENCIES = [
 ]
 
 
-def as_csv(rows: list[dict[str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8-sig")
+def as_csv(rows: list[dict]) -> bytes:
+    return records_csv(rows, bom=True)
 
 
 async def active(gateway, as_of: str) -> int:

@@ -5,12 +5,11 @@ them."""
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import sys
 
 import pytest
 
+from zhichan.tabular import records_csv
 from zhichan.testing import auth, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -36,12 +35,8 @@ CAMPAIGNS = [
 ]
 
 
-def as_csv(rows: list[dict[str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8-sig")
+def as_csv(rows: list[dict]) -> bytes:
+    return records_csv(rows, bom=True)
 
 
 async def run(command: list[str]) -> tuple[int, str]:

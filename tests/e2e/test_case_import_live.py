@@ -5,8 +5,6 @@ on-time closure rate as if each step had been recorded on its day."""
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import sys
 from decimal import Decimal
 from urllib.parse import quote
@@ -15,6 +13,7 @@ import pytest
 
 from zhichan.events.broker import free_port
 from zhichan.stack import PROCESSES, Stack
+from zhichan.tabular import records_csv
 from zhichan.testing import auth, wait_for
 from zhichan.uscc import build_uscc
 
@@ -74,12 +73,8 @@ SECOND = [
 ]
 
 
-def as_csv(rows: list[dict[str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8-sig")
+def as_csv(rows: list[dict]) -> bytes:
+    return records_csv(rows, bom=True)
 
 
 async def run(command: list[str]) -> tuple[int, str]:

@@ -2,7 +2,6 @@
 updates, the job of a large file), its template, and PUT /agencies/by-uscc."""
 
 import asyncio
-import csv
 import io
 
 import pytest
@@ -11,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 from services.agencies.models import Agency
 from services.agencies.tests.integration.conftest import agency_body, count_rows, outbox_envelopes, outbox_types
 from zhichan import record_import
-from zhichan.tabular import XLSX_TYPE
+from zhichan.tabular import XLSX_TYPE, records_csv
 from zhichan.testing import auth
 from zhichan.uscc import build_uscc
 
@@ -35,13 +34,8 @@ APPROVED = {"approved_on": "2021-03-15"}
 HISTORY = {**APPROVED, "suspended_on": "2022-04-01", "reinstated_on": "2022-07-01", "deregistered_on": "2024-01-10"}
 
 
-def as_csv(rows: list[dict[str, str]]) -> bytes:
-    columns = list(dict.fromkeys(c for row in rows for c in row))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
+def as_csv(rows: list[dict]) -> bytes:
+    return records_csv(rows)
 
 
 def as_xlsx(rows: list[dict[str, str]]) -> bytes:

@@ -2,14 +2,11 @@
 agency named by its USCC, each record's history taken on its dates, idempotence, corrections and
 refusals, the templates."""
 
-import csv
-import io
-
 import pytest
 
 from services.agencies.models import AnnualReport, Complaint, CreditEntry, Practitioner
 from services.agencies.tests.integration.conftest import count_rows, outbox_envelopes, outbox_types
-from zhichan.tabular import XLSX_TYPE
+from zhichan.tabular import XLSX_TYPE, records_csv
 from zhichan.testing import auth
 from zhichan.uscc import build_uscc
 
@@ -26,12 +23,7 @@ AGENCY = {
 
 
 def as_csv(rows: list[dict]) -> bytes:
-    columns = list(dict.fromkeys(c for row in rows for c in row))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
+    return records_csv(rows)
 
 
 async def import_csv(client, headers, records: str, rows, expect=200, query=""):

@@ -3,7 +3,6 @@ idempotence, a row that would change a campaign, the job of a large file), its t
 cases that then name an imported campaign."""
 
 import asyncio
-import csv
 import io
 
 import pytest
@@ -12,7 +11,7 @@ from sqlalchemy import func, select
 
 from services.enforcement.models import Campaign
 from services.enforcement.tests.integration.conftest import events_match_their_contracts, outbox
-from zhichan.tabular import XLSX_TYPE
+from zhichan.tabular import XLSX_TYPE, records_csv
 from zhichan.testing import auth
 
 YICHANG, XILING = "420500", "420502"
@@ -35,13 +34,8 @@ def campaign_row(name: str = "2024年知识产权执法“铁拳”行动", regi
     } | changes
 
 
-def as_csv(rows: list[dict[str, str]]) -> bytes:
-    columns = list(dict.fromkeys(c for row in rows for c in row))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
+def as_csv(rows: list[dict]) -> bytes:
+    return records_csv(rows)
 
 
 async def import_csv(client, headers, rows, expect=200, query=""):

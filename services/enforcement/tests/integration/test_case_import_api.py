@@ -2,7 +2,6 @@
 the job of a large file), its template, and PUT /cases/by-number."""
 
 import asyncio
-import csv
 import io
 from urllib.parse import quote
 
@@ -11,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 
 from services.enforcement.tests.integration.conftest import count_cases, events_match_their_contracts, outbox, run_steps
 from zhichan import record_import
-from zhichan.tabular import XLSX_TYPE
+from zhichan.tabular import XLSX_TYPE, records_csv
 from zhichan.testing import auth
 from zhichan.uscc import build_uscc
 
@@ -63,13 +62,8 @@ def case_row(n: int, filed: str = "2024-03-04", **steps: str) -> dict[str, str]:
 CLOSED = {"decided_date": "2024-05-20", "outcome": "penalty_decision", "fine": "50000", "closed_date": "2024-05-31"}
 
 
-def as_csv(rows: list[dict[str, str]]) -> bytes:
-    columns = list(dict.fromkeys(c for row in rows for c in row))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
+def as_csv(rows: list[dict]) -> bytes:
+    return records_csv(rows)
 
 
 def as_xlsx(rows: list[dict[str, str]]) -> bytes:
