@@ -29,6 +29,15 @@ class GatewaySettings(ProcessSettings):
         gt=0,
         description="Event streams this gateway process holds open in all; one more answers 429 with Retry-After.",
     )
+    alert_due_soon_days: int = Field(
+        7, ge=0, description="An alert is raised this many days before a case's or a complaint's deadline."
+    )
+    alert_scan_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="How often the gateway raises the alerts whose day has come (a deadline passes with no event); "
+        "events applied wake it at once.",
+    )
     webhook_retry_seconds: list[float] = Field(
         [5, 300, 1800, 7200, 18000, 36000, 36000],
         description="Waits before each retry of a webhook delivery that failed (the Standard Webhooks schedule: 5 s, "

@@ -2,7 +2,7 @@
 # Creates the platform's topics and their dead-letter topics, once, before any process starts
 # (run by the kafka-init container of docker-compose.yml, in the apache/kafka image).
 #   KAFKA_BOOTSTRAP            host:port of a broker
-#   ZHICHAN_TOPICS             one topic per service: "zhichan.targets zhichan.enforcement …"
+#   ZHICHAN_TOPICS             one topic per service and the alerts: "zhichan.targets … zhichan.alerts"
 #   ZHICHAN_TOPIC_PARTITIONS   partitions per topic: the most consumers of one group that get work
 #   REPLICATION_FACTOR         copies of each partition (1 on a single broker)
 # Existing topics are left alone: to add partitions later, use kafka-topics.sh --alter.

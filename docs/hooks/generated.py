@@ -4,7 +4,7 @@ A page asks for one with an HTML comment on a line of its own; the hook replaces
 Markdown, so the published tables are always the code's, never a hand copy that goes stale:
 
 - ``<!-- generated: events SERVICE -->`` — the event types of ``services/SERVICE/contracts.py``
-  (its ``EVENTS`` dict), and the fields of each payload model;
+  (or the gateway's alerts: ``alerts``), its ``EVENTS`` dict, and the fields of each payload model;
 - ``<!-- generated: metrics -->`` — the metric catalogue (:mod:`zhichan.metrics_catalogue`);
 - ``<!-- generated: statistics -->`` — the built-in statistics (:mod:`zhichan.statistics_catalogue`);
 - ``<!-- generated: units -->`` — the units an indicator may use, by family;
@@ -36,6 +36,8 @@ DIRECTIVE = re.compile(
     r"^(?P<indent>[ \t]*)<!-- generated: (?P<what>[a-z]+)(?: (?P<arg>[\w.]+))? -->[ \t]*$", re.MULTILINE
 )
 SERVICES = ("targets", "enforcement", "financing", "agencies")
+# What publishes events besides the services: the gateway's alerts.
+CONTRACTS = {**{s: f"services.{s}.contracts" for s in SERVICES}, "alerts": "gateway.alerts.contracts"}
 
 
 def on_config(config):
@@ -81,9 +83,9 @@ def _table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> str:
 
 
 def _events(service: str | None) -> str:
-    if service not in SERVICES:
-        raise ValueError(f"generated: events needs one of {', '.join(SERVICES)}, not {service!r}")
-    contracts = importlib.import_module(f"services.{service}.contracts")
+    if service not in CONTRACTS:
+        raise ValueError(f"generated: events needs one of {', '.join(CONTRACTS)}, not {service!r}")
+    contracts = importlib.import_module(CONTRACTS[service])
     rows = []
     payloads: list[type[BaseModel]] = []
     for event_type, (model, summary) in contracts.EVENTS.items():
@@ -100,7 +102,7 @@ def _events(service: str | None) -> str:
 def _anchor(model: type[BaseModel]) -> str:
     """``targets-planstate``; a kernel model (the region's state): ``kernel-regionstate``."""
     parts = model.__module__.split(".")
-    owner = parts[1] if parts[0] == "services" else "kernel"
+    owner = parts[1] if parts[0] in ("services", "gateway") else "kernel"
     return f"{owner}-{model.__name__}".lower()
 
 

@@ -18,7 +18,10 @@ from zhichan import SERVICES
 from zhichan.events.envelope import topic_of
 from zhichan.settings import PlatformSettings
 
-ALL_TOPICS = tuple(topic_of(s) for s in SERVICES)
+# The gateway's alerts (gateway/alerts) are events too: published through an outbox, consumed by
+# the gateway itself so that webhooks deliver them as any other.
+ALERTS_TOPIC = topic_of("alerts")
+ALL_TOPICS = (*(topic_of(s) for s in SERVICES), ALERTS_TOPIC)
 
 
 def make_producer(platform: PlatformSettings, **kwargs) -> AIOKafkaProducer:

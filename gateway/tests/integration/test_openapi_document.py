@@ -18,7 +18,7 @@ from zhichan.api.problems import PROBLEM_JSON
 
 # The first word of every operation id: a verb. A new route with a new verb adds it here.
 VERBS = {
-    "activate", "approve", "change", "check", "claim", "close", "create", "decide", "default", "define", "delete",
+    "acknowledge", "activate", "approve", "change", "check", "claim", "close", "create", "decide", "default", "define", "delete",
     "deregister", "disclose", "dispose", "draw", "export", "extend", "file", "get", "grant", "import",
     "investigate", "join", "leave", "list", "receive", "recompute", "record", "redeliver", "register", "reinstate",
     "release", "resolve", "resume", "rotate", "set", "stream", "submit", "suspend", "transfer", "update", "verify",
@@ -127,10 +127,10 @@ def test_the_statuses_follow_from_what_a_route_takes(document):
         assert {412, 428} <= statuses(op_id)
         (if_match,) = [p for p in ops[op_id]["parameters"] if p["name"] == "If-Match"]
         assert if_match["required"] is True and "x-if-match" not in json.dumps(if_match)
-    # a service's POSTs take an Idempotency-Key (the gateway's own routes: progress, webhooks)
+    # a service's POSTs take an Idempotency-Key (the gateway's own routes: progress, webhooks, alerts)
     for method, path, operation in operations(document):
         headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
-        proxied = path.startswith("/api/") and not path.startswith(("/api/progress/", "/api/webhooks"))
+        proxied = path.startswith("/api/") and not path.startswith(("/api/progress/", "/api/webhooks", "/api/alerts"))
         assert ("Idempotency-Key" in headers) == (method == "POST" and proxied), (method, path)
     # what a route declares itself
     assert {413, 415} <= statuses("import_plan")

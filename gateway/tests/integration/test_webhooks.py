@@ -11,17 +11,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from gateway.app import apply_and_enqueue, create_app
-from gateway.settings import GatewaySettings
 from gateway.tests.events import case_event, case_state, pledge_event, pledge_state
 from gateway.tests.webhook_receiver import running_receiver
 from gateway.webhooks import service as webhook_service
-from zhichan.settings import process_settings
-from zhichan.testing import auth, database_url, platform_for_tests
+from zhichan.testing import auth
 
 XUZHOU, QUANSHAN, XILING = "320300", "320311", "420502"
 OFFICER = auth("officer", [XUZHOU], sub="xz-integration")
@@ -34,27 +30,6 @@ async def receiver():
         yield found
 
 
-@pytest.fixture
-async def gateway(tmp_path):
-    """The gateway app without a broker (events are applied by the tests, as the consumer would)
-    and with quick retries; its dispatcher is started by the tests that want deliveries sent."""
-    async with database_url(tmp_path, "gateway", migrated=True) as url:
-        settings = process_settings(
-            "gateway",
-            base=GatewaySettings,
-            database_url=url,
-            relay_enabled=False,
-            migrate_on_start=False,
-            webhook_retry_seconds=[0.1, 0.1],
-            webhook_poll_seconds=0.05,
-            webhook_timeout_seconds=2.0,
-        )
-        app = create_app(settings=settings, platform=platform_for_tests(tmp_path))
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-                yield app, client
-
-
 async def until(condition: Callable[[], bool], deadline: float = DEADLINE) -> None:
     ends = time.monotonic() + deadline
     while not condition():
@@ -65,7 +40,7 @@ async def until(condition: Callable[[], bool], deadline: float = DEADLINE) -> No
 
 async def apply(app, *envelopes) -> None:
     async with app.state.session_factory() as session:
-        await apply_and_enqueue(session, list(envelopes))
+        await app.state.apply(session, list(envelopes))
         await session.commit()
     app.state.webhooks.wake()
 

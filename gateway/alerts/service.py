@@ -1,0 +1,155 @@
+"""Alerts kept, raised, listed and acknowledged.
+
+:func:`schedule` runs in the transaction that applies a fetch of events (the inbox applies each
+once): each record's plan (:mod:`gateway.alerts.rules`) replaces what its earlier state planned
+and has not been raised. :func:`raise_due` raises those whose day has come, each with its event
+in the same transaction (the kernel's outbox: published at least once, and only if it commits)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.alerts import contracts, rules
+from gateway.alerts.contracts import AlertState
+from gateway.alerts.models import Alert
+from zhichan.api.pagination import PageParams, keyset_page
+from zhichan.api.problems import NotFound
+from zhichan.api.scope import scoped
+from zhichan.auth import User
+from zhichan.clock import utcnow
+from zhichan.events import record_event
+from zhichan.events.envelope import Envelope
+from zhichan.ids import new_id
+
+SCHEDULED, RAISED, CANCELLED = "scheduled", "raised", "cancelled"
+RAISE_BATCH = 500
+
+
+def state_of(alert: Alert) -> AlertState:
+    return AlertState.model_validate(alert, from_attributes=True)
+
+
+async def schedule(session: AsyncSession, envelopes: list[Envelope], due_soon_days: int) -> None:
+    plans = [plan for envelope in envelopes for plan in rules.planned(envelope, due_soon_days)]
+    if not plans:
+        return
+    newest: dict[str, rules.RecordAlerts] = {}
+    for plan in plans:  # a fetch may hold several states of a record: the newest plans
+        if plan.record not in newest or plan.version >= newest[plan.record].version:
+            newest[plan.record] = plan
+    query = select(Alert).where(Alert.record.in_(list(newest)))
+    kept: dict[str, list[Alert]] = {}
+    for alert in (await session.execute(query)).scalars():
+        kept.setdefault(alert.record, []).append(alert)
+    for record, plan in newest.items():
+        alerts = kept.get(record, [])
+        if any(a.record_version > plan.version for a in alerts):
+            continue  # an older state arriving after a newer one
+        wanted = {p.cause: p for p in plan.alerts}
+        for alert in alerts:
+            if alert.status == SCHEDULED and alert.cause not in wanted:
+                alert.status = CANCELLED
+                alert.touch()
+            elif alert.status == CANCELLED and alert.cause in wanted:  # due again (a case reopened …)
+                alert.status = SCHEDULED
+                alert.touch()
+            alert.record_version = plan.version
+        known = {a.cause for a in alerts}
+        for planned in plan.alerts:
+            if planned.cause not in known:
+                session.add(_new(plan, planned))
+
+
+def _new(plan: rules.RecordAlerts, planned: rules.PlannedAlert) -> Alert:
+    return Alert.new(
+        id=new_id(),
+        cause=planned.cause,
+        kind=planned.kind,
+        record=plan.record,
+        record_version=plan.version,
+        region=plan.region,
+        title=planned.title,
+        link=planned.link,
+        responsible=list(planned.responsible),
+        due_date=planned.due_date,
+        raise_on=planned.raise_on,
+        status=SCHEDULED,
+    )
+
+
+async def raise_due(session: AsyncSession, today: date) -> int:
+    """Raises the alerts scheduled for ``today`` or before (at most a batch), each with its event;
+    a "due soon" whose deadline has already passed is cancelled instead, its "overdue" says more.
+    Answers how many were raised; the caller commits."""
+    query = (
+        select(Alert)
+        .where(Alert.status == SCHEDULED, Alert.raise_on <= today)
+        .order_by(Alert.raise_on, Alert.id)
+        .limit(RAISE_BATCH)
+        .with_for_update(skip_locked=True)  # PostgreSQL: gateways share the work
+    )
+    raised = 0
+    for alert in (await session.execute(query)).scalars():
+        if alert.kind.endswith("_due_soon") and alert.due_date is not None and alert.due_date < today:
+            alert.status = CANCELLED
+            alert.touch()
+            continue
+        alert.status, alert.raised_on = RAISED, today
+        alert.touch()
+        _publish(session, alert, "raised", None)
+        raised += 1
+    return raised
+
+
+def _publish(session: AsyncSession, alert: Alert, verb: str, actor: str | None) -> None:
+    record_event(
+        session,
+        service=contracts.SERVICE,
+        aggregate="alert",
+        verb=verb,
+        aggregate_id=alert.id,
+        region=alert.region,
+        version=alert.version,
+        data=state_of(alert),
+        actor=actor,
+    )
+
+
+async def listed(
+    session: AsyncSession,
+    user: User,
+    page: PageParams,
+    *,
+    region: str | None,
+    kind: str | None,
+    acknowledged: bool | None,
+) -> tuple[list[AlertState], str | None]:
+    """The alerts raised in the caller's regions (of ``region``, when asked), the newest first; a
+    department's user sees those its department is responsible for."""
+    query = scoped(select(Alert).where(Alert.status == RAISED), Alert.region, user, region)
+    if kind is not None:
+        query = query.where(Alert.kind == kind)
+    if acknowledged is not None:
+        query = query.where(Alert.acknowledged_at.is_not(None) if acknowledged else Alert.acknowledged_at.is_(None))
+    rows, cursor = await keyset_page(session, query, page, Alert.raised_on.desc(), Alert.id.desc())
+    if user.department and not user.has_any_role(("officer", "admin")):
+        # Filtered here, as JSON lists are searched differently on each database: a page may be short.
+        rows = [alert for alert in rows if user.department in alert.responsible]
+    return [state_of(alert) for alert in rows], cursor
+
+
+async def acknowledge(session: AsyncSession, alert_id: str, user: User) -> AlertState:
+    """Marks the alert seen and being dealt with (its event ``acknowledged``); acknowledging it
+    again changes nothing."""
+    alert = await session.get(Alert, alert_id, with_for_update=True)
+    if alert is None or alert.status != RAISED or not user.sees(alert.region):
+        raise NotFound(f"no alert {alert_id}")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at, alert.acknowledged_by = utcnow(), user.sub
+        alert.touch()
+        _publish(session, alert, "acknowledged", user.sub)
+        await session.commit()
+    return state_of(alert)

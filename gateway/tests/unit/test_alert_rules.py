@@ -1,0 +1,76 @@
+"""What alerts a record's state calls for, and on which day each is raised."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from gateway.alerts.rules import planned
+from gateway.tests.events import case_event, case_state, plan_event, plan_state, pledge_event, pledge_state
+from services.financing import contracts as financing
+from services.targets import contracts as targets
+
+WEEK = 7
+
+
+def only(envelope) -> list:
+    [record] = planned(envelope, WEEK)
+    return list(record.alerts)
+
+
+def test_an_open_case_is_due_soon_a_week_before_its_deadline_and_overdue_the_day_after():
+    state = case_state("c1", "2025-03-01", region="321102")  # due 90 days after filing: 2025-05-30
+    due_soon, overdue = only(case_event(state))
+    assert (due_soon.kind, due_soon.raise_on, due_soon.due_date) == (
+        "case_due_soon",
+        date(2025, 5, 23),
+        date(2025, 5, 30),
+    )
+    assert (overdue.kind, overdue.raise_on) == ("case_overdue", date(2025, 5, 31))
+    assert overdue.title == f"案件 {state.case_number} 已超期（期限 2025-05-30）"
+    assert overdue.link == "/api/cases/c1" and overdue.responsible == ("区市场监管局",)
+    assert overdue.cause == "case_overdue:enforcement/case/c1:2025-05-30"
+
+
+def test_a_case_ended_or_suspended_calls_for_nothing():
+    assert only(case_event(case_state("c1", "2025-03-01", closed="2025-04-01", on_time=True))) == []
+    suspended = case_state("c1", "2025-03-01").model_copy(update={"due_date": None, "status": "suspended"})
+    assert only(case_event(suspended)) == []
+
+
+def test_a_moved_deadline_is_another_cause():
+    state = case_state("c1", "2025-03-01")
+    extended = state.model_copy(update={"due_date": date(2025, 6, 29), "version": 2})
+    assert {a.cause for a in only(case_event(state))}.isdisjoint(a.cause for a in only(case_event(extended)))
+
+
+def test_a_defaulted_pledge_alerts_once_on_its_default_day():
+    state = pledge_state("p1", "2024-03-01", "5000000", region="420502")
+    assert only(pledge_event(state)) == []
+    change = financing.StatusChange(status="defaulted", on=date(2025, 2, 10), at=state.updated_at)
+    defaulted = state.model_copy(update={"status": "defaulted", "status_history": [*state.status_history, change]})
+    [alert] = only(pledge_event(defaulted))
+    assert (alert.kind, alert.raise_on, alert.due_date) == ("pledge_defaulted", date(2025, 2, 10), None)
+    assert alert.cause == "pledge_defaulted:financing/pledge/p1"
+
+
+def task(key: str, due: str | None, status: str = "in_progress") -> targets.TaskState:
+    return targets.TaskState(
+        key=key, title="建设知识产权保护中心", responsible=["市知识产权局"], due=due, indicators=[], status=status,
+        status_history=[], version=1, updated_at="2025-01-01T00:00:00Z",
+    )  # fmt: skip
+
+
+def test_an_active_plans_tasks_are_overdue_the_day_after_they_are_due_unless_done():
+    plan = plan_state("zj", []).model_copy(
+        update={"tasks": [task("t1", "2025-06-30"), task("t2", "2025-06-30", "done"), task("t3", None)]}
+    )
+    records = {r.record.rsplit("/", 1)[1]: r.alerts for r in planned(plan_event(plan), WEEK)}
+    [overdue] = records["t1"]
+    assert (overdue.kind, overdue.raise_on, overdue.responsible) == (
+        "task_overdue",
+        date(2025, 7, 1),
+        ("市知识产权局",),
+    )
+    assert records["t2"] == () and records["t3"] == ()
+    closed = plan.model_copy(update={"status": "closed"})
+    assert all(r.alerts == () for r in planned(plan_event(closed), WEEK))
