@@ -18,11 +18,11 @@ from zhichan.api.problems import PROBLEM_JSON
 
 # The first word of every operation id: a verb. A new route with a new verb adds it here.
 VERBS = {
-    "acknowledge", "activate", "approve", "change", "check", "claim", "close", "create", "decide", "default", "define", "delete",
-    "deregister", "disclose", "dispose", "draw", "export", "extend", "file", "get", "grant", "import",
-    "investigate", "join", "leave", "list", "receive", "recompute", "record", "redeliver", "register", "reinstate",
-    "release", "resolve", "resume", "rotate", "set", "stream", "submit", "suspend", "transfer", "update", "verify",
-    "withdraw",
+    "acknowledge", "activate", "approve", "change", "check", "claim", "close", "create", "decide", "default",
+    "define", "delete", "deregister", "disclose", "dispose", "draw", "export", "extend", "file", "get",
+    "grant", "import", "investigate", "join", "leave", "list", "receive", "recompute", "record", "redeliver",
+    "register", "reinstate", "release", "resolve", "resume", "rotate", "set", "stream", "submit", "suspend",
+    "transfer", "update", "verify", "withdraw",
 }  # fmt: skip
 SNAKE = re.compile(r"^[a-z]+(_[a-z0-9]+)*$")
 # What FastAPI's default ids were made of: the path and the method.
