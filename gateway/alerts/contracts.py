@@ -19,6 +19,7 @@ ALERT_KINDS = Vocabulary(
         "complaint_overdue": "投诉已超期",
         "task_overdue": "任务已逾期",
         "pledge_defaulted": "质押贷款违约",
+        "indicator_worsened": "指标状态恶化",
     }
 )
 AlertKind = ALERT_KINDS.literal
@@ -34,7 +35,7 @@ class AlertState(BaseModel):
     )
     link: str = Field(description="Where the record is read through the gateway: /api/cases/<id>")
     responsible: list[str] = Field(description="The unit(s) that must act: a case's handling unit, a task's 责任单位")
-    due_date: date | None = Field(description="The deadline it is about; null for a default")
+    due_date: date | None = Field(description="The deadline it is about; null for a default or an indicator")
     raised_on: date = Field(description="The business day it was raised (Asia/Shanghai)")
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Column, Index
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 from zhichan.db import Stamped, UTCDateTime
 
@@ -37,3 +37,15 @@ class Alert(Stamped, table=True):
     raised_on: date | None = None
     acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     acknowledged_by: str | None = Field(default=None, max_length=200)
+
+
+class IndicatorStatusSeen(SQLModel, table=True):
+    """Each indicator's status when the alerts last looked (once a day, and after events): a
+    status worse than this one raises ``indicator_worsened``."""
+
+    __tablename__ = "indicator_status_seen"
+
+    plan: str = Field(primary_key=True, max_length=100)  # the plan's key
+    indicator: str = Field(primary_key=True, max_length=100)
+    status: str = Field(max_length=20)
+    as_of: date

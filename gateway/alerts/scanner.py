@@ -1,14 +1,18 @@
 """The gateway's task that raises the alerts whose day has come: when events were applied (a
 record overdue already when it arrives) and every ``alert_scan_seconds`` (a deadline passes by
-the clock alone, with no event)."""
+the clock alone, with no event). At that pace too, when the read model or the day has changed
+since it last looked, it computes the active plans' views for indicators whose status worsened."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
+from datetime import date
 
-from gateway.alerts.service import RAISE_BATCH, raise_due
+from gateway.alerts.service import RAISE_BATCH, check_indicators, raise_due
+from gateway.viewcache import read_stamp
 from zhichan.clock import today
 from zhichan.db import SessionFactory
 
@@ -21,6 +25,8 @@ class AlertScanner:
         self.every_seconds = every_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._looked: tuple[str | None, date] | None = None  # the read model's stamp and the day
+        self._looked_at = 0.0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="alert-scanner")
@@ -45,10 +51,27 @@ class AlertScanner:
             if count < RAISE_BATCH:
                 return raised
 
+    async def check_indicators(self) -> int:
+        """Raises ``indicator_worsened`` where a status worsened, when the read model or the day
+        changed since the last look; answers how many."""
+        async with self.session_factory() as session:
+            looked = (await read_stamp(session), today())
+            if looked == self._looked:
+                return 0
+            raised = await check_indicators(session, looked[1])
+            await session.commit()
+        self._looked = looked
+        return raised
+
     async def _run(self) -> None:
         while True:
             try:
-                if raised := await self.scan():
+                raised = await self.scan()
+                # Views cost more than a scan: once a period, however often events wake the task.
+                if time.monotonic() - self._looked_at >= self.every_seconds:
+                    self._looked_at = time.monotonic()
+                    raised += await self.check_indicators()
+                if raised:
                     log.info("%d alert(s) raised", raised)
             except Exception:  # a database hiccup must not end the alerts for good
                 log.exception("raising alerts failed; trying again")

@@ -12,9 +12,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway import views
 from gateway.alerts import contracts, rules
 from gateway.alerts.contracts import AlertState
-from gateway.alerts.models import Alert
+from gateway.alerts.models import Alert, IndicatorStatusSeen
+from gateway.models import PlanView
 from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.problems import NotFound
 from zhichan.api.scope import scoped
@@ -102,6 +104,55 @@ async def raise_due(session: AsyncSession, today: date) -> int:
         _publish(session, alert, "raised", None)
         raised += 1
     return raised
+
+
+# How far each verdict is from the goal: a status further on than the one seen last is worse.
+# Not started and no data say nothing of progress and are left out.
+SEVERITY = {"achieved": 1, "on_track": 1, "at_risk": 2, "behind": 3}
+STATUS_LABELS = {"achieved": "已完成", "on_track": "进展顺利", "at_risk": "存在风险", "behind": "滞后"}
+
+
+async def check_indicators(session: AsyncSession, today: date) -> int:
+    """Computes every active plan's view for ``today`` and raises ``indicator_worsened`` for each
+    indicator whose status is worse than when last looked; answers how many. The caller commits."""
+    seen = {(s.plan, s.indicator): s for s in (await session.execute(select(IndicatorStatusSeen))).scalars()}
+    plans = (await session.execute(select(PlanView).where(PlanView.status == "active"))).scalars().all()
+    raised = 0
+    for plan in plans:
+        view = await views.plan_progress(views.ViewReads(session), plan, today)
+        for indicator in view["indicators"]:
+            status, before = indicator["status"], seen.get((plan.key, indicator["key"]))
+            if before is None:
+                session.add(IndicatorStatusSeen(plan=plan.key, indicator=indicator["key"], status=status, as_of=today))
+                continue
+            if SEVERITY.get(status, 0) > SEVERITY.get(before.status, 99):
+                raised += _raise_worsened(session, plan, indicator, before.status, today)
+            if status in SEVERITY and status != before.status:
+                before.status, before.as_of = status, today
+    return raised
+
+
+def _raise_worsened(session: AsyncSession, plan: PlanView, indicator: dict, was: str, today: date) -> int:
+    record = f"targets/plan/{plan.state['id']}/indicators/{indicator['key']}"
+    now = indicator["status"]
+    alert = Alert.new(
+        id=new_id(),
+        cause=f"indicator_worsened:{record}:{was}->{now}:{today.isoformat()}",
+        kind="indicator_worsened",
+        record=record,
+        record_version=plan.version,
+        region=plan.region,
+        title=f"指标「{indicator['name']}」由{STATUS_LABELS[was]}变为{STATUS_LABELS[now]}（{plan.title}）",
+        link=f"/api/progress/plans/{plan.key}",
+        responsible=list(indicator["responsible"]),
+        due_date=None,
+        raise_on=today,
+        status=RAISED,
+        raised_on=today,
+    )
+    session.add(alert)
+    _publish(session, alert, "raised", None)
+    return 1
 
 
 def _publish(session: AsyncSession, alert: Alert, verb: str, actor: str | None) -> None:

@@ -1,4 +1,4 @@
-"""alert, and the kernel's outbox and relay lease: alerts scheduled, raised and published
+"""alert, indicator_status_seen, and the kernel's outbox and relay lease: alerts scheduled, raised and published
 
 In the branch ``webhooks`` (the gateway's own records, which a rebuild leaves): an alert raised
 is not raised again by a replay. The outbox publishes the alerts' events on ``zhichan.alerts``.
@@ -50,9 +50,18 @@ def upgrade() -> None:
     op.create_index("ix_alert_due", "alert", ["status", "raise_on"])
     op.create_index("ix_alert_region_raised", "alert", ["region", "raised_on"])
     op.create_index("ix_alert_record", "alert", ["record"])
+    op.create_table(
+        "indicator_status_seen",
+        sa.Column("plan", String(length=100), nullable=False),
+        sa.Column("indicator", String(length=100), nullable=False),
+        sa.Column("status", String(length=20), nullable=False),
+        sa.Column("as_of", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("plan", "indicator"),
+    )
     migration_ops.create_service_tables()
 
 
 def downgrade() -> None:
     migration_ops.drop_service_tables()
+    op.drop_table("indicator_status_seen")
     op.drop_table("alert")

@@ -4,14 +4,15 @@ regions and department, acknowledged once — and delivered to a webhook as any 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from gateway.alerts.contracts import ALERT_ACKNOWLEDGED, ALERT_RAISED
 from gateway.alerts.models import Alert
-from gateway.tests.events import case_event, case_state
+from gateway.alerts.service import check_indicators
+from gateway.tests.events import case_event, case_state, indicator_state, plan_event, plan_state
 from gateway.tests.webhook_receiver import running_receiver
 from zhichan.clock import today
 from zhichan.events import OutboxEvent
@@ -141,3 +142,29 @@ async def test_a_raised_alert_reaches_a_webhook(gateway):
         headers, body = receiver.received[0]
         event = Webhook(secret).verify(body, headers)
         assert event["type"] == ALERT_RAISED and event["data"]["kind"] == "case_overdue"
+
+
+async def test_an_indicator_whose_status_worsened_alerts_once(gateway):
+    """Five cases filed in January 2025 against a goal of ten by the end of 2026: on track in
+    mid-2025, behind by late 2026 with nothing more filed — the day the alerts look, it is raised."""
+    app, client = gateway
+    goal = indicator_state("cases", "件", "cumulative", "10", {"metric": "enforcement.cases_filed"})
+    plan = plan_state("zj-ip-2025", [goal], region=JINGKOU, start="2025-01-01", end="2026-12-31")
+    cases = [case_event(case_state(f"c{i}", f"2025-01-0{i}", region=JINGKOU)) for i in range(1, 6)]
+    await apply(app, plan_event(plan), *cases)
+
+    async with app.state.session_factory() as session:
+        assert await check_indicators(session, date(2025, 6, 30)) == 0  # the first look: noted only
+        assert await check_indicators(session, date(2025, 7, 31)) == 0  # still on track
+        assert await check_indicators(session, date(2026, 11, 30)) == 1
+        assert await check_indicators(session, date(2026, 12, 1)) == 0  # once, until it worsens again
+        await session.commit()
+    [alert] = [a for a in await all_alerts(app) if a.kind == "indicator_worsened"]
+    assert alert.status == "raised" and alert.link == "/api/progress/plans/zj-ip-2025"
+    assert alert.title.startswith("指标「cases」由进展顺利变为") and alert.responsible == ["区市场监管局"]
+    assert [e.data["kind"] for e in await published(app)] == ["indicator_worsened"]
+
+
+async def all_alerts(app) -> list[Alert]:
+    async with app.state.session_factory() as session:
+        return list((await session.execute(select(Alert))).scalars())
