@@ -19,7 +19,7 @@ from services.financing.service import insurance
 from services.financing.service._common import INSURANCE_POLICY
 from services.financing.service._import import ASSET_COLUMNS, numbered, recorded_once_kind
 from zhichan.record_import import number_cell
-from zhichan.tabular import Column
+from zhichan.tabular import Column, parse_day
 
 COLUMNS = [
     Column("region", "行政区划代码", "6-digit region code (GB/T 2260), e.g. 321100", required=True),
@@ -76,5 +76,8 @@ INSURANCE_POLICIES = recorded_once_kind(
     key_column="policy_number",
     found=numbered(InsurancePolicy, "policy_number", INSURANCE_POLICY),
     recorded=insurance.recorded,
-    cells={"insured_amount": number_cell, "premium": number_cell},
+    cells={
+        **{name: number_cell for name in ("insured_amount", "premium")},
+        **{name: parse_day for name in ("period_start", "period_end")},
+    },
 )

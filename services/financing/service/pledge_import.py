@@ -40,7 +40,7 @@ from zhichan.api.problems import Invalid, PreconditionFailed, ProblemError
 from zhichan.auth import User, require_write_access
 from zhichan.db import commit_or_conflict
 from zhichan.record_import import Outcome, RecordKind, RowRefused, number_cell, vocabulary_cell
-from zhichan.tabular import Column
+from zhichan.tabular import Column, parse_day
 
 COLUMNS = [
     Column("region", "行政区划代码", "6-digit region code (GB/T 2260), e.g. 420502", required=True),
@@ -110,6 +110,8 @@ STATUS_OF_ACTION = {action: target for action, (_from, target) in domain.TRANSIT
 REGISTRATION = [name for name in PledgeCreate.model_fields if name != "assets"]
 CELLS = {
     "guarantee_mode": vocabulary_cell(domain.GUARANTEE_MODES),
+    # Dates not named ``_on``, read as offices write them (a column ``_on`` is read so by default).
+    **{name: parse_day for name in ("loan_term_start", "loan_term_end")},
     **{name: number_cell for name in ("loan_amount", "valuation", "outstanding_at_default", "disposal_proceeds")},
 }
 Step = tuple[str, Release | Default | Dispose]

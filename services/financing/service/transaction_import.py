@@ -22,7 +22,7 @@ from services.financing.service import transactions
 from services.financing.service._common import TRANSACTION
 from services.financing.service._import import ASSET_COLUMNS, numbered, recorded_once_kind
 from zhichan.record_import import number_cell, vocabulary_cell
-from zhichan.tabular import Column
+from zhichan.tabular import Column, parse_day
 
 COLUMNS = [
     Column("region", "行政区划代码", "6-digit region code (GB/T 2260), e.g. 320300", required=True),
@@ -83,5 +83,5 @@ TRANSACTIONS = recorded_once_kind(
     key_column="record_number",
     found=numbered(IpTransaction, "record_number", TRANSACTION),
     recorded=transactions.recorded,
-    cells={"type": vocabulary_cell(TRANSACTION_TYPES), "amount": number_cell},
+    cells={"type": vocabulary_cell(TRANSACTION_TYPES), "amount": number_cell, "contract_date": parse_day},
 )
