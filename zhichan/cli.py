@@ -214,6 +214,10 @@ RECORD_IMPORTS = {
     "practitioners": "/api/practitioners/import",
     "annual-reports": "/api/annual-reports/import",
     "complaints": "/api/complaints/import",
+    "pledges": "/api/pledges/import",
+    "transactions": "/api/transactions/import",
+    "insurance-policies": "/api/insurance-policies/import",
+    "matchmaking-events": "/api/matchmaking-events/import",
 }
 JOB_POLL_SECONDS = 1.0
 
