@@ -6,8 +6,6 @@ had been registered on its day; the service's balance on a past day follows thei
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import sys
 from decimal import Decimal
 
@@ -15,7 +13,7 @@ import pytest
 
 from zhichan.events.broker import free_port
 from zhichan.stack import PROCESSES, Stack
-from zhichan.testing import auth, wait_for
+from zhichan.testing import auth, csv_file, wait_for
 from zhichan.uscc import build_uscc
 
 pytestmark = pytest.mark.e2e
@@ -68,14 +66,6 @@ PLEDGES = [
 ]
 
 
-def as_csv(rows: list[dict[str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8-sig")
-
-
 async def flow(gateway, metric: str, year: int) -> str:
     window = {"region": "420500", "from": f"{year}-01-01", "to": f"{year}-12-31"}
     resp = await gateway.get(f"{METRICS}{metric}", params=window, headers=OFFICER)
@@ -97,14 +87,17 @@ async def outstanding_at(gateway, day: str) -> str:
 
 
 async def test_pledges_imported_through_the_gateway_count_in_their_windows(stack, gateway, tmp_path):
+    first_two = csv_file(PLEDGES[:2], encoding="utf-8-sig")  # as Excel saves a CSV
     checked = await gateway.post(
         "/api/pledges/import?dry_run=true",
-        content=as_csv(PLEDGES[:2]),
+        content=first_two,
         headers={**OFFICER, "Content-Type": "text/csv"},
     )
     assert (checked.status_code, checked.json()["created"]) == (200, 2), checked.text
     imported = await gateway.post(
-        "/api/pledges/import", content=as_csv(PLEDGES[:2]), headers={**OFFICER, "Content-Type": "text/csv"}
+        "/api/pledges/import",
+        content=first_two,
+        headers={**OFFICER, "Content-Type": "text/csv"},
     )
     assert (imported.status_code, imported.json()["created"]) == (200, 2), imported.text
     await settles_at(gateway, "pledge_count", 2022, "2")
@@ -113,7 +106,7 @@ async def test_pledges_imported_through_the_gateway_count_in_their_windows(stack
 
     # The whole file by the command line: more rows than the threshold, so a job.
     path = tmp_path / "质押登记.csv"
-    path.write_bytes(as_csv(PLEDGES))
+    path.write_bytes(csv_file(PLEDGES, encoding="utf-8-sig"))
     command = [sys.executable, "-m", "zhichan.cli", "import-records", "pledges", str(path), "--url", stack.gateway_url]
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT

@@ -1,21 +1,21 @@
 """Pledges from another system: POST /pledges/import (xlsx, CSV, dry run, refusal, idempotence,
 changes of status taken later, the job of a large file), its template, and PUT /pledges/by-number."""
 
-import asyncio
-import csv
-import io
-import json
-
 import pytest
-from openpyxl import Workbook
 
-from services.financing.contracts import EVENTS
 from services.financing.models import IpAsset, Pledge
 from services.financing.service.pledge_import import COLUMNS
-from services.financing.tests.integration.conftest import QUANSHAN, XUZHOU, count_rows, outbox_rows, pledge_body
+from services.financing.tests.integration.conftest import (
+    QUANSHAN,
+    XUZHOU,
+    count_rows,
+    events_match_their_contracts,
+    outbox_rows,
+    pledge_body,
+)
 from zhichan import record_import
 from zhichan.tabular import XLSX_TYPE
-from zhichan.testing import auth
+from zhichan.testing import auth, csv_file, finished_job, xlsx_file
 from zhichan.uscc import build_uscc
 
 HEADER = {c.code: c.header for c in COLUMNS}
@@ -45,30 +45,9 @@ DEFAULTED = {"defaulted_on": "2024-05-01", "outstanding_at_default": "1800000.00
 DISPOSED = {**DEFAULTED, "disposed_on": "2024-09-20", "disposal_proceeds": "1250000.00"}
 
 
-def as_csv(rows: list[dict[str, str]]) -> bytes:
-    columns = list(dict.fromkeys(c for row in rows for c in row))
-    out = io.StringIO()
-    writer = csv.DictWriter(out, columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
-
-
-def as_xlsx(rows: list[dict[str, str]]) -> bytes:
-    columns = list(dict.fromkeys(c for row in rows for c in row))
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append([HEADER[c] for c in columns])
-    for row in rows:
-        sheet.append([row.get(c) for c in columns])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
 async def import_csv(client, headers, rows, expect=200, query=""):
     resp = await client.post(
-        f"/pledges/import{query}", content=as_csv(rows), headers={**headers, "Content-Type": "text/csv"}
+        f"/pledges/import{query}", content=csv_file(rows), headers={**headers, "Content-Type": "text/csv"}
     )
     assert resp.status_code == expect, resp.text
     return resp.json()
@@ -77,14 +56,6 @@ async def import_csv(client, headers, rows, expect=200, query=""):
 async def pledge_of(client, headers, n: int) -> dict:
     found = await client.get("/pledges", params={"region": QUANSHAN, "limit": 100}, headers=headers)
     return next(p for p in found.json()["items"] if p["registration_number"] == f"Y2023320000{n:03d}")
-
-
-async def events_match_their_contracts(app) -> list[dict]:
-    """Every event in the outbox parses as the payload its type names; answers the envelopes."""
-    envelopes = [json.loads(row.envelope) for row in await outbox_rows(app)]
-    for envelope in envelopes:
-        EVENTS[envelope["type"]][0].model_validate(envelope["data"])
-    return envelopes
 
 
 def comparable(pledge: dict) -> dict:
@@ -132,7 +103,7 @@ async def test_an_imported_pledge_is_the_pledge_the_routes_would_have_made(app_c
 
 async def test_an_xlsx_upload_with_chinese_headers(app_client, officer):
     app, client = app_client
-    raw = as_xlsx([pledge_row(1, **RELEASED), pledge_row(2)])
+    raw = xlsx_file([pledge_row(1, **RELEASED), pledge_row(2)], HEADER)
     resp = await client.post("/pledges/import", files={"file": ("质押.xlsx", raw, XLSX_TYPE)}, headers=officer)
     assert resp.status_code == 200, resp.text
     assert resp.json()["created"] == 2
@@ -223,15 +194,11 @@ async def test_a_large_file_is_a_job(app_client, officer, monkeypatch):
     app.state.settings.import_job_rows = 2
     monkeypatch.setattr(record_import, "ROWS_PER_TRANSACTION", 2)
     rows = [pledge_row(n, **RELEASED) for n in range(1, 6)]
-    resp = await client.post("/pledges/import", content=as_csv(rows), headers={**officer, "Content-Type": "text/csv"})
+    resp = await client.post("/pledges/import", content=csv_file(rows), headers={**officer, "Content-Type": "text/csv"})
     assert resp.status_code == 202, resp.text
     location = resp.headers["location"]
     assert location == f"/pledges/import/jobs/{resp.json()['id']}"
-    for _ in range(200):
-        job = (await client.get(location, headers=officer)).json()
-        if job["status"] in ("succeeded", "failed"):
-            break
-        await asyncio.sleep(0.02)
+    job = await finished_job(client, location, officer)
     assert job["status"] == "succeeded", job
     assert (job["rows"], job["phase"], job["done"], job["result"]["created"]) == (5, "writing", 5, 5)
     assert await count_rows(app, Pledge) == 5 and len(await outbox_rows(app)) == 10

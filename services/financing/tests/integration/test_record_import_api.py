@@ -2,19 +2,18 @@
 /<records>/import of each (created, unchanged, refused, dry run, the job of a large file), their
 templates, and the events they write."""
 
-import asyncio
-import csv
-import io
-import json
-
 import pytest
 
-from services.financing.contracts import EVENTS
 from services.financing.models import InsurancePolicy, IpTransaction, MatchmakingEvent
-from services.financing.tests.integration.conftest import QUANSHAN, count_rows, outbox_rows
+from services.financing.tests.integration.conftest import (
+    QUANSHAN,
+    count_rows,
+    events_match_their_contracts,
+    outbox_rows,
+)
 from zhichan import record_import
 from zhichan.tabular import XLSX_TYPE
-from zhichan.testing import auth
+from zhichan.testing import auth, csv_file, finished_job
 from zhichan.uscc import build_uscc
 
 
@@ -85,30 +84,12 @@ def officer():
     return auth("officer", ["320300"])
 
 
-def as_csv(rows: list[dict[str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
-
-
 async def import_csv(client, headers, records, rows, expect=200, query=""):
     resp = await client.post(
-        f"/{records}/import{query}", content=as_csv(rows), headers={**headers, "Content-Type": "text/csv"}
+        f"/{records}/import{query}", content=csv_file(rows), headers={**headers, "Content-Type": "text/csv"}
     )
     assert resp.status_code == expect, resp.text
     return resp.json()
-
-
-async def event_types(app) -> list[str]:
-    """The types of the outbox's events, each checked against the payload its contract names."""
-    types = []
-    for row in await outbox_rows(app):
-        envelope = json.loads(row.envelope)
-        EVENTS[envelope["type"]][0].model_validate(envelope["data"])
-        types.append(envelope["type"])
-    return types
 
 
 @pytest.mark.parametrize("records", list(KINDS))
@@ -120,7 +101,8 @@ async def test_rows_are_recorded_once_as_the_routes_record_them(app_client, offi
     again = await import_csv(client, officer, records, [row(1), row(2), row(3)])
     assert (again["created"], again["unchanged"]) == (1, 2)
     assert await count_rows(app, model) == 3
-    assert await event_types(app) == [f"zhichan.financing.{event}.v1"] * 3
+    envelopes = await events_match_their_contracts(app)
+    assert [e["type"] for e in envelopes] == [f"zhichan.financing.{event}.v1"] * 3
     listed = (await client.get(f"/{records}", headers=officer)).json()["items"]
     assert len(listed) == 3
 
@@ -170,17 +152,13 @@ async def test_a_large_file_is_a_job(app_client, officer, monkeypatch, records):
     app.state.settings.import_job_rows = 2
     monkeypatch.setattr(record_import, "ROWS_PER_TRANSACTION", 2)
     resp = await client.post(
-        f"/{records}/import", content=as_csv([row(n) for n in range(1, 6)]),
+        f"/{records}/import", content=csv_file([row(n) for n in range(1, 6)]),
         headers={**officer, "Content-Type": "text/csv"},
     )  # fmt: skip
     assert resp.status_code == 202, resp.text
     location = resp.headers["location"]
     assert location == f"/{records}/import/jobs/{resp.json()['id']}"
-    for _ in range(200):
-        job = (await client.get(location, headers=officer)).json()
-        if job["status"] in ("succeeded", "failed"):
-            break
-        await asyncio.sleep(0.02)
+    job = await finished_job(client, location, officer)
     assert job["status"] == "succeeded", job
     assert (job["rows"], job["done"], job["result"]["created"]) == (5, 5, 5)
     assert await count_rows(app, model) == 5
