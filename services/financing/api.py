@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from types import ModuleType
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -54,6 +55,7 @@ from zhichan.auth import Reader, Writer
 from zhichan.clock import today
 from zhichan.fields import Key, NameSegment
 from zhichan.jobs import Jobs
+from zhichan.record_import import RecordKind
 
 router = APIRouter(tags=["financing"])
 
@@ -73,21 +75,26 @@ def _pledge(response: Response, state: contracts.PledgeState, *, location: str |
 # read as a record's id.
 
 IMPORT_JOBS = Jobs()
-for records, module, kind in (
-    ("pledges", pledge_import, pledge_import.PLEDGES),
-    ("transactions", transaction_import, transaction_import.TRANSACTIONS),
-    ("insurance-policies", insurance_import, insurance_import.INSURANCE_POLICIES),
-    ("matchmaking-events", matchmaking_import, matchmaking_import.MATCHMAKING_EVENTS),
-):
+RECORDED_ONCE = "each row recorded, or found as it is"
+
+
+def _import_routes(records: str, module: ModuleType, kind: RecordKind, summary: str) -> None:
     add_import_routes(
         router,
         records,
-        lambda request, kind=kind: kind,
+        lambda request: kind,
         module.COLUMNS,
         module.EXAMPLES,
         IMPORT_JOBS,
+        summary=summary,
         description=module.ROUTE_DESCRIPTION,
     )
+
+
+_import_routes("pledges", pledge_import, pledge_import.PLEDGES, "each row registered, or brought to the dates it gives")
+_import_routes("transactions", transaction_import, transaction_import.TRANSACTIONS, RECORDED_ONCE)
+_import_routes("insurance-policies", insurance_import, insurance_import.INSURANCE_POLICIES, RECORDED_ONCE)
+_import_routes("matchmaking-events", matchmaking_import, matchmaking_import.MATCHMAKING_EVENTS, RECORDED_ONCE)
 
 
 @router.put(

@@ -132,6 +132,11 @@ def numbered(model: Any, key_field: str, holder_type: str) -> Callable[..., Awai
     return found
 
 
+def key_text(key: Hashable) -> str:
+    """A natural key as a message says it: a key of several parts (region, title, date) spaced."""
+    return " ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+
+
 def visible(here: Here | None, user: User, what: str, key_column: str, key: Hashable) -> Here | None:
     """A record here the user may know of; one of another region is a number taken, as the routes
     answer it (409, without saying where)."""
@@ -172,7 +177,7 @@ def recorded_once_kind(
     compared = [name for name in model.model_fields if name != "assets"]
 
     async def import_record(session: AsyncSession, record: Any, here: Here | None, user: User) -> Outcome:
-        here = visible(here, user, what, key_column, record_key := key(record))
+        here = visible(here, user, what, key_column, record_key := key_text(key(record)))
         if here is None:
             with refused_at(key_column, columns):
                 recorded(session, record.as_create(), user)
