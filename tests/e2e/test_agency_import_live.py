@@ -6,15 +6,13 @@ change had been recorded on its day."""
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import sys
 
 import pytest
 
 from zhichan.events.broker import free_port
 from zhichan.stack import PROCESSES, Stack
-from zhichan.testing import auth, wait_for
+from zhichan.testing import auth, csv_file, wait_for
 from zhichan.uscc import build_uscc
 
 pytestmark = pytest.mark.e2e
@@ -61,11 +59,7 @@ AGENCIES = [
 
 
 def as_csv(rows: list[dict[str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8-sig")
+    return csv_file(rows, encoding="utf-8-sig")  # as Excel saves a CSV
 
 
 async def active(gateway, as_of: str) -> int:

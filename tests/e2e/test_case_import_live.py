@@ -5,8 +5,6 @@ on-time closure rate as if each step had been recorded on its day."""
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import sys
 from decimal import Decimal
 from urllib.parse import quote
@@ -15,7 +13,7 @@ import pytest
 
 from zhichan.events.broker import free_port
 from zhichan.stack import PROCESSES, Stack
-from zhichan.testing import auth, wait_for
+from zhichan.testing import auth, csv_file, wait_for
 from zhichan.uscc import build_uscc
 
 pytestmark = pytest.mark.e2e
@@ -75,11 +73,7 @@ SECOND = [
 
 
 def as_csv(rows: list[dict[str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8-sig")
+    return csv_file(rows, encoding="utf-8-sig")  # as Excel saves a CSV
 
 
 async def run(command: list[str]) -> tuple[int, str]:
