@@ -10,6 +10,7 @@ from services.financing.tests.integration.conftest import (
     XUZHOU,
     count_rows,
     events_match_their_contracts,
+    import_csv,
     outbox_rows,
     pledge_body,
 )
@@ -45,12 +46,8 @@ DEFAULTED = {"defaulted_on": "2024-05-01", "outstanding_at_default": "1800000.00
 DISPOSED = {**DEFAULTED, "disposed_on": "2024-09-20", "disposal_proceeds": "1250000.00"}
 
 
-async def import_csv(client, headers, rows, expect=200, query=""):
-    resp = await client.post(
-        f"/pledges/import{query}", content=csv_file(rows), headers={**headers, "Content-Type": "text/csv"}
-    )
-    assert resp.status_code == expect, resp.text
-    return resp.json()
+async def import_pledges(client, headers, rows, expect=200, query=""):
+    return await import_csv(client, headers, "pledges", rows, expect, query)
 
 
 async def pledge_of(client, headers, n: int) -> dict:
@@ -67,7 +64,7 @@ def comparable(pledge: dict) -> dict:
 
 async def test_an_imported_pledge_is_the_pledge_the_routes_would_have_made(app_client, officer):
     app, client = app_client
-    answer = await import_csv(client, officer, [pledge_row(1, **DISPOSED)])
+    answer = await import_pledges(client, officer, [pledge_row(1, **DISPOSED)])
     assert answer == {"created": 1, "updated": 0, "unchanged": 0, "refused": 0, "rows": 1, "dry_run": False}
     imported = await pledge_of(client, officer, 1)
 
@@ -119,7 +116,7 @@ async def test_an_xlsx_upload_with_chinese_headers(app_client, officer):
 
 async def test_a_dry_run_counts_and_stores_nothing(app_client, officer):
     app, client = app_client
-    answer = await import_csv(client, officer, [pledge_row(1, **DISPOSED), pledge_row(2)], query="?dry_run=true")
+    answer = await import_pledges(client, officer, [pledge_row(1, **DISPOSED), pledge_row(2)], query="?dry_run=true")
     assert (answer["created"], answer["dry_run"]) == (2, True)
     assert await count_rows(app, Pledge) == 0 and await outbox_rows(app) == []
 
@@ -134,7 +131,7 @@ async def test_a_file_with_problems_is_refused_whole(app_client, officer):
         pledge_row(5, defaulted_on="2024-05-01"),  # a default without the principal outstanding
         pledge_row(1),  # the same pledge again
     ]
-    problem = await import_csv(client, officer, rows, expect=422)
+    problem = await import_pledges(client, officer, rows, expect=422)
     assert [(e["row"], e["loc"][-1]) for e in problem["errors"]] == [
         (3, "registered_on"),
         (4, "defaulted_on"),
@@ -151,17 +148,17 @@ async def test_a_file_with_problems_is_refused_whole(app_client, officer):
 async def test_importing_the_same_file_twice_changes_nothing(app_client, officer):
     app, client = app_client
     rows = [pledge_row(1, **DISPOSED), pledge_row(2, **RELEASED), pledge_row(3)]
-    await import_csv(client, officer, rows)
+    await import_pledges(client, officer, rows)
     events = len(await outbox_rows(app))
-    again = await import_csv(client, officer, rows)
+    again = await import_pledges(client, officer, rows)
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 3)
     assert len(await outbox_rows(app)) == events
 
 
 async def test_a_change_of_status_later_is_taken_on_its_date(app_client, officer):
     app, client = app_client
-    await import_csv(client, officer, [pledge_row(1), pledge_row(2, **DEFAULTED)])
-    answer = await import_csv(client, officer, [pledge_row(1, **RELEASED), pledge_row(2, **DISPOSED)])
+    await import_pledges(client, officer, [pledge_row(1), pledge_row(2, **DEFAULTED)])
+    answer = await import_pledges(client, officer, [pledge_row(1, **RELEASED), pledge_row(2, **DISPOSED)])
     assert (answer["updated"], answer["unchanged"]) == (2, 0)
     released, disposed = await pledge_of(client, officer, 1), await pledge_of(client, officer, 2)
     assert (released["status"], released["released_on"], released["version"]) == ("released", "2024-04-08", 2)
@@ -172,18 +169,20 @@ async def test_a_change_of_status_later_is_taken_on_its_date(app_client, officer
 
 async def test_what_the_rules_refuse_of_a_pledge_here_is_a_row_error(app_client, officer):
     app, client = app_client
-    await import_csv(client, officer, [pledge_row(1, **RELEASED)])
+    await import_pledges(client, officer, [pledge_row(1, **RELEASED)])
     events = len(await outbox_rows(app))
-    moved = await import_csv(client, officer, [pledge_row(1, released_on="2024-04-09")], expect=422)
+    moved = await import_pledges(client, officer, [pledge_row(1, released_on="2024-04-09")], expect=422)
     assert moved["errors"][0]["loc"][-1] == "released_on"
     assert "became released on 2024-04-08" in moved["errors"][0]["msg"]
-    bigger = await import_csv(client, officer, [{**pledge_row(1, **RELEASED), "loan_amount": "6000000"}], expect=422)
+    bigger = await import_pledges(
+        client, officer, [{**pledge_row(1, **RELEASED), "loan_amount": "6000000"}], expect=422
+    )
     assert bigger["errors"][0]["loc"][-1] == "loan_amount"
-    other_rights = await import_csv(
+    other_rights = await import_pledges(
         client, officer, [{**pledge_row(1, **RELEASED), "asset_titles": "甲；乙"}], expect=422
     )
     assert other_rights["errors"][0]["loc"][-1] == "asset_numbers"
-    elsewhere = await import_csv(client, auth("officer", ["420500"]), [{**pledge_row(1), "region": "420502"}], 422)
+    elsewhere = await import_pledges(client, auth("officer", ["420500"]), [{**pledge_row(1), "region": "420502"}], 422)
     assert elsewhere["errors"][0]["loc"][-1] == "registration_number"
     assert "already recorded" in elsewhere["errors"][0]["msg"] and QUANSHAN not in elsewhere["errors"][0]["msg"]
     assert len(await outbox_rows(app)) == events

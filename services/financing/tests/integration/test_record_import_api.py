@@ -9,6 +9,7 @@ from services.financing.tests.integration.conftest import (
     QUANSHAN,
     count_rows,
     events_match_their_contracts,
+    import_csv,
     outbox_rows,
 )
 from zhichan import record_import
@@ -82,14 +83,6 @@ REFUSED = {
 @pytest.fixture
 def officer():
     return auth("officer", ["320300"])
-
-
-async def import_csv(client, headers, records, rows, expect=200, query=""):
-    resp = await client.post(
-        f"/{records}/import{query}", content=csv_file(rows), headers={**headers, "Content-Type": "text/csv"}
-    )
-    assert resp.status_code == expect, resp.text
-    return resp.json()
 
 
 @pytest.mark.parametrize("records", list(KINDS))
