@@ -104,6 +104,8 @@ EXAMPLES = [
 ]
 # Each change, in the order two changes of one day are taken, and its date's column.
 DATE_OF_ACTION = {"release": "released_on", "default": "defaulted_on", "dispose": "disposed_on"}
+# The figure a change records beside its date.
+FIGURE_OF_ACTION = {"default": "outstanding_at_default", "dispose": "disposal_proceeds"}
 RANK = {action: rank for rank, action in enumerate(DATE_OF_ACTION)}
 STATUS_OF_ACTION = {action: target for action, (_from, target) in domain.TRANSITIONS.items()}
 # What a registration holds (no route corrects it): a row must say the same of a pledge here.
@@ -120,14 +122,10 @@ Step = tuple[str, Release | Default | Dispose]
 def planned_steps(record: PledgeRecord) -> list[Step]:
     """The changes of status a record's dates say, in the order they were taken; a figure without
     its date, or a date without its figure, raises :class:`domain.RuleViolation` at its column."""
-    figures = {
-        "default": ("outstanding_at_default", "principal outstanding"),
-        "dispose": ("disposal_proceeds", "proceeds"),
-    }
-    for action, (figure, named) in figures.items():
+    for action, figure in FIGURE_OF_ACTION.items():
         on, amount = getattr(record, DATE_OF_ACTION[action]), getattr(record, figure)
         if on is not None and amount is None:
-            raise domain.RuleViolation(figure, f"a {action} ({DATE_OF_ACTION[action]}) needs the {named}")
+            raise domain.RuleViolation(figure, f"a {action} ({DATE_OF_ACTION[action]}) needs its {figure}")
         if on is None and amount is not None:
             raise domain.RuleViolation(DATE_OF_ACTION[action], f"{figure} comes with a {action}: give its date")
     steps: list[Step] = []
@@ -153,23 +151,21 @@ def _steps_beyond(pledge: Pledge, assets: list[IpAsset], record: PledgeRecord) -
     recorded = pledge.status_history[1:]
     for position, entry in enumerate(recorded):
         wanted = planned[position] if position < len(planned) else None
-        if wanted is None or not _same_change(pledge, entry, *wanted):
+        if wanted is None or (entry["status"], entry["on"]) != (
+            STATUS_OF_ACTION[wanted[0]],
+            wanted[1].date.isoformat(),
+        ):
             instead = "" if wanted is None else f" where the row says {wanted[0]} on {wanted[1].date.isoformat()}"
             column = DATE_OF_ACTION[wanted[0]] if wanted else _column_of_status(entry["status"])
             raise Invalid.field(
                 [column], f"the pledge became {entry['status']} on {entry['on']}{instead}: a recorded change stays"
             )
+        figure = FIGURE_OF_ACTION.get(wanted[0])
+        if figure is not None and getattr(pledge, figure) != getattr(record, figure):
+            raise Invalid.field(
+                [figure], f"the pledge became {entry['status']} with {figure} {getattr(pledge, figure)}: it stays"
+            )
     return planned[len(recorded) :]
-
-
-def _same_change(pledge: Pledge, entry: dict, action: str, body: Release | Default | Dispose) -> bool:
-    if (entry["status"], entry["on"]) != (STATUS_OF_ACTION[action], body.date.isoformat()):
-        return False
-    if isinstance(body, Default):
-        return pledge.outstanding_at_default == body.outstanding
-    if isinstance(body, Dispose):
-        return pledge.disposal_proceeds == body.proceeds
-    return True
 
 
 def _column_of_status(status: str) -> str:

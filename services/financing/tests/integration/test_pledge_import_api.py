@@ -170,10 +170,15 @@ async def test_a_change_of_status_later_is_taken_on_its_date(app_client, officer
 async def test_what_the_rules_refuse_of_a_pledge_here_is_a_row_error(app_client, officer):
     app, client = app_client
     await import_pledges(client, officer, [pledge_row(1, **RELEASED)])
+    await import_pledges(client, officer, [pledge_row(2, **DEFAULTED)])
     events = len(await outbox_rows(app))
     moved = await import_pledges(client, officer, [pledge_row(1, released_on="2024-04-09")], expect=422)
     assert moved["errors"][0]["loc"][-1] == "released_on"
     assert "became released on 2024-04-08" in moved["errors"][0]["msg"]
+    other_figure = {**DEFAULTED, "outstanding_at_default": "1700000"}
+    refigured = await import_pledges(client, officer, [pledge_row(2, **other_figure)], expect=422)
+    assert refigured["errors"][0]["loc"][-1] == "outstanding_at_default"
+    assert "with outstanding_at_default 1800000.00" in refigured["errors"][0]["msg"]
     bigger = await import_pledges(
         client, officer, [{**pledge_row(1, **RELEASED), "loan_amount": "6000000"}], expect=422
     )
