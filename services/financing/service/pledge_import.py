@@ -58,7 +58,7 @@ COLUMNS = [
     ),
     Column("valuation", "评估价值(元)", "the appraised value of the rights, yuan"),
     Column("appraisal_agency_uscc", "评估机构统一社会信用代码", "18 characters"),
-    Column("released_on", "注销日期", "registered → released: the loan repaid"),
+    Column("released_on", "注销日期", "注销 (解除质押): registered → released, the loan repaid"),
     Column("defaulted_on", "违约日期", "registered → defaulted (with 违约时未偿本金)"),
     Column("outstanding_at_default", "违约时未偿本金(元)", "yuan, at most the loan amount"),
     Column("disposed_on", "处置日期", "defaulted → disposed (with 处置所得)"),
