@@ -215,6 +215,10 @@ RECORD_IMPORTS = {
     "annual-reports": "/api/annual-reports/import",
     "complaints": "/api/complaints/import",
     "campaigns": "/api/campaigns/import",
+    "pledges": "/api/pledges/import",
+    "transactions": "/api/transactions/import",
+    "insurance-policies": "/api/insurance-policies/import",
+    "matchmaking-events": "/api/matchmaking-events/import",
 }
 JOB_POLL_SECONDS = 1.0
 

@@ -249,15 +249,15 @@ def text_of(value: Any) -> str:
 # ---------------------------------------------------------------- writing
 
 
-def records_csv(rows: Sequence[dict[str, Any]], *, bom: bool = False) -> bytes:
+def records_csv(rows: Sequence[dict[str, Any]], *, encoding: str = "utf-8") -> bytes:
     """Records as a CSV file to import: one column for each key any row has, in the order first
-    met. ``bom``: as Excel saves "CSV UTF-8" (a byte-order mark first)."""
+    met. ``encoding="utf-8-sig"``: as Excel saves "CSV UTF-8" (a byte-order mark first)."""
     columns = list(dict.fromkeys(column for row in rows for column in row))
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    return out.getvalue().encode("utf-8-sig" if bom else "utf-8")
+    return out.getvalue().encode(encoding)
 
 
 def template(columns: Sequence[Column], examples: Sequence[dict[str, Any]], fmt: str) -> bytes:

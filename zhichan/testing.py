@@ -6,6 +6,7 @@ import asyncio
 import atexit
 import contextlib
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -301,3 +302,40 @@ async def wait_for(
                 return last
         await asyncio.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+# ---------------------------------------------------------------- import files
+
+
+def csv_file(rows: list[dict[str, Any]], *, encoding: str = "utf-8") -> bytes:
+    """Rows as the CSV file of an import (:func:`zhichan.tabular.records_csv`; ``utf-8-sig``: as
+    Excel saves it)."""
+    from zhichan.tabular import records_csv
+
+    return records_csv(rows, encoding=encoding)
+
+
+def xlsx_file(rows: list[dict[str, Any]], headers: dict[str, str] | None = None) -> bytes:
+    """Rows as the workbook of an import, a column headed by ``headers`` (its Chinese header, by
+    code) or its code."""
+    from openpyxl import Workbook
+
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append([(headers or {}).get(c, c) for c in columns])
+    for row in rows:
+        sheet.append([row.get(c) for c in columns])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+async def finished_job(client: httpx.AsyncClient, location: str, headers: dict[str, str]) -> dict[str, Any]:
+    """The job of a large import at ``location``, once it has succeeded or failed (4 s at most)."""
+    for _ in range(200):
+        job = (await client.get(location, headers=headers)).json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the job at {location} did not end (last: {job!r})")

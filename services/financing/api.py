@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from types import ModuleType
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -24,6 +25,7 @@ from services.financing.schemas import (
     PledgeFilter,
     PledgeList,
     PledgePublic,
+    PledgeRecord,
     Release,
     RiskCompensationCreate,
     SubsidyCreate,
@@ -33,12 +35,27 @@ from services.financing.schemas import (
     TransactionList,
     TransactionPublic,
 )
-from services.financing.service import insurance, matchmaking, pledges, summary, transactions
+from services.financing.service import (
+    insurance,
+    insurance_import,
+    matchmaking,
+    matchmaking_import,
+    pledge_import,
+    pledges,
+    summary,
+    transaction_import,
+    transactions,
+)
 from zhichan.api.answers import answer, listing
 from zhichan.api.deps import PageDep, SessionDep
+from zhichan.api.etag import IfMatch
+from zhichan.api.import_routes import add_import_routes
+from zhichan.api.problems import Invalid
 from zhichan.auth import Reader, Writer
 from zhichan.clock import today
-from zhichan.fields import Key
+from zhichan.fields import Key, NameSegment
+from zhichan.jobs import Jobs
+from zhichan.record_import import RecordKind
 
 router = APIRouter(tags=["financing"])
 
@@ -51,6 +68,60 @@ def _today(state: contracts.PledgeState) -> dict[str, Any]:
 
 def _pledge(response: Response, state: contracts.PledgeState, *, location: str | None = None) -> PledgePublic:
     return answer(response, PledgePublic, state, location=location, **_today(state))
+
+
+# --- records from another system -------------------------------------------------------------
+# Added before the routes of one record (``/pledges/{pledge_id}``), so that no path of an import is
+# read as a record's id.
+
+IMPORT_JOBS = Jobs()
+RECORDED_ONCE = "each row recorded, or found as it is"
+
+
+def _import_routes(records: str, module: ModuleType, kind: RecordKind, summary: str) -> None:
+    add_import_routes(
+        router,
+        records,
+        lambda request: kind,
+        module.COLUMNS,
+        module.EXAMPLES,
+        IMPORT_JOBS,
+        summary=summary,
+        description=module.ROUTE_DESCRIPTION,
+    )
+
+
+_import_routes("pledges", pledge_import, pledge_import.PLEDGES, "each row registered, or brought to the dates it gives")
+_import_routes("transactions", transaction_import, transaction_import.TRANSACTIONS, RECORDED_ONCE)
+_import_routes("insurance-policies", insurance_import, insurance_import.INSURANCE_POLICIES, RECORDED_ONCE)
+_import_routes("matchmaking-events", matchmaking_import, matchmaking_import.MATCHMAKING_EVENTS, RECORDED_ONCE)
+
+
+@router.put(
+    "/pledges/by-number/{registration_number}",
+    response_model=PledgePublic,
+    summary="Push a pledge by its registration number: registered (201), or brought to the record's dates (200)",
+    description="For a system that keeps its own records: the body is the whole record, as a row of the import "
+    "(`POST /pledges/import`) is, its assets a list. `If-Match`, when sent, must name the pledge's current version.",
+    responses={201: {"model": PledgePublic, "description": "The pledge was registered"}},
+)
+async def record_pledge_by_number(
+    registration_number: NameSegment,
+    body: PledgeRecord,
+    session: SessionDep,
+    user: Writer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> PledgePublic:
+    if body.registration_number != registration_number:
+        raise Invalid.field(
+            ["registration_number"],
+            f"the body's registration_number {body.registration_number!r} is not the path's {registration_number!r}",
+        )
+    state, outcome = await pledge_import.put_record(session, body, user, if_match)
+    created = outcome == "created"
+    response.status_code = 201 if created else 200
+    return _pledge(response, state, location=f"/pledges/{state.id}" if created else None)
 
 
 # --- pledges ----------------------------------------------------------------------------------

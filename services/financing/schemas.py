@@ -59,6 +59,10 @@ class AssetIn(Strict):
 Assets = Annotated[list[AssetIn], Field(min_length=1, max_length=1000)]
 
 
+# The flat fields of a record's parties, as an import's columns hold them.
+PARTY_FIELDS = {side: [f"{side}_name", f"{side}_uscc"] for side in ("grantor", "grantee", "insured")}
+
+
 class PartyIn(Strict):
     name: Name
     uscc: USCC | None = Field(None, description="统一社会信用代码, when the party is an organisation")
@@ -82,6 +86,18 @@ class PledgeCreate(Strict):
     guarantee_mode: GuaranteeMode
     valuation: PositiveYuan | None = Field(None, description="Appraised value of the assets")
     appraisal_agency_uscc: USCC | None = Field(None, description="USCC of the appraising agency (评估机构)")
+
+
+class PledgeRecord(PledgeCreate):
+    """A pledge as another system holds it: its registration and, as business dates, each change of
+    status since (注销, 违约, 处置). Importing it registers the pledge and takes each change on its
+    date, as the routes would have; a change already recorded is left as it is."""
+
+    released_on: date | None = Field(None, description="注销日期: the loan repaid, the pledge released")
+    defaulted_on: date | None = Field(None, description="违约日期")
+    outstanding_at_default: PositiveYuan | None = Field(None, description="Principal outstanding at the default")
+    disposed_on: date | None = Field(None, description="处置日期, after the default")
+    disposal_proceeds: NonNegativeYuan | None = Field(None, description="What the disposal raised")
 
 
 class TransitionBase(Strict):
@@ -150,6 +166,30 @@ class TransactionCreate(Strict):
     recorded_on: date = Field(description="备案/登记 date; not in the future")
 
 
+class TransactionRecord(Strict):
+    """A transaction as a row of an import holds it: flat parties, and its record number (备案号)
+    required, as it is the natural key an import finds the transaction by."""
+
+    region: RegionCode
+    type: TransactionType
+    record_number: Number
+    grantor_name: Name
+    grantor_uscc: USCC | None = None
+    grantee_name: Name
+    grantee_uscc: USCC | None = None
+    assets: Assets
+    amount: NonNegativeYuan
+    contract_date: date
+    recorded_on: date
+
+    def as_create(self) -> TransactionCreate:
+        parties = {side: PartyIn(name=getattr(self, f"{side}_name"), uscc=getattr(self, f"{side}_uscc"))
+                   for side in ("grantor", "grantee")}  # fmt: skip
+        return TransactionCreate(
+            **self.model_dump(exclude=set(PARTY_FIELDS["grantor"] + PARTY_FIELDS["grantee"])), **parties
+        )
+
+
 class TransactionPublic(contracts.TransactionState):
     pass
 
@@ -180,6 +220,25 @@ class InsurancePolicyCreate(Strict):
     period_end: date = Field(description="After period_start")
 
 
+class InsurancePolicyRecord(Strict):
+    """An insurance policy as a row of an import holds it: the insured flat."""
+
+    region: RegionCode
+    policy_number: Number
+    insurer: Name
+    insured_name: Name
+    insured_uscc: USCC | None = None
+    assets: Assets
+    insured_amount: PositiveYuan
+    premium: NonNegativeYuan
+    period_start: date
+    period_end: date
+
+    def as_create(self) -> InsurancePolicyCreate:
+        insured = PartyIn(name=self.insured_name, uscc=self.insured_uscc)
+        return InsurancePolicyCreate(**self.model_dump(exclude=set(PARTY_FIELDS["insured"])), insured=insured)
+
+
 class InsurancePolicyPublic(contracts.InsurancePolicyState):
     pass
 
@@ -207,6 +266,13 @@ class MatchmakingEventCreate(Strict):
     enterprises_attending: int = Field(ge=0, le=100_000)
     intended_amount: NonNegativeYuan = Field(description="意向金额")
     signed_amount: NonNegativeYuan = Field(description="签约金额")
+
+
+class MatchmakingEventRecord(MatchmakingEventCreate):
+    """A matchmaking event as a row of an import holds it: as it is recorded."""
+
+    def as_create(self) -> MatchmakingEventCreate:
+        return MatchmakingEventCreate(**self.model_dump())
 
 
 class MatchmakingEventPublic(contracts.MatchmakingEventState):

@@ -36,7 +36,7 @@ CAMPAIGNS = [
 
 
 def as_csv(rows: list[dict]) -> bytes:
-    return records_csv(rows, bom=True)
+    return records_csv(rows, encoding="utf-8-sig")
 
 
 async def run(command: list[str]) -> tuple[int, str]:

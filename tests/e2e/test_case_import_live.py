@@ -13,8 +13,7 @@ import pytest
 
 from zhichan.events.broker import free_port
 from zhichan.stack import PROCESSES, Stack
-from zhichan.tabular import records_csv
-from zhichan.testing import auth, wait_for
+from zhichan.testing import auth, csv_file, wait_for
 from zhichan.uscc import build_uscc
 
 pytestmark = pytest.mark.e2e
@@ -73,8 +72,8 @@ SECOND = [
 ]
 
 
-def as_csv(rows: list[dict]) -> bytes:
-    return records_csv(rows, bom=True)
+def as_csv(rows: list[dict[str, str]]) -> bytes:
+    return csv_file(rows, encoding="utf-8-sig")  # as Excel saves a CSV
 
 
 async def run(command: list[str]) -> tuple[int, str]:

@@ -1,5 +1,5 @@
 """What the financing use cases share: the rule guard, the event, the IP assets of a record, the
-list filters and the writing of a new record with its event."""
+list filters and the staging of a new record with its event."""
 
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ from services.financing.schemas import (
 )
 from zhichan.api.problems import Invalid
 from zhichan.auth import User
-from zhichan.db import commit_or_conflict
 from zhichan.events import record_event
 from zhichan.money_column import YuanInFen
 
@@ -122,22 +121,15 @@ async def with_assets(session: AsyncSession, holder_type: str, rows: Sequence[An
     return [state(r, assets[r.id]) for r in rows]
 
 
-async def record(
-    session: AsyncSession,
-    user: User,
-    aggregate: str,
-    rows: Sequence[SQLModel],
-    state: Any,
-    conflict: str,
-    verb: str = "recorded",
-) -> Any:
-    """Writes a new record (a pledge, transaction, policy or matchmaking event, with its assets)
-    and its event. Registration, record and policy numbers are unique nationwide: a number taken
-    answers 409 across regions, without saying where."""
+def stage(
+    session: AsyncSession, user: User, aggregate: str, rows: Sequence[SQLModel], state: Any, verb: str = "recorded"
+) -> None:
+    """A new record's rows (a pledge, transaction, policy or matchmaking event, with its assets) and
+    its event in the session, not committed: an import commits a whole chunk of records at once, or
+    rolls them back. Registration, record and policy numbers are unique nationwide: the caller's
+    commit answers 409 for a number taken, across regions, without saying where."""
     session.add_all(rows)
     publish(session, aggregate, verb, state, user)
-    await commit_or_conflict(session, conflict)
-    return state
 
 
 def money_sum(expression) -> ColumnElement[Decimal]:

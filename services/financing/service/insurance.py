@@ -22,15 +22,15 @@ from services.financing.service._common import (
     asset_states,
     between,
     party,
-    record,
     rules,
+    stage,
     with_asset_type,
     with_assets,
 )
 from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.scope import get_visible, scoped
 from zhichan.auth import User, require_write_access
-from zhichan.db import state_of
+from zhichan.db import commit_or_conflict, state_of
 
 
 def _policy_state(row: InsurancePolicy, assets: Sequence[IpAsset]) -> contracts.InsurancePolicyState:
@@ -45,6 +45,13 @@ def _policy_state(row: InsurancePolicy, assets: Sequence[IpAsset]) -> contracts.
 async def record_insurance_policy(
     session: AsyncSession, data: InsurancePolicyCreate, user: User
 ) -> contracts.InsurancePolicyState:
+    state = recorded(session, data, user)
+    await commit_or_conflict(session, f"policy number {data.policy_number} is already recorded")
+    return state
+
+
+def recorded(session: AsyncSession, data: InsurancePolicyCreate, user: User) -> contracts.InsurancePolicyState:
+    """A policy recorded in the session with its event, not committed (an import commits its chunk at once)."""
     require_write_access(user, data.region)
     with rules():
         domain.check_period("period_end", data.period_start, data.period_end, strictly_after=True)
@@ -54,8 +61,9 @@ async def record_insurance_policy(
         insured_uscc=data.insured.uscc,
     )
     assets = asset_rows(INSURANCE_POLICY, row.id, data.assets)
-    conflict = f"policy number {data.policy_number} is already recorded"
-    return await record(session, user, INSURANCE_POLICY, [row, *assets], _policy_state(row, assets), conflict)
+    state = _policy_state(row, assets)
+    stage(session, user, INSURANCE_POLICY, [row, *assets], state)
+    return state
 
 
 async def get_insurance_policy(session: AsyncSession, record_id: str, user: User) -> contracts.InsurancePolicyState:

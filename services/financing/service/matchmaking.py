@@ -13,12 +13,12 @@ from services.financing.schemas import (
     MatchmakingEventCreate,
     MatchmakingEventFilter,
 )
-from services.financing.service._common import MATCHMAKING_EVENT, between, record, rules
+from services.financing.service._common import MATCHMAKING_EVENT, between, rules, stage
 from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.scope import get_visible, scoped
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today
-from zhichan.db import state_of
+from zhichan.db import commit_or_conflict, state_of
 
 
 def _matchmaking_state(row: MatchmakingEvent) -> contracts.MatchmakingEventState:
@@ -28,12 +28,20 @@ def _matchmaking_state(row: MatchmakingEvent) -> contracts.MatchmakingEventState
 async def record_matchmaking_event(
     session: AsyncSession, data: MatchmakingEventCreate, user: User
 ) -> contracts.MatchmakingEventState:
+    state = recorded(session, data, user)
+    await commit_or_conflict(session, f"matchmaking event {state.id} already recorded")
+    return state
+
+
+def recorded(session: AsyncSession, data: MatchmakingEventCreate, user: User) -> contracts.MatchmakingEventState:
+    """An event recorded in the session with its event, not committed (an import commits its chunk at once)."""
     require_write_access(user, data.region)
     with rules():
         domain.check_not_future("held_on", data.held_on, today())
     row = MatchmakingEvent.new(**data.model_dump(exclude={"banks"}), banks=list(dict.fromkeys(data.banks)))
     state = _matchmaking_state(row)
-    return await record(session, user, MATCHMAKING_EVENT, [row], state, f"matchmaking event {row.id} already recorded")
+    stage(session, user, MATCHMAKING_EVENT, [row], state)
+    return state
 
 
 async def get_matchmaking_event(session: AsyncSession, record_id: str, user: User) -> contracts.MatchmakingEventState:

@@ -37,8 +37,8 @@ from services.financing.service._common import (
     money_sum,
     party,
     publish,
-    record,
     rules,
+    stage,
     with_asset_type,
 )
 from zhichan.api.pagination import PageParams, keyset_page
@@ -46,7 +46,7 @@ from zhichan.api.problems import Conflict
 from zhichan.api.scope import get_visible, scoped
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today, utcnow
-from zhichan.db import state_of
+from zhichan.db import commit_or_conflict, state_of
 from zhichan.ids import new_id
 
 
@@ -85,6 +85,16 @@ async def pledge_states(session: AsyncSession, pledges: Sequence[Pledge]) -> lis
 
 
 async def register_pledge(session: AsyncSession, data: PledgeCreate, user: User) -> contracts.PledgeState:
+    _pledge, _assets, state = registered(session, data, user)
+    await commit_or_conflict(session, f"registration number {data.registration_number} is already recorded")
+    return state
+
+
+def registered(
+    session: AsyncSession, data: PledgeCreate, user: User
+) -> tuple[Pledge, list[IpAsset], contracts.PledgeState]:
+    """A pledge registered in the session with its event ``registered``, not committed (an import
+    commits its chunk at once)."""
     require_write_access(user, data.region)
     with rules():
         domain.check_not_future("registered_on", data.registered_on, today())
@@ -100,8 +110,8 @@ async def register_pledge(session: AsyncSession, data: PledgeCreate, user: User)
     assets = asset_rows(PLEDGE, pledge.id, data.assets)
     # A new pledge's state needs no reading back: its assets are these, it has nothing else yet.
     state = _pledge_state(pledge, assets, [], [])
-    conflict = f"registration number {data.registration_number} is already recorded"
-    return await record(session, user, PLEDGE, [pledge, *assets], state, conflict, verb="registered")
+    stage(session, user, PLEDGE, [pledge, *assets], state, verb="registered")
+    return pledge, assets, state
 
 
 def _status_change(status: str, on: date, user: User, **reason: str | None) -> dict[str, Any]:
@@ -121,10 +131,22 @@ async def _writable_pledge(session: AsyncSession, pledge_id: str, user: User) ->
 
 async def _save_pledge(session: AsyncSession, pledge: Pledge, verb: str, user: User) -> contracts.PledgeState:
     """A changed pledge: its next version, its event, the commit."""
-    pledge.touch()
-    (state,) = await pledge_states(session, [pledge])
-    publish(session, PLEDGE, verb, state, user)
+    state = await changed(session, pledge, verb, user)
     await session.commit()
+    return state
+
+
+async def changed(
+    session: AsyncSession, pledge: Pledge, verb: str, user: User, assets: Sequence[IpAsset] | None = None
+) -> contracts.PledgeState:
+    """A changed pledge's next version and its event, not committed. ``assets``: those of a pledge
+    registered in the same session, which has nothing else yet (its state is then not read back)."""
+    pledge.touch()
+    if assets is None:
+        (state,) = await pledge_states(session, [pledge])
+    else:
+        state = _pledge_state(pledge, assets, [], [])
+    publish(session, PLEDGE, verb, state, user)
     return state
 
 
@@ -132,6 +154,13 @@ async def transition(
     session: AsyncSession, pledge_id: str, action: str, body: Release | Default | Dispose, user: User
 ) -> contracts.PledgeState:
     pledge = await _writable_pledge(session, pledge_id, user)
+    take_action(pledge, action, body, user)
+    return await _save_pledge(session, pledge, VERB_OF_ACTION[action], user)
+
+
+def take_action(pledge: Pledge, action: str, body: Release | Default | Dispose, user: User) -> None:
+    """Moves the pledge by ``action`` on the body's date, as the state machine and the rules allow
+    (409, 422); the caller publishes the change (:func:`changed`)."""
     try:
         new_status = domain.next_status(action, pledge.status)
     except domain.TransitionNotAllowed as exc:
@@ -152,7 +181,6 @@ async def transition(
         pledge.released_on = effective
     pledge.status = new_status
     pledge.status_history = [*pledge.status_history, _status_change(new_status, effective, user, reason=body.reason)]
-    return await _save_pledge(session, pledge, VERB_OF_ACTION[action], user)
 
 
 async def grant_subsidy(

@@ -22,8 +22,8 @@ from services.financing.service._common import (
     asset_states,
     between,
     party,
-    record,
     rules,
+    stage,
     with_asset_type,
     with_assets,
 )
@@ -31,7 +31,7 @@ from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.scope import get_visible, scoped
 from zhichan.auth import User, require_write_access
 from zhichan.clock import today
-from zhichan.db import state_of
+from zhichan.db import commit_or_conflict, state_of
 
 
 def _transaction_state(row: IpTransaction, assets: Sequence[IpAsset]) -> contracts.TransactionState:
@@ -46,6 +46,13 @@ def _transaction_state(row: IpTransaction, assets: Sequence[IpAsset]) -> contrac
 
 
 async def record_transaction(session: AsyncSession, data: TransactionCreate, user: User) -> contracts.TransactionState:
+    state = recorded(session, data, user)
+    await commit_or_conflict(session, f"record number {data.record_number} is already recorded")
+    return state
+
+
+def recorded(session: AsyncSession, data: TransactionCreate, user: User) -> contracts.TransactionState:
+    """A transaction recorded in the session with its event, not committed (an import commits its chunk at once)."""
     require_write_access(user, data.region)
     with rules():
         domain.check_not_future("recorded_on", data.recorded_on, today())
@@ -59,8 +66,9 @@ async def record_transaction(session: AsyncSession, data: TransactionCreate, use
         grantee_uscc=data.grantee.uscc,
     )
     assets = asset_rows(TRANSACTION, row.id, data.assets)
-    conflict = f"record number {data.record_number} is already recorded"
-    return await record(session, user, TRANSACTION, [row, *assets], _transaction_state(row, assets), conflict)
+    state = _transaction_state(row, assets)
+    stage(session, user, TRANSACTION, [row, *assets], state)
+    return state
 
 
 async def get_transaction(session: AsyncSession, record_id: str, user: User) -> contracts.TransactionState:

@@ -1,17 +1,16 @@
 """Agencies from another system: POST /agencies/import (xlsx, CSV, dry run, refusal, idempotence,
 updates, the job of a large file), its template, and PUT /agencies/by-uscc."""
 
-import asyncio
 import io
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from services.agencies.models import Agency
 from services.agencies.tests.integration.conftest import agency_body, count_rows, outbox_envelopes, outbox_types
 from zhichan import record_import
-from zhichan.tabular import XLSX_TYPE, records_csv
-from zhichan.testing import auth
+from zhichan.tabular import XLSX_TYPE
+from zhichan.testing import auth, csv_file, finished_job, xlsx_file
 from zhichan.uscc import build_uscc
 
 XUZHOU, QUANSHAN = "320300", "320311"
@@ -34,25 +33,9 @@ APPROVED = {"approved_on": "2021-03-15"}
 HISTORY = {**APPROVED, "suspended_on": "2022-04-01", "reinstated_on": "2022-07-01", "deregistered_on": "2024-01-10"}
 
 
-def as_csv(rows: list[dict]) -> bytes:
-    return records_csv(rows)
-
-
-def as_xlsx(rows: list[dict[str, str]]) -> bytes:
-    columns = list(dict.fromkeys(c for row in rows for c in row))
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append([CHINESE.get(c, c) for c in columns])
-    for row in rows:
-        sheet.append([row.get(c) for c in columns])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
 async def import_csv(client, headers, rows, expect=200, query=""):
     resp = await client.post(
-        f"/agencies/import{query}", content=as_csv(rows), headers={**headers, "Content-Type": "text/csv"}
+        f"/agencies/import{query}", content=csv_file(rows), headers={**headers, "Content-Type": "text/csv"}
     )
     assert resp.status_code == expect, resp.text
     return resp.json()
@@ -88,7 +71,7 @@ async def test_an_imported_agency_is_the_agency_the_routes_would_have_made(app_c
 
 
 async def test_an_xlsx_upload_with_chinese_headers(client, officer):
-    raw = as_xlsx([agency_row(1, **APPROVED), agency_row(2)])
+    raw = xlsx_file([agency_row(1, **APPROVED), agency_row(2)], CHINESE)
     resp = await client.post("/agencies/import", files={"file": ("机构.xlsx", raw, XLSX_TYPE)}, headers=officer)
     assert resp.status_code == 200, resp.text
     assert resp.json()["created"] == 2
@@ -131,7 +114,7 @@ async def test_a_file_with_problems_is_refused_whole(app_client, officer):
 
 
 async def test_a_refusal_as_the_workbook_with_the_bad_cells_marked(client, officer):
-    raw = as_xlsx([agency_row(1), agency_row(2, filed="2021-02-30")])
+    raw = xlsx_file([agency_row(1), agency_row(2, filed="2021-02-30")], CHINESE)
     resp = await client.post(
         "/agencies/import?annotated=xlsx", content=raw, headers={**officer, "Content-Type": XLSX_TYPE}
     )
@@ -205,15 +188,13 @@ async def test_a_large_file_is_a_job(app_client, officer, monkeypatch):
     app.state.settings.import_job_rows = 2
     monkeypatch.setattr(record_import, "ROWS_PER_TRANSACTION", 2)
     rows = [agency_row(n, **APPROVED) for n in range(1, 6)]
-    resp = await client.post("/agencies/import", content=as_csv(rows), headers={**officer, "Content-Type": "text/csv"})
+    resp = await client.post(
+        "/agencies/import", content=csv_file(rows), headers={**officer, "Content-Type": "text/csv"}
+    )
     assert resp.status_code == 202, resp.text
     location = resp.headers["location"]
     assert location == f"/agencies/import/jobs/{resp.json()['id']}"
-    for _ in range(200):
-        job = (await client.get(location, headers=officer)).json()
-        if job["status"] in ("succeeded", "failed"):
-            break
-        await asyncio.sleep(0.02)
+    job = await finished_job(client, location, officer)
     assert job["status"] == "succeeded", job
     assert (job["rows"], job["phase"], job["done"], job["result"]["created"]) == (5, "writing", 5, 5)
     assert await count_rows(app, Agency) == 5

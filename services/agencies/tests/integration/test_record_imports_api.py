@@ -6,8 +6,8 @@ import pytest
 
 from services.agencies.models import AnnualReport, Complaint, CreditEntry, Practitioner
 from services.agencies.tests.integration.conftest import count_rows, outbox_envelopes, outbox_types
-from zhichan.tabular import XLSX_TYPE, records_csv
-from zhichan.testing import auth
+from zhichan.tabular import XLSX_TYPE
+from zhichan.testing import auth, csv_file
 from zhichan.uscc import build_uscc
 
 QUANSHAN = "320311"
@@ -22,13 +22,9 @@ AGENCY = {
 }
 
 
-def as_csv(rows: list[dict]) -> bytes:
-    return records_csv(rows)
-
-
 async def import_csv(client, headers, records: str, rows, expect=200, query=""):
     resp = await client.post(
-        f"/{records}/import{query}", content=as_csv(rows), headers={**headers, "Content-Type": "text/csv"}
+        f"/{records}/import{query}", content=csv_file(rows), headers={**headers, "Content-Type": "text/csv"}
     )
     assert resp.status_code == expect, resp.text
     return resp.json()

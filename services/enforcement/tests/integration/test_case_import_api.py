@@ -1,17 +1,16 @@
 """Cases from another system: POST /cases/import (xlsx, CSV, dry run, refusal, idempotence, updates,
 the job of a large file), its template, and PUT /cases/by-number."""
 
-import asyncio
 import io
 from urllib.parse import quote
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from services.enforcement.tests.integration.conftest import count_cases, events_match_their_contracts, outbox, run_steps
 from zhichan import record_import
-from zhichan.tabular import XLSX_TYPE, records_csv
-from zhichan.testing import auth
+from zhichan.tabular import XLSX_TYPE
+from zhichan.testing import auth, csv_file, finished_job, xlsx_file
 from zhichan.uscc import build_uscc
 
 YICHANG, XILING = "420500", "420502"
@@ -38,6 +37,8 @@ CODES = [
     "filed_date",
 ]
 
+CHINESE = dict(zip(CODES, HEADERS, strict=True))  # the headers of a workbook: Chinese where known
+
 
 @pytest.fixture
 def officer():
@@ -62,25 +63,9 @@ def case_row(n: int, filed: str = "2024-03-04", **steps: str) -> dict[str, str]:
 CLOSED = {"decided_date": "2024-05-20", "outcome": "penalty_decision", "fine": "50000", "closed_date": "2024-05-31"}
 
 
-def as_csv(rows: list[dict]) -> bytes:
-    return records_csv(rows)
-
-
-def as_xlsx(rows: list[dict[str, str]]) -> bytes:
-    columns = list(dict.fromkeys(c for row in rows for c in row))
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append([HEADERS[CODES.index(c)] if c in CODES else c for c in columns])  # Chinese where known
-    for row in rows:
-        sheet.append([row.get(c) for c in columns])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
 async def import_csv(client, headers, rows, expect=200, query=""):
     resp = await client.post(
-        f"/cases/import{query}", content=as_csv(rows), headers={**headers, "Content-Type": "text/csv"}
+        f"/cases/import{query}", content=csv_file(rows), headers={**headers, "Content-Type": "text/csv"}
     )
     assert resp.status_code == expect, resp.text
     return resp.json()
@@ -128,7 +113,7 @@ async def test_an_imported_case_is_the_case_the_steps_would_have_made(app, clien
 
 
 async def test_an_xlsx_upload_with_chinese_headers(client, officer):
-    raw = as_xlsx([case_row(1, **CLOSED), case_row(2, filed="2024-11-04")])
+    raw = xlsx_file([case_row(1, **CLOSED), case_row(2, filed="2024-11-04")], CHINESE)
     files = {"file": ("cases.xlsx", raw, XLSX_TYPE)}
     resp = await client.post("/cases/import", files=files, headers=officer)
     assert resp.status_code == 200, resp.text
@@ -162,7 +147,7 @@ async def test_a_file_with_problems_is_refused_whole(app, client, officer):
 
 
 async def test_a_refusal_as_the_workbook_with_the_bad_cells_marked(client, officer):
-    raw = as_xlsx([case_row(1, **CLOSED), case_row(2, filed="2024-02-30")])
+    raw = xlsx_file([case_row(1, **CLOSED), case_row(2, filed="2024-02-30")], CHINESE)
     resp = await client.post(
         "/cases/import?annotated=xlsx", content=raw, headers={**officer, "Content-Type": XLSX_TYPE}
     )
@@ -228,15 +213,11 @@ async def test_a_step_the_state_machine_refuses_is_a_row_error(app, client, offi
 async def test_a_large_file_is_a_job(app, client, officer):
     app.state.settings.import_job_rows = 2
     rows = [case_row(n, **CLOSED) for n in range(1, 6)]
-    resp = await client.post("/cases/import", content=as_csv(rows), headers={**officer, "Content-Type": "text/csv"})
+    resp = await client.post("/cases/import", content=csv_file(rows), headers={**officer, "Content-Type": "text/csv"})
     assert resp.status_code == 202, resp.text
     location = resp.headers["location"]
     assert location == f"/cases/import/jobs/{resp.json()['id']}"
-    for _ in range(200):
-        job = (await client.get(location, headers=officer)).json()
-        if job["status"] in ("succeeded", "failed"):
-            break
-        await asyncio.sleep(0.02)
+    job = await finished_job(client, location, officer)
     assert job["status"] == "succeeded", job
     assert (job["rows"], job["phase"], job["done"], job["result"]["created"]) == (5, "checking", 5, 5)
     assert await count_cases(app) == 5
@@ -260,12 +241,8 @@ async def test_a_file_of_several_chunks_is_checked_whole_then_written(app, clien
 async def test_a_refused_job_lists_its_errors(app, client, officer):
     app.state.settings.import_job_rows = 1
     rows = [case_row(1, **CLOSED), case_row(2, filed="not a date")]
-    resp = await client.post("/cases/import", content=as_csv(rows), headers={**officer, "Content-Type": "text/csv"})
-    for _ in range(200):
-        job = (await client.get(resp.headers["location"], headers=officer)).json()
-        if job["status"] in ("succeeded", "failed"):
-            break
-        await asyncio.sleep(0.02)
+    resp = await client.post("/cases/import", content=csv_file(rows), headers={**officer, "Content-Type": "text/csv"})
+    job = await finished_job(client, resp.headers["location"], officer)
     assert job["status"] == "failed"
     assert [(e["row"], e["loc"][-1]) for e in job["errors"]] == [(3, "filed_date")]
     assert await count_cases(app) == 0

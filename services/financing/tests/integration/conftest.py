@@ -1,9 +1,12 @@
+import json
+
 import pytest
 from sqlalchemy import func, select
 
 from services.financing.app import create_app
+from services.financing.contracts import EVENTS
 from zhichan.events.outbox import OutboxEvent
-from zhichan.testing import auth, running_app
+from zhichan.testing import auth, csv_file, running_app
 from zhichan.uscc import build_uscc
 
 XUZHOU, QUANSHAN, GULOU = "320300", "320311", "320302"  # 徐州市 and two of its districts
@@ -114,3 +117,20 @@ async def outbox_rows(app) -> list[OutboxEvent]:
 async def count_rows(app, model) -> int:
     async with app.state.session_factory() as session:
         return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+async def events_match_their_contracts(app) -> list[dict]:
+    """Every event in the outbox parses as the payload its type names; answers the envelopes."""
+    envelopes = [json.loads(row.envelope) for row in await outbox_rows(app)]
+    for envelope in envelopes:
+        EVENTS[envelope["type"]][0].model_validate(envelope["data"])
+    return envelopes
+
+
+async def import_csv(client, headers, records: str, rows: list[dict], expect: int = 200, query: str = "") -> dict:
+    """The answer to an import of ``rows`` as a CSV file, asserted to be ``expect``."""
+    resp = await client.post(
+        f"/{records}/import{query}", content=csv_file(rows), headers={**headers, "Content-Type": "text/csv"}
+    )
+    assert resp.status_code == expect, resp.text
+    return resp.json()
