@@ -242,4 +242,6 @@ def _routes(_arg: str | None) -> str:
     for service, documents in SERVICE_DOCUMENTS.items():
         rows += [(f"`/api/meta/{service}/{name}`", f"{service} (`/{path}`)") for name, path in documents.items()]
     rows.append(("`/api/progress/…`", "the gateway itself (read model)"))
+    rows.append(("`/api/alerts…`", "the gateway itself ([alerts](events.md#alerts))"))
+    rows.append(("`/api/webhooks…`", "the gateway itself ([webhooks](webhooks.md))"))
     return _table(("path", "answered by"), rows)
