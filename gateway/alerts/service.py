@@ -7,8 +7,10 @@ in the same transaction (the kernel's outbox: published at least once, and only 
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +28,7 @@ from zhichan.events import record_event
 from zhichan.events.envelope import Envelope
 from zhichan.ids import new_id
 
+log = logging.getLogger("zhichan.gateway.alerts")
 SCHEDULED, RAISED, CANCELLED = "scheduled", "raised", "cancelled"
 RAISE_BATCH = 500
 
@@ -35,7 +38,14 @@ def state_of(alert: Alert) -> AlertState:
 
 
 async def schedule(session: AsyncSession, envelopes: list[Envelope], due_soon_days: int) -> None:
-    plans = [plan for envelope in envelopes for plan in rules.planned(envelope, due_soon_days)]
+    plans = []
+    for envelope in envelopes:
+        try:
+            plans += rules.planned(envelope, due_soon_days)
+        except ValidationError:  # a payload the contract no longer reads loses its alerts, not the read model
+            log.warning(
+                "no alerts from event %s (%s): its payload does not fit the contract", envelope.id, envelope.type
+            )
     if not plans:
         return
     newest: dict[str, rules.RecordAlerts] = {}
