@@ -87,6 +87,14 @@ export async function getJSON(url, user) {
   return { body, changed: true };
 }
 
+// A POST without a body (an action on a record): the answer's JSON, or an ApiError.
+export async function postAction(url, user) {
+  const resp = await fetch(url, { method: "POST", headers: headersFor(user) });
+  if (!resp.ok) throw new ApiError(resp.status, null);
+  forgetAnswers(); // the views that showed the record before the action are stale
+  return resp.json();
+}
+
 // A file behind the token (an <a href> cannot send the Authorization header).
 export async function download(url, user, filename) {
   const resp = await fetch(url, { headers: headersFor(user) });

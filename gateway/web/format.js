@@ -17,6 +17,7 @@ export const TOPIC_LABELS = {
   "zhichan.enforcement": "执法",
   "zhichan.financing": "金融",
   "zhichan.agencies": "服务机构",
+  "zhichan.alerts": "提醒",
 };
 
 export const ROLE_LABELS = {

@@ -1,7 +1,7 @@
 // The dashboard's views. Each loads its answers and returns {freshness, node}: node is null when
 // every answer was a 304 and the view is already on screen (nothing to redraw).
 
-import { download, getJSON, query } from "./api.js";
+import { download, getJSON, postAction, query } from "./api.js";
 import { trendChart } from "./chart.js";
 import { h } from "./dom.js";
 import {
@@ -540,17 +540,80 @@ function headlineCards(headline) {
   );
 }
 
+const ALERT_LABELS = {
+  case_due_soon: "案件即将到期",
+  case_overdue: "案件已超期",
+  complaint_due_soon: "投诉即将到期",
+  complaint_overdue: "投诉已超期",
+  task_overdue: "任务已逾期",
+  pledge_defaulted: "质押贷款违约",
+  indicator_worsened: "指标状态恶化",
+};
+let shownAlerts = null; // the alerts list last drawn (JSON), so that a poll redraws only when it moved
+
+// The alerts nobody has acknowledged yet: what is now, so not shown for a past date.
+async function openAlerts(ctx, code) {
+  if (ctx.asOf) {
+    const changed = shownAlerts !== null;
+    shownAlerts = null;
+    return { items: null, changed };
+  }
+  const url = `/api/alerts${query({ region: code, acknowledged: "false", limit: 20 })}`;
+  const { body } = await getJSON(url, ctx.user);
+  const text = JSON.stringify(body.items);
+  const changed = text !== shownAlerts;
+  shownAlerts = text;
+  return { items: body.items, changed };
+}
+
+function alertList(ctx, items) {
+  if (!items.length) return h("p", { class: "empty", id: "alerts" }, "暂无待办提醒。");
+  const mayAcknowledge = ctx.user.roles.some((role) => role === "officer" || role === "admin");
+  const list = h("ol", { class: "alerts", id: "alerts" });
+  for (const alert of items) {
+    const item = h(
+      "li",
+      { "data-alert": alert.id, "data-alert-kind": alert.kind },
+      h("time", { datetime: alert.raised_on }, alert.raised_on),
+      h("span", { class: `what alert-${alert.kind}` }, ALERT_LABELS[alert.kind] ?? alert.kind),
+      h("span", { class: "title" }, alert.title),
+      h("span", { class: "where" }, alert.responsible.join("、")),
+    );
+    if (mayAcknowledge) {
+      const button = h("button", { type: "button", class: "acknowledge" }, "知悉");
+      button.addEventListener("click", async () => {
+        button.disabled = true;
+        try {
+          await postAction(`/api/alerts/${enc(alert.id)}/acknowledge`, ctx.user);
+          item.remove();
+          shownAlerts = null;
+        } catch {
+          button.disabled = false;
+          button.textContent = "重试";
+        }
+      });
+      item.append(button);
+    }
+    list.append(item);
+  }
+  return list;
+}
+
 export async function overviewView(ctx, fresh, code) {
   if (!ctx.user) return { freshness: null, node: signInPrompt("区域概览需要登录后查看。") };
   if (!code) return { freshness: null, node: h("p", { class: "empty" }, "您的令牌没有指定地区。") };
-  const { bodies, changed } = await load(ctx, [`/api/progress/regions/${enc(code)}${query({ as_of: ctx.asOf })}`]);
+  const [{ bodies, changed }, alerts] = await Promise.all([
+    load(ctx, [`/api/progress/regions/${enc(code)}${query({ as_of: ctx.asOf })}`]),
+    openAlerts(ctx, code),
+  ]);
   const [view] = bodies;
-  if (!changed && !fresh) return { freshness: view.freshness, node: null };
+  if (!changed && !alerts.changed && !fresh) return { freshness: view.freshness, node: null };
   const node = h(
     "section",
     { id: "overview", "data-region": view.region.code },
     h("h1", {}, `${view.region.name}`, h("small", {}, ` ${view.region.code} · 数据截至 ${view.as_of}`)),
     headlineCards(view.headline),
+    alerts.items ? [h("h2", {}, "待办提醒"), alertList(ctx, alerts.items)] : null,
     h("h2", {}, "规划"),
     view.plans.length
       ? h(

@@ -165,6 +165,29 @@ def test_signed_in_officer_follows_a_plan_live(stack, api, plan, page):
     page.screenshot(path=ARTIFACTS / "dashboard-scorecard.png", full_page=True)
 
 
+def test_the_overview_lists_the_alerts_and_an_officer_acknowledges_one(stack, api, plan, page):
+    """The plan's tasks past their due dates are alerts in the zone's overview (issue 20); 知悉
+    acknowledges one, which leaves the list and the API's unacknowledged alerts."""
+    overdue_tasks = len(plan["tasks"]["overdue"])
+    assert overdue_tasks > 0
+    page.goto(f"{stack.gateway_url}/signin#token={token('officer', [CITY])}")
+    page.wait_for_url(f"{stack.gateway_url}/")
+    page.locator("#region-picker").select_option(ZONE)
+    tasks = page.locator("#alerts li[data-alert-kind='task_overdue']")
+    expect(tasks).to_have_count(overdue_tasks)
+    expect(tasks.first.locator(".what")).to_have_text("任务已逾期")
+    expect(tasks.first.locator(".title")).to_contain_text("已逾期")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "dashboard-alerts.png")
+
+    acknowledged_id = tasks.first.get_attribute("data-alert")
+    tasks.first.locator("button.acknowledge").click()
+    expect(tasks).to_have_count(overdue_tasks - 1)
+    expect(page.locator(f"#alerts li[data-alert='{acknowledged_id}']")).to_have_count(0)
+    open_alerts = api.get("/api/alerts", params={"region": ZONE, "acknowledged": "false"}).json()["items"]
+    assert acknowledged_id not in [a["id"] for a in open_alerts]
+
+
 def test_without_signing_in_only_published_plans_show(stack, plan, page):
     page.goto(f"{stack.gateway_url}/")
     expect(page.locator(f"#plan-list a[data-plan='{PLAN}']")).to_be_visible()
