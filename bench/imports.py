@@ -5,7 +5,9 @@ the same table — no parsing, no validation, no state machine, no events, one `
 the import's own work, not HTTP.
 
 ``python -m bench.imports --rows 100000`` prints the seconds and rows/s of each side and their
-ratio; the import is timed twice, the second time every row ``unchanged``."""
+ratio; the import is timed twice, the second time every row ``unchanged``. Then the process's
+peak resident memory (the file, its rows and one chunk's cases and events at a time: compare
+two sizes of file to see what grows with it) and the host's load average."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import asyncio
 import csv
 import io
 import logging
+import os
+import resource
 import tempfile
 import time
 from datetime import date
@@ -139,12 +143,19 @@ async def main(count: int) -> None:
     raw = as_csv(rows)
     with tempfile.TemporaryDirectory() as bare_dir, tempfile.TemporaryDirectory() as import_dir:
         bare = await time_bare(rows, Path(bare_dir))
+        before = peak_rss_mb()
         first, again = await time_import(raw, count, Path(import_dir))
     print(f"host: {machine()} {host_speed()}")
     print(f"{count:,} rows, {len(raw) / 1e6:.1f} MB of CSV")
     print(f"bare insert      {bare:8.1f} s  {count / bare:9,.0f} rows/s")
     print(f"import (created) {first:8.1f} s  {count / first:9,.0f} rows/s  {bare / first:6.1%} of bare")
     print(f"import (again)   {again:8.1f} s  {count / again:9,.0f} rows/s  {bare / again:6.1%} of bare")
+    print(f"peak RSS {before:,.0f} MB before the import, {peak_rss_mb():,.0f} MB after")
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
 if __name__ == "__main__":
