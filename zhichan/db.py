@@ -415,8 +415,15 @@ def insert_at_commit(
 _AT_COMMIT = "zhichan_insert_at_commit"
 
 
+async def insert_pending(session: AsyncSession) -> None:
+    """Runs the inserts :func:`insert_at_commit` holds for the commit now, in the transaction,
+    which stays open. For a transaction that writes more than memory should hold until its commit
+    (an import of a large file, flushed by chunks)."""
+    await session.run_sync(_insert_at_commit, commit=False)
+
+
 @event.listens_for(Session, "before_commit")
-def _insert_at_commit(session: Session) -> None:
+def _insert_at_commit(session: Session, commit: bool = True) -> None:
     # Runs inside the async session's greenlet, as its flush does: await_ reaches the driver.
     inserts = session.info.pop(_AT_COMMIT, None)
     if not inserts:
@@ -434,7 +441,7 @@ def _insert_at_commit(session: Session) -> None:
     # With nothing left for the ORM to flush, the COMMIT goes with them too; SQLAlchemy's commit
     # that follows then finds SQLite holding no transaction and makes no call of its own
     # (_OneCallConnection.commit): each call wakes the driver's thread and then the event loop.
-    commit_here = not (session.new or session.dirty or session.deleted)
+    commit_here = commit and not (session.new or session.dirty or session.deleted)
 
     def run_all(conn: sqlite3.Connection) -> None:  # in aiosqlite's thread
         if not connected:

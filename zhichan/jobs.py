@@ -32,7 +32,7 @@ class Job:
     total: int
     status: JobStatus = "queued"
     done: int = 0
-    phase: str | None = None  # what the work is doing, in its own words (an import: checking, writing)
+    phase: str | None = None  # what the work is doing, in its own words (an import: checking)
     result: dict[str, Any] | None = None  # what the work answered, or its refusal (a problem's body)
     created: float = field(default_factory=time.time)
     finished: float | None = None

@@ -12,29 +12,31 @@ what it did. The routes around it are :mod:`zhichan.api.imports`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import islice
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from zhichan.api.imports import ImportResult
 from zhichan.api.problems import Conflict, ProblemError
 from zhichan.auth import User
-from zhichan.db import commit_or_conflict
+from zhichan.db import commit_or_conflict, insert_pending
 from zhichan.tabular import CellProblem, Column, Row, Table, TableRefused, parse_day, text_of
 from zhichan.vocabulary import Vocabulary
 
 Outcome = Literal["created", "updated", "unchanged"]
 Record = TypeVar("Record", bound=BaseModel)
-# Rows imported in one transaction: a larger file is checked, then written, by chunks of this many,
-# so that memory holds one chunk's records and events at a time (a case: ~35 kB). As many as a file
-# imported in its request may have by default (``import_job_rows``): such a file is imported in one pass.
-ROWS_PER_TRANSACTION = 2000
+# A file is imported in one transaction, worked through by chunks of this many rows: each chunk is
+# flushed and let go of, so that memory holds one chunk's records and events at a time (a case:
+# ~35 kB), whatever the file's size.
+ROWS_PER_CHUNK = 2000
 KEYS_PER_SELECT = 500
-# Reports rows worked through and the pass: "checking", then "writing" (a file of one chunk has one pass).
+# Reports the rows worked through and the phase: "checking" (nothing is stored before every row is).
 Progress = Callable[[int, str], None]
 YES = frozenset({"是", "y", "yes", "true", "1"})
 NO = frozenset({"否", "n", "no", "false", "0"})
@@ -157,68 +159,82 @@ async def import_table(
     """Imports every row, only when every row can be: a file with problems raises
     :class:`TableRefused` with all of them, nothing stored.
 
-    As cases are: a file of at most :data:`ROWS_PER_TRANSACTION` rows is imported in one
-    transaction, committed when no row failed (and not in a dry run). A larger one is first
-    checked by chunks, each imported and rolled back, then written by chunks, each committed.
-    Should a record change between the two passes, the chunks before it stay written and the
-    import answers 409: importing the file again finishes it, as it is idempotent."""
-    records, problems = _records(kind, table)
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": len(table.rows) - len(records)}
-    chunks = [records[i : i + ROWS_PER_TRANSACTION] for i in range(0, len(records), ROWS_PER_TRANSACTION)]
-    at_once = len(chunks) <= 1
+    The whole file is one transaction, committed when no row failed (and not in a dry run), else
+    rolled back: a row refused in its last chunk leaves nothing of the first. Each chunk of
+    :data:`ROWS_PER_CHUNK` rows is flushed (its outbox rows too) and let go of from the session,
+    so memory does not grow with the file; a later chunk reads what an earlier one wrote. On
+    SQLite the transaction holds the service's write lock to the end: its other writes wait."""
+    problems = list(table.problems)
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
     done = 0
-    for chunk in chunks:
-        follow_ups = await _import_chunk(session, kind, chunk, user, counts, problems)
-        if at_once and not problems and not dry_run:
-            await _commit(session, kind, follow_ups, user)
-        else:
-            await session.rollback()
-        done += len(chunk)
-        if progress is not None:
-            progress(done, "checking")
-    if problems:
-        raise TableRefused(sorted(problems, key=lambda p: p.row or 0), kind.columns, **counts)
-    if not (at_once or dry_run):
-        done = 0
-        for chunk in chunks:
-            changed: list[CellProblem] = []
-            follow_ups = await _import_chunk(session, kind, chunk, user, dict.fromkeys(counts, 0), changed)
-            if changed:
-                await session.rollback()
-                raise Conflict(
-                    f"row {changed[0].row} changed while the file was imported ({changed[0].msg}); the chunks "
-                    "before its own are stored: import the file again to finish",
-                    errors=[p.as_error({c.code: c for c in kind.columns}) for p in changed],
-                )
-            await _commit(session, kind, follow_ups, user)
+    try:
+        for chunk in _chunks(kind, table, problems, counts):
+            follow_ups = await _import_chunk(session, kind, chunk, user, counts, problems)
+            if not (problems or dry_run) and kind.before_commit is not None and follow_ups:
+                await kind.before_commit(session, follow_ups, user)
+            await _let_go(session, kind)
             done += len(chunk)
             if progress is not None:
-                progress(done, "writing")
+                progress(done, "checking")
+    except Exception:
+        await session.rollback()
+        raise
+    if problems or dry_run:
+        await session.rollback()
+    if problems:
+        raise TableRefused(sorted(problems, key=lambda p: p.row or 0), kind.columns, **counts)
+    if not dry_run:
+        await commit_or_conflict(
+            session, f"a {kind.what} of the file was recorded at the same time; import the file again"
+        )
     return ImportResult(rows=len(table.rows), dry_run=dry_run, **counts)
 
 
-def _records(kind: RecordKind, table: Table) -> tuple[list[tuple[int, BaseModel]], list[CellProblem]]:
-    """Each row's record with its row number, and the problems of those that hold none (a record
-    given twice is the second row's problem)."""
-    problems = list(table.problems)
-    records: list[tuple[int, BaseModel]] = []
+async def _let_go(session: AsyncSession, kind: RecordKind) -> None:
+    """Writes the chunk's rows in the transaction and forgets them: the session and the outbox
+    rows held for the commit would otherwise grow with the file. A unique key taken meanwhile by
+    another writer (PostgreSQL: a concurrent transaction committed first) answers 409 as the commit would."""
+    try:
+        await session.flush()
+        await insert_pending(session)
+    except IntegrityError:
+        raise Conflict(f"a {kind.what} of the file was recorded at the same time; import the file again") from None
+    session.expunge_all()
+
+
+def _chunks(
+    kind: RecordKind, table: Table, problems: list[CellProblem], counts: dict[str, int]
+) -> Iterator[list[tuple[int, BaseModel]]]:
+    """The rows' records with their row numbers, by chunks of :data:`ROWS_PER_CHUNK` in the order
+    they are imported. A chunk's rows are read as it comes: every record of a large file held at
+    once was most of an import's memory (a case's: ~3 kB). Each row that holds none adds its
+    problems and is counted refused (a record given twice is the second row's problem)."""
+    records = _read(kind, table.rows, problems, counts)
+    if kind.order is not None:  # the order needs every record at once
+        records = iter(sorted(records, key=lambda numbered: kind.order(numbered[1])))
+    while chunk := list(islice(records, ROWS_PER_CHUNK)):
+        yield chunk
+
+
+def _read(
+    kind: RecordKind, rows: list[Row], problems: list[CellProblem], counts: dict[str, int]
+) -> Iterator[tuple[int, BaseModel]]:
     first_row: dict[Hashable, int] = {}
-    for row in table.rows:
+    for row in rows:
         record, row_problems = kind.record_of(row)
         problems += row_problems
         if record is None:
+            counts["refused"] += 1
             continue
         key = kind.key(record)
         if key in first_row:
             problems.append(
                 CellProblem(row.number, kind.key_column, f"the {kind.what} is given in row {first_row[key]} already")
             )
+            counts["refused"] += 1
             continue
         first_row[key] = row.number
-        records.append((row.number, record))
-    if kind.order is not None:
-        records.sort(key=lambda numbered: kind.order(numbered[1]))
-    return records, problems
+        yield row.number, record
 
 
 async def _import_chunk(
@@ -245,9 +261,3 @@ async def _import_chunk(
             follow_ups.append(follow_up)
         counts[outcome] += 1
     return follow_ups
-
-
-async def _commit(session: AsyncSession, kind: RecordKind, follow_ups: list[Any], user: User) -> None:
-    if kind.before_commit is not None and follow_ups:
-        await kind.before_commit(session, follow_ups, user)
-    await commit_or_conflict(session, f"a {kind.what} of the file was recorded at the same time; import the file again")

@@ -51,17 +51,17 @@ class ImportResult(ImportCounts):
 
 class ImportJobPublic(BaseModel):
     """A large import running outside its request. Jobs live in the service's memory: after a
-    restart the job is gone (404) and importing the file again finishes what it had not done."""
+    restart the job is gone (404), having stored nothing: importing the file again does it all."""
 
     id: str
     status: Literal["queued", "running", "succeeded", "failed"]
     rows: int
-    phase: Literal["checking", "writing"] | None = Field(
+    phase: Literal["checking"] | None = Field(
         None,
-        description="`checking` every row (nothing stored yet), then `writing` them by chunks; a file of one "
-        "chunk is checked and written at once (`checking` only)",
+        description="`checking` every row, by chunks, in one transaction: nothing is stored until every row "
+        "is, then all of them at once",
     )
-    done: int = Field(description="Rows worked through so far in this phase")
+    done: int = Field(description="Rows worked through so far")
     result: ImportResult | None = Field(None, description="When it succeeded")
     errors: list[RowError] = Field(default_factory=list, description="When it failed: every problem of the file")
     detail: str | None = None

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.enforcement import domain
@@ -409,9 +409,30 @@ async def _amend(session: AsyncSession, case: Case, record: CaseRecord, user: Us
 async def _found(session: AsyncSession, records: list[CaseRecord]) -> dict[tuple[str, str], Found]:
     """For each record, the case here under its key (if any) and the policies of its regions, read
     once for the chunk: asked per case, each query would also flush the cases filed before it."""
+    await _statistics_of_cases(session, len(records))
     here = await _cases_here(session, [key_of(record) for record in records])
     policies = await policies_of(session, {code for record in records for code in chain_of(record.region)})
     return {key_of(record): Found(here.get(key_of(record)), policies) for record in records}
+
+
+async def _statistics_of_cases(session: AsyncSession, looked_up: int) -> None:
+    """On PostgreSQL, the table's statistics brought up to what the import wrote so far (its own
+    rows count, uncommitted), each time the rows it looked up doubled. Without them — a first
+    import fills an empty table in its one transaction; another server's autovacuum may lag —
+    the planner answered each chunk's lookup by reading every case of the region, not the key's
+    index: the import's lookups grew with the square of its rows (BENCHMARKS.md)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    looked_up += session.info.get(_LOOKED_UP, 0)
+    session.info[_LOOKED_UP] = looked_up
+    if looked_up >= session.info.get(_ANALYZE_AT, _FIRST_ANALYZE):
+        session.info[_ANALYZE_AT] = 2 * looked_up
+        await session.execute(text(f"ANALYZE {Case.__tablename__}"))
+
+
+# Session.info keys: the cases the session's imports looked up, and how many before the next ANALYZE.
+_LOOKED_UP, _ANALYZE_AT = "cases_looked_up", "cases_analyze_at"
+_FIRST_ANALYZE = 2 * record_import.ROWS_PER_CHUNK  # a file of one chunk (a nightly sync) needs none
 
 
 async def _import_row(

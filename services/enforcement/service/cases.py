@@ -95,38 +95,50 @@ def case_file(case: Case) -> CaseFile:
     )
 
 
-def _store_lifecycle(case: Case, cf: CaseFile) -> None:
-    """Writes what the domain decided back onto the row, with the columns lists filter on."""
-    case.status = cf.status
-    case.extension = (
-        {
+def _lifecycle(cf: CaseFile) -> dict[str, Any]:
+    """What the domain decided, as the row's columns (with those lists filter on); a decision's
+    and a transfer's once there are any."""
+    columns: dict[str, Any] = {
+        "status": cf.status,
+        "extension": {
             "granted_on": cf.extension.granted_on.isoformat(),
             "approver": cf.extension.approver,
             "reason": cf.extension.reason,
         }
         if cf.extension
-        else None
-    )
-    case.suspensions = [
-        {"start": s.start.isoformat(), "end": to_iso(s.end), "reason": s.reason} for s in cf.suspensions
-    ]
-    case.due_date = cf.due_date
-    case.overdue_since = cf.overdue_since
+        else None,
+        "suspensions": [
+            {"start": s.start.isoformat(), "end": to_iso(s.end), "reason": s.reason} for s in cf.suspensions
+        ],
+        "due_date": cf.due_date,
+        "overdue_since": cf.overdue_since,
+    }
     if cf.decision is not None:
-        case.outcome = cf.decision.outcome
-        case.decided_date = cf.decision.decided_on
-        case.decision_number = cf.decision.decision_number
-        case.fine_fen = to_fen(cf.decision.fine)
-        case.confiscation_fen = to_fen(cf.decision.confiscation)
-        case.illegal_revenue_fen = to_fen(cf.decision.illegal_revenue)
+        columns |= {
+            "outcome": cf.decision.outcome,
+            "decided_date": cf.decision.decided_on,
+            "decision_number": cf.decision.decision_number,
+            "fine_fen": to_fen(cf.decision.fine),
+            "confiscation_fen": to_fen(cf.decision.confiscation),
+            "illegal_revenue_fen": to_fen(cf.decision.illegal_revenue),
+        }
     if cf.transfer is not None:
-        case.transfer = {
+        columns["transfer"] = {
             "to": cf.transfer.to,
             "receiving_body": cf.transfer.receiving_body,
             "transferred_on": cf.transfer.transferred_on.isoformat(),
         }
-    case.closed_date = cf.ended_on
-    case.closed_on_time = cf.closed_on_time
+    columns |= {"closed_date": cf.ended_on, "closed_on_time": cf.closed_on_time}
+    return columns
+
+
+def _store_lifecycle(case: Case, cf: CaseFile) -> None:
+    """Writes what the domain decided back onto the row. Only the columns that changed are set:
+    setting a table model's attribute is SQLModel's and SQLAlchemy's bookkeeping each time, and
+    an equal value changes nothing the UPDATE writes (SQLAlchemy compares them)."""
+    for name, value in _lifecycle(cf).items():
+        if getattr(case, name) != value:
+            setattr(case, name, value)
 
 
 def _party(kind: str, name: str, uscc: str | None) -> contracts.PartyState:
@@ -241,16 +253,16 @@ async def open_case(
         raise Invalid.field(["campaign_id"], "a case that comes from a campaign names the campaign")
     if data.campaign_id:
         await check_campaign(session, data.campaign_id, data.region, filed, user)
+    # The lifecycle's columns given at once, not set after: each attribute set costs (see _store_lifecycle).
     case = Case.new(
         **data.model_dump(include=set(CaseCreate.model_fields) - NOT_COLUMNS),
         **_parties(data),
+        **_lifecycle(cf),
         case_type=data.type,
         filed_date=filed,
-        status="filed",
         deadline_rule=rule,
         timeline=[_step("file", "filed", filed, user, None, {})],
     )
-    _store_lifecycle(case, cf)
     session.add(case)
     publish(session, "case", "filed", case_state(case), user)
     return case

@@ -186,7 +186,7 @@ async def test_imported_events_carry_the_business_dates(app_client, officer):
 async def test_a_large_file_is_a_job(app_client, officer, monkeypatch):
     app, client = app_client
     app.state.settings.import_job_rows = 2
-    monkeypatch.setattr(record_import, "ROWS_PER_TRANSACTION", 2)
+    monkeypatch.setattr(record_import, "ROWS_PER_CHUNK", 2)
     rows = [agency_row(n, **APPROVED) for n in range(1, 6)]
     resp = await client.post(
         "/agencies/import", content=csv_file(rows), headers={**officer, "Content-Type": "text/csv"}
@@ -196,7 +196,7 @@ async def test_a_large_file_is_a_job(app_client, officer, monkeypatch):
     assert location == f"/agencies/import/jobs/{resp.json()['id']}"
     job = await finished_job(client, location, officer)
     assert job["status"] == "succeeded", job
-    assert (job["rows"], job["phase"], job["done"], job["result"]["created"]) == (5, "writing", 5, 5)
+    assert (job["rows"], job["phase"], job["done"], job["result"]["created"]) == (5, "checking", 5, 5)
     assert await count_rows(app, Agency) == 5
     someone_else = await client.get(location, headers=auth("officer", [QUANSHAN], sub="another-officer"))
     assert someone_else.status_code == 404

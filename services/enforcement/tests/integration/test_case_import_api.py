@@ -2,6 +2,7 @@
 the job of a large file), its template, and PUT /cases/by-number."""
 
 import io
+from collections import Counter
 from urllib.parse import quote
 
 import pytest
@@ -225,16 +226,24 @@ async def test_a_large_file_is_a_job(app, client, officer):
     assert someone_else.status_code == 404
 
 
-async def test_a_file_of_several_chunks_is_checked_whole_then_written(app, client, officer, monkeypatch):
-    monkeypatch.setattr(record_import, "ROWS_PER_TRANSACTION", 2)
+async def test_a_file_of_several_chunks_is_one_transaction(app, client, officer, monkeypatch):
+    monkeypatch.setattr(record_import, "ROWS_PER_CHUNK", 2)
     rows = [case_row(n, **CLOSED) for n in range(1, 6)]
-    refused = await import_csv(client, officer, [*rows[:4], case_row(5, filed="2024-02-30")], expect=422)
-    assert [e["row"] for e in refused["errors"]] == [6]  # found in the last chunk: nothing stored
+    unreadable = await import_csv(client, officer, [*rows[:4], case_row(5, filed="2024-02-30")], expect=422)
+    assert [e["row"] for e in unreadable["errors"]] == [6]
+    # Refused while imported, in the last chunk: the chunks before it were flushed, and are not kept.
+    no_campaign = case_row(5, **CLOSED, campaign_id="01NOSUCHCAMPAIGN")
+    refused = await import_csv(client, officer, [*rows[:4], no_campaign], expect=422)
+    assert [(e["row"], e["loc"][-1]) for e in refused["errors"]] == [(6, "campaign_id")]
+    assert refused["created"] == 4 and refused["refused"] == 1
     assert await count_cases(app) == 0 and await outbox(app) == []
     checked = await import_csv(client, officer, rows, query="?dry_run=true")
-    assert checked["created"] == 5 and await count_cases(app) == 0
+    assert checked["created"] == 5 and await count_cases(app) == 0 and await outbox(app) == []
     assert (await import_csv(client, officer, rows))["created"] == 5
     assert await count_cases(app) == 5
+    # Each chunk's events were written with it: filed, investigation started, decided, closed.
+    cases = Counter(e["subject"] for e in await outbox(app) if e["subject"].startswith("case/"))
+    assert sorted(cases.values()) == [4] * 5
     assert (await import_csv(client, officer, rows))["unchanged"] == 5
 
 
