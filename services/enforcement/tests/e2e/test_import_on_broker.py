@@ -8,12 +8,12 @@ from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select
 
 from services.enforcement.app import create_app
-from services.enforcement.tests.integration.test_case_import_api import CLOSED, as_csv, case_row
+from services.enforcement.tests.integration.test_case_import_api import CLOSED, case_row
 from zhichan import record_import
 from zhichan.events.broker import ensure_topics
 from zhichan.events.envelope import topic_of
 from zhichan.events.outbox import OutboxEvent
-from zhichan.testing import auth, platform_for_tests, running_app, wait_for
+from zhichan.testing import auth, csv_file, platform_for_tests, running_app, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -34,8 +34,8 @@ async def test_a_file_of_several_chunks_is_published_whole_after_its_commit(tmp_
         client,
     ):
         refused = [*rows[:4], case_row(5, **CLOSED, campaign_id="01NOSUCHCAMPAIGN")]
-        assert (await client.post("/cases/import", content=as_csv(refused), headers=headers)).status_code == 422
-        assert (await client.post("/cases/import", content=as_csv(rows), headers=headers)).status_code == 200
+        assert (await client.post("/cases/import", content=csv_file(refused), headers=headers)).status_code == 422
+        assert (await client.post("/cases/import", content=csv_file(rows), headers=headers)).status_code == 200
 
         async def all_sent() -> bool:
             return await unsent(app) == 0

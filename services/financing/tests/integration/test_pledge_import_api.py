@@ -196,7 +196,7 @@ async def test_what_the_rules_refuse_of_a_pledge_here_is_a_row_error(app_client,
 async def test_a_large_file_is_a_job(app_client, officer, monkeypatch):
     app, client = app_client
     app.state.settings.import_job_rows = 2
-    monkeypatch.setattr(record_import, "ROWS_PER_TRANSACTION", 2)
+    monkeypatch.setattr(record_import, "ROWS_PER_CHUNK", 2)
     rows = [pledge_row(n, **RELEASED) for n in range(1, 6)]
     resp = await client.post("/pledges/import", content=csv_file(rows), headers={**officer, "Content-Type": "text/csv"})
     assert resp.status_code == 202, resp.text
@@ -204,7 +204,7 @@ async def test_a_large_file_is_a_job(app_client, officer, monkeypatch):
     assert location == f"/pledges/import/jobs/{resp.json()['id']}"
     job = await finished_job(client, location, officer)
     assert job["status"] == "succeeded", job
-    assert (job["rows"], job["phase"], job["done"], job["result"]["created"]) == (5, "writing", 5, 5)
+    assert (job["rows"], job["phase"], job["done"], job["result"]["created"]) == (5, "checking", 5, 5)
     assert await count_rows(app, Pledge) == 5 and len(await outbox_rows(app)) == 10
 
 

@@ -143,7 +143,7 @@ async def test_a_large_file_is_a_job(app_client, officer, monkeypatch, records):
     app, client = app_client
     row, model, *_ = KINDS[records]
     app.state.settings.import_job_rows = 2
-    monkeypatch.setattr(record_import, "ROWS_PER_TRANSACTION", 2)
+    monkeypatch.setattr(record_import, "ROWS_PER_CHUNK", 2)
     resp = await client.post(
         f"/{records}/import", content=csv_file([row(n) for n in range(1, 6)]),
         headers={**officer, "Content-Type": "text/csv"},
