@@ -169,6 +169,18 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(500, "Internal error", "internal", "the error was logged", instance=request.url.path)
 
     async def _out_of_range(request: Request, exc: Exception):
+        if busy(exc):
+            # SQLite has one writer: a write that waited its busy timeout behind a long one (a
+            # large import's transaction) is worth trying again, not a server error.
+            log.warning("the database was busy on %s", request.url.path)
+            return problem_response(
+                503,
+                "Database busy",
+                "database-busy",
+                "another write held the database for longer than this one could wait; try again shortly",
+                instance=request.url.path,
+                headers={"Retry-After": str(BUSY_RETRY_SECONDS)},
+            )
         if not out_of_range(exc):
             return await _unexpected(request, exc)
         # The error's text holds the value (asyncpg: "invalid input for query argument $1: …"): not logged.
@@ -183,6 +195,18 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(DBAPIError, _out_of_range)
     app.add_exception_handler(OverflowError, _out_of_range)
+
+
+BUSY_RETRY_SECONDS = 5
+
+
+def busy(exc: BaseException) -> bool:
+    """Whether a database error says another writer held the database too long: SQLite's
+    "database is locked" once its busy timeout ran out, PostgreSQL's lock_not_available (55P03)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return sqlstate == "55P03" or "database is locked" in str(exc.orig)
 
 
 def out_of_range(exc: BaseException) -> bool:

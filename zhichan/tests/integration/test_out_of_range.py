@@ -94,3 +94,23 @@ async def test_other_database_errors_stay_server_errors(client):
     answer = await client.get("/broken")
     assert answer.status_code == 500
     assert answer.json()["type"].endswith("/internal")
+
+
+async def test_a_database_busy_past_its_timeout_answers_503_with_retry_after():
+    """SQLite's "database is locked" (a write that waited behind a large import's transaction) is
+    a 503 to try again, not a server error."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/busy")
+    async def write() -> dict:
+        raise OperationalError("INSERT INTO cases …", {}, sqlite3.OperationalError("database is locked"))
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        answer = await client.post("/busy")
+    assert answer.status_code == 503 and answer.headers["content-type"] == PROBLEM_JSON
+    assert answer.headers["retry-after"] == "5" and answer.json()["type"].endswith("database-busy")
