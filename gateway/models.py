@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Text
+from sqlalchemy import JSON, BigInteger, Column, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from zhichan.db import UTCDateTime
@@ -79,7 +79,8 @@ class PlanView(SQLModel, table=True):
 
 
 class ReportView(SQLModel, table=True):
-    """Progress reports, append-only; a correction names the report it supersedes."""
+    """Progress reports, append-only; a correction names the report it supersedes. Only the review
+    changes (a reported round's pending → approved or returned), by a newer version of the report."""
 
     __tablename__ = "report_view"
     __table_args__ = (Index("ix_report_view_indicator", "plan", "indicator", "as_of"),)
@@ -93,6 +94,9 @@ class ReportView(SQLModel, table=True):
     department: str | None = Field(default=None, max_length=200)
     supersedes: str | None = Field(default=None, max_length=26)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    review: str = Field(
+        default="not_required", sa_column=Column(String(20), nullable=False, server_default="not_required")
+    )
 
 
 class RecentEvent(SQLModel, table=True):

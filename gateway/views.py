@@ -27,6 +27,7 @@ from gateway.metrics import (
 from gateway.models import PlanView, RecentEvent, ReportView
 from gateway.sources import CatalogueMetric, SourceContext, StatisticMetric, build_source
 from gateway.statistics import StatisticReleases
+from services.targets.contracts import report_counts
 from zhichan.metrics_catalogue import CATALOGUE, Metric
 from zhichan.money import in_all_units
 from zhichan.regions import registry
@@ -141,11 +142,35 @@ class IndicatorReader:
             return self.indicator.baseline.value + value
         return value
 
-    async def _reports(self, as_of: date) -> list[progress.Reading]:
+    @property
+    def review_required(self) -> bool:
+        """Whether the plan counts only the reports an officer approved (its reporting rounds say so)."""
+        reporting = self.plan.state.get("reporting") or {}
+        return reporting.get("review") == "required"
+
+    async def _current_reports(self, as_of: date) -> list[ReportView]:
+        """The indicator's reports made by ``as_of`` that no later report corrects."""
         key = self.state["key"]
         rows = [r for r in await self.reads.reports(self.plan.key) if r.indicator == key and r.as_of <= as_of]
         superseded = {r.supersedes for r in rows if r.supersedes}
-        return [progress.Reading(r.as_of, Decimal(r.value)) for r in rows if r.id not in superseded]
+        return [r for r in rows if r.id not in superseded]
+
+    async def _reports(self, as_of: date) -> list[progress.Reading]:
+        required = self.review_required
+        return [
+            progress.Reading(r.as_of, Decimal(r.value))
+            for r in await self._current_reports(as_of)
+            if report_counts(r.review, required)
+        ]
+
+    async def pending_reports(self, as_of: date) -> int | None:
+        """How many of its current reports await review and do not count yet (where the plan
+        requires review); None for an indicator whose actual is not reported."""
+        if self.source is not None:
+            return None
+        if not self.review_required:
+            return 0
+        return sum(1 for r in await self._current_reports(as_of) if r.review == "pending")
 
     def drilldown(self, as_of: date) -> list[str]:
         """Links to the records behind each metric the source reads: a catalogue metric's over
@@ -203,6 +228,7 @@ async def indicator_progress(reader: IndicatorReader, as_of: date) -> dict[str, 
         "actual": plain(result.actual),
         "actual_on": result.actual_on,
         "actual_parts": await reader.rate_parts(as_of) if result.actual is not None else None,
+        "pending_reports": await reader.pending_reports(as_of),
         "expected": plain(result.expected),
         "status": result.status.value,
         "progress": plain(result.progress),

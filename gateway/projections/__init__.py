@@ -113,7 +113,11 @@ async def _store_plan(session: AsyncSession, data: dict) -> None:
 
 async def _store_report(session: AsyncSession, data: dict) -> None:
     report = ProgressReportState.model_validate(data)
-    if await session.get(ReportView, report.id) is None:
+    row = await session.get(ReportView, report.id)
+    if row is not None:
+        # a newer version of a report changes its review only: the value is never changed
+        row.review = report.review
+    else:
         session.add(
             ReportView(
                 id=report.id,
@@ -125,6 +129,7 @@ async def _store_report(session: AsyncSession, data: dict) -> None:
                 department=report.department,
                 supersedes=report.supersedes,
                 created_at=report.created_at,
+                review=report.review,
             )
         )
 

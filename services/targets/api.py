@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.datastructures import UploadFile
 
 from services.targets import planfile, statistics_file
-from services.targets.contracts import IndicatorState, PlanState, TaskState
+from services.targets.contracts import IndicatorState, PlanState, ReportingSettings, TaskState
 from services.targets.schemas import (
     IndicatorList,
     IndicatorPublic,
@@ -28,6 +29,8 @@ from services.targets.schemas import (
     ReportCreate,
     ReportList,
     ReportPublic,
+    RoundList,
+    RoundSubmit,
     StatisticCatalogue,
     StatisticImport,
     StatisticPublic,
@@ -35,18 +38,20 @@ from services.targets.schemas import (
     StatisticReleaseFilter,
     StatisticReleaseList,
     StatisticReleasePublic,
+    SubmissionPublic,
+    SubmissionReturn,
     TaskList,
     TaskPublic,
     TaskStatus,
     TaskUpdate,
 )
-from services.targets.service import indicators, plans, regions, reports, statistics, tasks
+from services.targets.service import indicators, plans, regions, reports, rounds, statistics, tasks
 from zhichan.api.answers import answer, listing, shape
 from zhichan.api.deps import PageDep, SessionDep
 from zhichan.api.etag import IfMatch, IfMatchRequired
 from zhichan.api.problems import Invalid, PayloadTooLarge, ProblemError
 from zhichan.auth import CurrentUser, OptionalUser, Reader, User, Writer, require_roles
-from zhichan.fields import Key
+from zhichan.fields import Key, NameSegment
 from zhichan.region_sync import RegionState
 from zhichan.regions import Region, registry
 from zhichan.statistics_catalogue import CODE_PATTERN
@@ -64,6 +69,7 @@ router = APIRouter(prefix="/plans", tags=["plans"], dependencies=[Depends(_fresh
 statistics_router = APIRouter(prefix="/statistics", tags=["statistics"], dependencies=[Depends(_fresh_regions)])
 
 Reporter = Annotated[User, require_roles("officer", "department")]
+Department = Annotated[User, require_roles("department")]
 Admin = Annotated[User, require_roles("admin")]
 
 
@@ -354,6 +360,134 @@ async def submit_report(
 async def list_reports(key: Key, ikey: Key, session: SessionDep, user: CurrentUser, page: PageDep) -> ReportList:
     found, superseded_by = await reports.list_reports(session, key, ikey, user, page)
     return listing(ReportList, ReportPublic, found, lambda state: {"superseded_by": superseded_by.get(state.id)})
+
+
+# --- reporting rounds ----------------------------------------------------------------------------
+
+RoundLabel = Annotated[
+    str,
+    Path(
+        pattern=r"^[0-9]{4}(-(0[1-9]|1[0-2])|Q[1-4]|H[12])?$",
+        description="A round: 2025-03 (monthly), 2025Q1 (quarterly), 2025H1 (half-yearly) or 2025 (yearly)",
+    ),
+]
+
+
+def _submission(response: Response, state, *, location: str | None = None) -> SubmissionPublic:
+    return answer(response, SubmissionPublic, state, location=location)
+
+
+@router.put(
+    "/{key}/reporting",
+    response_model=PlanPublic,
+    summary="Set the plan's reporting rounds: period, due days, review; needs If-Match (the plan's ETag)",
+    description="A round per calendar period (cut to the plan period) opens the day after the period ends; a "
+    "department's submission is on time until `due_days` after that. With `review: required` only what an "
+    "officer approved counts in the progress views.",
+)
+async def set_reporting(
+    key: Key,
+    body: ReportingSettings,
+    session: SessionDep,
+    user: Writer,
+    response: Response,
+    if_match: IfMatchRequired = None,
+) -> PlanPublic:
+    return _plan(response, await rounds.set_reporting(session, key, body, if_match, user))
+
+
+@router.get(
+    "/{key}/rounds",
+    response_model=RoundList,
+    summary="The plan's reporting rounds so far, newest first: per department on time, late or missing",
+)
+async def list_rounds(key: Key, session: SessionDep, user: Reader) -> RoundList:
+    return await rounds.list_rounds(session, key, user)
+
+
+@router.post(
+    "/{key}/rounds/{round}/submissions",
+    response_model=SubmissionPublic,
+    status_code=201,
+    summary="Submit a round: values of your indicators and progress of your tasks (a responsible department)",
+    description="Each value becomes a progress report of the round's last day; where the plan requires review "
+    "it is pending until an officer approves the submission. A round is submitted once (409): after a return, "
+    "or to correct it where there is no review, PUT it again.",
+)
+async def submit_round(
+    key: Key, round: RoundLabel, body: RoundSubmit, session: SessionDep, user: Department, response: Response
+) -> SubmissionPublic:
+    state = await rounds.submit(session, key, round, body, user)
+    # a department is named in Chinese: the header carries it percent-encoded, as a client sends it
+    location = f"/plans/{key}/rounds/{round}/submissions/{quote(state.department)}"
+    return _submission(response, state, location=location)
+
+
+@router.get(
+    "/{key}/rounds/{round}/submissions/{department}",
+    response_model=SubmissionPublic,
+    summary="A department's submission for a round, with every step of its review",
+)
+async def get_submission(
+    key: Key, round: RoundLabel, department: NameSegment, session: SessionDep, user: Reader, response: Response
+) -> SubmissionPublic:
+    return _submission(response, await rounds.get_submission(session, key, round, department, user))
+
+
+@router.put(
+    "/{key}/rounds/{round}/submissions/{department}",
+    response_model=SubmissionPublic,
+    summary="Submit a round again: after a return, or to correct it where the plan requires no review",
+    description="The values given supersede those of the earlier submission. If-Match is checked when sent.",
+)
+async def resubmit_round(
+    key: Key,
+    round: RoundLabel,
+    department: NameSegment,
+    body: RoundSubmit,
+    session: SessionDep,
+    user: Department,
+    response: Response,
+    if_match: IfMatch = None,
+) -> SubmissionPublic:
+    return _submission(response, await rounds.resubmit(session, key, round, department, body, if_match, user))
+
+
+@router.post(
+    "/{key}/rounds/{round}/submissions/{department}/approve",
+    response_model=SubmissionPublic,
+    summary="Approve a submission (an officer of the plan's region): its values count",
+)
+async def approve_submission(
+    key: Key,
+    round: RoundLabel,
+    department: NameSegment,
+    session: SessionDep,
+    user: Writer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> SubmissionPublic:
+    state = await rounds.review(session, key, round, department, "approve", None, if_match, user)
+    return _submission(response, state)
+
+
+@router.post(
+    "/{key}/rounds/{round}/submissions/{department}/return",
+    response_model=SubmissionPublic,
+    summary="Return a submission with a reason (an officer of the plan's region); the department resubmits",
+)
+async def return_submission(
+    key: Key,
+    round: RoundLabel,
+    department: NameSegment,
+    body: SubmissionReturn,
+    session: SessionDep,
+    user: Writer,
+    response: Response,
+    if_match: IfMatch = None,
+) -> SubmissionPublic:
+    state = await rounds.review(session, key, round, department, "return", body.reason, if_match, user)
+    return _submission(response, state)
 
 
 # --- tasks ---------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ def create_app(**kwargs) -> FastAPI:
         package_dir=Path(__file__).parent,
         title="Zhichan targets",
         description="Plans, indicators, milestones, tasks and progress reports of an IP office; "
+        "reporting rounds with review (填报与审核); "
         "plan import and export (YAML, JSON, Excel); regions, including custom zones; official "
         "statistics (the catalogue, and releases imported from CSV or Excel, with their revisions).",
         routers=[regions_router, router, statistics_router],
@@ -33,6 +34,11 @@ def create_app(**kwargs) -> FastAPI:
             "region_level": domain.REGION_LEVELS,
             "statistic_kind": domain.STATISTIC_KINDS,
             "period_kind": domain.PERIOD_KINDS,
+            "reporting_period": domain.REPORTING_PERIODS,
+            "review_mode": domain.REVIEW_MODES,
+            "report_review": domain.REPORT_REVIEWS,
+            "submission_status": domain.SUBMISSION_STATUSES,
+            "timeliness": domain.TIMELINESS,
         },
         **kwargs,
     )

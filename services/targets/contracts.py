@@ -150,6 +150,25 @@ class TaskState(BaseModel):
     updated_at: datetime
 
 
+class ReportingSettings(BaseModel):
+    """How a plan's responsible departments report (填报): a round per period, due some days after
+    the period ends, and whether an officer reviews (审核) what they report before it counts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period: Literal["monthly", "quarterly", "half_yearly", "yearly"] = Field(
+        description="A round per calendar month, quarter, half year or year, cut to the plan period"
+    )
+    due_days: int = Field(
+        ge=0, le=366, description="A round's report is on time until this many days after its period ends"
+    )
+    review: Literal["none", "required"] = Field(
+        "none",
+        description="required: only reports an officer approved count in the progress views; none: a report "
+        "counts once submitted",
+    )
+
+
 class PlanState(BaseModel):
     """The plan's full state after the change."""
 
@@ -165,6 +184,7 @@ class PlanState(BaseModel):
     indicators: list[IndicatorState]
     tasks: list[TaskState]
     status_history: list[StatusChange]
+    reporting: ReportingSettings | None = Field(None, description="Its reporting rounds; null: none")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -192,6 +212,68 @@ class ProgressReportState(BaseModel):
     reporter: str
     supersedes: str | None = Field(None, description="Id of the report this one corrects")
     created_at: datetime
+    round: str | None = Field(None, description="The reporting round it was made in (2025Q1), if any")
+    submission: str | None = Field(None, description="Id of the round submission it belongs to")
+    review: Literal["not_required", "pending", "approved", "returned"] = Field(
+        "not_required",
+        description="pending until an officer approves or returns the submission it belongs to; not_required "
+        "for reports the plan does not review (and an officer's own). Only the review changes, each time a new "
+        "version of the report",
+    )
+    version: int = 1
+
+
+def report_counts(review: str, review_required: bool) -> bool:
+    """Whether a report's value counts in the progress views: a returned one never; where its plan
+    requires review, only an approved one or one that needed none (an officer's own)."""
+    if review == "returned":
+        return False
+    return review in ("approved", "not_required") if review_required else True
+
+
+class SubmittedValue(BaseModel):
+    indicator: str = Field(description="Indicator key")
+    value: Decimal = Field(description="In the indicator's unit, on the round's last day")
+    unit: str
+    note: str | None = None
+    report: str = Field(description="Id of the progress report holding the value")
+
+
+class TaskProgress(BaseModel):
+    task: str = Field(description="Task key")
+    progress: str = Field(description="What was done in the round (进展情况)")
+
+
+class SubmissionStep(BaseModel):
+    action: Literal["submitted", "resubmitted", "approved", "returned"]
+    on: date = Field(description="Business date (Asia/Shanghai)")
+    at: datetime
+    actor: str
+    reason: str | None = Field(None, description="Why it was returned")
+
+
+class RoundSubmissionState(BaseModel):
+    """What a department reported in one reporting round of a plan, and where its review stands."""
+
+    id: str
+    plan: str = Field(description="Plan key")
+    region: str
+    round: str = Field(description="2025-03 (monthly), 2025Q1, 2025H1 or 2025")
+    start: date
+    end: date = Field(description="The day the values describe")
+    due: date = Field(description="Submitted by this day: on time")
+    department: str
+    status: Literal["submitted", "approved", "returned"]
+    first_submitted_on: date
+    timeliness: Literal["on_time", "late"]
+    note: str | None = None
+    attachment: str | None = Field(None, description="A reference to a supporting document (its id or URL)")
+    values: list[SubmittedValue]
+    tasks: list[TaskProgress]
+    history: list[SubmissionStep] = Field(description="Every submission and review, oldest first")
+    version: int
+    created_at: datetime
+    updated_at: datetime
 
 
 class StatisticDefinitionState(BaseModel):
@@ -238,7 +320,13 @@ PLAN_ACTIVATED = "zhichan.targets.plan.activated.v1"
 PLAN_CLOSED = "zhichan.targets.plan.closed.v1"
 PLAN_INDICATOR_CHANGED = "zhichan.targets.plan.indicator_changed.v1"
 PLAN_TASK_CHANGED = "zhichan.targets.plan.task_changed.v1"
+PLAN_REPORTING_CHANGED = "zhichan.targets.plan.reporting_changed.v1"
 PROGRESS_REPORTED = "zhichan.targets.progress_report.submitted.v1"
+PROGRESS_REPORT_REVIEWED = "zhichan.targets.progress_report.reviewed.v1"
+ROUND_SUBMITTED = "zhichan.targets.round_submission.submitted.v1"
+ROUND_RESUBMITTED = "zhichan.targets.round_submission.resubmitted.v1"
+ROUND_APPROVED = "zhichan.targets.round_submission.approved.v1"
+ROUND_RETURNED = "zhichan.targets.round_submission.returned.v1"
 STATISTIC_DEFINED = "zhichan.targets.statistic.defined.v1"
 STATISTIC_RELEASED = "zhichan.targets.statistic_release.published.v1"
 
@@ -250,7 +338,16 @@ EVENTS: dict[str, tuple[type[BaseModel], str]] = {
     PLAN_CLOSED: (PlanState, "A plan closed: active → closed"),
     PLAN_INDICATOR_CHANGED: (IndicatorChanged, "An indicator of the plan changed (name, target, milestones …)"),
     PLAN_TASK_CHANGED: (TaskChanged, "A task of the plan changed (status, notes)"),
+    PLAN_REPORTING_CHANGED: (PlanState, "The plan's reporting rounds changed (period, due days, review)"),
     PROGRESS_REPORTED: (ProgressReportState, "A department reported an indicator's value (append-only)"),
+    PROGRESS_REPORT_REVIEWED: (
+        ProgressReportState,
+        "The submission a report belongs to was approved or returned: the report's review status changed",
+    ),
+    ROUND_SUBMITTED: (RoundSubmissionState, "A department submitted its values and task progress for a round"),
+    ROUND_RESUBMITTED: (RoundSubmissionState, "A department submitted a round again (after a return, or corrected)"),
+    ROUND_APPROVED: (RoundSubmissionState, "An officer approved a round's submission: its values count"),
+    ROUND_RETURNED: (RoundSubmissionState, "An officer returned a round's submission, with the reason"),
     STATISTIC_DEFINED: (StatisticDefinitionState, "An admin added a statistic to the catalogue, or changed one"),
     STATISTIC_RELEASED: (
         StatisticReleaseState,

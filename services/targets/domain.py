@@ -7,9 +7,10 @@ A plan file is read into a checked plan by :mod:`services.targets.plan_document`
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -48,6 +49,15 @@ UNIT_LABELS = Vocabulary({unit: unit for unit in UNITS})
 REGION_LEVELS = Vocabulary(LEVEL_LABELS)
 STATISTIC_KINDS = Vocabulary({"stock": "存量(期末水平)", "flow": "流量(期内累计)"})
 PERIOD_KINDS = Vocabulary({"month": "月度", "quarter": "季度", "year": "年度"})
+# Reporting rounds (填报): how often the responsible departments report, whether an officer reviews
+# what they report before it counts, and where a submission stands.
+REPORTING_PERIODS = Vocabulary({"monthly": "月报", "quarterly": "季报", "half_yearly": "半年报", "yearly": "年报"})
+REVIEW_MODES = Vocabulary({"none": "报送即生效", "required": "审核后生效"})
+REPORT_REVIEWS = Vocabulary(
+    {"not_required": "无需审核", "pending": "待审核", "approved": "已通过", "returned": "已退回"}
+)
+SUBMISSION_STATUSES = Vocabulary({"submitted": "已报送", "approved": "已通过", "returned": "已退回"})
+TIMELINESS = Vocabulary({"on_time": "按时报送", "late": "逾期报送", "missing": "未报送", "open": "报送期内"})
 
 STANDARD_CODE = re.compile(r"^[0-9]{6}$")  # a GB/T 2260 code; a custom one is zhichan.regions.CUSTOM_CODE
 
@@ -119,6 +129,112 @@ def check_report_date(as_of: date, start: date, end: date, today: date) -> None:
 def may_report(department: str | None, responsible: list[str]) -> bool:
     """A department reports on the indicators it is responsible for."""
     return department is not None and department in responsible
+
+
+# --- reporting rounds ----------------------------------------------------------------------------
+
+MONTHS_PER_PERIOD = {"monthly": 1, "quarterly": 3, "half_yearly": 6, "yearly": 12}
+MAX_DUE_DAYS = 366
+
+
+class RoundError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Round:
+    """One reporting round of a plan: a calendar period cut to the plan's own (a plan starting on
+    15 March has a first quarter of 15 March..31 March), and the last day its report is on time."""
+
+    label: str  # 2025-03 (monthly), 2025Q1, 2025H1, 2025
+    start: date
+    end: date
+    due: date
+
+
+def period_label(period: str, start: date) -> str:
+    """The label of the calendar period of this kind beginning on ``start``."""
+    if period == "monthly":
+        return f"{start.year}-{start.month:02d}"
+    if period == "quarterly":
+        return f"{start.year}Q{(start.month - 1) // 3 + 1}"
+    if period == "half_yearly":
+        return f"{start.year}H{(start.month - 1) // 6 + 1}"
+    return str(start.year)
+
+
+def calendar_period(period: str, day: date) -> tuple[date, date]:
+    """The calendar period of this kind (a month, quarter, half year or year) holding ``day``."""
+    months = MONTHS_PER_PERIOD[period]
+    first_month = (day.month - 1) // months * months + 1
+    last_month = first_month + months - 1
+    return date(day.year, first_month, 1), date(day.year, last_month, calendar.monthrange(day.year, last_month)[1])
+
+
+def round_at(period: str, due_days: int, day: date, plan_start: date, plan_end: date) -> Round:
+    """The round whose period holds ``day``, cut to the plan; due ``due_days`` after it ends."""
+    start, end = calendar_period(period, day)
+    start, end = max(start, plan_start), min(end, plan_end)
+    return Round(period_label(period, start), start, end, end + timedelta(days=due_days))
+
+
+def opened_rounds(period: str, due_days: int, plan_start: date, plan_end: date, today: date) -> list[Round]:
+    """The rounds of a plan that have opened by ``today``: a round opens the day after its period
+    ends (its value is the figure on that day), so the period under way has none yet."""
+    rounds = []
+    day = plan_start
+    while day <= plan_end:
+        found = round_at(period, due_days, day, plan_start, plan_end)
+        if found.end >= today:
+            break
+        rounds.append(found)
+        day = found.end + timedelta(days=1)
+    return rounds
+
+
+def find_round(label: str, period: str, due_days: int, plan_start: date, plan_end: date, today: date) -> Round:
+    """The opened round with this label (RoundError when there is none)."""
+    for found in opened_rounds(period, due_days, plan_start, plan_end, today):
+        if found.label == label:
+            return found
+    raise RoundError(
+        f"no {REPORTING_PERIODS[period]} round {label} open in this plan: a round opens the day after its "
+        f"period ends, within the plan period {plan_start}..{plan_end}"
+    )
+
+
+def timeliness(submitted_on: date | None, due: date, today: date) -> str:
+    """A round's report by a department: on time (first submitted by the due day), late, missing
+    (not submitted and the due day has passed) or open (not submitted, still time)."""
+    if submitted_on is not None:
+        return "on_time" if submitted_on <= due else "late"
+    return "missing" if today > due else "open"
+
+
+# What may happen to a submission, from each status: an officer approves or returns (with a reason)
+# what is submitted; the department resubmits what was returned, or, where the plan wants no review,
+# corrects what it submitted.
+SUBMISSION_ACTIONS = {"approve": ("submitted", "approved"), "return": ("submitted", "returned")}
+
+
+def next_submission_status(action: str, status: str, review_required: bool, reason: str | None = None) -> str:
+    if action == "resubmit":
+        if status == "returned" or (status == "submitted" and not review_required):
+            return "submitted"
+        raise TransitionNotAllowed("submission", status, "submitted")
+    if not review_required:
+        raise TransitionNotAllowed("submission of a plan without review", status, SUBMISSION_ACTIONS[action][1])
+    allowed_from, target = SUBMISSION_ACTIONS[action]
+    if status != allowed_from:
+        raise TransitionNotAllowed("submission", status, target)
+    if action == "return" and not (reason and reason.strip()):
+        raise ReasonRequired("say why the submission is returned (reason)")
+    return target
+
+
+def review_of_submitted(review_required: bool) -> str:
+    """The review status of a report made in a round: pending where the plan wants review."""
+    return "pending" if review_required else "not_required"
 
 
 # --- statistic releases --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from zhichan.db import Aggregate, Stamped, UTCDateTime
@@ -55,6 +55,8 @@ class Plan(Aggregate, table=True):
     # Other regions the file introduced (``regions:``), kept so an export is the file again.
     regions: list[dict] = Field(default_factory=empty_list, sa_column=_json())
     status_history: list[dict] = Field(default_factory=empty_list, sa_column=_json())
+    # How its departments report ({period, due_days, review}); None: no reporting rounds.
+    reporting: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class PlanPart(Stamped):
@@ -106,7 +108,8 @@ class Task(PlanPart, table=True):
 
 
 class ProgressReport(SQLModel, table=True):
-    """Append-only: a correction is a new report that supersedes an earlier one."""
+    """Append-only: a correction is a new report that supersedes an earlier one. Only its review
+    status changes (pending → approved or returned), each change a new version."""
 
     __tablename__ = "progress_report"
     __table_args__ = (Index("ix_progress_report_indicator_as_of", "indicator_id", "as_of", "id"),)
@@ -127,6 +130,49 @@ class ProgressReport(SQLModel, table=True):
         default=None, sa_column=Column(String(26), ForeignKey("progress_report.id"), nullable=True, unique=True)
     )
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # Made in a reporting round: the round's label and the submission it belongs to.
+    round: str | None = Field(default=None, max_length=10)
+    submission_id: str | None = Field(
+        default=None,
+        sa_column=Column(
+            String(26),
+            ForeignKey("round_submission.id", name="fk_progress_report_submission"),
+            nullable=True,
+            index=True,
+        ),
+    )
+    review: str = Field(
+        default="not_required", sa_column=Column(String(20), nullable=False, server_default="not_required")
+    )
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False, server_default="1"))
+
+
+class RoundSubmission(Stamped, table=True):
+    """What a department reported in one round of a plan: values of its indicators (each a
+    progress report) and progress of its tasks; reviewed by an officer where the plan wants it.
+    ``created_at`` is the first submission, by which it is on time or late."""
+
+    __tablename__ = "round_submission"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "round", "department", name="uq_round_submission_plan_round_department"),
+    )
+
+    id: str = Field(primary_key=True, max_length=26)
+    plan_id: str = _id_of("plan", index=True)
+    region: str = Field(max_length=32)
+    round: str = Field(max_length=10)
+    # The round's dates when it was first submitted: a later change of the settings moves no round reported.
+    start: date
+    end: date
+    due: date
+    department: str = Field(max_length=100)
+    status: str = Field(max_length=20)
+    first_submitted_on: date  # business date (Asia/Shanghai), against the round's due day
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    attachment: str | None = Field(default=None, max_length=500)
+    values: list[dict] = Field(default_factory=empty_list, sa_column=_json())  # [{indicator, value, unit, report}]
+    tasks: list[dict] = Field(default_factory=empty_list, sa_column=_json())  # [{task, progress}]
+    history: list[dict] = Field(default_factory=empty_list, sa_column=_json())
 
 
 class StatisticDefinition(Stamped, table=True):

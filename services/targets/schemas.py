@@ -14,13 +14,15 @@ from services.targets.contracts import (
     PlanState,
     ProgressReportState,
     RegionRef,
+    ReportingSettings,
+    RoundSubmissionState,
     StatisticDefinitionState,
     StatisticReleaseState,
     TaskState,
 )
 from zhichan.api.pagination import Page
 from zhichan.api.scope import RegionQuery
-from zhichan.fields import Day, RegionCode
+from zhichan.fields import KEY_MAX_LENGTH, KEY_PATTERN, Day, RegionCode
 from zhichan.metrics_catalogue import UNIT_MAX_LENGTH
 from zhichan.statistics_catalogue import CODE_PATTERN
 
@@ -199,6 +201,90 @@ class ReportPublic(ProgressReportState):
 
 class ReportList(Page[ReportPublic]):
     pass
+
+
+# --- reporting rounds ----------------------------------------------------------------------------
+
+PartKey = Annotated[str, StringConstraints(min_length=1, max_length=KEY_MAX_LENGTH, pattern=KEY_PATTERN)]
+
+
+class ValueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    indicator: PartKey = Field(description="Key of a reported indicator the department is responsible for")
+    value: Number = Field(examples=["780"], description="In the indicator's unit, on the round's last day")
+    note: str | None = Field(None, max_length=4000)
+
+
+class TaskProgressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task: PartKey = Field(description="Key of a task the department is responsible for")
+    progress: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)] = Field(
+        description="What was done in the round (进展情况)"
+    )
+
+
+class RoundSubmit(BaseModel):
+    """A department's report for a round: values of its indicators and progress of its tasks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    values: list[ValueIn] = Field(default_factory=list, max_length=200)
+    tasks: list[TaskProgressIn] = Field(default_factory=list, max_length=200)
+    note: str | None = Field(None, max_length=4000)
+    attachment: str | None = Field(
+        None, max_length=500, description="A reference to a supporting document (its id in a document store, a URL)"
+    )
+
+
+class SubmissionReturn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(None, max_length=2000, description="Why it is returned (required)")
+
+
+class SubmissionPublic(RoundSubmissionState):
+    pass
+
+
+class DepartmentInRound(BaseModel):
+    department: str
+    timeliness: domain.TIMELINESS.literal = Field(description="on_time | late | missing | open (not yet due)")
+    submission: str | None = Field(None, description="Id of its submission")
+    status: domain.SUBMISSION_STATUSES.literal | None = Field(None, description="Where its submission stands")
+    first_submitted_on: date | None = None
+
+
+class RoundPublic(BaseModel):
+    round: str
+    start: date
+    end: date
+    due: date
+    departments: list[DepartmentInRound]
+    submitted: int = Field(description="Departments that submitted, on time or late")
+    expected: int = Field(description="Departments that report in the round")
+    reporting_rate: Decimal | None = Field(
+        None, description="Submitted ÷ expected in %, once the round is due; null while it is open"
+    )
+
+
+class DepartmentCompleteness(BaseModel):
+    department: str
+    on_time: int
+    late: int
+    missing: int
+    open: int
+    reporting_rate: Decimal | None = Field(None, description="(on_time + late) ÷ rounds due, in %; null: none due")
+
+
+class RoundList(BaseModel):
+    """A plan's reporting rounds opened so far, newest first, and each department's completeness."""
+
+    plan: str
+    reporting: ReportingSettings | None
+    items: list[RoundPublic]
+    departments: list[DepartmentCompleteness]
 
 
 class StatisticPut(BaseModel):

@@ -21,8 +21,8 @@ VERBS = {
     "acknowledge", "activate", "approve", "change", "check", "claim", "close", "create", "decide", "default",
     "define", "delete", "deregister", "disclose", "dispose", "draw", "export", "extend", "file", "get",
     "grant", "import", "investigate", "join", "leave", "list", "receive", "recompute", "record", "redeliver",
-    "register", "reinstate", "release", "resolve", "resume", "rotate", "set", "stream", "submit", "suspend",
-    "transfer", "update", "verify", "withdraw",
+    "register", "reinstate", "release", "resolve", "resubmit", "resume", "return", "rotate", "set", "stream",
+    "submit", "suspend", "transfer", "update", "verify", "withdraw",
 }  # fmt: skip
 SNAKE = re.compile(r"^[a-z]+(_[a-z0-9]+)*$")
 # What FastAPI's default ids were made of: the path and the method.

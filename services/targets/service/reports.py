@@ -33,7 +33,9 @@ def _may_report(user: User, plan: Plan, row: Indicator) -> None:
 
 
 def report_state(plan: Plan, row: Indicator, report: ProgressReport) -> contracts.ProgressReportState:
-    return state_of(contracts.ProgressReportState, report, plan=plan.key, indicator=row.key)
+    return state_of(
+        contracts.ProgressReportState, report, plan=plan.key, indicator=row.key, submission=report.submission_id
+    )
 
 
 async def submit_report(
@@ -43,6 +45,12 @@ async def submit_report(
     row = find_part(await parts_of(session, Indicator, plan), ikey, "indicator", plan)
     _may_report(user, plan, row)
     require_open(plan)
+    if plan.reporting and plan.reporting.get("review") == "required" and not user.has_any_role(("officer",)):
+        # what a department reports here would count unreviewed; an officer's own report needs no review
+        raise Conflict(
+            f"plan {plan.key} reviews what departments report: submit values in a reporting round "
+            f"(POST /plans/{plan.key}/rounds/{{round}}/submissions)"
+        )
     spec = indicator_spec(row)
     if not spec.accepts_reports:
         raise Conflict(

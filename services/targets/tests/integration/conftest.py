@@ -25,6 +25,7 @@ TABLES = (
     "statistic_release",
     "statistic_definition",
     "progress_report",
+    "round_submission",
     "indicator",
     "task",
     "plan",

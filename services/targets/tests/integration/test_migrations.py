@@ -17,7 +17,7 @@ from services.targets.tests.conftest import SERVICE_DIR
 from zhichan import migrate
 
 STATISTIC_TABLES = {"statistic_definition", "statistic_release"}
-SERVICE_TABLES = {"plan", "indicator", "task", "progress_report", *STATISTIC_TABLES}
+SERVICE_TABLES = {"plan", "indicator", "task", "progress_report", "round_submission", *STATISTIC_TABLES}
 KERNEL_TABLES = {"outbox", "relay_lease", "idempotency_key", "inbox", "consumer_position", "custom_region"}
 NEW_COLUMNS = {"target_max", "milestone_maxima", "trajectory"}
 
@@ -51,8 +51,10 @@ def test_up_down_up(tmp_path):
     url = f"sqlite+aiosqlite:///{path}"
     migrate.upgrade(SERVICE_DIR, url)
     assert inspect(path) == (SERVICE_TABLES | KERNEL_TABLES, [])
+    migrate.downgrade(SERVICE_DIR, url, "0005")
+    assert inspect(path)[0] == (SERVICE_TABLES - {"round_submission"}) | KERNEL_TABLES
     migrate.downgrade(SERVICE_DIR, url, "0004")
-    assert inspect(path)[0] == (SERVICE_TABLES - STATISTIC_TABLES) | KERNEL_TABLES
+    assert inspect(path)[0] == (SERVICE_TABLES - STATISTIC_TABLES - {"round_submission"}) | KERNEL_TABLES
     migrate.downgrade(SERVICE_DIR, url, "0002")
     assert not NEW_COLUMNS & indicator_columns(path)
     migrate.downgrade(SERVICE_DIR, url, "0001")
