@@ -87,12 +87,27 @@ export async function getJSON(url, user) {
   return { body, changed: true };
 }
 
-// A POST without a body (an action on a record): the answer's JSON, or an ApiError.
-export async function postAction(url, user) {
-  const resp = await fetch(url, { method: "POST", headers: headersFor(user) });
-  if (!resp.ok) throw new ApiError(resp.status, null);
-  forgetAnswers(); // the views that showed the record before the action are stale
+// A write: the answer's JSON, or an ApiError carrying the problem the gateway answered.
+export async function sendJSON(method, url, body, user) {
+  const headers = headersFor(user);
+  if (body !== null && body !== undefined) headers["Content-Type"] = "application/json";
+  const resp = await fetch(url, { method, headers, body: body === null || body === undefined ? undefined : JSON.stringify(body) });
+  if (!resp.ok) {
+    let problem = null;
+    try {
+      problem = await resp.json();
+    } catch {
+      // not JSON: the status says enough
+    }
+    throw new ApiError(resp.status, problem);
+  }
+  forgetAnswers(); // the views that showed the record before the write are stale
   return resp.json();
+}
+
+// A POST without a body (an action on a record).
+export function postAction(url, user) {
+  return sendJSON("POST", url, null, user);
 }
 
 // A file behind the token (an <a href> cannot send the Authorization header).

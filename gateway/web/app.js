@@ -3,6 +3,7 @@
 import { ApiError, currentUser, getJSON, isAdmin, signOut, watchChanges } from "./api.js";
 import { h, replaceChildren } from "./dom.js";
 import { DEFAULT_ENUMS, dateTime, ROLE_LABELS, TOPIC_LABELS, todayInShanghai } from "./format.js";
+import { roundsView } from "./rounds.js";
 import { openChart, overviewView, planView, plansView, scorecardView, signInPrompt, toggleChart } from "./views.js";
 
 const REGION_KEY = "zhichan.region";
@@ -19,6 +20,7 @@ const ctx = {
   regionName: (code) => regionNames.get(code) ?? code,
   toggleChart: (key) => currentPlan && toggleChart(ctx, currentPlan, key),
   notify: (message) => showNotice(message),
+  refresh: (fresh) => refresh(fresh),
 };
 let currentPlan = null; // the plan view on screen, for opening charts in place
 let routeShown = null; // the route whose view is on screen
@@ -29,6 +31,7 @@ function route() {
   if (name === "plan" && arg) return { name: "plan", arg };
   if (name === "region" && arg) return { name: "overview", arg };
   if (name === "scorecard" || name === "plans") return { name, arg: "" };
+  if (name === "rounds") return { name, arg };
   return { name: ctx.user ? "overview" : "plans", arg: "" };
 }
 
@@ -197,6 +200,8 @@ async function draw(fresh) {
     result = await overviewView(ctx, fresh, r.arg || ctx.region);
   } else if (r.name === "scorecard") {
     result = await scorecardView(ctx, fresh);
+  } else if (r.name === "rounds") {
+    result = await roundsView(ctx, fresh, r.arg, signInPrompt);
   } else {
     result = await plansView(ctx, fresh);
   }

@@ -186,6 +186,7 @@ function indicatorRow(ctx, indicator, open) {
           )
         : null,
       indicator.actual_on ? h("small", {}, `截至 ${indicator.actual_on}`) : null,
+      indicator.pending_reports ? h("small", { class: "pending" }, `待审核 ${indicator.pending_reports}`) : null,
     ),
     h(
       "td",
@@ -440,6 +441,9 @@ export async function planView(ctx, fresh, key) {
         },
         "导出 Excel",
       ),
+      ctx.user && plan.status === "active"
+        ? h("a", { class: "button", id: "plan-rounds", href: `#/rounds/${enc(plan.key)}` }, "填报与审核")
+        : null,
     ),
     statusStrip(view.status_counts),
     statusCounts(view.status_counts, "status-counts"),
