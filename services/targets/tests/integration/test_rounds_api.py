@@ -274,3 +274,23 @@ async def test_rounds_of_a_plan_without_reporting_are_none(client, officer, plan
     assert found == {"plan": PLAN, "reporting": None, "items": [], "departments": []}
     assert (await client.get(ROUNDS)).status_code == 401
     assert (await client.get(ROUNDS, headers=auth("officer", ["420500"]))).status_code == 404
+
+
+async def test_the_plan_file_sets_reporting_and_exports_it(app_client, officer):
+    app, client = app_client
+    settings = {"period": "half_yearly", "due_days": 15, "review": "required"}
+    state = await imported(client, officer, plan_file(reporting=settings))
+    assert state["reporting"] == settings
+    exported = await client.get(f"/plans/{PLAN}/export", params={"format": "xlsx"}, headers=officer)
+    before = len(await outbox(app))
+    again = await client.post(
+        "/plans/import",
+        content=exported.content,
+        headers={**officer, "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
+    assert again.status_code == 200 and again.json()["reporting"] == settings
+    assert len(await outbox(app)) == before  # the same plan: nothing changed
+    # a file without the block leaves the rounds as they are; one with it changes them
+    assert (await imported(client, officer))["reporting"] == settings
+    quarterly = {"period": "quarterly", "due_days": 10, "review": "none"}
+    assert (await imported(client, officer, plan_file(reporting=quarterly)))["reporting"] == quarterly
