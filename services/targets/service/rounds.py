@@ -320,8 +320,7 @@ async def review(
     """An officer of the plan's region approves a submission (its values count) or returns it
     with a reason (they do not; the department resubmits)."""
     plan = await writable_plan(session, key, user)
-    if not user.has_any_role(("officer",)):
-        raise Forbidden("a submission is reviewed by an officer of the plan's region")
+    require_open(plan)  # a review changes the reports, and a closed plan's reports no longer change
     row = await _submission(session, plan, label, department, lock=True)
     if if_match is not None:
         check_if_match(if_match, row.id, row.version)
@@ -402,8 +401,9 @@ async def list_rounds(session: AsyncSession, key: str, user: User) -> RoundList:
     if not user.sees(plan.region):
         raise NotFound(f"no rounds of plan {key} in your regions")
     settings = reporting_of(plan)
-    if settings is None:
-        return RoundList(plan=plan.key, reporting=None, items=[], departments=[])
+    if settings is None or plan.status == "draft":
+        # a draft's departments cannot submit yet: no round of it is missing
+        return RoundList(plan=plan.key, reporting=settings, items=[], departments=[])
     indicators, tasks = await plan_parts(session, plan)
     departments = expected_departments(indicators, tasks)
     rows = (await session.execute(select(RoundSubmission).where(RoundSubmission.plan_id == plan.id))).scalars()

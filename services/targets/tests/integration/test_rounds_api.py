@@ -267,6 +267,9 @@ async def test_who_submits_and_when(client, officer, plan):
     assert (await client.put(submissions("2024Q4", AMR), json=body, headers=other)).status_code == 403
     await client.post(f"/plans/{PLAN}/close", headers=officer)
     assert (await client.put(submissions("2024Q4", AMR), json=body, headers=DEPARTMENT)).status_code == 409
+    assert (
+        await client.post(submissions("2024Q4", AMR) + "/return", json={"reason": "x"}, headers=officer)
+    ).status_code == 409
 
 
 async def test_rounds_of_a_plan_without_reporting_are_none(client, officer, plan):
@@ -294,3 +297,13 @@ async def test_the_plan_file_sets_reporting_and_exports_it(app_client, officer):
     assert (await imported(client, officer))["reporting"] == settings
     quarterly = {"period": "quarterly", "due_days": 10, "review": "none"}
     assert (await imported(client, officer, plan_file(reporting=quarterly)))["reporting"] == quarterly
+
+
+async def test_a_draft_has_no_rounds_yet(client, officer):
+    settings = {"period": "monthly", "due_days": 5, "review": "none"}
+    await imported(client, officer, plan_file(reporting=settings))
+    found = (await client.get(ROUNDS, headers=officer)).json()
+    assert found == {"plan": PLAN, "reporting": settings, "items": [], "departments": []}
+    body = {"values": [{"indicator": "patents", "value": 1}]}
+    refused = await client.post(submissions("2024-12"), json=body, headers=DEPARTMENT)
+    assert refused.status_code == 409 and refused.json()["current_status"] == "draft"
