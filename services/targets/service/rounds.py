@@ -32,7 +32,9 @@ from services.targets.service._common import (
     plan_state,
     publish,
     publish_plan,
+    reporting_of,
     require_open,
+    review_required,
     visible_plan,
     writable_plan,
 )
@@ -45,15 +47,6 @@ from zhichan.db import commit_or_conflict, state_of
 from zhichan.ids import new_id
 
 SUBMISSION_VERBS = {"submit": "submitted", "resubmit": "resubmitted", "approve": "approved", "return": "returned"}
-
-
-def reporting_of(plan: Plan) -> contracts.ReportingSettings | None:
-    return contracts.ReportingSettings.model_validate(plan.reporting) if plan.reporting else None
-
-
-def review_required(plan: Plan) -> bool:
-    settings = reporting_of(plan)
-    return settings is not None and settings.review == "required"
 
 
 def _settings(plan: Plan) -> contracts.ReportingSettings:
@@ -215,13 +208,22 @@ def _value_entries(reports: list[ProgressReport], values: list[tuple[Indicator, 
     ]
 
 
-def _publish_reports(session: AsyncSession, plan: Plan, reports: list[ProgressReport], by_id, verb: str, user: User):
+def _publish_reports(
+    session: AsyncSession,
+    plan: Plan,
+    reports: list[ProgressReport],
+    indicator_by_id: dict[str, Indicator],
+    verb: str,
+    user: User,
+) -> None:
     for report in reports:
-        state = report_state(plan, by_id[report.indicator_id], report)
+        state = report_state(plan, indicator_by_id[report.indicator_id], report)
         publish(session, "progress_report", verb, state.id, state.region, report.version, state, user)
 
 
-def _publish_submission(session: AsyncSession, plan: Plan, row: RoundSubmission, action: str, user: User):
+def _publish_submission(
+    session: AsyncSession, plan: Plan, row: RoundSubmission, action: str, user: User
+) -> contracts.RoundSubmissionState:
     state = submission_state(plan, row)
     publish(session, "round_submission", SUBMISSION_VERBS[action], row.id, row.region, row.version, state, user)
     return state
