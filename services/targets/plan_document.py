@@ -19,9 +19,12 @@ from typing import Any
 from services.targets.domain import (
     CATEGORIES,
     DIRECTIONS,
+    MAX_DUE_DAYS,
     MEASURES,
     NATURES,
     REGION_LEVELS,
+    REPORTING_PERIODS,
+    REVIEW_MODES,
     STANDARD_CODE,
     TRAJECTORIES,
     parse_number,
@@ -177,6 +180,15 @@ class TaskSpec:
 
 
 @dataclass(frozen=True)
+class ReportingSpec:
+    """How the plan's departments report (``reporting:``): see :mod:`services.targets.service.rounds`."""
+
+    period: str
+    due_days: int
+    review: str = "none"
+
+
+@dataclass(frozen=True)
 class PlanDocument:
     region: RegionSpec
     regions: list[RegionSpec]
@@ -187,6 +199,7 @@ class PlanDocument:
     end: date
     indicators: list[IndicatorSpec]
     tasks: list[TaskSpec]
+    reporting: ReportingSpec | None = None
 
     def new_regions(self, known: RegionRegistry) -> list[RegionSpec]:
         """The regions this file introduces, parents first."""
@@ -209,7 +222,8 @@ class PlanDocument:
         return ordered
 
 
-TOP_FIELDS = ("format", "region", "regions", "plan", "indicators", "tasks")
+TOP_FIELDS = ("format", "region", "regions", "plan", "reporting", "indicators", "tasks")
+REPORTING_FIELDS = ("period", "due_days", "review")
 REGION_FIELDS = ("code", "name", "level", "parent")
 PLAN_FIELDS = ("key", "title", "issued_by", "start", "end")
 INDICATOR_FIELDS = (
@@ -845,6 +859,25 @@ def _task(value: Any, path: Path, problems: Problems) -> TaskSpec | None:
     return TaskSpec(key, title, responsible, due, indicators, notes)
 
 
+def _reporting(value: Any, path: Path, problems: Problems) -> ReportingSpec | None:
+    obj = _mapping(value, path, problems, REPORTING_FIELDS)
+    if obj is None:
+        return None
+    period = _choice(obj, "period", REPORTING_PERIODS, path, problems)
+    review = _choice(obj, "review", REVIEW_MODES, path, problems, default="none")
+    try:  # YAML, JSON and a workbook's cell give a number in their own types (10, Decimal 10, 10.0)
+        due_days = parse_number(obj.get("due_days"))
+    except ValueError:
+        due_days = None
+    if due_days is None or due_days != due_days.to_integral_value() or not 0 <= due_days <= MAX_DUE_DAYS:
+        message = f"required: a whole number of days after a period's end its report is due, 0–{MAX_DUE_DAYS}"
+        problems.add((*path, "due_days"), message)
+        return None
+    if period is None or review is None:
+        return None
+    return ReportingSpec(period, int(due_days), review)
+
+
 def _key_list(value: Any, path: Path, problems: Problems) -> list[str]:
     if value is None:
         return []
@@ -921,6 +954,7 @@ def read_plan(
             problems.add(("plan", "end"), f"the plan ends ({end}) before it starts ({start})")
             start = end = None
 
+    reporting = _reporting(top["reporting"], ("reporting",), problems) if top.get("reporting") is not None else None
     indicators = [
         read_indicator(item, start, end, ("indicators", i), problems, statistics)
         for i, item in enumerate(_list(top.get("indicators"), ("indicators",), problems))
@@ -950,6 +984,7 @@ def read_plan(
         end=end,
         indicators=indicators,
         tasks=tasks,
+        reporting=reporting,
     )
 
 
@@ -1046,6 +1081,10 @@ def task_data(spec: TaskSpec) -> dict[str, Any]:
     return data
 
 
+def reporting_data(spec: ReportingSpec) -> dict[str, Any]:
+    return {"period": spec.period, "due_days": spec.due_days, "review": spec.review}
+
+
 def plan_data(doc: PlanDocument) -> dict[str, Any]:
     """The plan file's content, in the order PLAN_FORMAT.md shows it."""
     data: dict[str, Any] = {"format": FORMAT, "region": region_data(doc.region)}
@@ -1056,6 +1095,8 @@ def plan_data(doc: PlanDocument) -> dict[str, Any]:
         plan["issued_by"] = doc.issued_by
     plan.update(start=doc.start, end=doc.end)
     data["plan"] = plan
+    if doc.reporting is not None:
+        data["reporting"] = reporting_data(doc.reporting)
     data["indicators"] = [indicator_data(i) for i in doc.indicators]
     data["tasks"] = [task_data(t) for t in doc.tasks]
     return data

@@ -51,6 +51,7 @@ PLAN_COLUMNS = (
     "region_parent",
 )
 REGION_COLUMNS = ("code", "name", "level", "parent")
+REPORTING_COLUMNS = ("period", "due_days", "review")
 INDICATOR_COLUMNS = (
     "key",
     "name",
@@ -319,6 +320,9 @@ def write_workbook(data: dict[str, Any]) -> bytes:
         _write_rows(
             sheet, REGION_COLUMNS, [[r["code"], r["name"], r["level"], r.get("parent")] for r in data["regions"]]
         )
+    if data.get("reporting"):
+        sheet = workbook.create_sheet("reporting")
+        _write_rows(sheet, REPORTING_COLUMNS, [[data["reporting"].get(c) for c in REPORTING_COLUMNS]])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -458,6 +462,7 @@ def read_workbook(raw: bytes) -> Decoded:
         milestone_rows = sheets.rows("milestones", (MILESTONE_KEY_COLUMN,), year_columns=True)
         task_rows = sheets.rows("tasks", TASK_COLUMNS)
         region_rows = sheets.rows("regions", REGION_COLUMNS, required=False)
+        reporting_rows = sheets.rows("reporting", REPORTING_COLUMNS, required=False)
     finally:
         workbook.close()
     if None in (plan_rows, indicator_rows, milestone_rows, task_rows):
@@ -483,6 +488,12 @@ def read_workbook(raw: bytes) -> Decoded:
     if region_rows:
         data["regions"] = [_present(**cells) for _n, cells in region_rows]
     rows: dict[Path, tuple[str, int]] = {("plan",): ("plan", plan_row), ("region",): ("plan", plan_row)}
+    if reporting_rows:
+        if len(reporting_rows) != 1:
+            message = f"sheet 'reporting' holds at most one row, found {len(reporting_rows)}"
+            problems.add(("workbook", "reporting"), message)
+        data["reporting"] = _present(**reporting_rows[0][1])
+        rows[("reporting",)] = ("reporting", reporting_rows[0][0])
     rows.update({("indicators", i): ("indicators", n) for i, (n, _c) in enumerate(indicator_rows)})
     rows.update({("tasks", i): ("tasks", n) for i, (n, _c) in enumerate(task_rows)})
     rows.update({("regions", i): ("regions", n) for i, (n, _c) in enumerate(region_rows or [])})

@@ -115,6 +115,17 @@ async def writable_plan(session: AsyncSession, key: str, user: User) -> Plan:
     return plan
 
 
+def reporting_of(plan: Plan) -> contracts.ReportingSettings | None:
+    """The plan's reporting rounds, if it has any."""
+    return contracts.ReportingSettings.model_validate(plan.reporting) if plan.reporting else None
+
+
+def review_required(plan: Plan) -> bool:
+    """Whether only what an officer approved counts of what the plan's departments report."""
+    settings = reporting_of(plan)
+    return settings is not None and settings.review == "required"
+
+
 def require_open(plan: Plan) -> None:
     if plan.status == "closed":
         raise Conflict(f"plan {plan.key} is closed; it no longer changes", current_status=plan.status)

@@ -20,6 +20,7 @@ from services.targets.plan_document import (
     PlanInvalid,
     PlanProblem,
     RegionSpec,
+    ReportingSpec,
     TaskSpec,
     plan_data,
     read_plan,
@@ -80,6 +81,7 @@ def document_of(plan: Plan, indicators: list[Indicator], tasks: list[Task]) -> P
         end=plan.end,
         indicators=[indicator_spec(i) for i in indicators],
         tasks=[task_spec(t) for t in tasks],
+        reporting=ReportingSpec(**plan.reporting) if plan.reporting else None,
     )
 
 
@@ -235,6 +237,7 @@ async def _create_plan(session: AsyncSession, doc: PlanDocument, user: User) -> 
         end=doc.end,
         status="draft",
         regions=[region_data(r) for r in doc.regions],
+        reporting=asdict(doc.reporting) if doc.reporting else None,
         status_history=[history_entry("draft", user)],
     )
     session.add(plan)
@@ -259,11 +262,15 @@ def _new_task(plan: Plan, spec: TaskSpec, position: int) -> Task:
 async def _update_plan(session: AsyncSession, plan: Plan, doc: PlanDocument, user: User) -> contracts.PlanState:
     indicators, tasks = await plan_parts(session, plan)
     current = document_of(plan, indicators, tasks)
+    if doc.reporting is None:
+        # a file without reporting: leaves the rounds an officer set (PUT /plans/{key}/reporting) as they are
+        doc = replace(doc, reporting=current.reporting)
     if replace(doc, region=current.region) == current:
         # the same file again (its region's name may be spelt longer): nothing changes
         return plan_state(plan, indicators, tasks)
     plan.title, plan.issued_by, plan.start, plan.end = doc.title, doc.issued_by, doc.start, doc.end
     plan.regions = [region_data(r) for r in doc.regions]
+    plan.reporting = asdict(doc.reporting) if doc.reporting else None
     plan.touch()
     await _keep_reported(session, indicators, {spec.key for spec in doc.indicators})
     indicators = await _sync_parts(

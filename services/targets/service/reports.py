@@ -9,7 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.targets import contracts, domain
 from services.targets.models import Indicator, Plan, ProgressReport
 from services.targets.schemas import ReportCreate
-from services.targets.service._common import find_part, indicator_spec, parts_of, publish, require_open, visible_plan
+from services.targets.service._common import (
+    find_part,
+    indicator_spec,
+    parts_of,
+    publish,
+    require_open,
+    review_required,
+    visible_plan,
+)
 from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.problems import Conflict, Forbidden, Invalid, NotFound
 from zhichan.auth import User
@@ -45,7 +53,7 @@ async def submit_report(
     row = find_part(await parts_of(session, Indicator, plan), ikey, "indicator", plan)
     _may_report(user, plan, row)
     require_open(plan)
-    if plan.reporting and plan.reporting.get("review") == "required" and not user.has_any_role(("officer",)):
+    if review_required(plan) and not user.has_any_role(("officer",)):
         # what a department reports here would count unreviewed; an officer's own report needs no review
         raise Conflict(
             f"plan {plan.key} reviews what departments report: submit values in a reporting round "

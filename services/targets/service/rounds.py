@@ -32,7 +32,9 @@ from services.targets.service._common import (
     plan_state,
     publish,
     publish_plan,
+    reporting_of,
     require_open,
+    review_required,
     visible_plan,
     writable_plan,
 )
@@ -45,15 +47,6 @@ from zhichan.db import commit_or_conflict, state_of
 from zhichan.ids import new_id
 
 SUBMISSION_VERBS = {"submit": "submitted", "resubmit": "resubmitted", "approve": "approved", "return": "returned"}
-
-
-def reporting_of(plan: Plan) -> contracts.ReportingSettings | None:
-    return contracts.ReportingSettings.model_validate(plan.reporting) if plan.reporting else None
-
-
-def review_required(plan: Plan) -> bool:
-    settings = reporting_of(plan)
-    return settings is not None and settings.review == "required"
 
 
 def _settings(plan: Plan) -> contracts.ReportingSettings:
@@ -215,13 +208,22 @@ def _value_entries(reports: list[ProgressReport], values: list[tuple[Indicator, 
     ]
 
 
-def _publish_reports(session: AsyncSession, plan: Plan, reports: list[ProgressReport], by_id, verb: str, user: User):
+def _publish_reports(
+    session: AsyncSession,
+    plan: Plan,
+    reports: list[ProgressReport],
+    indicator_by_id: dict[str, Indicator],
+    verb: str,
+    user: User,
+) -> None:
     for report in reports:
-        state = report_state(plan, by_id[report.indicator_id], report)
+        state = report_state(plan, indicator_by_id[report.indicator_id], report)
         publish(session, "progress_report", verb, state.id, state.region, report.version, state, user)
 
 
-def _publish_submission(session: AsyncSession, plan: Plan, row: RoundSubmission, action: str, user: User):
+def _publish_submission(
+    session: AsyncSession, plan: Plan, row: RoundSubmission, action: str, user: User
+) -> contracts.RoundSubmissionState:
     state = submission_state(plan, row)
     publish(session, "round_submission", SUBMISSION_VERBS[action], row.id, row.region, row.version, state, user)
     return state
@@ -320,8 +322,7 @@ async def review(
     """An officer of the plan's region approves a submission (its values count) or returns it
     with a reason (they do not; the department resubmits)."""
     plan = await writable_plan(session, key, user)
-    if not user.has_any_role(("officer",)):
-        raise Forbidden("a submission is reviewed by an officer of the plan's region")
+    require_open(plan)  # a review changes the reports, and a closed plan's reports no longer change
     row = await _submission(session, plan, label, department, lock=True)
     if if_match is not None:
         check_if_match(if_match, row.id, row.version)
@@ -402,8 +403,9 @@ async def list_rounds(session: AsyncSession, key: str, user: User) -> RoundList:
     if not user.sees(plan.region):
         raise NotFound(f"no rounds of plan {key} in your regions")
     settings = reporting_of(plan)
-    if settings is None:
-        return RoundList(plan=plan.key, reporting=None, items=[], departments=[])
+    if settings is None or plan.status == "draft":
+        # a draft's departments cannot submit yet: no round of it is missing
+        return RoundList(plan=plan.key, reporting=settings, items=[], departments=[])
     indicators, tasks = await plan_parts(session, plan)
     departments = expected_departments(indicators, tasks)
     rows = (await session.execute(select(RoundSubmission).where(RoundSubmission.plan_id == plan.id))).scalars()

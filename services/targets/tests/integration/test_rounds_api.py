@@ -267,6 +267,9 @@ async def test_who_submits_and_when(client, officer, plan):
     assert (await client.put(submissions("2024Q4", AMR), json=body, headers=other)).status_code == 403
     await client.post(f"/plans/{PLAN}/close", headers=officer)
     assert (await client.put(submissions("2024Q4", AMR), json=body, headers=DEPARTMENT)).status_code == 409
+    assert (
+        await client.post(submissions("2024Q4", AMR) + "/return", json={"reason": "x"}, headers=officer)
+    ).status_code == 409
 
 
 async def test_rounds_of_a_plan_without_reporting_are_none(client, officer, plan):
@@ -274,3 +277,33 @@ async def test_rounds_of_a_plan_without_reporting_are_none(client, officer, plan
     assert found == {"plan": PLAN, "reporting": None, "items": [], "departments": []}
     assert (await client.get(ROUNDS)).status_code == 401
     assert (await client.get(ROUNDS, headers=auth("officer", ["420500"]))).status_code == 404
+
+
+async def test_the_plan_file_sets_reporting_and_exports_it(app_client, officer):
+    app, client = app_client
+    settings = {"period": "half_yearly", "due_days": 15, "review": "required"}
+    state = await imported(client, officer, plan_file(reporting=settings))
+    assert state["reporting"] == settings
+    exported = await client.get(f"/plans/{PLAN}/export", params={"format": "xlsx"}, headers=officer)
+    before = len(await outbox(app))
+    again = await client.post(
+        "/plans/import",
+        content=exported.content,
+        headers={**officer, "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
+    assert again.status_code == 200 and again.json()["reporting"] == settings
+    assert len(await outbox(app)) == before  # the same plan: nothing changed
+    # a file without the block leaves the rounds as they are; one with it changes them
+    assert (await imported(client, officer))["reporting"] == settings
+    quarterly = {"period": "quarterly", "due_days": 10, "review": "none"}
+    assert (await imported(client, officer, plan_file(reporting=quarterly)))["reporting"] == quarterly
+
+
+async def test_a_draft_has_no_rounds_yet(client, officer):
+    settings = {"period": "monthly", "due_days": 5, "review": "none"}
+    await imported(client, officer, plan_file(reporting=settings))
+    found = (await client.get(ROUNDS, headers=officer)).json()
+    assert found == {"plan": PLAN, "reporting": settings, "items": [], "departments": []}
+    body = {"values": [{"indicator": "patents", "value": 1}]}
+    refused = await client.post(submissions("2024-12"), json=body, headers=DEPARTMENT)
+    assert refused.status_code == 409 and refused.json()["current_status"] == "draft"

@@ -390,3 +390,37 @@ def test_a_derived_source_that_is_not_json_is_a_problem_of_its_cell(plan, region
         wb["indicators"].cell(3, planfile.INDICATOR_COLUMNS.index("source") + 1).value = "{growth: valid_trademarks"
 
     assert "as JSON" in _problems(_workbook(plan, edit), regions)["indicators[1].source"]
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "xlsx"])
+def test_the_reporting_block_comes_back_from_each_format(regions, fmt):
+    document = plan_file(reporting={"period": "quarterly", "due_days": 10, "review": "required"})
+    reporting = plan_document.read_plan(document, regions)
+    back = read_back(planfile.encode(plan_document.plan_data(reporting), fmt), fmt, regions)
+    assert back == reporting and back.reporting == plan_document.ReportingSpec("quarterly", 10, "required")
+
+
+@pytest.mark.parametrize(
+    "reporting, where",
+    [
+        ({"period": "weekly", "due_days": 10}, "reporting.period"),
+        ({"due_days": 10}, "reporting.period"),
+        ({"period": "monthly"}, "reporting.due_days"),
+        ({"period": "monthly", "due_days": 2.5}, "reporting.due_days"),
+        ({"period": "monthly", "due_days": 400}, "reporting.due_days"),
+        ({"period": "monthly", "due_days": True}, "reporting.due_days"),
+        ({"period": "monthly", "due_days": 10, "review": "sometimes"}, "reporting.review"),
+        ({"period": "monthly", "due_days": 10, "reviewer": "x"}, "reporting.reviewer"),
+        ("monthly", "reporting"),
+    ],
+)
+def test_a_bad_reporting_block_is_named(regions, reporting, where):
+    with pytest.raises(PlanInvalid) as caught:
+        plan_document.read_plan(plan_file(reporting=reporting), regions)
+    assert where in {plan_document.path_text(p.path) for p in caught.value.problems}
+
+
+def test_reporting_defaults_to_no_review(regions):
+    doc = plan_document.read_plan(plan_file(reporting={"period": "yearly", "due_days": 0}), regions)
+    assert doc.reporting == plan_document.ReportingSpec("yearly", 0, "none")
+    assert plan_document.read_plan(plan_file(), regions).reporting is None
