@@ -438,16 +438,52 @@ def report_jobs(loader: Loader, until: date):
     for plan, indicator, values in REPORTS:
         imported = loader.plans[plan]
         responsible = next(i["responsible"] for i in imported["indicators"] if i["key"] == indicator)
-        token = loader.token("department", regions=[imported["region"]], department=responsible[0])
+        if (imported.get("reporting") or {}).get("review") == "required":
+            # The figures from before the platform, taken over by the office itself (an officer's report
+            # counts); from now on the departments report through the rounds (round_submission).
+            token, note = loader.token("officer", regions=[imported["region"]]), "历史数据"
+        else:
+            token, note = (
+                loader.token("department", regions=[imported["region"]], department=responsible[0]),
+                "部门填报",
+            )
 
-        async def submit(plan=plan, indicator=indicator, token=token, values=values) -> None:
+        async def submit(plan=plan, indicator=indicator, token=token, note=note, values=values) -> None:
             for as_of, value in values:  # in order: the latest report is the current value
                 if date.fromisoformat(as_of) <= until:
                     await loader.post(
                         f"/api/plans/{plan}/indicators/{indicator}/reports",
-                        {"as_of": as_of, "value": value, "note": "部门填报"},
+                        {"as_of": as_of, "value": value, "note": note},
                         token=token,
                         key=f"report:{plan}:{indicator}:{as_of}",
                     )
 
         yield submit()
+    yield round_submission(loader)
+
+
+ROUND_PLAN, ROUND_DEPARTMENT, ROUND_INDICATOR = (
+    "zhenjiang-etdz-2024-2026",
+    "经开区市场监管局",
+    "high-value-invention-patents",
+)
+
+
+async def round_submission(loader: Loader) -> None:
+    """The Zhenjiang plan's latest round: its IP authority submitted its figure, which awaits the
+    office's review (待审核); the other departments have not reported (the rounds are computed
+    from the plan's start up to today, so which round that is depends on the day the demo loads)."""
+    rounds = await loader.get(f"/api/plans/{ROUND_PLAN}/rounds")
+    if not rounds["items"]:
+        return
+    latest = rounds["items"][0]
+    entry = next(d for d in latest["departments"] if d["department"] == ROUND_DEPARTMENT)
+    if entry["submission"] is not None:  # loaded before
+        return
+    token = loader.token("department", regions=[loader.plans[ROUND_PLAN]["region"]], department=ROUND_DEPARTMENT)
+    await loader.post(
+        f"/api/plans/{ROUND_PLAN}/rounds/{latest['round']}/submissions",
+        {"values": [{"indicator": ROUND_INDICATOR, "value": "835"}], "note": "本季度填报,请审核"},
+        token=token,
+        key=f"round:{ROUND_PLAN}:{latest['round']}:ip-authority",  # a header: ASCII
+    )
