@@ -83,9 +83,8 @@ def test_a_round_submitted_returned_resubmitted_and_approved_moves_the_plan_only
     expect(chip).to_contain_text("待审核")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "rounds-department.png", full_page=True)
-    time.sleep(2)  # long enough for the gateway to have applied the submission, were it counted
-    assert reported_indicator(api)["actual"] is None  # pending review: it does not count yet
-    assert reported_indicator(api)["pending_reports"] == 1
+    pending = eventually(lambda: (i := reported_indicator(api))["pending_reports"] == 1 and i, "the report pending")
+    assert pending["actual"] is None  # pending review: applied by the gateway, and not counted
     page.goto(f"{stack.gateway_url}/#/plan/{PLAN}")
     expect(page.locator(f"#indicators tr[data-indicator='{REPORTED}'] .pending")).to_have_text("待审核 1")
 
