@@ -7,7 +7,7 @@ fields are named as the columns' codes, or its own ``parse``), its natural key, 
 records already here and the use case that brings one record about (``import_record``: created,
 updated or unchanged, or :class:`RowRefused`). Every row is worked through in one transaction
 before anything is committed: a file with any problem is refused whole, and a dry run rolls back
-what it did. The routes around it are :mod:`zhichan.api.imports`.
+what it did. Its routes are added by :func:`zhichan.api.import_routes.add_import_routes`.
 """
 
 from __future__ import annotations
