@@ -20,6 +20,8 @@ ALERT_KINDS = Vocabulary(
         "task_overdue": "任务已逾期",
         "pledge_defaulted": "质押贷款违约",
         "indicator_worsened": "指标状态恶化",
+        "round_due_soon": "填报即将截止",
+        "round_missed": "逾期未填报",
     }
 )
 AlertKind = ALERT_KINDS.literal

@@ -49,3 +49,14 @@ class IndicatorStatusSeen(SQLModel, table=True):
     indicator: str = Field(primary_key=True, max_length=100)
     status: str = Field(max_length=20)
     as_of: date
+
+
+class RoundSubmissionSeen(SQLModel, table=True):
+    """A department's report in a round arrived (its first submission event): the round's alerts
+    for it are cancelled, and a later state of the plan does not plan them again."""
+
+    __tablename__ = "round_submission_seen"
+
+    plan: str = Field(primary_key=True, max_length=100)  # the plan's key
+    round: str = Field(primary_key=True, max_length=10)
+    department: str = Field(primary_key=True, max_length=200)

@@ -15,7 +15,9 @@ from services.agencies.contracts import ComplaintState
 from services.enforcement.contracts import CaseState
 from services.financing.contracts import PledgeState
 from services.targets.contracts import PlanState
+from zhichan.clock import SHANGHAI
 from zhichan.events.envelope import Envelope
+from zhichan.rounds import plan_rounds
 
 # A case that reached one of these has ended for the office: nothing is due any more.
 CASE_ENDED = frozenset({"closed", "transferred", "withdrawn"})
@@ -52,8 +54,60 @@ def planned(envelope: Envelope, due_soon_days: int) -> list[RecordAlerts]:
     if kind == ("financing", "pledge"):
         return [_pledge(PledgeState.model_validate(envelope.data))]
     if kind == ("targets", "plan"):
-        return _tasks(PlanState.model_validate(envelope.data))
+        plan = PlanState.model_validate(envelope.data)
+        return [*_tasks(plan), *_rounds(plan, due_soon_days, envelope.time.astimezone(SHANGHAI).date())]
     return []
+
+
+def round_record(plan_key: str, label: str, department: str) -> str:
+    """A department's report in a round: what a round's alerts are about (and what its submission
+    event names: the plan's key, the round, the department)."""
+    return f"targets/plan/{plan_key}/rounds/{label}/{department}"
+
+
+def _rounds(plan: PlanState, due_soon_days: int, on: date) -> list[RecordAlerts]:
+    """Each department's report in each round of an active plan that has rounds: due soon, then
+    missed the day after its due day (a submission cancels both: :func:`gateway.alerts.service.schedule`).
+    A round already past its due day when the plan's state was published (``on``) is history, not
+    an alert: rounds set up mid-plan would otherwise raise every earlier round at once."""
+    if plan.reporting is None:
+        return []
+    settings = plan.reporting
+    departments = sorted(
+        {d for i in plan.indicators if i.accepts_reports for d in i.responsible}
+        | {d for t in plan.tasks for d in t.responsible}
+    )
+    found = []
+    for found_round in plan_rounds(settings.period, settings.due_days, plan.start, plan.end):
+        due, opens = found_round.due, found_round.end + timedelta(days=1)
+        for department in departments:
+            record = round_record(plan.key, found_round.label, department)
+            alerts: tuple[PlannedAlert, ...] = ()
+            if plan.status == "active" and due >= on:
+                what = f"{department}「{plan.title}」{found_round.label} 轮次填报"
+                link = f"/api/plans/{plan.key}/rounds"
+                alerts = (
+                    PlannedAlert(
+                        "round_due_soon",
+                        f"round_due_soon:{record}:{due.isoformat()}",
+                        max(due - timedelta(days=due_soon_days), opens),
+                        due,
+                        f"{what}将于 {due.isoformat()} 截止",
+                        link,
+                        (department,),
+                    ),
+                    PlannedAlert(
+                        "round_missed",
+                        f"round_missed:{record}:{due.isoformat()}",
+                        due + timedelta(days=1),
+                        due,
+                        f"{what}已逾期未报（截止 {due.isoformat()}）",
+                        link,
+                        (department,),
+                    ),
+                )
+            found.append(RecordAlerts(record, plan.region, plan.version, alerts))
+    return found
 
 
 def _deadline(

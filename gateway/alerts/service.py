@@ -8,6 +8,7 @@ in the same transaction (the kernel's outbox: published at least once, and only 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import date
 
 from pydantic import ValidationError
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway import views
 from gateway.alerts import contracts, rules
 from gateway.alerts.contracts import AlertState
-from gateway.alerts.models import Alert, IndicatorStatusSeen
+from gateway.alerts.models import Alert, IndicatorStatusSeen, RoundSubmissionSeen
 from gateway.models import PlanView
 from zhichan.api.pagination import PageParams, keyset_page
 from zhichan.api.problems import NotFound
@@ -31,6 +32,13 @@ from zhichan.ids import new_id
 log = logging.getLogger("zhichan.gateway.alerts")
 SCHEDULED, RAISED, CANCELLED = "scheduled", "raised", "cancelled"
 RAISE_BATCH = 500
+# The columns' lengths (gateway.alerts.models.Alert).
+RECORD_LENGTH, CAUSE_LENGTH, TITLE_LENGTH = 200, 300, 500
+
+
+def _shortened(title: str) -> str:
+    """A title within its column: a task's title alone may hold 1,000 characters."""
+    return title if len(title) <= TITLE_LENGTH else title[: TITLE_LENGTH - 1] + "…"
 
 
 def state_of(alert: Alert) -> AlertState:
@@ -46,12 +54,16 @@ async def schedule(session: AsyncSession, envelopes: list[Envelope], due_soon_da
             log.warning(
                 "no alerts from event %s (%s): its payload does not fit the contract", envelope.id, envelope.type
             )
+    reported = await _note_round_submissions(session, envelopes)
     if not plans:
         return
     newest: dict[str, rules.RecordAlerts] = {}
     for plan in plans:  # a fetch may hold several states of a record: the newest plans
         if plan.record not in newest or plan.version >= newest[plan.record].version:
             newest[plan.record] = plan
+    reported |= await _reported_rounds(session, list(newest))
+    for record in reported & set(newest):  # a department's report in a round arrived: nothing to alert
+        newest[record] = replace(newest[record], alerts=())
     query = select(Alert).where(Alert.record.in_(list(newest)))
     kept: dict[str, list[Alert]] = {}
     for alert in (await session.execute(query)).scalars():
@@ -71,8 +83,47 @@ async def schedule(session: AsyncSession, envelopes: list[Envelope], due_soon_da
             alert.record_version = plan.version
         known = {a.cause for a in alerts}
         for planned in plan.alerts:
-            if planned.cause not in known:
+            if planned.cause not in known and _fits(plan.record, planned):
                 session.add(_new(plan, planned))
+
+
+async def _note_round_submissions(session: AsyncSession, envelopes: list[Envelope]) -> set[str]:
+    """Keeps each department's first report in a round, and cancels the round's alerts for it
+    not yet raised; answers their records."""
+    reported = {
+        (e.data["plan"], e.data["round"], e.data["department"])
+        for e in envelopes
+        if (e.service, e.aggregate) == ("targets", "round_submission")
+    }
+    records = set()
+    for plan, label, department in reported:
+        record = rules.round_record(plan, label, department)
+        records.add(record)
+        if await session.get(RoundSubmissionSeen, (plan, label, department)) is None:
+            session.add(RoundSubmissionSeen(plan=plan, round=label, department=department))
+        query = select(Alert).where(Alert.record == record, Alert.status == SCHEDULED)
+        for alert in (await session.execute(query)).scalars():
+            alert.status = CANCELLED
+            alert.touch()
+    return records
+
+
+async def _reported_rounds(session: AsyncSession, records: list[str]) -> set[str]:
+    """Of these records, the rounds' reports that arrived already."""
+    plans = {record.split("/")[2] for record in records if "/rounds/" in record}
+    if not plans:
+        return set()
+    query = select(RoundSubmissionSeen).where(RoundSubmissionSeen.plan.in_(sorted(plans)))
+    return {rules.round_record(s.plan, s.round, s.department) for s in (await session.execute(query)).scalars()}
+
+
+def _fits(record: str, planned: rules.PlannedAlert) -> bool:
+    """Whether the alert's keys fit their columns: names from a plan file (a department, a key) can
+    be long, and one that does not fit must not stop the events being applied."""
+    if len(record) <= RECORD_LENGTH and len(planned.cause) <= CAUSE_LENGTH:
+        return True
+    log.warning("no alert %s: its record or cause is longer than its column", planned.kind)
+    return False
 
 
 def _new(plan: rules.RecordAlerts, planned: rules.PlannedAlert) -> Alert:
@@ -83,7 +134,7 @@ def _new(plan: rules.RecordAlerts, planned: rules.PlannedAlert) -> Alert:
         record=plan.record,
         record_version=plan.version,
         region=plan.region,
-        title=planned.title,
+        title=_shortened(planned.title),
         link=planned.link,
         responsible=list(planned.responsible),
         due_date=planned.due_date,
@@ -152,7 +203,7 @@ def _raise_worsened(session: AsyncSession, plan: PlanView, indicator: dict, was:
         record=record,
         record_version=plan.version,
         region=plan.region,
-        title=f"指标「{indicator['name']}」由{STATUS_LABELS[was]}变为{STATUS_LABELS[now]}（{plan.title}）",
+        title=_shortened(f"指标「{indicator['name']}」由{STATUS_LABELS[was]}变为{STATUS_LABELS[now]}（{plan.title}）"),
         link=f"/api/progress/plans/{plan.key}",
         responsible=list(indicator["responsible"]),
         due_date=None,

@@ -11,9 +11,10 @@ from standardwebhooks import Webhook
 
 from gateway.alerts.contracts import ALERT_ACKNOWLEDGED, ALERT_RAISED
 from gateway.alerts.models import Alert
-from gateway.alerts.service import check_indicators
-from gateway.tests.events import case_event, case_state, indicator_state, plan_event, plan_state
+from gateway.alerts.service import check_indicators, raise_due
+from gateway.tests.events import T0, case_event, case_state, event, indicator_state, plan_event, plan_state
 from gateway.tests.webhook_receiver import running_receiver
+from services.targets import contracts as targets
 from zhichan.clock import today
 from zhichan.events import OutboxEvent
 from zhichan.events.envelope import Envelope
@@ -168,3 +169,38 @@ async def test_an_indicator_whose_status_worsened_alerts_once(gateway):
 async def all_alerts(app) -> list[Alert]:
     async with app.state.session_factory() as session:
         return list((await session.execute(select(Alert))).scalars())
+
+
+async def test_a_round_alerts_the_departments_that_have_not_reported(gateway):
+    """Each department owes each round; the one whose submission arrived is not alerted, now or
+    after the plan changes again; the other's round is missed the day after its due day."""
+    app, client = gateway
+    amr, finance = "区市场监管局", "区财政局"
+    reported = indicator_state("patents", "件", "stock", "850", "reported", responsible=[amr])
+    task = targets.TaskState(
+        key="t1", title="建设保护中心", responsible=[finance], indicators=[], status="in_progress",
+        status_history=[], version=1, updated_at="2025-01-01T00:00:00Z",
+    )  # fmt: skip
+    plan = plan_state("zj-rounds", [reported], region=JINGKOU, start="2025-01-01", end="2025-12-31").model_copy(
+        update={"reporting": targets.ReportingSettings(period="quarterly", due_days=10), "tasks": [task]}
+    )
+    await apply(app, plan_event(plan, time=T0))  # published as the plan period began
+    async with app.state.session_factory() as session:
+        rounds = (await session.execute(select(Alert).where(Alert.kind.like("round_%")))).scalars().all()
+    assert len(rounds) == 4 * 2 * 2  # quarters × departments × (due soon, missed)
+
+    submitted = targets.RoundSubmissionState(
+        id="s1", plan="zj-rounds", region=JINGKOU, round="2025Q1", start=date(2025, 1, 1), end=date(2025, 3, 31),
+        due=date(2025, 4, 10), department=amr, status="submitted", first_submitted_on=date(2025, 4, 2),
+        timeliness="on_time", values=[], tasks=[], history=[], version=1, created_at=T0, updated_at=T0,
+    )  # fmt: skip
+    await apply(app, event(submitted, targets.ROUND_SUBMITTED))
+    changed = plan.model_copy(update={"version": 2})
+    await apply(app, plan_event(changed, time=T0))  # the plan changed: still nothing owed by the one that reported
+
+    async with app.state.session_factory() as session:
+        assert await raise_due(session, date(2025, 4, 11)) == 1
+        await session.commit()
+    [missed] = [e.data for e in await published(app)]
+    assert (missed["kind"], missed["responsible"]) == ("round_missed", [finance])
+    assert "2025Q1" in missed["title"] and missed["link"] == "/api/plans/zj-rounds/rounds"

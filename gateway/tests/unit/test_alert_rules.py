@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from gateway.alerts.rules import planned
-from gateway.tests.events import case_event, case_state, plan_event, plan_state, pledge_event, pledge_state
+from gateway.tests.events import (
+    T0,
+    case_event,
+    case_state,
+    indicator_state,
+    plan_event,
+    plan_state,
+    pledge_event,
+    pledge_state,
+)
 from services.financing import contracts as financing
 from services.targets import contracts as targets
 
@@ -74,3 +83,34 @@ def test_an_active_plans_tasks_are_overdue_the_day_after_they_are_due_unless_don
     assert records["t2"] == () and records["t3"] == ()
     closed = plan.model_copy(update={"status": "closed"})
     assert all(r.alerts == () for r in planned(plan_event(closed), WEEK))
+
+
+def test_each_department_owes_each_round_due_soon_then_missed():
+    reported = indicator_state("patents", "件", "stock", "850", "reported", responsible=["区市场监管局"])
+    plan = plan_state("zj", [reported], start="2025-01-01", end="2025-12-31").model_copy(
+        update={
+            "reporting": targets.ReportingSettings(period="quarterly", due_days=10, review="required"),
+            "tasks": [task("t1", None).model_copy(update={"responsible": ["区财政局"]})],
+        }
+    )
+    records = {r.record: r.alerts for r in planned(plan_event(plan, time=T0), WEEK) if "/rounds/" in r.record}
+    assert len(records) == 4 * 2  # four quarters, two departments (an indicator's, a task's)
+    due_soon, missed = records["targets/plan/zj/rounds/2025Q1/区市场监管局"]
+    assert (due_soon.kind, due_soon.raise_on, due_soon.due_date) == (
+        "round_due_soon",
+        date(2025, 4, 3),
+        date(2025, 4, 10),
+    )
+    assert (missed.kind, missed.raise_on, missed.responsible) == ("round_missed", date(2025, 4, 11), ("区市场监管局",))
+    # a round is not "due soon" before it opens: due 3 days after its quarter, the alert waits for it
+    short = plan.model_copy(update={"reporting": targets.ReportingSettings(period="quarterly", due_days=3)})
+    [(soon, _missed)] = [
+        r.alerts for r in planned(plan_event(short, time=T0), WEEK) if r.record.endswith("2025Q2/区财政局")
+    ]
+    assert soon.raise_on == date(2025, 7, 1)
+    # rounds set up in May: the first quarter's, due in April, is history
+    may = datetime(2025, 5, 1, tzinfo=UTC)
+    later = {
+        r.record.split("/")[4]: r.alerts for r in planned(plan_event(plan, time=may), WEEK) if "/rounds/" in r.record
+    }
+    assert later["2025Q1"] == () and later["2025Q2"] != ()

@@ -2,7 +2,7 @@
 round (values of its indicators, each a progress report, and progress of its tasks), an officer's
 review of it, and each round's completeness per department.
 
-Rounds are computed from the plan's settings and the calendar (:func:`domain.opened_rounds`), not
+Rounds are computed from the plan's settings and the calendar (:func:`zhichan.rounds.opened_rounds`), not
 stored: only submissions have rows. A submission keeps its round's dates as they were when it was
 first made, so a later change of the settings does not move a round already reported.
 """
@@ -45,6 +45,7 @@ from zhichan.auth import User
 from zhichan.clock import today, utcnow
 from zhichan.db import commit_or_conflict, state_of
 from zhichan.ids import new_id
+from zhichan.rounds import Round, opened_rounds
 
 SUBMISSION_VERBS = {"submit": "submitted", "resubmit": "resubmitted", "approve": "approved", "return": "returned"}
 
@@ -58,8 +59,8 @@ def _settings(plan: Plan) -> contracts.ReportingSettings:
     return settings
 
 
-def _opened(plan: Plan, settings: contracts.ReportingSettings) -> list[domain.Round]:
-    return domain.opened_rounds(settings.period, settings.due_days, plan.start, plan.end, today())
+def _opened(plan: Plan, settings: contracts.ReportingSettings) -> list[Round]:
+    return opened_rounds(settings.period, settings.due_days, plan.start, plan.end, today())
 
 
 # --- settings ------------------------------------------------------------------------------------
@@ -359,7 +360,7 @@ def _require_active(plan: Plan) -> None:
         )
 
 
-def _round(plan: Plan, settings: contracts.ReportingSettings, label: str) -> domain.Round:
+def _round(plan: Plan, settings: contracts.ReportingSettings, label: str) -> Round:
     try:
         return domain.find_round(label, settings.period, settings.due_days, plan.start, plan.end, today())
     except domain.RoundError as exc:

@@ -6,6 +6,7 @@ from typing import get_args
 import pytest
 
 from services.targets import contracts, domain
+from zhichan import rounds as kernel_rounds
 
 D = date
 
@@ -25,7 +26,7 @@ D = date
     ],
 )
 def test_each_period_kind_is_a_calendar_period(period, day, label, start, end):
-    found = domain.round_at(period, 0, day, D(2000, 1, 1), D(2099, 12, 31))
+    found = kernel_rounds.round_at(period, 0, day, D(2000, 1, 1), D(2099, 12, 31))
     assert (found.label, found.start, found.end, found.due) == (label, start, end, end)
 
 
@@ -40,13 +41,13 @@ def test_each_period_kind_is_a_calendar_period(period, day, label, start, end):
     ],
 )
 def test_a_round_is_due_some_days_after_its_period_ends(period, due_days, end, due):
-    found = domain.round_at(period, due_days, end, D(2020, 1, 1), D(2030, 12, 31))
+    found = kernel_rounds.round_at(period, due_days, end, D(2020, 1, 1), D(2030, 12, 31))
     assert (found.end, found.due) == (end, due)
 
 
 def test_rounds_are_cut_to_the_plan_and_open_once_their_period_ends():
     # a plan from 15 March 2024 to 30 June 2025, on 1 April 2025: the quarter under way has no round yet
-    rounds = domain.opened_rounds("quarterly", 10, D(2024, 3, 15), D(2025, 6, 30), D(2025, 4, 1))
+    rounds = kernel_rounds.opened_rounds("quarterly", 10, D(2024, 3, 15), D(2025, 6, 30), D(2025, 4, 1))
     assert [(r.label, r.start, r.end) for r in rounds] == [
         ("2024Q1", D(2024, 3, 15), D(2024, 3, 31)),
         ("2024Q2", D(2024, 4, 1), D(2024, 6, 30)),
@@ -55,15 +56,15 @@ def test_rounds_are_cut_to_the_plan_and_open_once_their_period_ends():
         ("2025Q1", D(2025, 1, 1), D(2025, 3, 31)),
     ]
     # a plan ending mid-year: its last yearly round ends with it, and is due from there
-    yearly = domain.opened_rounds("yearly", 30, D(2024, 1, 1), D(2025, 6, 30), D(2026, 1, 1))
+    yearly = kernel_rounds.opened_rounds("yearly", 30, D(2024, 1, 1), D(2025, 6, 30), D(2026, 1, 1))
     assert [(r.label, r.end, r.due) for r in yearly] == [
         ("2024", D(2024, 12, 31), D(2025, 1, 30)),
         ("2025", D(2025, 6, 30), D(2025, 7, 30)),
     ]
-    assert domain.opened_rounds("monthly", 10, D(2025, 1, 1), D(2025, 12, 31), D(2025, 1, 31)) == []
-    assert [r.label for r in domain.opened_rounds("monthly", 0, D(2025, 1, 1), D(2025, 12, 31), D(2025, 2, 1))] == [
-        "2025-01"
-    ]
+    assert kernel_rounds.opened_rounds("monthly", 10, D(2025, 1, 1), D(2025, 12, 31), D(2025, 1, 31)) == []
+    assert [
+        r.label for r in kernel_rounds.opened_rounds("monthly", 0, D(2025, 1, 1), D(2025, 12, 31), D(2025, 2, 1))
+    ] == ["2025-01"]
 
 
 def test_a_round_is_found_by_label_among_those_opened():
@@ -122,4 +123,4 @@ def test_the_contract_names_the_vocabularies_codes():
     assert set(get_args(review)) == set(domain.REPORT_REVIEWS.codes)
     status = contracts.RoundSubmissionState.model_fields["status"].annotation
     assert set(get_args(status)) == set(domain.SUBMISSION_STATUSES.codes)
-    assert set(domain.MONTHS_PER_PERIOD) == set(domain.REPORTING_PERIODS.codes)
+    assert set(kernel_rounds.MONTHS_PER_PERIOD) == set(domain.REPORTING_PERIODS.codes)
