@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -467,23 +468,46 @@ ROUND_PLAN, ROUND_DEPARTMENT, ROUND_INDICATOR = (
     "经开区市场监管局",
     "high-value-invention-patents",
 )
+# The other departments of the latest round: two report their tasks' progress and the office
+# approves it; 经开区管委会 (with 镇江市知识产权局 on the operation centre) has not reported.
+ROUND_TASK_REPORTS = (
+    ("镇江市知识产权局", "operation-centre", "运营中心完成专利导航服务平台搭建,入驻服务机构3家"),
+    ("经开区财政局", "pledge-matchmaking", "举办知识产权质押融资银企对接会1场,意向授信2000万元"),
+)
 
 
 async def round_submission(loader: Loader) -> None:
-    """The Zhenjiang plan's latest round: its IP authority submitted its figure, which awaits the
-    office's review (待审核); the other departments have not reported (the rounds are computed
-    from the plan's start up to today, so which round that is depends on the day the demo loads)."""
+    """The Zhenjiang plan's latest round: two departments reported their tasks' progress and the
+    office approved it; the IP authority submitted its figure, which awaits the office's review
+    (待审核); 经开区管委会 has not reported. The rounds are computed from the plan's start up to
+    today, so which round that is depends on the day the demo loads, and so does whether these
+    reports count as on time (within the due days after the period) or late."""
     rounds = await loader.get(f"/api/plans/{ROUND_PLAN}/rounds")
     if not rounds["items"]:
         return
     latest = rounds["items"][0]
-    entry = next(d for d in latest["departments"] if d["department"] == ROUND_DEPARTMENT)
-    if entry["submission"] is not None:  # loaded before
+    label = latest["round"]
+    submitted = {d["department"] for d in latest["departments"] if d["submission"] is not None}
+    region = loader.plans[ROUND_PLAN]["region"]
+    for department, task, progress in ROUND_TASK_REPORTS:
+        if department in submitted:  # loaded before
+            continue
+        await loader.post(
+            f"/api/plans/{ROUND_PLAN}/rounds/{label}/submissions",
+            {"tasks": [{"task": task, "progress": progress}]},
+            token=loader.token("department", regions=[region], department=department),
+            key=f"round:{ROUND_PLAN}:{label}:{task}",  # a header: ASCII
+        )
+        await loader.post(
+            f"/api/plans/{ROUND_PLAN}/rounds/{label}/submissions/{quote(department)}/approve",
+            token=loader.token("officer", regions=[region]),
+            key=f"round:{ROUND_PLAN}:{label}:{task}:approved",
+        )
+    if ROUND_DEPARTMENT in submitted:
         return
-    token = loader.token("department", regions=[loader.plans[ROUND_PLAN]["region"]], department=ROUND_DEPARTMENT)
     await loader.post(
-        f"/api/plans/{ROUND_PLAN}/rounds/{latest['round']}/submissions",
+        f"/api/plans/{ROUND_PLAN}/rounds/{label}/submissions",
         {"values": [{"indicator": ROUND_INDICATOR, "value": "835"}], "note": "本季度填报,请审核"},
-        token=token,
-        key=f"round:{ROUND_PLAN}:{latest['round']}:ip-authority",  # a header: ASCII
+        token=loader.token("department", regions=[region], department=ROUND_DEPARTMENT),
+        key=f"round:{ROUND_PLAN}:{label}:ip-authority",  # a header: ASCII
     )

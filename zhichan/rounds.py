@@ -48,10 +48,11 @@ def round_at(period: str, due_days: int, day: date, plan_start: date, plan_end: 
     return Round(period_label(period, start), start, end, end + timedelta(days=due_days))
 
 
-def plan_rounds(period: str, due_days: int, plan_start: date, plan_end: date) -> list[Round]:
-    """Every round of a plan, the first to the last."""
+def plan_rounds(period: str, due_days: int, plan_start: date, plan_end: date, first: date | None = None) -> list[Round]:
+    """Every round of a plan, the first to the last. ``first``: the reporting starts with the round
+    whose period holds this day (an office that goes live mid-plan); none is expected before it."""
     rounds = []
-    day = plan_start
+    day = max(plan_start, first) if first else plan_start
     while day <= plan_end:
         found = round_at(period, due_days, day, plan_start, plan_end)
         rounds.append(found)
@@ -59,7 +60,9 @@ def plan_rounds(period: str, due_days: int, plan_start: date, plan_end: date) ->
     return rounds
 
 
-def opened_rounds(period: str, due_days: int, plan_start: date, plan_end: date, today: date) -> list[Round]:
+def opened_rounds(
+    period: str, due_days: int, plan_start: date, plan_end: date, today: date, first: date | None = None
+) -> list[Round]:
     """The rounds of a plan that have opened by ``today``: a round opens the day after its period
     ends (its value is the figure on that day), so the period under way has none yet."""
-    return [found for found in plan_rounds(period, due_days, plan_start, plan_end) if found.end < today]
+    return [found for found in plan_rounds(period, due_days, plan_start, plan_end, first) if found.end < today]

@@ -78,7 +78,7 @@ def _rounds(plan: PlanState, due_soon_days: int, on: date) -> list[RecordAlerts]
         | {d for t in plan.tasks for d in t.responsible}
     )
     found = []
-    for found_round in plan_rounds(settings.period, settings.due_days, plan.start, plan.end):
+    for found_round in plan_rounds(settings.period, settings.due_days, plan.start, plan.end, settings.start):
         due, opens = found_round.due, found_round.end + timedelta(days=1)
         for department in departments:
             record = round_record(plan.key, found_round.label, department)

@@ -91,7 +91,8 @@ function filling(key) {
 function settingsText(reporting) {
   if (!reporting) return "本规划尚未设置填报轮次。";
   const review = reporting.review === "required" ? "经审核后计入进展" : "提交即计入进展";
-  return `${PERIOD_LABELS[reporting.period] ?? reporting.period}填报,期末后 ${reporting.due_days} 日内提交;${review}。`;
+  const since = reporting.start ? `自 ${reporting.start} 所在期起` : "";
+  return `${since}${PERIOD_LABELS[reporting.period] ?? reporting.period}填报,期末后 ${reporting.due_days} 日内提交;${review}。`;
 }
 
 function completenessTable(rounds) {

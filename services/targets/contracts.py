@@ -167,6 +167,12 @@ class ReportingSettings(BaseModel):
         description="required: only reports an officer approved count in the progress views; none: a report "
         "counts once submitted",
     )
+    start: date | None = Field(
+        None,
+        description="The reporting starts with the round whose period holds this day: an office that goes live "
+        "mid-plan expects no round before it (its earlier figures are the office's own reports). Default: the "
+        "plan's start",
+    )
 
 
 class PlanState(BaseModel):

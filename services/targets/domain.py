@@ -140,14 +140,17 @@ class RoundError(ValueError):
     pass
 
 
-def find_round(label: str, period: str, due_days: int, plan_start: date, plan_end: date, today: date) -> Round:
+def find_round(
+    label: str, period: str, due_days: int, plan_start: date, plan_end: date, today: date, first: date | None = None
+) -> Round:
     """The opened round with this label (RoundError when there is none)."""
-    for found in opened_rounds(period, due_days, plan_start, plan_end, today):
+    for found in opened_rounds(period, due_days, plan_start, plan_end, today, first):
         if found.label == label:
             return found
+    since = f", from the round holding {first} (the reporting's start)" if first else ""
     raise RoundError(
         f"no {REPORTING_PERIODS[period]} round {label} open in this plan: a round opens the day after its "
-        f"period ends, within the plan period {plan_start}..{plan_end}"
+        f"period ends, within the plan period {plan_start}..{plan_end}{since}"
     )
 
 

@@ -186,6 +186,7 @@ class ReportingSpec:
     period: str
     due_days: int
     review: str = "none"
+    start: date | None = None  # the first round is the period holding this day (default: the plan's start)
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ class PlanDocument:
 
 
 TOP_FIELDS = ("format", "region", "regions", "plan", "reporting", "indicators", "tasks")
-REPORTING_FIELDS = ("period", "due_days", "review")
+REPORTING_FIELDS = ("period", "due_days", "review", "start")
 REGION_FIELDS = ("code", "name", "level", "parent")
 PLAN_FIELDS = ("key", "title", "issued_by", "start", "end")
 INDICATOR_FIELDS = (
@@ -873,9 +874,10 @@ def _reporting(value: Any, path: Path, problems: Problems) -> ReportingSpec | No
         message = f"required: a whole number of days after a period's end its report is due, 0–{MAX_DUE_DAYS}"
         problems.add((*path, "due_days"), message)
         return None
-    if period is None or review is None:
+    start = _date(obj["start"], (*path, "start"), problems) if obj.get("start") is not None else None
+    if period is None or review is None or (obj.get("start") is not None and start is None):
         return None
-    return ReportingSpec(period, int(due_days), review)
+    return ReportingSpec(period, int(due_days), review, start)
 
 
 def _key_list(value: Any, path: Path, problems: Problems) -> list[str]:
@@ -955,6 +957,8 @@ def read_plan(
             start = end = None
 
     reporting = _reporting(top["reporting"], ("reporting",), problems) if top.get("reporting") is not None else None
+    if reporting and reporting.start and start and end and not start <= reporting.start <= end:
+        problems.add(("reporting", "start"), f"the reporting starts outside the plan period {start}..{end}")
     indicators = [
         read_indicator(item, start, end, ("indicators", i), problems, statistics)
         for i, item in enumerate(_list(top.get("indicators"), ("indicators",), problems))
@@ -1082,7 +1086,25 @@ def task_data(spec: TaskSpec) -> dict[str, Any]:
 
 
 def reporting_data(spec: ReportingSpec) -> dict[str, Any]:
-    return {"period": spec.period, "due_days": spec.due_days, "review": spec.review}
+    """The reporting as the plan file holds it (a start only when one is set)."""
+    data: dict[str, Any] = {"period": spec.period, "due_days": spec.due_days, "review": spec.review}
+    if spec.start is not None:
+        data["start"] = spec.start
+    return data
+
+
+def reporting_row(spec: ReportingSpec) -> dict[str, Any]:
+    """The reporting as the plan's row keeps it: JSON, the start as text."""
+    data = reporting_data(spec)
+    if spec.start is not None:
+        data["start"] = spec.start.isoformat()
+    return data
+
+
+def reporting_spec(data: dict[str, Any]) -> ReportingSpec:
+    """:func:`reporting_row` read back."""
+    start = data.get("start")
+    return ReportingSpec(data["period"], data["due_days"], data["review"], date.fromisoformat(start) if start else None)
 
 
 def plan_data(doc: PlanDocument) -> dict[str, Any]:

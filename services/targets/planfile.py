@@ -51,7 +51,7 @@ PLAN_COLUMNS = (
     "region_parent",
 )
 REGION_COLUMNS = ("code", "name", "level", "parent")
-REPORTING_COLUMNS = ("period", "due_days", "review")
+REPORTING_COLUMNS = ("period", "due_days", "review", "start")
 INDICATOR_COLUMNS = (
     "key",
     "name",
@@ -462,7 +462,7 @@ def read_workbook(raw: bytes) -> Decoded:
         milestone_rows = sheets.rows("milestones", (MILESTONE_KEY_COLUMN,), year_columns=True)
         task_rows = sheets.rows("tasks", TASK_COLUMNS)
         region_rows = sheets.rows("regions", REGION_COLUMNS, required=False)
-        reporting_rows = sheets.rows("reporting", REPORTING_COLUMNS, required=False)
+        reporting_rows = sheets.rows("reporting", REPORTING_COLUMNS, required=False, optional=("start",))
     finally:
         workbook.close()
     if None in (plan_rows, indicator_rows, milestone_rows, task_rows):

@@ -114,3 +114,11 @@ def test_each_department_owes_each_round_due_soon_then_missed():
         r.record.split("/")[4]: r.alerts for r in planned(plan_event(plan, time=may), WEEK) if "/rounds/" in r.record
     }
     assert later["2025Q1"] == () and later["2025Q2"] != ()
+    # reporting that starts with the third quarter: no department owes the first two
+    from_july = targets.ReportingSettings(period="quarterly", due_days=10, start=date(2025, 7, 1))
+    rounds = {
+        r.record.split("/")[4]
+        for r in planned(plan_event(plan.model_copy(update={"reporting": from_july}), time=T0), WEEK)
+        if "/rounds/" in r.record
+    }
+    assert rounds == {"2025Q3", "2025Q4"}

@@ -20,11 +20,12 @@ from services.targets.plan_document import (
     PlanInvalid,
     PlanProblem,
     RegionSpec,
-    ReportingSpec,
     TaskSpec,
     plan_data,
     read_plan,
     region_data,
+    reporting_row,
+    reporting_spec,
 )
 from services.targets.schemas import PlanFilter, PlanSummary
 from services.targets.service._common import (
@@ -81,7 +82,7 @@ def document_of(plan: Plan, indicators: list[Indicator], tasks: list[Task]) -> P
         end=plan.end,
         indicators=[indicator_spec(i) for i in indicators],
         tasks=[task_spec(t) for t in tasks],
-        reporting=ReportingSpec(**plan.reporting) if plan.reporting else None,
+        reporting=reporting_spec(plan.reporting) if plan.reporting else None,
     )
 
 
@@ -237,7 +238,7 @@ async def _create_plan(session: AsyncSession, doc: PlanDocument, user: User) -> 
         end=doc.end,
         status="draft",
         regions=[region_data(r) for r in doc.regions],
-        reporting=asdict(doc.reporting) if doc.reporting else None,
+        reporting=reporting_row(doc.reporting) if doc.reporting else None,
         status_history=[history_entry("draft", user)],
     )
     session.add(plan)
@@ -270,7 +271,7 @@ async def _update_plan(session: AsyncSession, plan: Plan, doc: PlanDocument, use
         return plan_state(plan, indicators, tasks)
     plan.title, plan.issued_by, plan.start, plan.end = doc.title, doc.issued_by, doc.start, doc.end
     plan.regions = [region_data(r) for r in doc.regions]
-    plan.reporting = asdict(doc.reporting) if doc.reporting else None
+    plan.reporting = reporting_row(doc.reporting) if doc.reporting else None
     plan.touch()
     await _keep_reported(session, indicators, {spec.key for spec in doc.indicators})
     indicators = await _sync_parts(

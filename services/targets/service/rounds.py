@@ -60,7 +60,7 @@ def _settings(plan: Plan) -> contracts.ReportingSettings:
 
 
 def _opened(plan: Plan, settings: contracts.ReportingSettings) -> list[Round]:
-    return opened_rounds(settings.period, settings.due_days, plan.start, plan.end, today())
+    return opened_rounds(settings.period, settings.due_days, plan.start, plan.end, today(), settings.start)
 
 
 # --- settings ------------------------------------------------------------------------------------
@@ -73,8 +73,11 @@ async def set_reporting(
     plan = await writable_plan(session, key, user)
     check_if_match(if_match, plan.key, plan.version)
     require_open(plan)
+    if settings.start is not None and not plan.start <= settings.start <= plan.end:
+        raise Invalid.field(["start"], f"the reporting starts outside the plan period {plan.start}..{plan.end}")
     indicators, tasks = await plan_parts(session, plan)
-    wanted = settings.model_dump()
+    # as the plan's row keeps a plan file's reporting block (reporting_row): a start only when one is set
+    wanted = settings.model_dump(mode="json", exclude_none=True)
     if plan.reporting == wanted:
         return plan_state(plan, indicators, tasks)
     plan.reporting = wanted
@@ -362,7 +365,9 @@ def _require_active(plan: Plan) -> None:
 
 def _round(plan: Plan, settings: contracts.ReportingSettings, label: str) -> Round:
     try:
-        return domain.find_round(label, settings.period, settings.due_days, plan.start, plan.end, today())
+        return domain.find_round(
+            label, settings.period, settings.due_days, plan.start, plan.end, today(), settings.start
+        )
     except domain.RoundError as exc:
         raise Invalid.field(["round"], str(exc)) from None
 

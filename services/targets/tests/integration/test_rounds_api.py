@@ -58,7 +58,7 @@ async def test_reporting_is_set_with_if_match_by_an_officer(app_client, plan, of
     refused = await client.put(REPORTING, json={"period": "monthly", "due_days": 10}, headers=DEPARTMENT)
     assert refused.status_code == 403
     state = await set_reporting(client, officer, period="monthly", due_days=10)
-    assert state["reporting"] == {"period": "monthly", "due_days": 10, "review": "none"}
+    assert state["reporting"] == {"period": "monthly", "due_days": 10, "review": "none", "start": None}
     event = (await outbox(app))[-1]
     assert event["type"] == "zhichan.targets.plan.reporting_changed.v1"
     assert event["data"]["reporting"] == state["reporting"]
@@ -117,6 +117,24 @@ async def test_completeness_per_round_and_department(client, officer, plan):
     assert (summary[AMR]["on_time"], summary[AMR]["late"], summary[AMR]["missing"]) == (1, 1, 2)
     assert summary[AMR]["reporting_rate"] == "50.0"  # 2 of the 4 rounds due or submitted
     assert summary[FINANCE]["reporting_rate"] == "0.0"
+
+
+async def test_reporting_that_starts_mid_plan_expects_no_earlier_round(client, officer, plan):
+    state = await set_reporting(client, officer, period="quarterly", due_days=60, start="2024-08-15")
+    assert state["reporting"] == {"period": "quarterly", "due_days": 60, "review": "none", "start": "2024-08-15"}
+    found = (await client.get(ROUNDS, headers=officer)).json()
+    assert [r["round"] for r in found["items"]] == ["2024Q4", "2024Q3"]
+    assert {d["department"]: d["missing"] for d in found["departments"]} == {AMR: 1, FINANCE: 1}
+    earlier = await client.post(
+        submissions("2024Q2"), json={"values": [{"indicator": "patents", "value": 700}]}, headers=DEPARTMENT
+    )
+    assert earlier.status_code == 422 and "2024-08-15" in earlier.text
+    outside = await client.put(
+        REPORTING,
+        json={"period": "quarterly", "due_days": 60, "start": "2031-01-01"},
+        headers={**officer, "If-Match": "*"},
+    )
+    assert outside.status_code == 422 and outside.json()["errors"][0]["loc"][-1] == "start"
 
 
 async def test_without_review_a_submission_counts_at_once_and_is_corrected_by_resubmitting(client, officer, plan):
@@ -283,7 +301,7 @@ async def test_the_plan_file_sets_reporting_and_exports_it(app_client, officer):
     app, client = app_client
     settings = {"period": "half_yearly", "due_days": 15, "review": "required"}
     state = await imported(client, officer, plan_file(reporting=settings))
-    assert state["reporting"] == settings
+    assert state["reporting"] == {**settings, "start": None}
     exported = await client.get(f"/plans/{PLAN}/export", params={"format": "xlsx"}, headers=officer)
     before = len(await outbox(app))
     again = await client.post(
@@ -291,16 +309,17 @@ async def test_the_plan_file_sets_reporting_and_exports_it(app_client, officer):
         content=exported.content,
         headers={**officer, "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
     )
-    assert again.status_code == 200 and again.json()["reporting"] == settings
+    assert again.status_code == 200 and again.json()["reporting"] == {**settings, "start": None}
     assert len(await outbox(app)) == before  # the same plan: nothing changed
     # a file without the block leaves the rounds as they are; one with it changes them
-    assert (await imported(client, officer))["reporting"] == settings
+    assert (await imported(client, officer))["reporting"] == {**settings, "start": None}
     quarterly = {"period": "quarterly", "due_days": 10, "review": "none"}
-    assert (await imported(client, officer, plan_file(reporting=quarterly)))["reporting"] == quarterly
+    changed = await imported(client, officer, plan_file(reporting=quarterly))
+    assert changed["reporting"] == {**quarterly, "start": None}
 
 
 async def test_a_draft_has_no_rounds_yet(client, officer):
-    settings = {"period": "monthly", "due_days": 5, "review": "none"}
+    settings = {"period": "monthly", "due_days": 5, "review": "none", "start": None}
     await imported(client, officer, plan_file(reporting=settings))
     found = (await client.get(ROUNDS, headers=officer)).json()
     assert found == {"plan": PLAN, "reporting": settings, "items": [], "departments": []}

@@ -420,6 +420,21 @@ def test_a_bad_reporting_block_is_named(regions, reporting, where):
     assert where in {plan_document.path_text(p.path) for p in caught.value.problems}
 
 
+@pytest.mark.parametrize("fmt", ["yaml", "json", "xlsx"])
+def test_a_reporting_start_comes_back_from_each_format(regions, fmt):
+    document = plan_file(reporting={"period": "quarterly", "due_days": 10, "review": "required", "start": "2025-07-01"})
+    doc = plan_document.read_plan(document, regions)
+    assert doc.reporting == plan_document.ReportingSpec("quarterly", 10, "required", date(2025, 7, 1))
+    assert read_back(planfile.encode(plan_document.plan_data(doc), fmt), fmt, regions) == doc
+
+
+@pytest.mark.parametrize("start", ["2020-01-01", "next quarter"])
+def test_a_reporting_start_outside_the_plan_or_not_a_date_is_named(regions, start):
+    with pytest.raises(PlanInvalid) as caught:
+        plan_document.read_plan(plan_file(reporting={"period": "monthly", "due_days": 10, "start": start}), regions)
+    assert "reporting.start" in {plan_document.path_text(p.path) for p in caught.value.problems}
+
+
 def test_reporting_defaults_to_no_review(regions):
     doc = plan_document.read_plan(plan_file(reporting={"period": "yearly", "due_days": 0}), regions)
     assert doc.reporting == plan_document.ReportingSpec("yearly", 0, "none")

@@ -67,6 +67,21 @@ def test_rounds_are_cut_to_the_plan_and_open_once_their_period_ends():
     ] == ["2025-01"]
 
 
+def test_reporting_that_starts_mid_plan_expects_no_earlier_round():
+    # an office going live in August 2025 with a plan of 2024–2026: the first round is 2025Q3, whole
+    rounds = kernel_rounds.opened_rounds("quarterly", 10, D(2024, 1, 1), D(2026, 12, 31), D(2026, 1, 5), D(2025, 8, 15))
+    assert [(r.label, r.start, r.end) for r in rounds] == [
+        ("2025Q3", D(2025, 7, 1), D(2025, 9, 30)),
+        ("2025Q4", D(2025, 10, 1), D(2025, 12, 31)),
+    ]
+    # a start on or before the plan's is the plan's
+    assert kernel_rounds.plan_rounds("yearly", 0, D(2024, 3, 1), D(2025, 12, 31), D(2020, 1, 1)) == (
+        kernel_rounds.plan_rounds("yearly", 0, D(2024, 3, 1), D(2025, 12, 31))
+    )
+    with pytest.raises(domain.RoundError, match="2025-08-15"):
+        domain.find_round("2025Q2", "quarterly", 10, D(2024, 1, 1), D(2026, 12, 31), D(2026, 1, 5), D(2025, 8, 15))
+
+
 def test_a_round_is_found_by_label_among_those_opened():
     found = domain.find_round("2024H2", "half_yearly", 10, D(2024, 1, 1), D(2026, 12, 31), D(2025, 1, 5))
     assert (found.start, found.end, found.due) == (D(2024, 7, 1), D(2024, 12, 31), D(2025, 1, 10))
