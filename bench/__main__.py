@@ -1,6 +1,8 @@
 """``python -m bench`` (``make bench``): every benchmark, each beside its bare baseline, printed as
 a table and written to BENCHMARKS.md. Options shorten or widen the run; the defaults are what
-BENCHMARKS.md was written from."""
+BENCHMARKS.md was written from. Each section records the host's speed at its start and end (the
+ratios say whether it ran in a slow minute), and the commit and date it was measured at; a run
+of some sections (``--only``) keeps the others from ``bench/last-run.json``."""
 
 from __future__ import annotations
 
