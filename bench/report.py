@@ -48,8 +48,81 @@ def _speed(m: dict) -> str:
     return f"at the start {one(m.get('speed_at_start'))}; at the end {one(m.get('speed_at_end'))}"
 
 
+SPEEDS = (("python_loop_1000_us", "Python loop"), ("thread_call_us", "thread call"))
+
+
+def _ratios(later: dict | None, earlier: dict | None) -> str:
+    if not later or not earlier:
+        return "–"
+    return ", ".join(f"{label} ×{later[key] / earlier[key]:.2f}" for key, label in SPEEDS)
+
+
+def speed_line(name: str, measured: dict) -> str:
+    start, end = measured.get("speed_at_start"), measured.get("speed_at_end")
+    return (
+        f"speed {name}: end ÷ start {_ratios(end, start)}; "
+        f"vs the run's start: start {_ratios(start, measured.get('run_speed_at_start'))}, "
+        f"end {_ratios(end, measured.get('run_speed_at_start'))}"
+    )
+
+
+def _measured(results: dict, name: str) -> list[str]:
+    """The line under a section's title: when, at which commit, and how fast the host was."""
+    measured = results.get("measured", {}).get(name)
+    if not measured:  # a run written before sections recorded their own
+        return []
+    when = f"on {measured['date']}" if measured.get("date") else "(date not recorded)"
+    origin = " — kept from an earlier run: this run left it out (`--only`)" if measured.get("kept") else ""
+    line = f"*Measured at commit `{measured['commit']}` {when}{origin}.*"
+    start, end = measured.get("speed_at_start"), measured.get("speed_at_end")
+    if start and end:
+        run_start = measured.get("run_speed_at_start")
+        line += (
+            f" *Host speed (CPU µs, above 1 is slower): at the section's start {_one(start)}, at its end "
+            f"{_one(end)}; end ÷ start: {_ratios(end, start)}; against the run's start: start "
+            f"{_ratios(start, run_start)}, end {_ratios(end, run_start)}.*"
+        )
+    return [line, ""]
+
+
+def _one(speed: dict) -> str:
+    return " / ".join(f"{speed[key]}" for key, _label in SPEEDS)
+
+
+def _retention_table(points: list[dict]) -> list[str]:
+    rows = [p for p in points if p.get("retention")]
+    if not rows:
+        return []
+    first = rows[0]["retention"]
+    out = [
+        "Database size (`bench/retention.py`): the gateway's SQLite file after the rebuild and the views "
+        "(every event's id in the inbox, as a live-consumed log leaves it too), then pruned as the gateway's task "
+        f"would once `GATEWAY_INBOX_RETENTION_DAYS` ({first['retention_days']:g}) have passed with no event since "
+        f"(recent events: the newest {first['recent_events_per_region']} per region), then VACUUMed. A prune "
+        "frees pages that new rows reuse: the file stops growing at the size in use; VACUUM gives the rest back.",
+        "",
+        "| size | events | inbox rows | file MB after rebuild | of which inbox MB | recent events MB "
+        "| in use after prune MB | file after VACUUM MB | prune s | VACUUM s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for p in rows:
+        r = p["retention"]
+        before, tables = r["before"], r["before"].get("table_mb", {})
+        out.append(
+            f"| 1/{p['divisor']} | {p['events']:,} | {before['rows']['inbox']:,} | {before['file_mb']:,.1f} | "
+            f"{tables.get('inbox', float('nan')):,.1f} | {tables.get('recent_event', float('nan')):,.1f} | "
+            f"{r['after_prune']['in_use_mb']:,.1f} | {r['after_vacuum']['file_mb']:,.1f} | "
+            f"{r['pruned']['seconds']:.1f} | {r['vacuum_seconds']:.1f} |"
+        )
+    return [*out, ""]
+
+
 def markdown(results: dict) -> str:
     m = results["machine"]
+
+    def args_of(name: str) -> dict:  # a section kept from an earlier run was run with that run's options
+        return results.get("measured", {}).get(name, {}).get("args") or results["args"]
+
     a = results["args"]
     out = [
         "# Benchmarks",
@@ -59,8 +132,10 @@ def markdown(results: dict) -> str:
         "",
         f"- Machine: {m['cores']} cores ({m['cpu']}), {m['os']}; Python {m['python']}; "
         f"SQLite {m['sqlite']}; PostgreSQL {m['postgresql']} (127.0.0.1)",
-        f"- Commit measured: `{m['commit']}`",
-        f"- Host speed (CPU µs; `bench.common.host_speed`): {_speed(m)}",
+        f"- Commit of this run: `{m['commit']}` (each section says the commit and date it was measured at: "
+        "a run of some benchmarks, `--only`, keeps the others' figures from `bench/last-run.json`)",
+        f"- Host speed (CPU µs; `bench.common.host_speed`): {_speed(m)}; each section gives its own, at its "
+        "start and end, and their ratios",
         f"- Run: `python -m bench --divisors {a['divisors']} --write-seconds {a['write_seconds']} "
         f"--concurrency {a['concurrency']} --lag-rate {a['lag_rate']} --lag-seconds {a['lag_seconds']} "
         f"--view-requests {a['view_requests']} --uncached-requests {a.get('uncached_requests', '–')} "
@@ -69,9 +144,11 @@ def markdown(results: dict) -> str:
         "",
     ]
     if results.get("writes"):
+        a = args_of("writes")
         out += [
             "## 1. Write path — POST /agencies vs a bare insert",
             "",
+            *_measured(results, "writes"),
             f"Closed loop: {a['concurrency']} concurrent writers from a separate process (asyncio, bench/http1.py), "
             f"{a['write_seconds']} s per side and point, in {writes.SLICES_PER_SIDE} slices each taken in turns "
             "(service, bare, bare, service, …; both running throughout), so that the host's drift in speed "
@@ -98,6 +175,7 @@ def markdown(results: dict) -> str:
         out += [
             "## 2. Event lag — commit → gateway read model",
             "",
+            *_measured(results, "lag"),
             f"Open loop: each rate for {points[0]['platform']['seconds']:.0f} s, round-robin over POST "
             "/agencies, /cases and /pledges (three of the four services: the targets service's writes are "
             "plan imports and reports, not a steady stream). Lag per event = the gateway inbox row's "
@@ -123,10 +201,12 @@ def markdown(results: dict) -> str:
             )
         out.append("")
     if results.get("views"):
+        a = args_of("views")
         full = ", ".join(f"{n:,} {k}" for k, n in FULL.items())
         out += [
             "## 3–5. Views at scale, replay, and how cost grows",
             "",
+            *_measured(results, "views"),
             f"Full size is a city's decade: {full}, {PLANS} plans of {INDICATORS} indicators (14 metric-bound, "
             "1 reported), generated by `bench/city.py` (deterministic), produced to a fresh broker, "
             "then `zhichan gateway rebuild` (events/s as it reports them, migrations included). The gateway "
@@ -168,5 +248,6 @@ def markdown(results: dict) -> str:
                 f"{cell('healthz (baseline)')} | {factor:.2f} | {p['gateway_rss_mb']:.0f} | {goals} |"
             )
         out.append("")
+        out += _retention_table(results["views"])
     out += [NOTES_START, ""]
     return "\n".join(out)

@@ -1,7 +1,8 @@
 """Views at scale and replay: the city's events produced to a fresh broker, ``zhichan gateway
 rebuild`` over them (events/s), then the gateway serving the progress views against a cheap
 single-record GET, 1,000 sequential requests each from a separate process: the same URL again
-(the gateway caches views until the read model moves) and a different date each time (computed)."""
+(the gateway caches views until the read model moves) and a different date each time (computed);
+then the gateway's database size before and after retention (:mod:`bench.retention`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from datetime import date, timedelta
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench import city
+from bench import city, retention
 from bench.common import ROOT, percentile, rss_mb, run_load
 from gateway.settings import GatewaySettings
 from zhichan.events.broker import ALL_TOPICS
@@ -119,6 +120,9 @@ def measure(stack: Stack, divisor: int, count: int, uncached_count: int) -> dict
         rss = rss_mb(stack.processes["gateway"].pid)
     finally:
         stack.stop_process("gateway")
+    # The gateway stopped: its database's size after the log, and once retention has pruned it.
+    settings = process_settings("gateway", base=GatewaySettings)
+    sizes = retention.measure(stack.database_url("gateway"), settings)
     views = {}
     for name, result in [*results.items(), *uncached.items()]:
         lat = result["latencies_ms"]
@@ -134,6 +138,7 @@ def measure(stack: Stack, divisor: int, count: int, uncached_count: int) -> dict
         "views": views,
         "requests": {"cached": count, "uncached": uncached_count},
         "gateway_rss_mb": rss,
+        "retention": sizes,
         "database": "sqlite",
         "env": {k: v for k, v in os.environ.items() if k.startswith("BENCH_")},
     }

@@ -20,6 +20,7 @@ from gateway.api import router as progress_router
 from gateway.openapi import docs_router
 from gateway.projections import apply_events
 from gateway.proxy import proxy_router
+from gateway.retention import gateway_pruner
 from gateway.settings import GatewaySettings
 from gateway.viewcache import ViewCache
 from gateway.web import web_router
@@ -71,6 +72,7 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
         changes: ReadModelChanges = app.state.changes
         dispatcher = WebhookDispatcher(session_factory, proc)
         scanner = AlertScanner(session_factory, proc.alert_scan_seconds)
+        pruner = gateway_pruner(session_factory, proc)
         app.state.apply = live_applier(proc)
 
         def applied(count: int) -> None:
@@ -91,6 +93,7 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
         app.state.consumer = consumer
         app.state.webhooks = dispatcher
         app.state.alerts = scanner
+        app.state.pruner = pruner
         app.state.token_verifier = TokenVerifier(plat)
         app.state.http = httpx.AsyncClient(
             timeout=proc.proxy_timeout_seconds, limits=httpx.Limits(keepalive_expiry=PROXY_KEEPALIVE_SECONDS)
@@ -99,10 +102,12 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
             await consumer.start()
             dispatcher.start()
             scanner.start()
+            pruner.start()  # what the consumer adds, the pruner lets go of in time
             await relay.start()
         try:
             yield
         finally:
+            await pruner.stop()
             await consumer.stop()
             await scanner.stop()
             if proc.relay_enabled:

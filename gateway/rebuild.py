@@ -11,6 +11,7 @@ show. The views end up exactly as the live consumer left them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import heapq
 import logging
@@ -25,12 +26,13 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import event
 
 from gateway.facts import FACTS_OF
 from gateway.models import RecentEvent
 from gateway.projections import apply_event, kept_type
 from gateway.readmodel import MonthlySums, PreparedStates, apply_prepared, prepare_states
+from gateway.retention import prune_recent_events
 from gateway.settings import GatewaySettings
 from gateway.viewcache import mark_changed
 from zhichan import migrate
@@ -53,8 +55,9 @@ MAX_WORKERS = 4
 # and the upserts read pages back: a city's daily sums are ~550 MB.
 SQLITE_CACHE_KIB = 1024 * 1024
 # The overview shows a region's 20 newest events (its descendants' included): a replay keeps the
-# newest 100 of each region, enough for any union of regions, instead of every event of a decade.
-RECENT_EVENTS_KEPT_PER_REGION = 100
+# newest GATEWAY_RECENT_EVENTS_PER_REGION (100) of each region, enough for any union of regions,
+# instead of every event of a decade; the running gateway prunes to as many (gateway.retention).
+KEPT_PER_REGION = GatewaySettings.model_fields["recent_events_per_region"].default
 QUIET_POLLS = 5  # polls of 200 ms with nothing new: the log is read to its end
 
 
@@ -115,6 +118,7 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
         chunk: list[tuple[str, int, int, bytes]] = []
+        prepare = functools.partial(_prepare, kept_per_region=settings.recent_events_per_region)
         preparing: deque[asyncio.Future[_Prepared]] = deque()
 
         async def write_oldest() -> None:
@@ -132,15 +136,15 @@ async def rebuild(platform: PlatformSettings, settings: GatewaySettings) -> Rebu
                 # Parsing and turning states into facts is most of a replay's work, and pure:
                 # other processes prepare the next chunks while this one writes, in log order.
                 full, chunk = chunk[:CHUNK], chunk[CHUNK:]
-                preparing.append(asyncio.get_running_loop().run_in_executor(workers.get(), _prepare, full))
+                preparing.append(asyncio.get_running_loop().run_in_executor(workers.get(), prepare, full))
                 if len(preparing) > workers.size:
                     await write_oldest()
         if chunk:
-            preparing.append(asyncio.get_running_loop().run_in_executor(workers.get_if_started(), _prepare, chunk))
+            preparing.append(asyncio.get_running_loop().run_in_executor(workers.get_if_started(), prepare, chunk))
         while preparing:
             await write_oldest()
         await writer.finish()
-        await _prune_recent_events(session_factory)
+        await prune_recent_events(session_factory, settings.recent_events_per_region)
     finally:
         await writer.close()
         workers.shutdown()
@@ -186,20 +190,20 @@ class _Prepared:
     positions: dict[tuple[str, int], tuple[int, str, str, datetime]]  # last (offset, id, type, time)
 
 
-def _prepare(chunk: list[tuple[str, int, int, bytes]]) -> _Prepared:
+def _prepare(chunk: list[tuple[str, int, int, bytes]], kept_per_region: int = KEPT_PER_REGION) -> _Prepared:
     # A chunk's parsed events are hundreds of thousands of dicts, lists and tuples, none in a
     # cycle, that the cyclic collector traversed again and again as they piled up: ~40 % of the
     # worker's CPU (47 -> 26 us per event). Reference counting frees them all the same.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _prepare_chunk(chunk)
+        return _prepare_chunk(chunk, kept_per_region)
     finally:
         if collecting:
             gc.enable()
 
 
-def _prepare_chunk(chunk: list[tuple[str, int, int, bytes]]) -> _Prepared:
+def _prepare_chunk(chunk: list[tuple[str, int, int, bytes]], kept_per_region: int = KEPT_PER_REGION) -> _Prepared:
     newest: dict[str, tuple[int, dict]] = {}  # key → (version, the event's fields)
     ordered: list[bytes | Envelope] = []
     plans: dict[str, tuple[int, bytes | Envelope]] = {}
@@ -242,11 +246,7 @@ def _prepare_chunk(chunk: list[tuple[str, int, int, bytes]]) -> _Prepared:
     for key, (version, fields) in newest.items():
         _, service, aggregate, _ = fields["type"].split(".", 3)
         states.append((key, version, FACTS_OF[(service, aggregate)](fields["data"])))
-    recent = [
-        row
-        for rows in kept_by_region.values()
-        for row in heapq.nlargest(RECENT_EVENTS_KEPT_PER_REGION, rows, key=_time_of)
-    ]
+    recent = [row for rows in kept_by_region.values() for row in heapq.nlargest(kept_per_region, rows, key=_time_of)]
     return _Prepared(
         events=len(chunk),
         unparseable=unparseable,
@@ -331,23 +331,6 @@ async def _write(session, chunk: _Prepared, monthly: MonthlySums) -> None:
         "ON CONFLICT DO NOTHING",
     )
     await _record_positions(session, chunk.positions)
-
-
-async def _prune_recent_events(session_factory) -> None:
-    """Keeps the newest RECENT_EVENTS_KEPT_PER_REGION events of each region, as chunks left them."""
-    ranked = select(
-        RecentEvent.event_id,
-        func.row_number()
-        .over(partition_by=RecentEvent.region, order_by=(RecentEvent.time.desc(), RecentEvent.event_id.desc()))
-        .label("rank"),
-    ).subquery()
-    async with session_factory() as session:
-        await session.execute(
-            delete(RecentEvent).where(
-                RecentEvent.event_id.in_(select(ranked.c.event_id).where(ranked.c.rank > RECENT_EVENTS_KEPT_PER_REGION))
-            )
-        )
-        await session.commit()
 
 
 async def _record_positions(session, positions: dict[tuple[str, int], tuple[int, str, str, datetime]]) -> None:

@@ -29,6 +29,13 @@ class GatewaySettings(ProcessSettings):
         gt=0,
         description="Event streams this gateway process holds open in all; one more answers 429 with Retry-After.",
     )
+    recent_events_per_region: int = Field(
+        100,
+        ge=20,
+        description="Events kept per region for the region overview's latest events (it shows a region's 20 "
+        "newest, its descendants' included); older ones are pruned every `GATEWAY_PRUNE_INTERVAL_SECONDS`, and "
+        "`zhichan gateway rebuild` keeps as many.",
+    )
     alert_due_soon_days: int = Field(
         7, ge=0, description="An alert is raised this many days before a case's or a complaint's deadline."
     )

@@ -88,3 +88,12 @@ def create_consumer_tables() -> None:
 def drop_consumer_tables() -> None:
     op.drop_table("consumer_position")
     op.drop_table("inbox")
+
+
+def create_inbox_received_index() -> None:
+    """The inbox by ``received_at``: what its retention prunes, the oldest first, a batch at a time."""
+    op.create_index("ix_inbox_received_at", "inbox", ["received_at"], unique=False)
+
+
+def drop_inbox_received_index() -> None:
+    op.drop_index("ix_inbox_received_at", table_name="inbox")

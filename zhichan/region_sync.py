@@ -31,7 +31,9 @@ from sqlmodel import Field, SQLModel
 from zhichan.db import SessionFactory, UTCDateTime
 from zhichan.events.consumer import EventConsumer, each
 from zhichan.events.envelope import Envelope, event_type, topic_of
+from zhichan.events.retention import Pruner, inbox_job
 from zhichan.regions import RegionRegistry, registry
+from zhichan.settings import process_settings
 
 REGION_DEFINED = event_type("targets", "region", "defined")
 TARGETS_TOPIC = topic_of("targets")
@@ -130,6 +132,7 @@ class RegionSync:
     def __init__(self, service: str) -> None:
         self.service = service
         self.consumer: EventConsumer | None = None
+        self.pruner: Pruner | None = None
 
     async def start(self, app: FastAPI, *, consume: bool = True) -> None:
         """Registers the regions kept so far; then, unless ``consume`` is off (a process cut off
@@ -148,8 +151,16 @@ class RegionSync:
             fetch_max_wait_ms=REGION_FETCH_MAX_WAIT_MS,
         )
         await self.consumer.start()
+        # The consumer's inbox, pruned as the gateway's is: a region event applied again is
+        # skipped by its version (store).
+        settings = getattr(app.state, "settings", None) or process_settings(self.service)
+        inbox = inbox_job(session_factory, settings.inbox_retention_days)
+        self.pruner = Pruner([inbox], settings.prune_interval_seconds)
+        self.pruner.start()
 
     async def stop(self, app: FastAPI) -> None:
+        if self.pruner is not None:
+            await self.pruner.stop()
         if self.consumer is not None:
             await self.consumer.stop()
 

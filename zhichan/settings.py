@@ -163,6 +163,21 @@ class ProcessSettings(BaseSettings):
         "multipart form.",
     )
 
+    inbox_retention_days: float = Field(
+        30,
+        ge=0,
+        description="How long a consumer keeps the id of an event it applied (the `inbox` table), so that the "
+        "same event delivered again is skipped; older ids are pruned every `<PROCESS>_PRUNE_INTERVAL_SECONDS`. An "
+        "event delivered again after that is applied again, which changes nothing (states are applied by version, "
+        "records by id). 0 keeps every id.",
+    )
+    prune_interval_seconds: float = Field(
+        3600,
+        gt=0,
+        description="How often the process prunes what its retention settings let go (the inbox; the gateway's "
+        "recent events), in small transactions outside request handling.",
+    )
+
     import_job_rows: int = Field(
         2000,
         gt=0,

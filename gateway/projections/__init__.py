@@ -69,7 +69,9 @@ async def apply_events(session: AsyncSession, envelopes: list[Envelope]) -> None
         # wins whatever the order: applying them after the other events changes nothing.
         await apply_states(session, states)
     kept = [(e.id, e.type, e.subject, e.region, e.time) for e in envelopes if is_kept(e)]
-    insert_at_commit(session, RecentEvent.__table__, ("event_id", "type", "subject", "region", "time"), kept)
+    # An event applied again after the inbox let go of its id may find its row (gateway.retention).
+    columns = ("event_id", "type", "subject", "region", "time")
+    insert_at_commit(session, RecentEvent.__table__, columns, kept, "ON CONFLICT DO NOTHING")
 
 
 def recent_event(envelope: Envelope) -> RecentEvent:

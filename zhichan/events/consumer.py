@@ -56,13 +56,15 @@ OFFSET_COMMIT_SECONDS = 1.0
 
 
 class InboxEvent(SQLModel, table=True):
-    """Event ids already applied: a redelivery changes nothing."""
+    """Event ids already applied: a redelivery changes nothing. Kept ``<PROCESS>_INBOX_RETENTION_DAYS``
+    after ``received_at``, then pruned by the oldest first (:mod:`zhichan.events.retention` says
+    why an event applied again after that changes nothing either)."""
 
     __tablename__ = "inbox"
 
     event_id: str = Field(primary_key=True, max_length=36)
     topic: str = Field(max_length=100)
-    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
 
 
 class ConsumerPosition(SQLModel, table=True):

@@ -61,10 +61,9 @@ def test_a_chunk_keeps_each_aggregates_newest_state_and_every_event_once():
     assert prepared.positions == {("zhichan.enforcement", 0): (3, closed.id, closed.type, closed.time)}
 
 
-def test_only_the_newest_events_of_each_region_are_kept_for_the_recent_list(monkeypatch):
-    monkeypatch.setattr(rebuild, "RECENT_EVENTS_KEPT_PER_REGION", 2)
+def test_only_the_newest_events_of_each_region_are_kept_for_the_recent_list():
     events = [case_event(n, 1, "open") for n in range(1, 5)] + [case_event(9, 1, "open", region="321111")]
-    prepared = rebuild._prepare(as_chunk(*events))
+    prepared = rebuild._prepare(as_chunk(*events), kept_per_region=2)
 
     assert [(row[0], row[3]) for row in prepared.recent] == [
         ("ev-4-1", "321102"),
