@@ -46,6 +46,10 @@ DATES = (
 class DailySums(SeriesSums):
     """The sums as they were read before monthly rows: every daily row of the window."""
 
+    async def _read_series(self, series: str, windows: list[SeriesWindow]) -> None:
+        for filters in {w.filters for w in windows}:
+            await self._read_group(series, filters, [w for w in windows if w.filters == filters])
+
     async def _read_group(self, series: str, filters: tuple, windows: list[SeriesWindow]) -> None:
         table = SeriesDaily.__table__
         ranges = sorted({(w.start, w.end) for w in windows}, key=lambda r: (r[0] or date.min, r[1]))
