@@ -16,7 +16,7 @@ from sqlalchemy import Table, and_, case, func, literal_column, or_, select, uni
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.facts import MONEY_SERIES, SERIES_DIMENSIONS, SET_DIMENSIONS
-from gateway.models import SeriesDaily, SeriesMonthly
+from gateway.models import SeriesDaily, SeriesMonthly, SeriesYearly
 from zhichan import rates
 from zhichan.api.problems import Invalid
 from zhichan.metrics_catalogue import CATALOGUE, Metric
@@ -172,20 +172,55 @@ def covering_ranges(ranges: set[tuple[date, date]], most: int) -> list[tuple[dat
     return merged
 
 
+def split_months(
+    first: date | None, last: date
+) -> tuple[tuple[date | None, date] | None, tuple[tuple[date, date], ...]]:
+    """Whole months ``first``..``last`` (first days; a first of None: since the beginning) cut
+    into the whole calendar years in them (first days of the first and last year, or None) and
+    the runs of months left at their edges (first days of each run's first and last month)."""
+    start_year = None if first is None else first.year + (first.month != 1)
+    end_year = last.year - (last.month != 12)
+    if end_year < date.min.year or (start_year is not None and start_year > end_year):
+        return None, ((first or date.min, last),)  # no whole year between the edges
+    head = () if first is None or first.month == 1 else ((first, date(first.year, 12, 1)),)
+    tail = () if last.month == 12 else ((date(last.year, 1, 1), last),)
+    return (None if start_year is None else date(start_year, 1, 1), date(end_year, 1, 1)), head + tail
+
+
+@dataclass(frozen=True)
+class ReadRanges:
+    """A window of days as read: the whole years in it from ``series_yearly`` (first days of the
+    first and last; a first of None: since the beginning), the months at their edges from
+    ``series_monthly`` and the days at the months' edges from ``series_daily``."""
+
+    years: tuple[date | None, date] | None
+    months: tuple[tuple[date, date], ...]
+    days: tuple[tuple[date, date], ...]
+
+
+def read_ranges(start: date | None, end: date) -> ReadRanges:
+    parts = split_window(start, end)
+    if parts.months is None:
+        return ReadRanges(None, (), parts.days)
+    years, months = split_months(*parts.months)
+    return ReadRanges(years, months, parts.days)
+
+
 class SeriesSums:
     r"""The sums a whole view needs, read with one query per series.
 
     A view first :meth:`ask`\ s for every window it will read; the first :meth:`amount` then
     reads them together: every window of a series — whatever its regions, dates and filters —
-    comes from one query returning the series' amounts per region and month (and per region and
-    day at the windows' edges), a column per set of filters, and the windows are added up from
-    those in Python (a plan asks for ~20 sums, an overview for ~1,000, of ~10 series). A date
-    range is read as its whole months from ``series_monthly`` plus the days of the partial months
-    at its edges from ``series_daily`` (:func:`split_window`): a decade's level reads ~120 monthly
-    rows and at most ~31 daily ones per region and dimension values, not ~3,650. The database
-    adds each row once, into its region's and month's group: a column of ``SUM(CASE …)`` per date
-    range made it test every range on every row, 5× the cost of the scan at a city's size
-    (BENCHMARKS.md). A window not asked beforehand is still answered, by a query of its own."""
+    comes from one query returning the series' amounts per region and year, month or day, a
+    column per set of filters, and the windows are added up from those in Python (a plan asks
+    for ~20 sums, an overview for ~1,000, of ~10 series). A window is read as its whole years
+    from ``series_yearly``, the whole months at their edges from ``series_monthly`` and the days
+    of the partial months at its edges from ``series_daily`` (:func:`read_ranges`): a decade's
+    level reads ~10 yearly rows, at most ~11 monthly and ~31 daily ones per region and dimension
+    values, not ~3,650. The database adds each row once, into its region's and period's group: a
+    column of ``SUM(CASE …)`` per date range made it test every range on every row, ~5× the cost
+    of the scan at a city's size (BENCHMARKS.md). A window not asked beforehand is still
+    answered, by a query of its own."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -211,12 +246,12 @@ class SeriesSums:
 
     async def _read_series(self, series: str, windows: list[SeriesWindow]) -> None:
         filter_sets = sorted({w.filters for w in windows})
-        parts = {r: split_window(*r) for r in {(w.start, w.end) for w in windows}}
+        ranges = {r: read_ranges(*r) for r in {(w.start, w.end) for w in windows}}
         regions = None
         if all(w.regions is not None for w in windows):
             regions = sorted(set().union(*(w.regions for w in windows)))
         amounts = _PerPeriod(len(filter_sets))
-        stmt = _series_query(series, filter_sets, regions, parts.values())
+        stmt = _series_query(series, filter_sets, regions, ranges.values())
         if stmt is not None:
             for row in (await self.session.execute(stmt)).all():
                 amounts.add(*row)
@@ -225,34 +260,41 @@ class SeriesSums:
         for window in windows:
             key = (column_of[window.filters], window.start, window.end)
             if key not in per_region:
-                per_region[key] = amounts.over(key[0], parts[(window.start, window.end)])
+                per_region[key] = amounts.over(key[0], ranges[(window.start, window.end)])
             summed = per_region[key]
             in_regions = summed if window.regions is None else window.regions
             self._amounts[window] = sum(summed[r] for r in in_regions if r in summed)
 
 
-def _series_query(series: str, filter_sets: list[tuple], regions: list[str] | None, parts) -> object | None:
-    """The series' amounts in ``regions`` per (part, region, month or day), a column per set of
-    filters: the whole months of ``parts`` from ``series_monthly``, the days at their edges from
-    ``series_daily``, each run of days a SELECT of its own (a key range both databases read by
-    the primary key; an OR of ranges in one WHERE, they may not); None when nothing is to be read."""
+YEARS, MONTHS, DAYS = 0, 1, 2  # which table a row of a series' query comes from
+
+
+def _series_query(series: str, filter_sets: list[tuple], regions: list[str] | None, ranges) -> object | None:
+    """The series' amounts in ``regions`` per (table, region, year, month or day), a column per
+    set of filters: the whole years of ``ranges`` from ``series_yearly``, the months and days at
+    their edges from ``series_monthly`` and ``series_daily``, each run of months or days a
+    SELECT of its own (a key range both databases read by the primary key; an OR of ranges in
+    one WHERE, they may not); None when nothing is to be read."""
     arms = []
-    months = [p.months for p in parts if p.months is not None]
-    if months:
-        table = SeriesMonthly.__table__
-        bounds = [table.c.month <= max(last for _first, last in months)]
-        if all(first is not None for first, _last in months):
-            bounds.append(table.c.month >= min(first for first, _last in months))
-        arms.append(_arm(table, table.c.month, MONTHS, series, filter_sets, regions, bounds))
+    years = [r.years for r in ranges if r.years is not None]
+    if years:
+        table = SeriesYearly.__table__
+        bounds = [table.c.year <= max(last for _first, last in years)]
+        if all(first is not None for first, _last in years):
+            bounds.append(table.c.year >= min(first for first, _last in years))
+        arms.append(_arm(table, table.c.year, YEARS, series, filter_sets, regions, bounds))
+    table = SeriesMonthly.__table__
+    months = {(first, _last_day(last)) for r in ranges for first, last in r.months}
+    for start, end in covering_ranges(months, MAX_DAY_RANGES):
+        arms.append(
+            _arm(table, table.c.month, MONTHS, series, filter_sets, regions, [table.c.month.between(start, end)])
+        )
     table = SeriesDaily.__table__
-    for start, end in covering_ranges({d for p in parts for d in p.days}, MAX_DAY_RANGES):
+    for start, end in covering_ranges({d for r in ranges for d in r.days}, MAX_DAY_RANGES):
         arms.append(_arm(table, table.c.day, DAYS, series, filter_sets, regions, [table.c.day.between(start, end)]))
     if not arms:
         return None
     return arms[0] if len(arms) == 1 else union_all(*arms)
-
-
-MONTHS, DAYS = 0, 1  # which table a row of a series' query comes from
 
 
 def _arm(table: Table, period, part: int, series: str, filter_sets: list[tuple], regions, bounds: list):
@@ -276,8 +318,8 @@ def _arm(table: Table, period, part: int, series: str, filter_sets: list[tuple],
 
 
 class _PerPeriod:
-    """A series' amounts as read, per set of filters, region, and month or day; sums over a
-    window's parts by running totals."""
+    """A series' amounts as read, per set of filters, table, region and period (year, month or
+    day: its first day); sums over a window's ranges by running totals."""
 
     def __init__(self, columns: int) -> None:
         self.columns = columns
@@ -288,8 +330,7 @@ class _PerPeriod:
         day = period if isinstance(period, date) else date.fromisoformat(period)
         self._rows[(int(part), region)][day] = [int(a or 0) for a in amounts]
 
-    def _running(self, part: int, region: str) -> tuple[list[date], list[list[int]]]:
-        key = (part, region)
+    def _running(self, key: tuple[int, str]) -> tuple[list[date], list[list[int]]]:
         if key not in self._totals:
             periods = sorted(self._rows[key])
             totals = [[0] * (len(periods) + 1) for _ in range(self.columns)]
@@ -299,23 +340,24 @@ class _PerPeriod:
             self._totals[key] = periods, totals
         return self._totals[key]
 
-    def _between(self, part: int, region: str, column: int, first: date | None, last: date) -> int:
-        periods, totals = self._running(part, region)
+    def _between(self, key: tuple[int, str], column: int, first: date | None, last: date) -> int:
+        periods, totals = self._running(key)
         low = 0 if first is None else bisect_left(periods, first)
         high = bisect_right(periods, last)
         return totals[column][high] - totals[column][low] if high > low else 0
 
-    def over(self, column: int, parts: WindowParts) -> dict[str, int]:
-        """Each region's sum of the window cut into ``parts``, for the set of filters ``column``."""
+    def over(self, column: int, ranges: ReadRanges) -> dict[str, int]:
+        """Each region's sum of the window read as ``ranges``, for the set of filters ``column``."""
         summed: dict[str, int] = {}
-        for part, region in self._rows:
-            amount = 0
-            if part == MONTHS and parts.months is not None:
-                amount += self._between(part, region, column, *parts.months)
-            elif part == DAYS:
-                amount += sum(self._between(part, region, column, a, b) for a, b in parts.days)
-            if amount or region not in summed:
-                summed[region] = summed.get(region, 0) + amount
+        for key in self._rows:
+            part, region = key
+            if part == YEARS:
+                amount = 0 if ranges.years is None else self._between(key, column, *ranges.years)
+            else:
+                amount = sum(
+                    self._between(key, column, a, b) for a, b in (ranges.months if part == MONTHS else ranges.days)
+                )
+            summed[region] = summed.get(region, 0) + amount
         return summed
 
 
