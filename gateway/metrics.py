@@ -6,16 +6,17 @@ bindings against."""
 from __future__ import annotations
 
 import calendar
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Table, case, func, literal_column, or_, select, union_all
+from sqlalchemy import Table, and_, case, func, literal_column, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.facts import MONEY_SERIES, SERIES_DIMENSIONS, SET_DIMENSIONS
-from gateway.models import SeriesDaily, SeriesMonthly
+from gateway.models import SeriesDaily, SeriesMonthly, SeriesYearly
 from zhichan import rates
 from zhichan.api.problems import Invalid
 from zhichan.metrics_catalogue import CATALOGUE, Metric
@@ -171,17 +172,55 @@ def covering_ranges(ranges: set[tuple[date, date]], most: int) -> list[tuple[dat
     return merged
 
 
+def split_months(
+    first: date | None, last: date
+) -> tuple[tuple[date | None, date] | None, tuple[tuple[date, date], ...]]:
+    """Whole months ``first``..``last`` (first days; a first of None: since the beginning) cut
+    into the whole calendar years in them (first days of the first and last year, or None) and
+    the runs of months left at their edges (first days of each run's first and last month)."""
+    start_year = None if first is None else first.year + (first.month != 1)
+    end_year = last.year - (last.month != 12)
+    if end_year < date.min.year or (start_year is not None and start_year > end_year):
+        return None, ((first or date.min, last),)  # no whole year between the edges
+    head = () if first is None or first.month == 1 else ((first, date(first.year, 12, 1)),)
+    tail = () if last.month == 12 else ((date(last.year, 1, 1), last),)
+    return (None if start_year is None else date(start_year, 1, 1), date(end_year, 1, 1)), head + tail
+
+
+@dataclass(frozen=True)
+class ReadRanges:
+    """A window of days as read: the whole years in it from ``series_yearly`` (first days of the
+    first and last; a first of None: since the beginning), the months at their edges from
+    ``series_monthly`` and the days at the months' edges from ``series_daily``."""
+
+    years: tuple[date | None, date] | None
+    months: tuple[tuple[date, date], ...]
+    days: tuple[tuple[date, date], ...]
+
+
+def read_ranges(start: date | None, end: date) -> ReadRanges:
+    parts = split_window(start, end)
+    if parts.months is None:
+        return ReadRanges(None, (), parts.days)
+    years, months = split_months(*parts.months)
+    return ReadRanges(years, months, parts.days)
+
+
 class SeriesSums:
-    r"""The sums a whole view needs, read with one query per series and filters.
+    r"""The sums a whole view needs, read with one query per series.
 
     A view first :meth:`ask`\ s for every window it will read; the first :meth:`amount` then
-    reads them together: each distinct date range is one column summed per region, so the
-    indicators, plans and regions of a view that read the same series share one pass over its
-    rows (a plan asks for ~20 sums, an overview for ~1,000, of ~20 series). A date range is read
-    as its whole months from ``series_monthly`` plus the days of the partial months at its edges
-    from ``series_daily`` (:func:`split_window`), both in the one query: a decade's level reads
-    ~120 monthly rows and at most ~31 daily ones per region and dimension values, not ~3,650.
-    A window not asked beforehand is still answered, by a query of its own."""
+    reads them together: every window of a series — whatever its regions, dates and filters —
+    comes from one query returning the series' amounts per region and year, month or day, a
+    column per set of filters, and the windows are added up from those in Python (a plan asks
+    for ~20 sums, an overview for ~1,000, of ~10 series). A window is read as its whole years
+    from ``series_yearly``, the whole months at their edges from ``series_monthly`` and the days
+    of the partial months at its edges from ``series_daily`` (:func:`read_ranges`): a decade's
+    level reads ~10 yearly rows, at most ~11 monthly and ~31 daily ones per region and dimension
+    values, not ~3,650. The database adds each row once, into its region's and period's group: a
+    column of ``SUM(CASE …)`` per date range made it test every range on every row, ~5× the cost
+    of the scan at a city's size (BENCHMARKS.md). A window not asked beforehand is still
+    answered, by a query of its own."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -198,67 +237,128 @@ class SeriesSums:
         return self._amounts[window]
 
     async def _read_pending(self) -> None:
-        groups: dict[tuple, list[SeriesWindow]] = defaultdict(list)
+        by_series: dict[str, list[SeriesWindow]] = defaultdict(list)
         for window in self._pending:
-            groups[(window.series, window.filters)].append(window)
+            by_series[window.series].append(window)
         self._pending = set()
-        for (series, filters), windows in groups.items():
-            await self._read_group(series, filters, windows)
+        for series, windows in by_series.items():
+            await self._read_series(series, windows)
 
-    async def _read_group(self, series: str, filters: tuple, windows: list[SeriesWindow]) -> None:
-        ranges = sorted({(w.start, w.end) for w in windows}, key=lambda r: (r[0] or date.min, r[1]))
-        parts = [split_window(start, end) for start, end in ranges]
+    async def _read_series(self, series: str, windows: list[SeriesWindow]) -> None:
+        filter_sets = sorted({w.filters for w in windows})
+        ranges = {r: read_ranges(*r) for r in {(w.start, w.end) for w in windows}}
         regions = None
         if all(w.regions is not None for w in windows):
             regions = sorted(set().union(*(w.regions for w in windows)))
-        arms = []
-        months = [p.months for p in parts if p.months is not None]
-        if months:
-            table = SeriesMonthly.__table__
-            columns = [
-                _sum_over(table, table.c.month, [p.months] if p.months else []).label(f"w{i}")
-                for i, p in enumerate(parts)
-            ]
-            bounds = [table.c.month <= max(last for _first, last in months)]
-            if all(first is not None for first, _last in months):
-                bounds.append(table.c.month >= min(first for first, _last in months))
-            arms.append(_arm(table, series, filters, regions, columns, bounds))
-        # Only the edges' days, each run of them a SELECT of its own: a key range that both
-        # databases read by the primary key (an OR of ranges in one WHERE, they may not).
-        table = SeriesDaily.__table__
-        for start, end in covering_ranges({d for p in parts for d in p.days}, MAX_DAY_RANGES):
-            columns = [
-                _sum_over(table, table.c.day, [(a, b) for a, b in p.days if a <= end and b >= start]).label(f"w{i}")
-                for i, p in enumerate(parts)
-            ]
-            arms.append(_arm(table, series, filters, regions, columns, [table.c.day.between(start, end)]))
-        per_region: dict[str, list[int]] = {}
-        if arms:
-            stmt = arms[0] if len(arms) == 1 else union_all(*arms)
-            for region, *amounts in (await self.session.execute(stmt)).all():
-                summed = per_region.setdefault(region, [0] * len(ranges))
-                for i, amount in enumerate(amounts):
-                    summed[i] += int(amount)
-        column_of = {r: i for i, r in enumerate(ranges)}
+        amounts = _PerPeriod(len(filter_sets))
+        stmt = _series_query(series, filter_sets, regions, ranges.values())
+        if stmt is not None:
+            for row in (await self.session.execute(stmt)).all():
+                amounts.add(*row)
+        column_of = {filters: i for i, filters in enumerate(filter_sets)}
+        per_region: dict[tuple, dict[str, int]] = {}
         for window in windows:
-            column = column_of[(window.start, window.end)]
-            in_regions = per_region if window.regions is None else window.regions
-            self._amounts[window] = sum(per_region[r][column] for r in in_regions if r in per_region)
+            key = (column_of[window.filters], window.start, window.end)
+            if key not in per_region:
+                per_region[key] = amounts.over(key[0], ranges[(window.start, window.end)])
+            summed = per_region[key]
+            in_regions = summed if window.regions is None else window.regions
+            self._amounts[window] = sum(summed[r] for r in in_regions if r in summed)
 
 
-def _sum_over(table: Table, column, ranges) -> object:
-    """``SUM(amount)`` over the rows whose ``column`` (day or month) is in any of ``ranges``."""
-    if not ranges:
-        return literal_column("0")
-    inside = or_(*(column <= last if first is None else column.between(first, last) for first, last in ranges))
-    return func.sum(case((inside, table.c.amount), else_=0))
+YEARS, MONTHS, DAYS = 0, 1, 2  # which table a row of a series' query comes from
 
 
-def _arm(table: Table, series: str, filters: tuple, regions: list[str] | None, columns: list, bounds: list):
-    stmt = select(table.c.region, *columns).where(table.c.series == series, *bounds)
+def _series_query(series: str, filter_sets: list[tuple], regions: list[str] | None, ranges) -> object | None:
+    """The series' amounts in ``regions`` per (table, region, year, month or day), a column per
+    set of filters: the whole years of ``ranges`` from ``series_yearly``, the months and days at
+    their edges from ``series_monthly`` and ``series_daily``, each run of months or days a
+    SELECT of its own (a key range both databases read by the primary key; an OR of ranges in
+    one WHERE, they may not); None when nothing is to be read."""
+    arms = []
+    years = [r.years for r in ranges if r.years is not None]
+    if years:
+        table = SeriesYearly.__table__
+        bounds = [table.c.year <= max(last for _first, last in years)]
+        if all(first is not None for first, _last in years):
+            bounds.append(table.c.year >= min(first for first, _last in years))
+        arms.append(_arm(table, table.c.year, YEARS, series, filter_sets, regions, bounds))
+    table = SeriesMonthly.__table__
+    months = {(first, _last_day(last)) for r in ranges for first, last in r.months}
+    for start, end in covering_ranges(months, MAX_DAY_RANGES):
+        arms.append(
+            _arm(table, table.c.month, MONTHS, series, filter_sets, regions, [table.c.month.between(start, end)])
+        )
+    table = SeriesDaily.__table__
+    for start, end in covering_ranges({d for r in ranges for d in r.days}, MAX_DAY_RANGES):
+        arms.append(_arm(table, table.c.day, DAYS, series, filter_sets, regions, [table.c.day.between(start, end)]))
+    if not arms:
+        return None
+    return arms[0] if len(arms) == 1 else union_all(*arms)
+
+
+def _arm(table: Table, period, part: int, series: str, filter_sets: list[tuple], regions, bounds: list):
+    if len(filter_sets) == 1:
+        # One set of filters (most series of a view): they select the rows, a plain sum adds them.
+        columns = [func.sum(table.c.amount)]
+        bounds = [*bounds, *_dimension_conditions(table, series, filter_sets[0])]
+    else:
+        # A column per set: the rows of any set are read once, each added to the sets it matches.
+        conditions = [and_(*_dimension_conditions(table, series, f)) if f else None for f in filter_sets]
+        columns = [
+            func.sum(table.c.amount) if condition is None else func.sum(case((condition, table.c.amount), else_=0))
+            for condition in conditions
+        ]
+        if all(condition is not None for condition in conditions):
+            bounds = [*bounds, or_(*conditions)]
+    stmt = select(literal_column(str(part)), table.c.region, period, *columns).where(table.c.series == series, *bounds)
     if regions is not None:
         stmt = stmt.where(table.c.region.in_(regions))
-    return stmt.where(*_dimension_conditions(table, series, filters)).group_by(table.c.region)
+    return stmt.group_by(table.c.region, period)
+
+
+class _PerPeriod:
+    """A series' amounts as read, per set of filters, table, region and period (year, month or
+    day: its first day); sums over a window's ranges by running totals."""
+
+    def __init__(self, columns: int) -> None:
+        self.columns = columns
+        self._rows: dict[tuple[int, str], dict[date, list[int]]] = defaultdict(dict)
+        self._totals: dict[tuple[int, str], tuple[list[date], list[list[int]]]] = {}
+
+    def add(self, part: int, region: str, period: date | str, *amounts) -> None:
+        day = period if isinstance(period, date) else date.fromisoformat(period)
+        self._rows[(int(part), region)][day] = [int(a or 0) for a in amounts]
+
+    def _running(self, key: tuple[int, str]) -> tuple[list[date], list[list[int]]]:
+        if key not in self._totals:
+            periods = sorted(self._rows[key])
+            totals = [[0] * (len(periods) + 1) for _ in range(self.columns)]
+            for i, period in enumerate(periods):
+                for c, amount in enumerate(self._rows[key][period]):
+                    totals[c][i + 1] = totals[c][i] + amount
+            self._totals[key] = periods, totals
+        return self._totals[key]
+
+    def _between(self, key: tuple[int, str], column: int, first: date | None, last: date) -> int:
+        periods, totals = self._running(key)
+        low = 0 if first is None else bisect_left(periods, first)
+        high = bisect_right(periods, last)
+        return totals[column][high] - totals[column][low] if high > low else 0
+
+    def over(self, column: int, ranges: ReadRanges) -> dict[str, int]:
+        """Each region's sum of the window read as ``ranges``, for the set of filters ``column``."""
+        summed: dict[str, int] = {}
+        for key in self._rows:
+            part, region = key
+            if part == YEARS:
+                amount = 0 if ranges.years is None else self._between(key, column, *ranges.years)
+            else:
+                amount = sum(
+                    self._between(key, column, a, b) for a, b in (ranges.months if part == MONTHS else ranges.days)
+                )
+            summed[region] = summed.get(region, 0) + amount
+        return summed
 
 
 def _dimension_conditions(table: Table, series: str, filters: tuple) -> list:

@@ -10,6 +10,8 @@
 - ``series_monthly``: the same sums per month, kept beside the daily ones from the same amounts
   in the same transaction: a stock's level over a decade reads ~120 monthly rows and the days
   of the last partial month instead of ~3,650 daily rows.
+- ``series_yearly``: the same sums per year, kept likewise: a decade's level reads ~10 yearly
+  rows, then the months and days since the last whole year.
 """
 
 from __future__ import annotations
@@ -56,6 +58,22 @@ class SeriesMonthly(SQLModel, table=True):
     series: str = Field(primary_key=True, max_length=60)
     region: str = Field(primary_key=True, max_length=32)
     month: date = Field(primary_key=True)  # the month's first day
+    dim1: str = Field(default="", primary_key=True, max_length=200)
+    dim2: str = Field(default="", primary_key=True, max_length=60)
+    dim3: str = Field(default="", primary_key=True, max_length=60)
+    dim4: str = Field(default="", primary_key=True, max_length=60)
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class SeriesYearly(SQLModel, table=True):
+    """``series_daily`` added up per calendar year: always the sum of that year's daily rows."""
+
+    __tablename__ = "series_yearly"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    series: str = Field(primary_key=True, max_length=60)
+    region: str = Field(primary_key=True, max_length=32)
+    year: date = Field(primary_key=True)  # the year's first day
     dim1: str = Field(default="", primary_key=True, max_length=200)
     dim2: str = Field(default="", primary_key=True, max_length=60)
     dim3: str = Field(default="", primary_key=True, max_length=60)

@@ -1,5 +1,5 @@
 """Applying aggregates' new states to the read model: newer versions only, facts replaced,
-daily and monthly sums moved by the difference.
+daily, monthly and yearly sums moved by the difference.
 
 The live consumer applies one state at a time and ``zhichan gateway rebuild`` tens of thousands
 at once through the same function, :func:`apply_states`: a handful of statements per call
@@ -19,16 +19,17 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.facts import Fact
-from gateway.models import AggregateFacts, SeriesDaily, SeriesMonthly
+from gateway.models import AggregateFacts, SeriesDaily, SeriesMonthly, SeriesYearly
 from zhichan.db import insert_at_commit, insert_many
 
 # Bound parameters per statement stay well under SQLite's limit (32,766) and asyncpg's (32,767).
 KEYS_PER_SELECT = 5_000
 DailyKey = tuple[str, str, date, str, str, str, str]  # series, region, day, dim1..dim4
 DAILY_COLUMNS = ("series", "region", "day", "dim1", "dim2", "dim3", "dim4", "amount")
-MonthlyKey = DailyKey  # the same key with the month's first day for the day
+PeriodKey = DailyKey  # the same key with the month's (the year's) first day for the day
 MONTHLY_COLUMNS = ("series", "region", "month", "dim1", "dim2", "dim3", "dim4", "amount")
-MONTHLY_ROWS_KEPT = 1_000_000  # a replay's monthly sums held in memory at most (~200 MB)
+YEARLY_COLUMNS = ("series", "region", "year", "dim1", "dim2", "dim3", "dim4", "amount")
+PERIOD_ROWS_KEPT = 1_000_000  # a replay's monthly and yearly sums held in memory at most (~200 MB)
 
 DAILY_UPSERT = (
     "ON CONFLICT (series, region, day, dim1, dim2, dim3, dim4)"
@@ -38,10 +39,15 @@ MONTHLY_UPSERT = (
     "ON CONFLICT (series, region, month, dim1, dim2, dim3, dim4)"
     " DO UPDATE SET amount = series_monthly.amount + excluded.amount"
 )
+YEARLY_UPSERT = (
+    "ON CONFLICT (series, region, year, dim1, dim2, dim3, dim4)"
+    " DO UPDATE SET amount = series_yearly.amount + excluded.amount"
+)
 
 AGGREGATES = AggregateFacts.__table__
 DAILY = SeriesDaily.__table__
 MONTHLY = SeriesMonthly.__table__
+YEARLY = SeriesYearly.__table__
 # Built once: building it per call cost more than SQLite's work for a fetch of one event.
 _HELD = select(AGGREGATES.c.key, AGGREGATES.c.version, AGGREGATES.c.facts).where(
     AGGREGATES.c.key.in_(bindparam("keys", expanding=True))
@@ -98,10 +104,10 @@ def prepare_states(states: Iterable[tuple[str, int, Sequence[Fact]]]) -> Prepare
 
 
 async def apply_prepared(
-    session: AsyncSession, prepared: PreparedStates, monthly: MonthlySums | None = None
+    session: AsyncSession, prepared: PreparedStates, periods: PeriodSums | None = None
 ) -> set[str]:
-    """Applies prepared states; the monthly sums move by the same amounts as the daily ones, in
-    this transaction — or, given a replay's ``monthly``, there, to be written once for many."""
+    """Applies prepared states; the monthly and yearly sums move by the same amounts as the daily
+    ones, in this transaction — or, given a replay's ``periods``, there, to be written once for many."""
     if not prepared.rows:
         return set()
     held = await _held(session, [key for key, _version, _facts in prepared.rows])
@@ -131,58 +137,69 @@ async def apply_prepared(
         corrections.update(dict(prepared.added))
         daily = _in_day_order(corrections)
     daily_rows = [(*key, amount) for key, amount in daily]
-    if monthly is None:  # live: the sums are read by views only, never back in this transaction
+    if periods is None:  # live: the sums are read by views only, never back in this transaction
         insert_at_commit(session, DAILY, DAILY_COLUMNS, daily_rows, DAILY_UPSERT)
-        pending = MonthlySums()
+        pending = PeriodSums()
         pending.add(daily)
-        insert_at_commit(session, MONTHLY, MONTHLY_COLUMNS, pending.take_rows(), MONTHLY_UPSERT)
+        monthly_rows, yearly_rows = pending.take_rows()
+        insert_at_commit(session, MONTHLY, MONTHLY_COLUMNS, monthly_rows, MONTHLY_UPSERT)
+        insert_at_commit(session, YEARLY, YEARLY_COLUMNS, yearly_rows, YEARLY_UPSERT)
         return {row[0] for row in inserts} | {row["b_key"] for row in updates}
     await insert_many(session, DAILY, DAILY_COLUMNS, daily_rows, DAILY_UPSERT)
-    # The very amounts written to the daily rows: each monthly row stays the sum of its days.
-    monthly.add(daily)
-    if monthly.full:
-        await monthly.write(session)
+    # The very amounts written to the daily rows: each monthly (yearly) row stays the sum of its days.
+    periods.add(daily)
+    if periods.full:
+        await periods.write(session)
     return {row[0] for row in inserts} | {row["b_key"] for row in updates}
 
 
-class MonthlySums:
-    """Daily amounts added up per month (keyed by the month's first day), until written.
+class PeriodSums:
+    """Daily amounts added up per month and per year (keyed by their first days), until written.
 
     The live consumer writes them in the transaction that wrote the days. A replay keeps them
     across its chunks and writes them once at the end: its chunks' dates and dimension values
     spread over a decade, so a chunk of 20,000 cases touches ~90,000 monthly rows for ~106,000
     daily ones, and upserting those per chunk cost its writer ~18 µs of CPU per event (+60 %);
     added up here they cost ~2.5 µs per event, and a city's decade has ~640,000 monthly rows in
-    all (~200 bytes each here). Past ``most`` rows they are written before going on."""
+    all (~200 bytes each here). The yearly sums are added up from the same amounts (a decade's
+    level then reads ~10 yearly rows, the months and days after the last whole year: a tenth of
+    the rows, BENCHMARKS.md); they are ~a tenth as many. Past ``most`` rows they are written
+    before going on."""
 
-    def __init__(self, most: int = MONTHLY_ROWS_KEPT) -> None:
+    def __init__(self, most: int = PERIOD_ROWS_KEPT) -> None:
         self.most = most
-        self._amounts: dict[MonthlyKey, int] = {}
-        self._months: dict[date, date] = {}  # day → its month's first day: a few thousand days
+        self._months: dict[PeriodKey, int] = {}
+        self._years: dict[PeriodKey, int] = {}
+        self._firsts: dict[date, tuple[date, date]] = {}  # day → its month's and year's first days
 
     def add(self, daily: Iterable[tuple[DailyKey, int]]) -> None:
-        amounts, months = self._amounts, self._months
-        get = amounts.get
+        months, years, firsts = self._months, self._years, self._firsts
+        month_of, year_of = months.get, years.get
         for (series, region, day, dim1, dim2, dim3, dim4), amount in daily:
-            month = months.get(day)
-            if month is None:
-                month = months[day] = day.replace(day=1)
-            key = (series, region, month, dim1, dim2, dim3, dim4)
-            amounts[key] = get(key, 0) + amount
+            first = firsts.get(day)
+            if first is None:
+                first = firsts[day] = (day.replace(day=1), day.replace(month=1, day=1))
+            key = (series, region, first[0], dim1, dim2, dim3, dim4)
+            months[key] = month_of(key, 0) + amount
+            key = (series, region, first[1], dim1, dim2, dim3, dim4)
+            years[key] = year_of(key, 0) + amount
 
     @property
     def full(self) -> bool:
-        return len(self._amounts) >= self.most
+        return len(self._months) + len(self._years) >= self.most
 
-    def take_rows(self) -> list[tuple]:
-        """The amounts added up so far as rows to upsert, and a fresh start."""
-        rows = [(*key, amount) for key, amount in _in_day_order(self._amounts)]
-        self._amounts = {}
-        return rows
+    def take_rows(self) -> tuple[list[tuple], list[tuple]]:
+        """The amounts added up so far as monthly and yearly rows to upsert, and a fresh start."""
+        monthly = [(*key, amount) for key, amount in _in_day_order(self._months)]
+        yearly = [(*key, amount) for key, amount in _in_day_order(self._years)]
+        self._months, self._years = {}, {}
+        return monthly, yearly
 
     async def write(self, session: AsyncSession) -> None:
         """Upserts the amounts added up so far (adding to the rows held) and starts again."""
-        await insert_many(session, MONTHLY, MONTHLY_COLUMNS, self.take_rows(), MONTHLY_UPSERT)
+        monthly, yearly = self.take_rows()
+        await insert_many(session, MONTHLY, MONTHLY_COLUMNS, monthly, MONTHLY_UPSERT)
+        await insert_many(session, YEARLY, YEARLY_COLUMNS, yearly, YEARLY_UPSERT)
 
 
 def _in_day_order(amounts: Mapping[DailyKey, int]) -> list[tuple[DailyKey, int]]:

@@ -31,7 +31,7 @@ from sqlalchemy import event
 from gateway.facts import FACTS_OF
 from gateway.models import RecentEvent
 from gateway.projections import apply_event, kept_type
-from gateway.readmodel import MonthlySums, PreparedStates, apply_prepared, prepare_states
+from gateway.readmodel import PeriodSums, PreparedStates, apply_prepared, prepare_states
 from gateway.retention import prune_recent_events
 from gateway.settings import GatewaySettings
 from gateway.viewcache import mark_changed
@@ -269,14 +269,14 @@ def _time_of(row: tuple[str, str, str, str, datetime]) -> datetime:
 
 class _Writer:
     """Writes prepared chunks in log order, CHUNKS_PER_TRANSACTION to a transaction; the monthly
-    sums of the whole replay once, in the last one (see :class:`gateway.readmodel.MonthlySums`)."""
+    and yearly sums of the whole replay once, in the last one (see :class:`gateway.readmodel.PeriodSums`)."""
 
     def __init__(self, session_factory, totals: RebuildReport) -> None:
         self._session_factory = session_factory
         self._session = None
         self._chunks = 0
         self._totals = totals
-        self._monthly = MonthlySums()
+        self._periods = PeriodSums()
 
     async def _open(self):
         if self._session is None:
@@ -286,7 +286,7 @@ class _Writer:
         return self._session
 
     async def write(self, chunk: _Prepared) -> None:
-        await _write(await self._open(), chunk, self._monthly)
+        await _write(await self._open(), chunk, self._periods)
         self._totals.events += chunk.events
         self._totals.unparseable += chunk.unparseable
         self._totals.applied += len(chunk.one_by_one) + len(chunk.states.rows)
@@ -295,8 +295,8 @@ class _Writer:
             await self.commit()
 
     async def finish(self) -> None:
-        # Until this commits the monthly sums lag the daily ones: a replay runs with the gateway stopped.
-        await self._monthly.write(await self._open())
+        # Until this commits the monthly and yearly sums lag the daily ones: a replay runs with the gateway stopped.
+        await self._periods.write(await self._open())
         await self.commit()
 
     async def commit(self) -> None:
@@ -310,11 +310,11 @@ class _Writer:
             await session.close()  # a transaction left open (a failed replay) is rolled back
 
 
-async def _write(session, chunk: _Prepared, monthly: MonthlySums) -> None:
+async def _write(session, chunk: _Prepared, periods: PeriodSums) -> None:
     for envelope in chunk.one_by_one:
         await apply_event(session, envelope)
     # The bulk of the log (cases, pledges, agencies …): every state of the chunk at once.
-    await apply_prepared(session, chunk.states, monthly)
+    await apply_prepared(session, chunk.states, periods)
     received_at = utcnow()
     await insert_many(
         session,

@@ -131,8 +131,7 @@ class IndicatorReader:
         window = progress.actual_window(self.indicator, self.period, as_of)
         if window is None:
             return None
-        windows = metric_windows(self.source.metric, self.source.query(window))
-        amounts = [await self.reads.sums.amount(w) for w in windows]
+        amounts = [await self.reads.sums.amount(w) for w in self.source.windows(window)]
         numerator, denominator = rate_parts(self.source.metric, amounts)
         return {"numerator": numerator, "denominator": denominator, "unit": RATE_PARTS_UNIT}
 

@@ -1,7 +1,8 @@
-"""Sums read as whole months (series_monthly) plus the days at a window's edges (series_daily)
-answer exactly what summing the daily rows answers — for every series, window, filter and set of
-regions, and for whole views — and the monthly rows stay the sums of their days through
-corrections (a newer state replacing older facts, an older one arriving late)."""
+"""Sums read as whole years (series_yearly), the months at their edges (series_monthly) and the
+days at a window's edges (series_daily) answer exactly what summing the daily rows answers — for
+every series, window, filter and set of regions, and for whole views — and the monthly and
+yearly rows stay the sums of their days through corrections (a newer state replacing older
+facts, an older one arriving late)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from gateway.facts import FACTS_OF, SERIES_DIMENSIONS, SET_DIMENSIONS
 from gateway.metrics import SeriesSums, SeriesWindow, _dimension_conditions
 from gateway.models import PlanView, SeriesDaily
 from gateway.projections import apply_events
-from gateway.readmodel import MonthlySums, apply_prepared, prepare_states
+from gateway.readmodel import PeriodSums, apply_prepared, prepare_states
 from zhichan.db import make_engine, make_session_factory
 from zhichan.events.envelope import Envelope
 from zhichan.regions import registry
@@ -45,6 +46,10 @@ DATES = (
 
 class DailySums(SeriesSums):
     """The sums as they were read before monthly rows: every daily row of the window."""
+
+    async def _read_series(self, series: str, windows: list[SeriesWindow]) -> None:
+        for filters in {w.filters for w in windows}:
+            await self._read_group(series, filters, [w for w in windows if w.filters == filters])
 
     async def _read_group(self, series: str, filters: tuple, windows: list[SeriesWindow]) -> None:
         table = SeriesDaily.__table__
@@ -120,19 +125,23 @@ async def daily_rows(engine) -> list[tuple]:
 
 
 async def assert_monthly_rows_are_sums_of_daily_rows(engine) -> None:
+    """And the yearly rows too."""
     by_month: Counter = Counter()
+    by_year: Counter = Counter()
     for series, region, day, *dims, amount in await daily_rows(engine):
         by_month[(series, region, day.replace(day=1), *dims)] += amount
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            text("SELECT series, region, month, dim1, dim2, dim3, dim4, amount FROM series_monthly")
-        )
-        monthly = {
-            (s, r, m if isinstance(m, date) else date.fromisoformat(m), *dims): amount
-            for s, r, m, *dims, amount in rows
-        }
-    assert {k: v for k, v in monthly.items() if v} == {k: v for k, v in by_month.items() if v}
-    assert len(monthly) > 100
+        by_year[(series, region, day.replace(month=1, day=1), *dims)] += amount
+    for table, period, expected in (("series_monthly", "month", by_month), ("series_yearly", "year", by_year)):
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text(f"SELECT series, region, {period}, dim1, dim2, dim3, dim4, amount FROM {table}")
+            )
+            held = {
+                (s, r, m if isinstance(m, date) else date.fromisoformat(m), *dims): amount
+                for s, r, m, *dims, amount in rows
+            }
+        assert {k: v for k, v in held.items() if v} == {k: v for k, v in expected.items() if v}
+        assert len(held) > 100
 
 
 def _matches(series: str, dims: tuple, filters: tuple) -> bool:
@@ -270,7 +279,7 @@ async def test_a_replays_monthly_sums_written_once_for_many_chunks_are_the_days_
     async with database_url(tmp_path, "gateway", migrated=True) as url:
         engine = make_engine(url)
         try:
-            monthly = MonthlySums(most)
+            monthly = PeriodSums(most)
             session_factory = make_session_factory(engine)
             for start in range(0, len(log), 300):
                 states = [

@@ -139,9 +139,16 @@ async def _monthly(engine) -> Counter:
         return Counter({(series, region, str(month), dim1): amount for series, region, month, dim1, amount in rows})
 
 
-async def test_monthly_sums_filled_from_the_daily_rows_and_dropped_on_downgrade(tmp_path):
+async def _yearly(engine) -> Counter:
+    async with engine.connect() as conn:
+        rows = await conn.execute(text("SELECT series, region, year, dim1, amount FROM series_yearly"))
+        return Counter({(series, region, str(year), dim1): amount for series, region, year, dim1, amount in rows})
+
+
+async def test_monthly_and_yearly_sums_filled_from_the_daily_rows_and_dropped_on_downgrade(tmp_path):
     """Migration 0006 adds up a read model's existing daily rows per month (a month whose days
-    cancel out keeps no row); later states move both; a downgrade drops the monthly sums."""
+    cancel out keeps no row), 0010 the monthly rows per year; later states move all three;
+    downgrades drop the yearly, then the monthly sums."""
     async with database_url(tmp_path, "gateway") as url:
         await asyncio.to_thread(migrate.upgrade, GATEWAY_DIR, url, "0005")
         engine = make_engine(url)
@@ -176,6 +183,15 @@ async def test_monthly_sums_filled_from_the_daily_rows_and_dropped_on_downgrade(
                 }
             )
             assert await _monthly(engine) == expected
+            yearly = Counter(
+                {
+                    ("enforcement.open_cases", "321102", "2024-01-01", "a"): 11,
+                    ("enforcement.open_cases", "321102", "2024-01-01", "b"): 4,
+                    ("enforcement.open_cases", "321111", "2024-01-01", "a"): 16,
+                    ("financing.pledge_amount", "321102", "2023-01-01", ""): 500,
+                }
+            )
+            assert await _yearly(engine) == yearly
 
             # A state applied after the migration adds to the carried sums, as to the daily ones.
             async with make_session_factory(engine)() as session:
@@ -184,7 +200,13 @@ async def test_monthly_sums_filled_from_the_daily_rows_and_dropped_on_downgrade(
                 await session.commit()
             expected[("enforcement.open_cases", "321102", "2024-01-01", "a")] += 32
             assert await _monthly(engine) == expected
+            yearly[("enforcement.open_cases", "321102", "2024-01-01", "a")] += 32
+            assert await _yearly(engine) == yearly
 
+            await asyncio.to_thread(migrate.downgrade, GATEWAY_DIR, url, "0008")
+            async with engine.connect() as conn:
+                tables = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+            assert "series_yearly" not in tables and "series_monthly" in tables
             await asyncio.to_thread(migrate.downgrade, GATEWAY_DIR, url, "0005")
             async with engine.connect() as conn:
                 tables = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())

@@ -93,6 +93,7 @@ async def test_a_replay_over_many_chunks_and_transactions_ends_as_the_live_consu
     assert replayed_model["facts"] == live_model["facts"]
     assert replayed_model["daily"] == live_model["daily"] and replayed_model["daily"]
     assert replayed_model["monthly"] == live_model["monthly"] and replayed_model["monthly"]
+    assert replayed_model["yearly"] == live_model["yearly"] and replayed_model["yearly"]
     assert replayed_model["recent"] == live_model["recent"]
     assert replayed_model["inbox"] == sorted(e.id for e in events)
 
@@ -105,6 +106,8 @@ async def read_model(url: str) -> dict[str, list]:
         " WHERE amount <> 0 ORDER BY series, region, day, dim1, dim2, dim3, dim4",
         "monthly": "SELECT series, region, month, dim1, dim2, dim3, dim4, amount FROM series_monthly"
         " WHERE amount <> 0 ORDER BY series, region, month, dim1, dim2, dim3, dim4",
+        "yearly": "SELECT series, region, year, dim1, dim2, dim3, dim4, amount FROM series_yearly"
+        " WHERE amount <> 0 ORDER BY series, region, year, dim1, dim2, dim3, dim4",
         "recent": "SELECT event_id, type, subject, region FROM recent_event ORDER BY event_id",
         "inbox": "SELECT event_id FROM inbox ORDER BY event_id",
     }

@@ -1,12 +1,13 @@
-"""A window of days cut into whole months (read from series_monthly) and the partial months'
-days at its edges (read from series_daily): every day of the window exactly once."""
+"""A window of days cut into whole years (read from series_yearly), the whole months at their
+edges (series_monthly) and the partial months' days at its edges (series_daily): every day of
+the window exactly once."""
 
 import random
 from datetime import date, timedelta
 
 import pytest
 
-from gateway.metrics import WindowParts, covering_ranges, split_window
+from gateway.metrics import WindowParts, covering_ranges, read_ranges, split_months, split_window
 
 D = date
 
@@ -120,3 +121,62 @@ def test_covering_ranges_past_the_most_joins_those_with_the_shortest_gaps():
     ranges = {(D(2025, 1, 1), D(2025, 1, 2)), (D(2025, 1, 5), D(2025, 1, 6)), (D(2025, 3, 1), D(2025, 3, 2))}
     assert covering_ranges(ranges, 2) == [(D(2025, 1, 1), D(2025, 1, 6)), (D(2025, 3, 1), D(2025, 3, 2))]
     assert covering_ranges(ranges, 1) == [(D(2025, 1, 1), D(2025, 3, 2))]
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "years", "months"),
+    [
+        # A level at a month's end mid-year: the years before, that year's months.
+        (None, D(2025, 5, 1), (None, D(2024, 1, 1)), ((D(2025, 1, 1), D(2025, 5, 1)),)),
+        # A level at a year's end: years only.
+        (None, D(2024, 12, 1), (None, D(2024, 1, 1)), ()),
+        # A plan's years to a month mid-year.
+        (D(2021, 1, 1), D(2025, 5, 1), (D(2021, 1, 1), D(2024, 1, 1)), ((D(2025, 1, 1), D(2025, 5, 1)),)),
+        # Months at both edges.
+        (
+            D(2020, 3, 1),
+            D(2023, 2, 1),
+            (D(2021, 1, 1), D(2022, 1, 1)),
+            ((D(2020, 3, 1), D(2020, 12, 1)), (D(2023, 1, 1), D(2023, 2, 1))),
+        ),
+        # One whole year.
+        (D(2024, 1, 1), D(2024, 12, 1), (D(2024, 1, 1), D(2024, 1, 1)), ()),
+        # No whole year: one run of months, within a year or across its end.
+        (D(2025, 2, 1), D(2025, 5, 1), None, ((D(2025, 2, 1), D(2025, 5, 1)),)),
+        (D(2024, 12, 1), D(2025, 1, 1), None, ((D(2024, 12, 1), D(2025, 1, 1)),)),
+        (D(2024, 2, 1), D(2024, 12, 1), None, ((D(2024, 2, 1), D(2024, 12, 1)),)),
+        # Since the beginning, before any whole year there is.
+        (None, date.min.replace(month=6), None, ((date.min, date.min.replace(month=6)),)),
+    ],
+)
+def test_split_months(first, last, years, months):
+    assert split_months(first, last) == (years, months)
+
+
+def _check_reads_cover_exactly(start: date | None, end: date) -> None:
+    """The years, months and days read follow each other from the window's first day to its last."""
+    ranges = read_ranges(start, end)
+    intervals = list(ranges.days)
+    if ranges.years is not None:
+        first, last = ranges.years
+        assert (first is None or (first.month, first.day) == (1, 1)) and (last.month, last.day) == (1, 1)
+        intervals.append((first or D(2015, 1, 1), D(last.year, 12, 31)))
+    for first, last in ranges.months:
+        assert first.day == 1 and last.day == 1 and first <= last
+        intervals.append((first, (last + timedelta(days=32)).replace(day=1) - timedelta(days=1)))
+    intervals.sort()
+    assert intervals[0][0] == (start or D(2015, 1, 1)) and intervals[-1][1] == end, (start, end, intervals)
+    for (_a, previous_end), (next_start, _b) in zip(intervals, intervals[1:], strict=False):
+        assert next_start == previous_end + timedelta(days=1), (start, end, intervals)
+
+
+def test_random_windows_are_read_as_years_months_and_days_each_day_once():
+    rng = random.Random(11)
+    for _ in range(20_000):
+        a, b = sorted(D(2015, 1, 1) + timedelta(days=rng.randrange(4000)) for _ in range(2))
+        _check_reads_cover_exactly(a, b)
+        _check_reads_cover_exactly(None, b)
+    days = [D(2023, 12, 1) + timedelta(days=n) for n in range(130)]
+    for i, start in enumerate(days):
+        for end in days[i:]:
+            _check_reads_cover_exactly(start, end)
