@@ -58,7 +58,8 @@ OFFSET_COMMIT_SECONDS = 1.0
 # gathered into one batch of up to BATCH_MAX_RECORDS, applied in one transaction: a transaction's
 # fixed costs (the inbox check, a commit that writes every page it dirtied, the positions) and a
 # projection's (an aggregate's states folded into its newest) are then shared by ten times as
-# many events (bench/catchup.py).
+# many events. With the alerts' rows written as rows, a backlog of 100,000 events went from 14 %
+# to 53 % of the rebuild's events/s once the consumer runs (bench/catchup.py, each in one run).
 FETCH_MAX_RECORDS = 1000
 BATCH_MAX_RECORDS = 10_000
 BATCH_GATHER_SECONDS = 0.5  # the longest a batch waits for more fetches before it is applied
