@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import lag, report, views, writes
+from bench import catchup, lag, report, views, writes
 from bench.common import ROOT, free_port, host_speed, machine
 from zhichan.stack import PROCESSES, Stack
 
 LAST_RUN = ROOT / "bench" / "last-run.json"
-SECTIONS = ("writes", "lag", "views")
+SECTIONS = ("writes", "lag", "catchup", "views")
 # Results that belong to a section, kept or replaced with it.
 BELONGS = {"lag": ("lag_rerun",)}
 
@@ -43,7 +43,10 @@ def main() -> None:
     parser.add_argument(
         "--uncached-requests", type=int, default=100, help="requests per view computed afresh (a new as_of each)"
     )
-    parser.add_argument("--only", default="writes,lag,views", help="which benchmarks to run")
+    parser.add_argument(
+        "--catchup-events", type=int, default=100_000, help="the backlog the gateway catches up on (catchup)"
+    )
+    parser.add_argument("--only", default="writes,lag,views,catchup", help="which benchmarks to run")
     parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
     divisors = [int(d) for d in args.divisors.split(",")]
@@ -108,6 +111,16 @@ def main() -> None:
                         save()
                 finally:
                     stack.stop()
+            save()
+        if "catchup" in only:
+            with section("catchup"):
+                stack = fresh_stack(work / "catchup")
+                stack.start_broker()
+                try:
+                    results["catchup"] = catchup.measure(stack, args.catchup_events)
+                finally:
+                    stack.stop()
+                print(report.catchup_line(results["catchup"]), flush=True)
             save()
         if "views" in only:
             with section("views"):

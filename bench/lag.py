@@ -10,15 +10,18 @@ joined on the event id; both stamps come from the same machine clock."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from bench.bodies import PATHS
 from bench.common import percentile, run_load
 from zhichan.events.consumer import FETCH_MAX_WAIT_MS
+from zhichan.events.envelope import topic_of
 from zhichan.stack import Stack
 
 SERVICES_LOADED = {"agencies": "agency", "enforcement": "case", "financing": "pledge"}
@@ -28,11 +31,15 @@ def measure_platform(stack: Stack, rate: float, seconds: float) -> dict:
     targets = [{"url": f"{stack.url(svc)}{PATHS[kind]}", "kind": kind} for svc, kind in SERVICES_LOADED.items()]
     # The same stack serves several rates one after the other: only this rate's events count.
     earlier = {event_id for svc in SERVICES_LOADED for (event_id,) in stack.fetch(svc, "SELECT event_id FROM outbox")}
-    result = run_load(
-        # Serial numbers past the earlier rates' writes: unique names and credit codes.
-        {"mode": "paced", "targets": targets, "rate": rate, "seconds": seconds, "serial_start": len(earlier) + 1},
-        timeout=seconds * 4 + 300,  # an overloaded platform answers late; the run still ends
-    )
+    observer = _Observer(stack.broker.bootstrap, [topic_of(svc) for svc in SERVICES_LOADED])
+    try:
+        result = run_load(
+            # Serial numbers past the earlier rates' writes: unique names and credit codes.
+            {"mode": "paced", "targets": targets, "rate": rate, "seconds": seconds, "serial_start": len(earlier) + 1},
+            timeout=seconds * 4 + 300,  # an overloaded platform answers late; the run still ends
+        )
+    finally:
+        seen = observer.stop()
     written = {}
     for svc in SERVICES_LOADED:
         for event_id, created_at in stack.fetch(svc, "SELECT event_id, created_at FROM outbox"):
@@ -50,6 +57,16 @@ def measure_platform(stack: Stack, rate: float, seconds: float) -> dict:
             break
         time.sleep(0.5)
     lags = sorted((received[e] - written[e]).total_seconds() * 1000 for e in received)
+    # Where the time goes: commit → the relay's send (the record's timestamp, ms) → the record
+    # read by a bare consumer of the topic; and the record's send → the gateway's apply.
+    relayed = sorted(seen[e][0] * 1000 - written[e].timestamp() * 1000 for e in written if e in seen)
+    on_bus = sorted((seen[e][1] - seen[e][0]) * 1000 for e in written if e in seen)
+    applied = sorted((received[e].timestamp() - seen[e][0]) * 1000 for e in received if e in seen)
+    # Whether the platform kept up: the lag of the run's first third of writes against its last
+    # third (by commit time). Kept up, they are alike; falling behind, the last grows with the run.
+    in_order = [(received[e] - written[e]).total_seconds() * 1000 for e in sorted(received, key=written.__getitem__)]
+    third = len(in_order) // 3
+    first, last = sorted(in_order[:third]), sorted(in_order[-third:]) if third else []
     return {
         "rate": rate,
         "seconds": seconds,
@@ -61,7 +78,55 @@ def measure_platform(stack: Stack, rate: float, seconds: float) -> dict:
         "p50": percentile(lags, 50),
         "p99": percentile(lags, 99),
         "max": lags[-1] if lags else float("nan"),
+        "stages": {
+            "commit_to_send": {"p50": percentile(relayed, 50), "p99": percentile(relayed, 99)},
+            "send_to_bare_consumer": {"p50": percentile(on_bus, 50), "p99": percentile(on_bus, 99)},
+            "send_to_gateway_apply": {"p50": percentile(applied, 50), "p99": percentile(applied, 99)},
+        },
+        "first_third_p50": percentile(first, 50),
+        "last_third_p50": percentile(last, 50),
     }
+
+
+class _Observer:
+    """A bare consumer of the services' topics in a thread of its own: when each event's record
+    was sent (its timestamp) and when it could be read."""
+
+    def __init__(self, bootstrap: str, topics: list[str]) -> None:
+        self.seen: dict[str, tuple[float, float]] = {}  # event id → (record timestamp, read at), epoch s
+        self._stopping = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=asyncio.run, args=(self._run(bootstrap, topics),), daemon=True)
+        self._thread.start()
+        self._ready.wait(30)
+
+    async def _run(self, bootstrap: str, topics: list[str]) -> None:
+        consumer = AIOKafkaConsumer(
+            *topics, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="latest",
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+        )  # fmt: skip
+        await consumer.start()
+        try:
+            while not consumer.assignment():
+                await consumer.getmany(timeout_ms=50)
+            for tp in consumer.assignment():
+                await consumer.position(tp)  # positioned at the end before the load starts
+            self._ready.set()
+            while not self._stopping.is_set():
+                batches = await consumer.getmany(timeout_ms=100)
+                now = time.time()
+                for messages in batches.values():
+                    for m in messages:
+                        self.seen[orjson.loads(m.value)["id"]] = (m.timestamp / 1000, now)
+        finally:
+            self._ready.set()
+            await consumer.stop()
+
+    def stop(self) -> dict[str, tuple[float, float]]:
+        time.sleep(2)  # the last writes' records
+        self._stopping.set()
+        self._thread.join(30)
+        return self.seen
 
 
 def _as_datetime(value):

@@ -25,8 +25,13 @@ def lag_line(r: dict) -> str:
     raw, plat = r["raw"], r["platform"]
     return (
         f"lag   platform p50 {plat['p50']:.1f} ms p99 {plat['p99']:.1f} ms "
-        f"({plat['applied']}/{plat['events']} events)  |  "
+        f"({plat['applied']}/{plat['events']} events; p50 first/last third "
+        f"{plat.get('first_third_p50', float('nan')):.1f}/{plat.get('last_third_p50', float('nan')):.1f} ms)  |  "
         f"raw aiokafka p50 {raw['p50']:.1f} ms p99 {raw['p99']:.1f} ms"
+        + "".join(
+            f"\n      {stage} p50 {v['p50']:.1f} ms p99 {v['p99']:.1f} ms"
+            for stage, v in plat.get("stages", {}).items()
+        )
     )
 
 
@@ -35,6 +40,15 @@ def view_line(p: dict) -> str:
     return (
         f"views 1/{p['divisor']}: {p['events']} events, replay {p['replay']['events_per_s']:,.0f} ev/s, "
         f"RSS {p['gateway_rss_mb']:.0f} MiB; p50/p99 ms: {parts}"
+    )
+
+
+def catchup_line(p: dict) -> str:
+    c = p["catchup"]
+    return (
+        f"catchup {p['events']:,} events: live {c['events_per_s']:,.0f} ev/s in {c['seconds']:.1f} s "
+        f"(startup {c['startup_seconds']:.1f} s; {c['applying_events_per_s']:,.0f} ev/s after it)  |  "
+        f"rebuild {p['replay']['events_per_s']:,.0f} ev/s  |  {p['ratio']:.0%}"
     )
 
 
@@ -183,19 +197,22 @@ def markdown(results: dict) -> str:
             "commit) − the outbox row's `created_at` (the envelope's time, stamped in the service's "
             "transaction just before its commit); joined on event id. Baseline: one aiokafka producer → "
             "consumer on the same broker at the same rate, the consumer fetching as the platform's do. "
-            "Goal: p50 ≤ 20 ms, p99 ≤ 60 ms at 200 writes/s.",
+            "Goal: p50 ≤ 20 ms, p99 ≤ 60 ms at 200 writes/s. *First / last third*: the p50 lag of the run's "
+            "first and last thirds of writes: alike when the platform keeps up, growing when it falls behind.",
             "",
         ]
         if rerun := results.get("lag_rerun"):  # the run's own lag figures were set aside (see notes)
             out += [f"These figures come from a second run at the same commit: `{rerun['command']}`.", ""]
         out += [
-            "| writes/s | platform p50 ms | p99 ms | max ms | events applied | bare p50 ms | bare p99 ms | goal |",
-            "|---:|---:|---:|---:|---|---:|---:|---|",
+            "| writes/s | platform p50 ms | p99 ms | max ms | p50 first / last third ms | events applied "
+            "| bare p50 ms | bare p99 ms | goal |",
+            "|---:|---:|---:|---:|---|---|---:|---:|---|",
         ]
         for point in points:
             raw, plat = point["raw"], point["platform"]
             out.append(
                 f"| {plat['rate']:.0f} | {plat['p50']:.1f} | {plat['p99']:.1f} | {plat['max']:.1f} | "
+                f"{plat.get('first_third_p50', float('nan')):.1f} / {plat.get('last_third_p50', float('nan')):.1f} | "
                 f"{plat['applied']:,} of {plat['events']:,} ({plat['write_errors']} write errors) | "
                 f"{raw['p50']:.1f} | {raw['p99']:.1f} | {_ok(plat['p50'] <= 20 and plat['p99'] <= 60)} |"
             )
@@ -249,5 +266,27 @@ def markdown(results: dict) -> str:
             )
         out.append("")
         out += _retention_table(results["views"])
+    if p := results.get("catchup"):
+        c = p["catchup"]
+        out += [
+            "## 6. Live catch-up — a backlog applied by the gateway vs the rebuild",
+            "",
+            *_measured(results, "catchup"),
+            f"{p['events']:,} events produced while the gateway is stopped (`bench/catchup.py`: the services' own "
+            "events of an agency, a pledge and a case taken filed → closed, cloned with other ids, districts and "
+            "dates; cases in several versions spread over the log, one in ten left open), then the gateway "
+            "started and timed from its process's start until its consumer positions hold the whole backlog "
+            "(read model, inbox, recent events, alerts, webhooks: everything it does per event). Baseline: "
+            "`zhichan gateway rebuild` over the same log in the same run (its own events/s). SQLite read "
+            "model. Goal: catch-up ≥ 50 % of the rebuild's events/s.",
+            "",
+            "| events | catch-up s | of which startup s | catch-up events/s | after startup events/s "
+            "| rebuild events/s | ratio | goal |",
+            "|---:|---:|---:|---:|---:|---:|---:|---|",
+            f"| {p['events']:,} | {c['seconds']:.1f} | {c['startup_seconds']:.1f} | {c['events_per_s']:,.0f} | "
+            f"{c['applying_events_per_s']:,.0f} | {p['replay']['events_per_s']:,.0f} | {p['ratio']:.0%} | "
+            f"{_ok(p['ratio'] >= 0.5)} |",
+            "",
+        ]
     out += [NOTES_START, ""]
     return "\n".join(out)

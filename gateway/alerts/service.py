@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import date
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import views
@@ -25,6 +25,7 @@ from zhichan.api.problems import NotFound
 from zhichan.api.scope import scoped
 from zhichan.auth import User
 from zhichan.clock import utcnow
+from zhichan.db import insert_at_commit
 from zhichan.events import record_event
 from zhichan.events.envelope import Envelope
 from zhichan.ids import new_id
@@ -45,9 +46,46 @@ def state_of(alert: Alert) -> AlertState:
     return AlertState.model_validate(alert, from_attributes=True)
 
 
+# Read and written as table rows, not ORM objects: a fetch of a backlog plans alerts for thousands
+# of records, and building, flushing and loading them through the ORM was most of the consumer's
+# time while it caught up (bench/catchup.py).
+ALERTS = Alert.__table__
+_KEPT = select(ALERTS.c.id, ALERTS.c.record, ALERTS.c.cause, ALERTS.c.status, ALERTS.c.record_version).where(
+    ALERTS.c.record.in_(bindparam("records", expanding=True))
+)
+_CHANGE = (
+    update(ALERTS)
+    .where(ALERTS.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        record_version=bindparam("b_record_version"),
+        # A new status is a new version, updated now (as Stamped.touch); a new record_version alone is not.
+        version=ALERTS.c.version + bindparam("b_changes"),
+        updated_at=case((bindparam("b_changes") == 1, bindparam("b_updated_at")), else_=ALERTS.c.updated_at),
+    )
+)
+_NEW_COLUMNS = (
+    "id", "cause", "kind", "record", "record_version", "region", "title", "link", "responsible", "due_date",
+    "raise_on", "status", "version", "created_at", "updated_at",
+)  # fmt: skip
+RECORDS_PER_SELECT = 5_000
+
+
+def newest_per_aggregate(envelopes: list[Envelope]) -> list[Envelope]:
+    """Each aggregate's newest event of ``envelopes`` (the later of equal versions), in the order
+    they came: an event carries its record's whole state, so the newest says all there is to plan."""
+    newest: dict[tuple[str, str, str], int] = {}
+    for n, envelope in enumerate(envelopes):
+        key = (envelope.service, envelope.aggregate, envelope.aggregate_id)
+        held = newest.get(key)
+        if held is None or envelope.aggregateversion >= envelopes[held].aggregateversion:
+            newest[key] = n
+    return [envelopes[n] for n in sorted(newest.values())]
+
+
 async def schedule(session: AsyncSession, envelopes: list[Envelope], due_soon_days: int) -> None:
     plans = []
-    for envelope in envelopes:
+    for envelope in newest_per_aggregate([e for e in envelopes if rules.concerns(e)]):
         try:
             plans += rules.planned(envelope, due_soon_days)
         except ValidationError:  # a payload the contract no longer reads loses its alerts, not the read model
@@ -64,27 +102,44 @@ async def schedule(session: AsyncSession, envelopes: list[Envelope], due_soon_da
     reported |= await _reported_rounds(session, list(newest))
     for record in reported & set(newest):  # a department's report in a round arrived: nothing to alert
         newest[record] = replace(newest[record], alerts=())
-    query = select(Alert).where(Alert.record.in_(list(newest)))
-    kept: dict[str, list[Alert]] = {}
-    for alert in (await session.execute(query)).scalars():
-        kept.setdefault(alert.record, []).append(alert)
+    kept: dict[str, list] = {}
+    records = list(newest)
+    for start in range(0, len(records), RECORDS_PER_SELECT):
+        rows = await session.execute(_KEPT, {"records": records[start : start + RECORDS_PER_SELECT]})
+        for row in rows:
+            kept.setdefault(row.record, []).append(row)
+    now = utcnow()
+    changes, new_rows = [], []
     for record, plan in newest.items():
         alerts = kept.get(record, [])
         if any(a.record_version > plan.version for a in alerts):
             continue  # an older state arriving after a newer one
         wanted = {p.cause: p for p in plan.alerts}
         for alert in alerts:
-            if alert.status == SCHEDULED and alert.cause not in wanted:
-                alert.status = CANCELLED
-                alert.touch()
-            elif alert.status == CANCELLED and alert.cause in wanted:  # due again (a case reopened …)
-                alert.status = SCHEDULED
-                alert.touch()
-            alert.record_version = plan.version
+            status = alert.status
+            if status == SCHEDULED and alert.cause not in wanted:
+                status = CANCELLED
+            elif status == CANCELLED and alert.cause in wanted:  # due again (a case reopened …)
+                status = SCHEDULED
+            if status != alert.status or alert.record_version != plan.version:
+                changes.append(
+                    {
+                        "b_id": alert.id,
+                        "b_status": status,
+                        "b_record_version": plan.version,
+                        "b_changes": int(status != alert.status),
+                        "b_updated_at": now,
+                    }
+                )
         known = {a.cause for a in alerts}
-        for planned in plan.alerts:
-            if planned.cause not in known and _fits(plan.record, planned):
-                session.add(_new(plan, planned))
+        new_rows += [
+            _new_row(plan, planned, now)
+            for planned in plan.alerts
+            if planned.cause not in known and _fits(plan.record, planned)
+        ]
+    if changes:
+        await session.execute(_CHANGE, changes)
+    insert_at_commit(session, ALERTS, _NEW_COLUMNS, new_rows)
 
 
 async def _note_round_submissions(session: AsyncSession, envelopes: list[Envelope]) -> set[str]:
@@ -126,20 +181,23 @@ def _fits(record: str, planned: rules.PlannedAlert) -> bool:
     return False
 
 
-def _new(plan: rules.RecordAlerts, planned: rules.PlannedAlert) -> Alert:
-    return Alert.new(
-        id=new_id(),
-        cause=planned.cause,
-        kind=planned.kind,
-        record=plan.record,
-        record_version=plan.version,
-        region=plan.region,
-        title=_shortened(planned.title),
-        link=planned.link,
-        responsible=list(planned.responsible),
-        due_date=planned.due_date,
-        raise_on=planned.raise_on,
-        status=SCHEDULED,
+def _new_row(plan: rules.RecordAlerts, planned: rules.PlannedAlert, now) -> tuple:
+    return (
+        new_id(),
+        planned.cause,
+        planned.kind,
+        plan.record,
+        plan.version,
+        plan.region,
+        _shortened(planned.title),
+        planned.link,
+        list(planned.responsible),
+        planned.due_date,
+        planned.raise_on,
+        SCHEDULED,
+        1,
+        now,
+        now,
     )
 
 

@@ -54,20 +54,29 @@ async def apply_events(session: AsyncSession, envelopes: list[Envelope]) -> None
     """The live consumer's projection: the events of one fetch, as if applied one after the
     other, with each table written once for the lot rather than once per event (the event
     lag under load was the gateway's statements per event, measured by bench/lag.py)."""
-    states: list[tuple[str, int, list]] = []
+    newest: dict[str, tuple[int, Envelope]] = {}
     for envelope in envelopes:
-        to_facts = FACTS_OF.get((envelope.service, envelope.aggregate))
-        if to_facts is None:  # regions, plans, reports, statistics: few, in rows of their own
+        if (envelope.service, envelope.aggregate) not in FACTS_OF:  # regions, plans, reports, statistics: few
             traceparent_var.set(envelope.traceparent)  # logs of the projection carry the writer's trace
             await apply_event(session, envelope)
-        else:
-            key = f"{envelope.service}/{envelope.aggregate}/{envelope.aggregate_id}"
-            states.append((key, envelope.aggregateversion, to_facts(envelope.data)))
-    if states:
+            continue
+        # Only the newest state of an aggregate matters (the first of equal versions, as
+        # apply_states keeps): the others' facts are never computed, as in a replay.
+        key = f"{envelope.service}/{envelope.aggregate}/{envelope.aggregate_id}"
+        held = newest.get(key)
+        if held is None or envelope.aggregateversion > held[0]:
+            newest[key] = (envelope.aggregateversion, envelope)
+    if newest:
         mark_changed(session)  # as apply_event does: views cached before these are stale
         # Facts of different aggregates are independent, and of one aggregate the newest version
         # wins whatever the order: applying them after the other events changes nothing.
-        await apply_states(session, states)
+        await apply_states(
+            session,
+            [
+                (key, version, FACTS_OF[(envelope.service, envelope.aggregate)](envelope.data))
+                for key, (version, envelope) in newest.items()
+            ],
+        )
     kept = [(e.id, e.type, e.subject, e.region, e.time) for e in envelopes if is_kept(e)]
     # An event applied again after the inbox let go of its id may find its row (gateway.retention).
     columns = ("event_id", "type", "subject", "region", "time")

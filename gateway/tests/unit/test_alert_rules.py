@@ -122,3 +122,33 @@ def test_each_department_owes_each_round_due_soon_then_missed():
         if "/rounds/" in r.record
     }
     assert rounds == {"2025Q3", "2025Q4"}
+
+
+def test_an_ended_case_or_a_pledge_never_defaulted_plans_nothing_without_validating_its_state():
+    closed = case_event(case_state("c2", "2025-03-01", closed="2025-04-01", on_time=True))
+    closed.data = {**closed.data, "timeline": "not a list"}  # the rest of the state is not read
+    [record] = planned(closed, WEEK)
+    assert (record.record, record.alerts, record.version) == ("enforcement/case/c2", (), closed.data["version"])
+    registered = pledge_event(pledge_state("p2", "2025-03-01", "100"))
+    [record] = planned(registered, WEEK)
+    assert (record.record, record.alerts) == ("financing/pledge/p2", ())
+
+
+def test_a_case_not_ended_is_validated_as_before():
+    import pytest
+    from pydantic import ValidationError
+
+    open_case = case_event(case_state("c3", "2025-03-01"))
+    open_case.data = {**open_case.data, "timeline": "not a list"}
+    with pytest.raises(ValidationError):
+        planned(open_case, WEEK)
+
+
+def test_only_each_records_newest_event_of_a_fetch_is_planned():
+    from gateway.alerts.service import newest_per_aggregate
+
+    filed = case_event(case_state("c4", "2025-03-01"))
+    closed = case_event(case_state("c4", "2025-03-01", closed="2025-04-01", on_time=True, version=2))
+    other = pledge_event(pledge_state("p4", "2025-03-01", "100"))
+    assert newest_per_aggregate([filed, other, closed]) == [other, closed]
+    assert newest_per_aggregate([closed, filed]) == [closed]

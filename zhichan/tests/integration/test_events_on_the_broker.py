@@ -142,6 +142,7 @@ async def test_sent_rows_are_marked_in_batches_and_resent_after_a_crash(platform
         assert await crashed.publish_pending() == 0
     finally:
         await crashed._producer.stop()  # dies without stop(): no mark
+        await crashed._close_reader()  # as its process's end would
     await crashed._release_lease()
 
     relay = OutboxRelay("agencies", factory, platform)
