@@ -4,7 +4,7 @@ the scorecard of all regions. Read from the read model only, never from a servic
 from __future__ import annotations
 
 import calendar
-from collections import Counter
+from collections import Counter, OrderedDict
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -43,14 +43,57 @@ def plain(value: Decimal | None) -> str | None:
     return format(value.normalize(), "f")
 
 
+class ParsedIndicator:
+    """What the rules need of one indicator of a plan, parsed once from its state."""
+
+    __slots__ = ("indicator", "period", "reported", "state")
+
+    def __init__(self, state: dict, period: progress.Period) -> None:
+        self.state = state
+        self.indicator = progress.Indicator.from_dict(state)
+        self.period = period
+        self.reported = reads_reports(state["source"])
+
+
+class ParsedPlans:
+    """Each plan's indicators parsed (:class:`ParsedIndicator`), kept per plan key and version:
+    a plan's state at a version never changes, and a newer version is a new key (the older one
+    ages out, the least recently used dropped beyond ``size``). One per app (its read model),
+    never shared between read models: two databases may hold different plans under the same key
+    and version (tests do)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._plans: OrderedDict[tuple[str, int], list[ParsedIndicator]] = OrderedDict()
+
+    def indicators(self, plan: PlanView) -> list[ParsedIndicator]:
+        key = (plan.key, plan.version)
+        parsed = self._plans.get(key)
+        if parsed is None:
+            parsed = parse_plan(plan)
+            self._plans[key] = parsed
+            while len(self._plans) > self.size:
+                self._plans.popitem(last=False)
+        else:
+            self._plans.move_to_end(key)
+        return parsed
+
+
+def parse_plan(plan: PlanView) -> list[ParsedIndicator]:
+    period = progress.Period(plan.start, plan.end)
+    return [ParsedIndicator(state, period) for state in plan.state["indicators"]]
+
+
 class ViewReads:
     """What a view reads of the read model, asked for ahead and read together: sums over the
     daily series (:class:`SeriesSums`), the progress reports of its plans (one query for all
     the plans asked for, instead of one per reported indicator) and the releases of the
-    statistics it reads (:class:`StatisticReleases`, one query per statistic)."""
+    statistics it reads (:class:`StatisticReleases`, one query per statistic). ``parsed``: the
+    app's parsed plans, kept between views (parsed afresh without)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, parsed: ParsedPlans | None = None) -> None:
         self.session = session
+        self.parsed = parsed
         self.sums = SeriesSums(session)
         self.releases = StatisticReleases(session)
         self._report_plans: set[str] = set()
@@ -89,16 +132,13 @@ class IndicatorReader:
     """Readings of one indicator in its own unit: from its source (:mod:`gateway.sources`) or
     from its reports."""
 
-    def __init__(self, reads: ViewReads, plan: PlanView, state: dict) -> None:
+    def __init__(self, reads: ViewReads, plan: PlanView, parsed: ParsedIndicator, context: SourceContext) -> None:
         self.reads = reads
         self.plan = plan
-        self.state = state
-        self.indicator = progress.Indicator.from_dict(state)
-        self.period = progress.Period(plan.start, plan.end)
-        regions = registry().descendants(plan.region) if plan.region in registry() else frozenset({plan.region})
-        context = SourceContext(reads.sums, reads.releases, plan.region, regions)
-        source = state["source"]
-        self.source = None if reads_reports(source) else build_source(context, source, self.indicator.unit)
+        self.state = state = parsed.state
+        self.indicator = parsed.indicator
+        self.period = parsed.period
+        self.source = None if parsed.reported else build_source(context, state["source"], self.indicator.unit)
         # The day a ratio's or a growth's reading is good for → how it was computed.
         self.derivations: dict[date, str] = {}
 
@@ -191,6 +231,11 @@ async def _evaluate(reader: IndicatorReader, as_of: date) -> progress.Progress:
     return progress.evaluate(reader.indicator, reader.period, as_of, await reader.readings(as_of))
 
 
+async def _status(reader: IndicatorReader, as_of: date) -> str:
+    """The status :func:`_evaluate` gives, alone (:func:`progress.status_at`)."""
+    return progress.status_at(reader.indicator, reader.period, as_of, await reader.readings(as_of)).value
+
+
 def year_row(year: progress.YearResult) -> dict[str, Any]:
     return {
         "year": year.year,
@@ -260,9 +305,20 @@ def task_summary(state: dict, as_of: date) -> dict[str, Any]:
     return {"counts": {s: counts.get(s, 0) for s in TASK_STATUSES}, "overdue": overdue, "total": len(tasks)}
 
 
+def source_context(reads: ViewReads, plan: PlanView) -> SourceContext:
+    """Where a plan's sources read: its region and the regions below it."""
+    regions = registry().descendants(plan.region) if plan.region in registry() else frozenset({plan.region})
+    return SourceContext(reads.sums, reads.releases, plan.region, regions)
+
+
+def parsed_indicators(reads: ViewReads, plan: PlanView) -> list[ParsedIndicator]:
+    return parse_plan(plan) if reads.parsed is None else reads.parsed.indicators(plan)
+
+
 def plan_readers(reads: ViewReads, plan: PlanView, as_of: date) -> list[IndicatorReader]:
     """A reader per indicator, what they read asked for (read together at the first answer)."""
-    readers = [IndicatorReader(reads, plan, state) for state in plan.state["indicators"]]
+    context = source_context(reads, plan)
+    readers = [IndicatorReader(reads, plan, parsed, context) for parsed in parsed_indicators(reads, plan)]
     for reader in readers:
         reader.ask(as_of)
     return readers
@@ -313,7 +369,8 @@ async def indicator_series(
     reads: ViewReads, plan: PlanView, state: dict, as_of: date, interval: str
 ) -> list[dict[str, Any]]:
     """Actual against expected at each month (or year) end from plan start to the date."""
-    reader = IndicatorReader(reads, plan, state)
+    parsed = next(p for p in parsed_indicators(reads, plan) if p.state["key"] == state["key"])
+    reader = IndicatorReader(reads, plan, parsed, source_context(reads, plan))
     end = min(as_of, plan.end)
     if end < plan.start:
         return []
@@ -400,7 +457,7 @@ async def plan_summaries(reads: ViewReads, plans: list[PlanView], as_of: date) -
     readers = [plan_readers(reads, plan, as_of) for plan in plans]
     summaries = []
     for plan, indicator_readers in zip(plans, readers, strict=True):
-        counts = Counter([(await _evaluate(reader, as_of)).status.value for reader in indicator_readers])
+        counts = Counter([await _status(reader, as_of) for reader in indicator_readers])
         tasks = task_summary(plan.state, as_of)
         summaries.append(
             {
@@ -413,8 +470,10 @@ async def plan_summaries(reads: ViewReads, plans: list[PlanView], as_of: date) -
     return summaries
 
 
-async def region_overview(session: AsyncSession, code: str, as_of: date) -> dict[str, Any]:
-    reads = ViewReads(session)
+async def region_overview(
+    session: AsyncSession, code: str, as_of: date, parsed: ParsedPlans | None = None
+) -> dict[str, Any]:
+    reads = ViewReads(session, parsed)
     ask_headline(reads.sums, code, as_of)
     plans = await plan_summaries(reads, [p for p in await plans_in(session, code) if p.status != "draft"], as_of)
     events = (
@@ -451,8 +510,10 @@ async def scorecard_regions(session: AsyncSession) -> list[str]:
     return sorted({r for r in [*with_plans, *with_events] if r in registry()})
 
 
-async def scorecard(session: AsyncSession, regions: list[str], as_of: date) -> list[dict[str, Any]]:
-    reads = ViewReads(session)
+async def scorecard(
+    session: AsyncSession, regions: list[str], as_of: date, parsed: ParsedPlans | None = None
+) -> list[dict[str, Any]]:
+    reads = ViewReads(session, parsed)
     for code in regions:
         ask_headline(reads.sums, code, as_of)
     published = [p for p in await plans_in_any(session, regions) if p.status != "draft"]

@@ -138,10 +138,16 @@ def test_values_do_not_depend_on_the_explanations(case):
         assert (bare is None) == (explained is None)
         if bare is not None:
             assert (bare.at, bare.value, bare.observed) == (explained.at, explained.value, explained.observed)
-        whole, alone = expected_at(indicator, period, as_of, explained), expected_at(indicator, period, as_of, bare, explain=False)
+        whole, alone = (
+            expected_at(indicator, period, as_of, explained),
+            expected_at(indicator, period, as_of, bare, explain=False),
+        )
         assert (alone is None and whole is None) or alone.value == whole.value
         for year in period.years:
-            with_text, without = year_figure(indicator, period, year), year_figure(indicator, period, year, explain=False)
+            with_text, without = (
+                year_figure(indicator, period, year),
+                year_figure(indicator, period, year, explain=False),
+            )
             assert (with_text.value, with_text.value_max) == (without.value, without.value_max)
         assert year_results(indicator, period, as_of, readings) == year_results(
             indicator, period, as_of, readings, explain=False
