@@ -883,7 +883,9 @@ def status_at(indicator: Indicator, period: Period, as_of: date, readings: Itera
         return Status.NO_DATA
     actual = _in_indicator_terms(indicator, period, latest).value
     if indicator.measure is Measure.ANNUAL:
-        years = year_results(indicator, period, as_of, readings, explain=False)
+        # The years' verdicts count only once the plan has ended (:func:`_annual_verdict`).
+        ended = as_of >= period.end
+        years = year_results(indicator, period, as_of, readings, explain=False) if ended else []
         return _annual_verdict(indicator, period, as_of, actual, expected.value, years)
     can_be_achieved = _can_be_achieved(indicator, period, as_of)
     return status_of(indicator.direction, actual, expected.value, indicator.target, can_be_achieved=can_be_achieved)
