@@ -169,13 +169,20 @@ class IndicatorReader:
         self.source = None if parsed.reported else build_source(context, state["source"], self.indicator.unit)
         # The day a ratio's or a growth's reading is good for → how it was computed.
         self.derivations: dict[date, str] = {}
+        self._windows: tuple[date, list[tuple[date | None, date]]] | None = None  # the last as_of's
+
+    def windows(self, as_of: date) -> list[tuple[date | None, date]]:
+        """:func:`progress.reading_windows` as of ``as_of``, made once for asking and reading."""
+        if self._windows is None or self._windows[0] != as_of:
+            self._windows = as_of, progress.reading_windows(self.indicator, self.period, as_of)
+        return self._windows[1]
 
     def ask(self, as_of: date) -> None:
         """Asks ahead for what :meth:`readings` will read for ``as_of``."""
         if self.source is None:
             self.reads.ask_reports(self.plan.key)
             return
-        for window in progress.reading_windows(self.indicator, self.period, as_of):
+        for window in self.windows(as_of):
             self.source.ask(window, as_of)
 
     async def readings(self, as_of: date) -> list[progress.Reading]:
@@ -185,7 +192,7 @@ class IndicatorReader:
         if self.source is None:
             return await self._reports(as_of)
         readings = []
-        for window in progress.reading_windows(self.indicator, self.period, as_of):
+        for window in self.windows(as_of):
             if (reading := await self.source.read(window, as_of)) is not None:
                 readings.append(progress.Reading(reading.on, self._with_baseline(reading.value)))
                 if reading.derivation is not None:
