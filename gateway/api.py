@@ -399,7 +399,9 @@ async def get_plan_progress(
     plan = await visible_plan(session, key, user)
     as_of = as_of or today()
     view = await request.app.state.view_cache.get(
-        stamp, ("plan", key, as_of), lambda: views.plan_progress(views.ViewReads(session), plan, as_of)
+        stamp,
+        ("plan", key, as_of),
+        lambda: views.plan_progress(views.ViewReads(session, request.app.state.parsed_plans), plan, as_of),
     )
     if format == "xlsx":
         filename = f"{plan.key}-{view['as_of']}.xlsx"
@@ -429,7 +431,9 @@ async def get_indicator_series(
     state = next((i for i in plan.state["indicators"] if i["key"] == ikey), None)
     if state is None:
         raise NotFound(f"plan {key} has no indicator {ikey}")
-    points = await views.indicator_series(views.ViewReads(session), plan, state, as_of or today(), interval)
+    points = await views.indicator_series(
+        views.ViewReads(session, request.app.state.parsed_plans), plan, state, as_of or today(), interval
+    )
     return await answer(
         request,
         session,
@@ -449,7 +453,9 @@ async def get_region_overview(
     stamp = await read_stamp(session)
     as_of = as_of or today()
     view = await request.app.state.view_cache.get(
-        stamp, ("region", code, as_of), lambda: views.region_overview(session, code, as_of)
+        stamp,
+        ("region", code, as_of),
+        lambda: views.region_overview(session, code, as_of, request.app.state.parsed_plans),
     )
     return await answer(request, session, {**view})
 
@@ -463,7 +469,9 @@ async def get_scorecard(request: Request, session: ReadingSessionDep, user: Staf
     regions = [r for r in known if user.sees(r)]
     as_of = as_of or today()
     rows = await cache.get(
-        stamp, ("scorecard", tuple(regions), as_of), lambda: views.scorecard(session, regions, as_of)
+        stamp,
+        ("scorecard", tuple(regions), as_of),
+        lambda: views.scorecard(session, regions, as_of, request.app.state.parsed_plans),
     )
     return await answer(request, session, {"as_of": as_of, "items": rows})
 

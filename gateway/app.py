@@ -23,6 +23,7 @@ from gateway.proxy import proxy_router
 from gateway.retention import gateway_pruner
 from gateway.settings import GatewaySettings
 from gateway.viewcache import ViewCache
+from gateway.views import ParsedPlans
 from gateway.web import web_router
 from gateway.webhooks import service as webhooks
 from gateway.webhooks.api import router as webhooks_router
@@ -128,6 +129,7 @@ def create_app(settings: GatewaySettings | None = None, platform: PlatformSettin
     app.state.consumer = None
     app.state.changes = ReadModelChanges()
     app.state.view_cache = ViewCache()
+    app.state.parsed_plans = ParsedPlans()  # this app's read model's plans, parsed once per version
     app.include_router(progress_router)
     app.include_router(webhooks_router)
     app.include_router(alerts_router)

@@ -370,8 +370,9 @@ def _year_anchors(indicator: Indicator, period: Period) -> list[tuple[int, Decim
     return anchors
 
 
-def year_figure(indicator: Indicator, period: Period, year: int) -> YearFigure:
-    """The figure due in ``year`` and how it was found (rules in the module's docstring)."""
+def year_figure(indicator: Indicator, period: Period, year: int, *, explain: bool = True) -> YearFigure:
+    """The figure due in ``year`` and how it was found (rules in the module's docstring); without
+    ``explain``, an interpolated figure's ``how`` is left empty (the same value, no text made)."""
     if year >= period.end.year:
         return YearFigure(year, indicator.target, indicator.target_max, "目标值")
     if year in indicator.milestones:
@@ -385,6 +386,8 @@ def year_figure(indicator: Indicator, period: Period, year: int) -> YearFigure:
     (year_a, a, label_a), (year_b, b, label_b) = anchors[after - 1], anchors[after]
     span = Fraction(year_b - year_a)
     value = _interpolate(indicator.trajectory, a, b, Fraction(year - year_a) / span)
+    if not explain:
+        return YearFigure(year, value, None, "")
     rule = _growth_rule(indicator.trajectory, a, b, span)
     return YearFigure(year, value, None, f"由{label_a} {_fmt(a)} 至{label_b} {_fmt(b)} {rule}")
 
@@ -498,18 +501,24 @@ def _readable(indicator: Indicator, period: Period, on: date, reading: Reading) 
 
 
 def trajectory_start(
-    indicator: Indicator, period: Period, readings: Iterable[Reading], as_of: date | None = None
+    indicator: Indicator,
+    period: Period,
+    readings: Iterable[Reading],
+    as_of: date | None = None,
+    *,
+    explain: bool = True,
 ) -> StartPoint | None:
     """The start point of an indicator with a path (module docstring), from the readings known
-    (up to ``as_of`` when given); None when nothing is known or the indicator has no path."""
+    (up to ``as_of`` when given); None when nothing is known or the indicator has no path.
+    Without ``explain`` its label is left empty."""
     if not follows_path(indicator, period):
         return None
     before_start = period.start - ONE_DAY
     if indicator.baseline is not None:
-        label = f"{indicator.baseline.year}年基期值(计划开始 {period.start})"
+        label = f"{indicator.baseline.year}年基期值(计划开始 {period.start})" if explain else ""
         return StartPoint(before_start, indicator.baseline.value, label)
     if indicator.measure is Measure.CUMULATIVE:
-        return StartPoint(before_start, Decimal(0), f"累计起点(计划开始 {period.start})")
+        return StartPoint(before_start, Decimal(0), f"累计起点(计划开始 {period.start})" if explain else "")
     known = sorted((r for r in readings if as_of is None or r.on <= as_of), key=lambda r: (r.on, r.value))
     if indicator.measure is Measure.RATE and not indicator.reported:
         # A metric's rate is observed over the plan's first month; its later values are actuals,
@@ -518,22 +527,27 @@ def trajectory_start(
         known = [r for r in known if observed is not None and r.on <= observed[1]]
     before = [r for r in known if r.on < period.start]
     if before:
-        return StartPoint(before_start, before[-1].value, f"观测基期值(计划开始 {period.start})", observed=True)
+        label = f"观测基期值(计划开始 {period.start})" if explain else ""
+        return StartPoint(before_start, before[-1].value, label, observed=True)
     if known:
-        return StartPoint(known[0].on, known[0].value, f"首次观测值({known[0].on})", observed=True)
+        label = f"首次观测值({known[0].on})" if explain else ""
+        return StartPoint(known[0].on, known[0].value, label, observed=True)
     return None
 
 
-def trajectory(indicator: Indicator, period: Period, start: TrajectoryPoint) -> list[TrajectoryPoint]:
+def trajectory(
+    indicator: Indicator, period: Period, start: TrajectoryPoint, *, explain: bool = True
+) -> list[TrajectoryPoint]:
     """The points an indicator with a path is expected to pass, in order: the start, each year's
     end after it and before the plan end (its figure given, or interpolated between the points
-    around it by calendar-exact years), the target at plan end."""
+    around it by calendar-exact years), the target at plan end. Without ``explain`` the points'
+    labels are left empty."""
     anchors = [start]
     for year, value in indicator.milestones.items():
         due = date(year, 12, 31)
         if anchors[-1].at < due < period.end:
-            anchors.append(TrajectoryPoint(due, value, f"{year}年里程碑({due})"))
-    end = TrajectoryPoint(period.end, indicator.target, f"目标值(计划结束 {period.end})")
+            anchors.append(TrajectoryPoint(due, value, f"{year}年里程碑({due})" if explain else ""))
+    end = TrajectoryPoint(period.end, indicator.target, f"目标值(计划结束 {period.end})" if explain else "")
     anchors.append(end)
     points = [start]
     for before, after in zip(anchors, anchors[1:], strict=False):
@@ -542,22 +556,26 @@ def trajectory(indicator: Indicator, period: Period, start: TrajectoryPoint) -> 
             if before.at < due < after.at:
                 share = (_position(due) - _position(before.at)) / (_position(after.at) - _position(before.at))
                 value = _interpolate(indicator.trajectory, before.value, after.value, share)
-                points.append(TrajectoryPoint(due, value, f"{year}年末插值({due})"))
+                points.append(TrajectoryPoint(due, value, f"{year}年末插值({due})" if explain else ""))
         points.append(after)
     return points
 
 
-def _along_trajectory(indicator: Indicator, start: TrajectoryPoint, period: Period, on: date) -> Expected:
-    points = trajectory(indicator, period, start)
+def _along_trajectory(
+    indicator: Indicator, start: TrajectoryPoint, period: Period, on: date, explain: bool = True
+) -> Expected:
+    points = trajectory(indicator, period, start, explain=explain)
     following = next(i for i, point in enumerate(points) if point.at >= on)
     if following == 0:  # on the start point's own date
-        return Expected(start.value, f"{start.label} {_fmt(start.value)}")
+        return Expected(start.value, f"{start.label} {_fmt(start.value)}" if explain else "")
     before, after = points[following - 1], points[following]
     elapsed, span = (on - before.at).days, (after.at - before.at).days
     value = _interpolate(indicator.trajectory, before.value, after.value, Fraction(elapsed, span))
     # Between two points the line never asks more than the later one does (a start observed
     # above a milestone is not a demand to fall to it at a constant pace, only to hold it).
     value = min(value, after.value) if indicator.direction is Direction.AT_LEAST else max(value, after.value)
+    if not explain:
+        return Expected(value, "")
     how = "复合增长" if _grows(indicator.trajectory, before.value, after.value) else "线性插值"
     explanation = (
         f"自{before.label} {_fmt(before.value)} 至{after.label} {_fmt(after.value)} {how},"
@@ -582,28 +600,33 @@ def _path_rule(indicator: Indicator, period: Period, start: TrajectoryPoint) -> 
 
 
 def expected_at(
-    indicator: Indicator, period: Period, on: date, start: TrajectoryPoint | None = None
+    indicator: Indicator, period: Period, on: date, start: TrajectoryPoint | None = None, *, explain: bool = True
 ) -> Expected | None:
     """The value expected by the end of ``on`` and how it was derived; None before the plan starts,
     and for an indicator with a path whose start is unknown or lies after ``on`` (``start`` from
-    :func:`trajectory_start`; unused by the other measures)."""
+    :func:`trajectory_start`; unused by the other measures). Without ``explain``, the same value
+    and an empty explanation (for :func:`status_at`, which shows none)."""
     if on < period.start:
         return None
     on = min(on, period.end)
     path = follows_path(indicator, period)
     if path and start is not None and start.at <= on:
-        return _along_trajectory(indicator, start, period, on)
+        return _along_trajectory(indicator, start, period, on, explain)
     if path and indicator.measure is not Measure.RATE:
         return None
-    figure = year_figure(indicator, period, on.year)
+    figure = year_figure(indicator, period, on.year, explain=explain)
     if indicator.measure is Measure.ANNUAL:
         first = period.year_window(on.year)[0]
         elapsed, days = (on - first).days + 1, _days_in_year(on.year)
         value = figure.value * elapsed / days
+        if not explain:
+            return Expected(value, "")
         explanation = (
             f"{on.year}年{_figure_text(figure)} × {elapsed}/{days} 天(自 {first},按全年 {days} 天计)= {_fmt(value)}"
         )
         return Expected(value, explanation)
+    if not explain:
+        return Expected(figure.value, "")
     if indicator.measure is Measure.ANNUAL_AVERAGE:
         return Expected(figure.value, f"年均值指标每日均按{on.year}年{_figure_text(figure)} 考核")
     unobserved = ";尚无起点观测值,暂按当年目标考核" if path else ""
@@ -686,7 +709,9 @@ def _can_be_achieved(indicator: Indicator, period: Period, as_of: date) -> bool:
 # --- the years of an annual ----------------------------------------------------------------------
 
 
-def year_results(indicator: Indicator, period: Period, as_of: date, readings: Iterable[Reading]) -> list[YearResult]:
+def year_results(
+    indicator: Indicator, period: Period, as_of: date, readings: Iterable[Reading], *, explain: bool = True
+) -> list[YearResult]:
     """Each plan year of an annual indicator up to the year of ``as_of``, judged on its own: the
     latest reading of the year against the figure × its days in the plan ÷ the days of the year
     (to the date for the year that runs)."""
@@ -699,7 +724,7 @@ def year_results(indicator: Indicator, period: Period, as_of: date, readings: It
         first, last = period.year_window(year)
         running = last > on
         upto = on if running else last
-        figure = year_figure(indicator, period, year)
+        figure = year_figure(indicator, period, year, explain=explain)
         due = figure.value * ((upto - first).days + 1) / _days_in_year(year)
         latest = max((r for r in readings if r.on.year == year), key=lambda r: (r.on, r.value), default=None)
         if latest is None:
@@ -724,19 +749,32 @@ def year_results(indicator: Indicator, period: Period, as_of: date, readings: It
     return results
 
 
+def _annual_verdict(
+    indicator: Indicator, period: Period, as_of: date, actual: Decimal, expected: Decimal, years: list[YearResult]
+) -> Status:
+    """An annual's status: once the plan has ended, behind with a year missed and achieved with
+    every year met; otherwise as its pace, never achieved."""
+    if as_of >= period.end:
+        if any(y.verdict is YearVerdict.MISSED for y in years):
+            return Status.BEHIND
+        if all(y.verdict is YearVerdict.MET for y in years):
+            return Status.ACHIEVED
+    return status_of(indicator.direction, actual, expected, indicator.target, can_be_achieved=False)
+
+
 def _annual_status(
     indicator: Indicator, period: Period, as_of: date, actual: Decimal, expected: Decimal, years: list[YearResult]
 ) -> tuple[Status, str]:
+    status = _annual_verdict(indicator, period, as_of, actual, expected, years)
     missed = [y.year for y in years if y.verdict is YearVerdict.MISSED]
     unknown = [y.year for y in years if y.verdict is YearVerdict.NO_DATA]
     note = f";{'、'.join(map(str, missed))}年未达到当年应达值" if missed else ""
     note += f";{'、'.join(map(str, unknown))}年无数据" if unknown else ""
     if as_of >= period.end:
         if missed:
-            return Status.BEHIND, note + ",计划已结束,判为滞后"
-        if all(y.verdict is YearVerdict.MET for y in years):
-            return Status.ACHIEVED, ";计划各年均达到当年应达值"
-    status = status_of(indicator.direction, actual, expected, indicator.target, can_be_achieved=False)
+            return status, note + ",计划已结束,判为滞后"
+        if status is Status.ACHIEVED:
+            return status, ";计划各年均达到当年应达值"
     return status, note + (",各年均达标后方可判定达成" if missed else "")
 
 
@@ -826,6 +864,31 @@ def evaluate(indicator: Indicator, period: Period, as_of: date, readings: Iterab
         years=years,
         explanation=explanation,
     )
+
+
+def status_at(indicator: Indicator, period: Period, as_of: date, readings: Iterable[Reading] = ()) -> Status:
+    """The status :func:`evaluate` gives, alone: the same rules on the same values, without the
+    explanation, the forecast, the progress bars and the years beyond what the status needs (what
+    a summary of many indicators shows). A property test holds the two together."""
+    if as_of < period.start:
+        return Status.NOT_STARTED
+    readings = list(readings)
+    latest = _latest_reading(indicator, period, as_of, readings)
+    if latest is None:
+        return Status.NO_DATA
+    on = min(as_of, period.end)
+    start = trajectory_start(indicator, period, readings, on, explain=False)
+    expected = expected_at(indicator, period, as_of, start, explain=False)
+    if expected is None:
+        return Status.NO_DATA
+    actual = _in_indicator_terms(indicator, period, latest).value
+    if indicator.measure is Measure.ANNUAL:
+        # The years' verdicts count only once the plan has ended (:func:`_annual_verdict`).
+        ended = as_of >= period.end
+        years = year_results(indicator, period, as_of, readings, explain=False) if ended else []
+        return _annual_verdict(indicator, period, as_of, actual, expected.value, years)
+    can_be_achieved = _can_be_achieved(indicator, period, as_of)
+    return status_of(indicator.direction, actual, expected.value, indicator.target, can_be_achieved=can_be_achieved)
 
 
 def _fmt(value: Decimal) -> str:

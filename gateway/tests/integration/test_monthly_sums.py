@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import case, func, select, text
+from sqlalchemy import case, func, inspect, select, text
 
 from bench import city
 from gateway import views
@@ -242,6 +242,30 @@ async def test_views_are_the_same_as_summed_from_daily_rows(engine, monkeypatch)
     monkeypatch.setattr(views, "SeriesSums", DailySums)
     assert await every_view() == computed
     assert len(computed) == 3 * (50 + 7 + 1)
+
+
+async def test_views_are_the_same_with_the_plans_parsed_once(engine):
+    """With the app's :class:`views.ParsedPlans`, a view parses what it does not know yet and
+    after that loads the plans without their state: the same answers either way."""
+
+    async def every_view(parsed: views.ParsedPlans | None) -> list:
+        answers = []
+        for as_of in (D(2025, 6, 30), D(2024, 2, 29), D(2022, 7, 15)):
+            for code in (city.CITY, *city.DISTRICTS):
+                async with make_session_factory(engine)() as session:
+                    answers.append(await views.region_overview(session, code, as_of, parsed))
+            async with make_session_factory(engine)() as session:
+                regions = await views.scorecard_regions(session)
+                answers.append(await views.scorecard(session, regions, as_of, parsed))
+        return answers
+
+    parsed = views.ParsedPlans()
+    fresh = await every_view(None)
+    assert await every_view(parsed) == fresh  # parsing as it goes
+    async with make_session_factory(engine)() as session:
+        plans = await views.plans_in(session, city.CITY, parsed)
+        assert plans and all("state" in inspect(plan).unloaded for plan in plans)  # known: no state read
+    assert await every_view(parsed) == fresh
 
 
 async def test_corrections_keep_monthly_rows_the_sums_of_their_days(engine, city_events):
