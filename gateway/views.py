@@ -323,10 +323,6 @@ def _with_derivation(result: progress.Progress, reader: IndicatorReader) -> str:
     return result.explanation if derivation is None else f"{result.explanation};实际值 = {derivation}"
 
 
-def task_summary(state: dict, as_of: date) -> dict[str, Any]:
-    return tasks_summary(state.get("tasks", []), as_of)
-
-
 def tasks_summary(tasks: list[dict], as_of: date) -> dict[str, Any]:
     counts = Counter(t["status"] for t in tasks)
     overdue = [
