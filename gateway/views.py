@@ -4,6 +4,7 @@ the scorecard of all regions. Read from the read model only, never from a servic
 from __future__ import annotations
 
 import calendar
+import json
 from collections import Counter, OrderedDict
 from datetime import date
 from decimal import Decimal
@@ -26,7 +27,15 @@ from gateway.metrics import (
     series_window,
 )
 from gateway.models import PlanView, RecentEvent, ReportView
-from gateway.sources import CatalogueMetric, SourceContext, StatisticMetric, build_source
+from gateway.sources import (
+    CatalogueMetric,
+    Source,
+    SourceContext,
+    SourceReading,
+    StatisticMetric,
+    Window,
+    build_source,
+)
 from gateway.statistics import StatisticReleases
 from services.targets.contracts import report_counts
 from zhichan.metrics_catalogue import CATALOGUE, Metric
@@ -47,13 +56,16 @@ def plain(value: Decimal | None) -> str | None:
 class ParsedIndicator:
     """What the rules need of one indicator of a plan, parsed once from its state."""
 
-    __slots__ = ("indicator", "period", "reported", "state")
+    __slots__ = ("indicator", "period", "reported", "source_key", "state")
 
     def __init__(self, state: dict, period: progress.Period) -> None:
         self.state = state
         self.indicator = progress.Indicator.from_dict(state)
         self.period = period
         self.reported = reads_reports(state["source"])
+        # What its source reads, as a key: indicators of one region with the same key read the
+        # same values (a region's plans often bind the same metric; :meth:`ViewReads.source`).
+        self.source_key = None if self.reported else (json.dumps(state["source"], sort_keys=True), state["unit"])
 
 
 class ParsedPlan:
@@ -114,6 +126,40 @@ class ViewReads:
         self.releases = StatisticReleases(session)
         self._report_plans: set[str] = set()
         self._reports: dict[str, list[ReportView]] = {}
+        self._contexts: dict[str, SourceContext] = {}
+        # Per (region, source key): the source built once a view, what was asked of it and read.
+        self._sources: dict[tuple, Source] = {}
+        self._asked: set[tuple] = set()
+        self._read: dict[tuple, SourceReading | None] = {}
+
+    def context(self, region: str) -> SourceContext:
+        """Where the sources of a plan of ``region`` read: the region and the regions below it."""
+        if region not in self._contexts:
+            regions = registry().descendants(region) if region in registry() else frozenset({region})
+            self._contexts[region] = SourceContext(self.sums, self.releases, region, regions)
+        return self._contexts[region]
+
+    def source(self, region: str, indicator: ParsedIndicator) -> Source:
+        """The indicator's source, shared by every indicator of the view that reads the same
+        source in the same region and unit (what it reads is then asked and read once)."""
+        key = (region, indicator.source_key)
+        if key not in self._sources:
+            self._sources[key] = build_source(self.context(region), indicator.state["source"], indicator.indicator.unit)
+        return self._sources[key]
+
+    def ask_source(self, region: str, indicator: ParsedIndicator, window: Window, as_of: date) -> None:
+        key = (region, indicator.source_key, window, as_of)
+        if key not in self._asked:
+            self._asked.add(key)
+            self.source(region, indicator).ask(window, as_of)
+
+    async def read_source(
+        self, region: str, indicator: ParsedIndicator, window: Window, as_of: date
+    ) -> SourceReading | None:
+        key = (region, indicator.source_key, window, as_of)
+        if key not in self._read:
+            self._read[key] = await self.source(region, indicator).read(window, as_of)
+        return self._read[key]
 
     def plan(self, plan: PlanView) -> ParsedPlan:
         """The plan's state parsed (kept by ``parsed``, else once per view)."""
@@ -156,17 +202,16 @@ class IndicatorReader:
     """Readings of one indicator in its own unit: from its source (:mod:`gateway.sources`) or
     from its reports."""
 
-    def __init__(
-        self, reads: ViewReads, plan: PlanView, parsed: ParsedIndicator, context: SourceContext, review_required: bool
-    ) -> None:
+    def __init__(self, reads: ViewReads, plan: PlanView, parsed: ParsedIndicator, review_required: bool) -> None:
         self.reads = reads
         self.plan = plan
+        self.parsed = parsed
         # Whether the plan counts only the reports an officer approved (its reporting rounds say so).
         self.review_required = review_required
-        self.state = state = parsed.state
+        self.state = parsed.state
         self.indicator = parsed.indicator
         self.period = parsed.period
-        self.source = None if parsed.reported else build_source(context, state["source"], self.indicator.unit)
+        self.source = None if parsed.reported else reads.source(plan.region, parsed)
         # The day a ratio's or a growth's reading is good for → how it was computed.
         self.derivations: dict[date, str] = {}
         self._windows: tuple[date, list[tuple[date | None, date]]] | None = None  # the last as_of's
@@ -183,7 +228,7 @@ class IndicatorReader:
             self.reads.ask_reports(self.plan.key)
             return
         for window in self.windows(as_of):
-            self.source.ask(window, as_of)
+            self.reads.ask_source(self.plan.region, self.parsed, window, as_of)
 
     async def readings(self, as_of: date) -> list[progress.Reading]:
         """The readings the rules need as of ``as_of``: the source read over each of
@@ -193,7 +238,7 @@ class IndicatorReader:
             return await self._reports(as_of)
         readings = []
         for window in self.windows(as_of):
-            if (reading := await self.source.read(window, as_of)) is not None:
+            if (reading := await self.reads.read_source(self.plan.region, self.parsed, window, as_of)) is not None:
                 readings.append(progress.Reading(reading.on, self._with_baseline(reading.value)))
                 if reading.derivation is not None:
                     self.derivations[reading.on] = reading.derivation
@@ -333,18 +378,10 @@ def tasks_summary(tasks: list[dict], as_of: date) -> dict[str, Any]:
     return {"counts": {s: counts.get(s, 0) for s in TASK_STATUSES}, "overdue": overdue, "total": len(tasks)}
 
 
-def source_context(reads: ViewReads, plan: PlanView) -> SourceContext:
-    """Where a plan's sources read: its region and the regions below it."""
-    regions = registry().descendants(plan.region) if plan.region in registry() else frozenset({plan.region})
-    return SourceContext(reads.sums, reads.releases, plan.region, regions)
-
-
 def plan_readers(reads: ViewReads, plan: PlanView, as_of: date) -> list[IndicatorReader]:
     """A reader per indicator, what they read asked for (read together at the first answer)."""
-    context, parsed = source_context(reads, plan), reads.plan(plan)
-    readers = [
-        IndicatorReader(reads, plan, indicator, context, parsed.review_required) for indicator in parsed.indicators
-    ]
+    parsed = reads.plan(plan)
+    readers = [IndicatorReader(reads, plan, indicator, parsed.review_required) for indicator in parsed.indicators]
     for reader in readers:
         reader.ask(as_of)
     return readers
@@ -397,7 +434,7 @@ async def indicator_series(
     """Actual against expected at each month (or year) end from plan start to the date."""
     parsed = reads.plan(plan)
     indicator = next(i for i in parsed.indicators if i.state["key"] == state["key"])
-    reader = IndicatorReader(reads, plan, indicator, source_context(reads, plan), parsed.review_required)
+    reader = IndicatorReader(reads, plan, indicator, parsed.review_required)
     end = min(as_of, plan.end)
     if end < plan.start:
         return []

@@ -154,20 +154,60 @@ def test_split_months(first, last, years, months):
 
 
 def _check_reads_cover_exactly(start: date | None, end: date) -> None:
-    """The years, months and days read follow each other from the window's first day to its last."""
+    """The years, months and days read, less the days subtracted, count every day of the window
+    exactly once and no other day; a day is subtracted only inside a month read whole, and only
+    when that reads fewer days than the month's days in the window."""
     ranges = read_ranges(start, end)
-    intervals = list(ranges.days)
+    counted: list[tuple[date, date, int]] = [(a, b, 1) for a, b in ranges.days]
     if ranges.years is not None:
         first, last = ranges.years
         assert (first is None or (first.month, first.day) == (1, 1)) and (last.month, last.day) == (1, 1)
-        intervals.append((first or D(2015, 1, 1), D(last.year, 12, 31)))
+        counted.append((first or D(2015, 1, 1), D(last.year, 12, 31), 1))
+    whole_months = set()
     for first, last in ranges.months:
         assert first.day == 1 and last.day == 1 and first <= last
-        intervals.append((first, (last + timedelta(days=32)).replace(day=1) - timedelta(days=1)))
-    intervals.sort()
-    assert intervals[0][0] == (start or D(2015, 1, 1)) and intervals[-1][1] == end, (start, end, intervals)
-    for (_a, previous_end), (next_start, _b) in zip(intervals, intervals[1:], strict=False):
-        assert next_start == previous_end + timedelta(days=1), (start, end, intervals)
+        counted.append((first, (last + timedelta(days=32)).replace(day=1) - timedelta(days=1), 1))
+        month = first
+        while month <= last:
+            whole_months.add(month)
+            month = (month + timedelta(days=32)).replace(day=1)
+    for a, b in ranges.less:
+        in_years = ranges.years is not None and (ranges.years[0] or D(1, 1, 1)) <= a <= D(ranges.years[1].year, 12, 31)
+        assert a <= b and a.replace(day=1) == b.replace(day=1) and (a.replace(day=1) in whole_months or in_years)
+        assert not (start is not None and start <= a and b <= end), "subtracts a day of the window"
+        counted.append((a, b, -1))
+    # Sweep: +k at a range's first day, -k the day after its last; the running count must be 1
+    # from the window's first day to its last and 0 elsewhere.
+    steps: dict[date, int] = {}
+    for a, b, k in counted:
+        steps[a] = steps.get(a, 0) + k
+        steps[b + timedelta(days=1)] = steps.get(b + timedelta(days=1), 0) - k
+    level, begun = 0, None
+    for day in sorted(steps):
+        level += steps[day]
+        assert level in (0, 1), (start, end, ranges)
+        if level == 1 and begun is None:
+            begun = day
+        if level == 0 and isinstance(begun, date):
+            assert (begun, day - timedelta(days=1)) == (start or D(2015, 1, 1), end), (start, end, ranges)
+            begun = "done"
+    assert begun == "done", (start, end, ranges)
+    read_days = sum((b - a).days + 1 for a, b in (*ranges.days, *ranges.less))
+    assert read_days <= 31, (start, end, ranges)
+
+
+def test_a_partial_month_is_read_as_its_days_or_as_the_month_less_the_rest():
+    assert read_ranges(None, D(2025, 6, 29)) == read_ranges(None, D(2025, 6, 30)).__class__(
+        (None, D(2024, 1, 1)), ((D(2025, 1, 1), D(2025, 6, 1)),), (), ((D(2025, 6, 30), D(2025, 6, 30)),)
+    )
+    # The first half of a month: its days.
+    assert read_ranges(None, D(2025, 6, 10)).days == ((D(2025, 6, 1), D(2025, 6, 10)),)
+    # This year to late June: January–June less its last days.
+    assert read_ranges(D(2025, 1, 1), D(2025, 6, 28)).less == ((D(2025, 6, 29), D(2025, 6, 30)),)
+    # Within one month, most of it: the month less both ends.
+    assert read_ranges(D(2025, 3, 2), D(2025, 3, 30)) == read_ranges(None, D(2025, 3, 30)).__class__(
+        None, ((D(2025, 3, 1), D(2025, 3, 1)),), (), ((D(2025, 3, 1), D(2025, 3, 1)), (D(2025, 3, 31), D(2025, 3, 31)))
+    )
 
 
 def test_random_windows_are_read_as_years_months_and_days_each_day_once():
