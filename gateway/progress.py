@@ -77,7 +77,7 @@ daily pace over the final year's days in the plan; rate and annual_average keep 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -177,6 +177,9 @@ class Indicator:
     target_max: Decimal | None = None
     milestone_maxima: Mapping[int, Decimal] = field(default_factory=dict)
     reported: bool = False
+    # The points of its trajectory without labels, per (period, start point): a view evaluates
+    # the same indicator at many dates and, a plan's state kept parsed, in many views.
+    _points: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "measure", Measure(self.measure))
@@ -535,13 +538,30 @@ def trajectory_start(
     return None
 
 
+TRAJECTORIES_KEPT = 16  # start points kept per indicator: an observed start moves rarely
+
+
 def trajectory(
     indicator: Indicator, period: Period, start: TrajectoryPoint, *, explain: bool = True
-) -> list[TrajectoryPoint]:
+) -> Sequence[TrajectoryPoint]:
     """The points an indicator with a path is expected to pass, in order: the start, each year's
     end after it and before the plan end (its figure given, or interpolated between the points
     around it by calendar-exact years), the target at plan end. Without ``explain`` the points'
-    labels are left empty."""
+    labels are left empty (and the points kept on the indicator, :attr:`Indicator._points`)."""
+    if explain:
+        return _trajectory(indicator, period, start, explain=True)
+    key = (period, start.at, start.value)
+    points = indicator._points.get(key)
+    if points is None:
+        if len(indicator._points) >= TRAJECTORIES_KEPT:
+            indicator._points.clear()
+        points = indicator._points[key] = _trajectory(indicator, period, start, explain=False)
+    return points
+
+
+def _trajectory(
+    indicator: Indicator, period: Period, start: TrajectoryPoint, *, explain: bool
+) -> tuple[TrajectoryPoint, ...]:
     anchors = [start]
     for year, value in indicator.milestones.items():
         due = date(year, 12, 31)
@@ -558,7 +578,7 @@ def trajectory(
                 value = _interpolate(indicator.trajectory, before.value, after.value, share)
                 points.append(TrajectoryPoint(due, value, f"{year}年末插值({due})" if explain else ""))
         points.append(after)
-    return points
+    return tuple(points)
 
 
 def _along_trajectory(
