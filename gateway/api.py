@@ -6,11 +6,13 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import Enum
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.encoders import jsonable_encoder
+from fastapi.encoders import decimal_encoder, jsonable_encoder
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,10 +71,25 @@ def years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def json_value(value: Any) -> Any:
+    """What :func:`fastapi.encoders.jsonable_encoder` makes of the values a view holds beyond
+    JSON's own (the same bytes), for :func:`json.dumps`: walking a view through that encoder
+    was ~5 ms of a computed overview's ~50."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return decimal_encoder(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset):
+        return list(value)
+    return jsonable_encoder(value)
+
+
 async def answer(request: Request, session: AsyncSession, body: dict[str, Any]) -> Response:
     """JSON with the read model's freshness, and an ETag so a poller gets 304 when nothing moved."""
     body["freshness"] = await freshness(request, session)
-    payload = json.dumps(jsonable_encoder(body), ensure_ascii=False, separators=(",", ":")).encode()
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=json_value).encode()
     etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers={"ETag": etag})
