@@ -282,7 +282,8 @@ class SeriesSums:
         amounts = _PerPeriod(len(filter_sets))
         query = _series_query(series, filter_sets, regions, ranges.values())
         if query is not None:
-            for row in (await self.session.execute(*query)).all():
+            connection = await self.session.connection()  # Core rows: no ORM layer to pass through
+            for row in (await connection.execute(*query)).all():
                 amounts.add(*row)
         column_of = {filters: i for i, filters in enumerate(filter_sets)}
         per_region: dict[tuple, dict[str, int]] = {}
